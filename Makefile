@@ -1,0 +1,64 @@
+# The two set-up commands: `make run` (demo on SQLite) and `make test` (all tests).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := app:create_app
+KERN := app/static/vendor/kern/kern.min.css
+MO := app/translations/en/LC_MESSAGES/messages.mo app/translations/de/LC_MESSAGES/messages.mo
+
+.PHONY: run test test-postgres test-all install install-dev assets translations migrate extract-messages clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(BIN)/.installed-dev: $(BIN)/.installed pyproject.toml
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed assets translations
+install-dev: $(BIN)/.installed-dev assets translations
+
+assets: $(KERN)
+$(KERN): package.json
+	npm install --no-audit --no-fund --loglevel=error
+	rm -rf app/static/vendor/kern && mkdir -p app/static/vendor
+	cp -r node_modules/@kern-ux/native/dist app/static/vendor/kern
+	touch $@
+
+translations: $(MO)
+$(MO): app/translations/en/LC_MESSAGES/messages.po app/translations/de/LC_MESSAGES/messages.po | $(BIN)/.installed
+	$(BIN)/pybabel compile -d app/translations
+
+migrate: install
+	$(BIN)/alembic upgrade head
+
+# Demo: SQLite under instance/, demo data on first start, two-factor relaxed so that
+# every demo account can log in at once (REQUIRE_TWO_FACTOR=true keeps it on).
+run: migrate
+	REQUIRE_TWO_FACTOR=$${REQUIRE_TWO_FACTOR:-false} $(BIN)/flask seed-demo --if-empty
+	@echo ""
+	@echo "Fallkonferenz läuft auf http://127.0.0.1:$(PORT)  (Beenden mit Strg+C)"
+	@echo "Demo-Anmeldungen, alle mit dem Passwort Fallkonferenz-Demo-2026:"
+	@$(BIN)/python -c "from app.demo import ACCOUNTS; [print(f'  {e:42} {r}') for e, _n, r, *_ in ACCOUNTS]"
+	REQUIRE_TWO_FACTOR=$${REQUIRE_TWO_FACTOR:-false} DEMO_DATA=true $(BIN)/gunicorn --workers 2 \
+	  --bind 127.0.0.1:$(PORT) --access-logfile - 'app:create_app()'
+
+test: install-dev
+	scripts/system-deps.sh
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: install-dev
+	scripts/system-deps.sh
+	$(BIN)/pytest --db=postgres $(PYTEST_ARGS)
+
+extract-messages: $(BIN)/.installed-dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o app/translations/messages.pot .
+	$(BIN)/pybabel update -N -i app/translations/messages.pot -d app/translations
+
+clean:
+	rm -rf $(VENV) node_modules app/static/vendor

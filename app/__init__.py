@@ -1,0 +1,94 @@
+"""Fallkonferenz: multi-agency case conferences for a German Jobcenter."""
+import logging
+
+from flask import Flask, g, redirect, request, session, url_for
+from flask_babel import Babel
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from app import config as app_config
+from app import db
+
+csrf = CSRFProtect()
+babel = Babel()
+login_manager = LoginManager()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app_config.load(app, config)
+    logging.basicConfig(level=logging.INFO)
+
+    db.init_app(app)
+    from app import models  # noqa: F401  (every table registered before first use)
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Europe/Berlin")
+    _init_login(app)
+
+    from app import errors, filters, security
+    from app.accounts.routes import bp as accounts_bp
+    from app.admin.routes import bp as admin_bp
+    from app.main.routes import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp)
+
+    errors.init_app(app)
+    filters.init_app(app)
+    security.init_app(app)
+
+    from app import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _select_locale():
+    lang = session.get("lang")
+    if lang in ("de", "en"):
+        return lang
+    return "de"
+
+
+def _init_login(app):
+    from app.accounts import services
+    from app.accounts.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    # Session protection is done by the server-side session record instead.
+    login_manager.session_protection = None
+
+    @login_manager.user_loader
+    def load_user(token: str) -> User | None:
+        return services.load_session_user(
+            db.get_session(), token,
+            idle=app.config["SESSION_IDLE_TIMEOUT"],
+            absolute=app.config["SESSION_ABSOLUTE_TIMEOUT"],
+        )
+
+    @app.before_request
+    def require_login():
+        view = app.view_functions.get(request.endpoint) if request.endpoint else None
+        if request.endpoint is None or request.endpoint == "static" or getattr(view, "public", False):
+            return None
+        if not current_user.is_authenticated:
+            db.session.commit()  # an expired session record was removed by the loader
+            return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
+        g.user = current_user
+        return None
+
+    @app.after_request
+    def persist_session_clock(response):
+        # Routes commit their own work. What is left is the idle clock the loader moved
+        # (kept), or the leftovers of a refused or invalid request (dropped).
+        s = g.get("db_session")
+        if s is not None:
+            if response.status_code >= 400:
+                s.rollback()
+            elif s.dirty or s.new or s.deleted:
+                s.commit()
+        return response

@@ -1,0 +1,110 @@
+from datetime import datetime
+from enum import StrEnum
+from typing import Optional
+
+from sqlmodel import Field, SQLModel
+
+from app.db import utcnow
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    TEAM_LEAD = "team_lead"
+    CASEWORKER = "caseworker"
+    PARTNER = "partner"
+
+    @property
+    def is_staff(self) -> bool:
+        return self in (Role.TEAM_LEAD, Role.CASEWORKER)
+
+
+class Team(SQLModel, table=True):
+    __tablename__ = "team"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True)
+    active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str = Field(max_length=120)
+    role: str = Field(max_length=20, index=True)
+    team_id: Optional[int] = Field(default=None, foreign_key="team.id", index=True)
+    agency_id: Optional[int] = Field(default=None, foreign_key="agency.id", index=True)
+    password_hash: Optional[str] = Field(default=None, max_length=255)
+    active: bool = Field(default=True, index=True)
+    totp_secret: Optional[str] = Field(default=None, max_length=64)
+    # The last accepted TOTP time step: a code from that step or earlier is a replay.
+    totp_last_step: Optional[int] = Field(default=None)
+    locale: Optional[str] = Field(default=None, max_length=5)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: Optional[datetime] = None
+
+    # Flask-Login: the id it stores is the server-side session token, not the user id,
+    # so a copied cookie dies with the session record.
+    _session_token: Optional[str] = None
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role_enum.is_staff
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self):
+        return self._session_token
+
+
+class UserSession(SQLModel, table=True):
+    __tablename__ = "user_session"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginFailure(SQLModel, table=True):
+    """Failed log-ins, kept in the database so the limit holds across workers."""
+
+    __tablename__ = "login_failure"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300, index=True)  # "email:<addr>" or "ip:<addr>"
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class RecoveryCode(SQLModel, table=True):
+    __tablename__ = "recovery_code"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    code_hash: str = Field(max_length=64)
+    used_at: Optional[datetime] = None
+
+
+class AccountToken(SQLModel, table=True):
+    """Single-use, expiring link for an account invitation or a password reset."""
+
+    __tablename__ = "account_token"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    purpose: str = Field(max_length=20)  # "invite" or "reset"
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: Optional[datetime] = None

@@ -1,0 +1,80 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, SelectField, StringField, URLField
+from wtforms.validators import DataRequired, Email, Length, Optional, URL
+
+from app.accounts.forms import REQUIRED
+
+ROLE_CHOICES = [
+    ("caseworker", _l("Fallmanagement")),
+    ("team_lead", _l("Teamleitung")),
+    ("partner", _l("Partnereinrichtung")),
+    ("admin", _l("Administration")),
+]
+AGENCY_TYPE_CHOICES = [
+    ("education", _l("Bildungsträger")),
+    ("health", _l("Gesundheitsförderung")),
+    ("counselling", _l("Beratungsstelle")),
+    ("youth", _l("Jugendhilfe")),
+    ("neighbourhood_office", _l("Stadtteilbüro")),
+    ("other", _l("Sonstige")),
+]
+LOCATION_KIND_CHOICES = [
+    ("jobcenter_room", _l("Raum im Jobcenter")),
+    ("neighbourhood_office", _l("Stadtteilbüro")),
+    ("partner_premises", _l("Räume einer Partnereinrichtung")),
+    ("online", _l("Online (Videokonferenz)")),
+]
+EMAIL_INVALID = _l("Bitte geben Sie eine gültige E-Mail-Adresse ein.")
+
+
+def optional_id(value):
+    """Select values: '' means none; anything else must be an integer id."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+class UserForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(REQUIRED), Length(max=254), Email(EMAIL_INVALID)])
+    role = SelectField(_l("Rolle"), choices=ROLE_CHOICES)
+    team_id = SelectField(_l("Team"), coerce=optional_id, validators=[Optional()])
+    agency_id = SelectField(_l("Partnereinrichtung"), coerce=optional_id, validators=[Optional()])
+
+
+class TeamForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    active = BooleanField(_l("Aktiv"), default=True)
+
+
+class DistrictForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=80)])
+    active = BooleanField(_l("Aktiv"), default=True)
+
+
+class AgencyForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=160)])
+    type = SelectField(_l("Art der Einrichtung"), choices=AGENCY_TYPE_CHOICES)
+    district_id = SelectField(_l("Stadtteil"), coerce=optional_id, validators=[Optional()])
+    contact_email = EmailField(_l("Kontakt-E-Mail-Adresse"), validators=[DataRequired(REQUIRED), Length(max=254), Email(EMAIL_INVALID)])
+    active = BooleanField(_l("Aktiv"), default=True)
+
+
+class LocationForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=160)])
+    kind = SelectField(_l("Art des Orts"), choices=LOCATION_KIND_CHOICES)
+    district_id = SelectField(_l("Stadtteil"), coerce=optional_id, validators=[Optional()])
+    agency_id = SelectField(_l("Partnereinrichtung"), coerce=optional_id, validators=[Optional()])
+    address = StringField(_l("Raum oder Anschrift des Orts"), validators=[Optional(), Length(max=300)])
+    video_url = URLField(_l("Link zur Videokonferenz"), validators=[
+        Optional(), Length(max=500), URL(message=_l("Bitte geben Sie eine vollständige Adresse ein, die mit https:// beginnt."))])
+    active = BooleanField(_l("Aktiv"), default=True)
+
+    def validate_video_url(self, field):
+        from wtforms.validators import ValidationError
+
+        if self.kind.data == "online" and not field.data:
+            raise ValidationError(_l("Für einen Online-Ort ist ein Link zur Videokonferenz nötig."))
+        if field.data and not field.data.startswith("https://"):
+            raise ValidationError(_l("Bitte geben Sie eine vollständige Adresse ein, die mit https:// beginnt."))

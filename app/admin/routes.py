@@ -1,0 +1,190 @@
+"""Administration pages. Admins manage people and the directory, never case content."""
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from app import db
+from app.accounts import services as accounts
+from app.accounts.models import Team, User
+from app.admin import services
+from app.admin.forms import (AGENCY_TYPE_CHOICES, LOCATION_KIND_CHOICES, ROLE_CHOICES, AgencyForm,
+                             DistrictForm, LocationForm, TeamForm, UserForm)
+from app.agencies.models import Agency, District, Location
+from app.permissions import authorize
+
+bp = Blueprint("admin", __name__, url_prefix="/verwaltung")
+
+
+@dataclass(frozen=True)
+class Entry:
+    model: type
+    form: type
+    singular: str
+    plural: str
+    columns: tuple  # (attribute, heading)
+
+
+DIRECTORY = {
+    "teams": Entry(Team, TeamForm, _l("Team"), _l("Teams"), (("name", _l("Name")), ("active", _l("Aktiv")))),
+    "einrichtungen": Entry(Agency, AgencyForm, _l("Partnereinrichtung"), _l("Partnereinrichtungen"),
+                           (("name", _l("Name")), ("type", _l("Art")), ("district_id", _l("Stadtteil")),
+                            ("contact_email", _l("Kontakt")), ("active", _l("Aktiv")))),
+    "orte": Entry(Location, LocationForm, _l("Ort"), _l("Orte"),
+                  (("name", _l("Name")), ("kind", _l("Art")), ("district_id", _l("Stadtteil")), ("active", _l("Aktiv")))),
+    "stadtteile": Entry(District, DistrictForm, _l("Stadtteil"), _l("Stadtteile"), (("name", _l("Name")), ("active", _l("Aktiv")))),
+}
+LABELS = {"type": dict(AGENCY_TYPE_CHOICES), "kind": dict(LOCATION_KIND_CHOICES), "role": dict(ROLE_CHOICES)}
+
+
+def _choices(model, blank):
+    rows = db.session.execute(select(model.id, model.name).order_by(model.name)).all()
+    return [("", blank)] + [(str(i), n) for i, n in rows]
+
+
+def _fill_choices(form):
+    if hasattr(form, "team_id"):
+        form.team_id.choices = _choices(Team, _("– kein Team –"))
+    if hasattr(form, "agency_id"):
+        form.agency_id.choices = _choices(Agency, _("– keine Einrichtung –"))
+    if hasattr(form, "district_id"):
+        form.district_id.choices = _choices(District, _("– kein Stadtteil –"))
+
+
+def _get(model, obj_id):
+    obj = db.session.get(model, obj_id)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+@bp.route("/")
+def index():
+    authorize("admin.manage")
+    counts = {
+        "users": db.session.execute(select(func.count()).select_from(User)).scalar(),
+        **{kind: db.session.execute(select(func.count()).select_from(e.model)).scalar() for kind, e in DIRECTORY.items()},
+    }
+    return render_template("admin/index.html", counts=counts, directory=DIRECTORY)
+
+
+# --- accounts ---------------------------------------------------------------------------
+
+
+@bp.route("/benutzer")
+def users():
+    authorize("admin.manage")
+    page = max(request.args.get("seite", 1, type=int) or 1, 1)
+    size = current_app.config["PAGE_SIZE"]
+    rows = db.session.execute(
+        select(User, Team.name, Agency.name)
+        .outerjoin(Team, Team.id == User.team_id).outerjoin(Agency, Agency.id == User.agency_id)
+        .order_by(User.name).offset((page - 1) * size).limit(size + 1)
+    ).all()
+    return render_template("admin/users.html", rows=rows[:size], page=page, has_next=len(rows) > size,
+                           role_labels=LABELS["role"])
+
+
+@bp.route("/benutzer/neu", methods=["GET", "POST"])
+@bp.route("/benutzer/<int:user_id>", methods=["GET", "POST"])
+def user_form(user_id=None):
+    user = _get(User, user_id) if user_id else None
+    authorize("admin.manage", user)
+    form = UserForm(obj=user)
+    _fill_choices(form)
+    if form.validate_on_submit():
+        try:
+            user = services.save_user(
+                db.session, current_user, form.data, user,
+                invite_lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"], base_url=current_app.config["BASE_URL"])
+        except services.AdminError as err:
+            form[err.field].errors.append(err.message)
+        else:
+            db.session.commit()
+            flash(_("Das Konto wurde gespeichert.") if user_id else
+                  _("Das Konto wurde angelegt und eine Einladung per E-Mail verschickt."), "success")
+            return redirect(url_for("admin.users"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/user_form.html", form=form, user=user), status
+
+
+@bp.route("/benutzer/<int:user_id>/<any(deaktivieren, aktivieren):change>", methods=["POST"])
+def user_active(user_id, change):
+    user = _get(User, user_id)
+    authorize("admin.manage", user)
+    try:
+        services.set_active(db.session, current_user, user, change == "aktivieren")
+    except services.AdminError as err:
+        flash(str(err.message), "error")
+        return redirect(url_for("admin.user_form", user_id=user.id)), 303
+    db.session.commit()
+    flash(_("Das Konto ist wieder aktiv.") if change == "aktivieren" else
+          _("Das Konto wurde deaktiviert; alle Sitzungen sind beendet."), "success")
+    return redirect(url_for("admin.user_form", user_id=user.id))
+
+
+@bp.route("/benutzer/<int:user_id>/einladung", methods=["POST"])
+def user_invite(user_id):
+    user = _get(User, user_id)
+    authorize("admin.manage", user)
+    accounts.send_account_link(db.session, user, "invite",
+                               lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
+                               base_url=current_app.config["BASE_URL"])
+    db.session.commit()
+    flash(_("Eine neue Einladung wurde per E-Mail verschickt."), "success")
+    return redirect(url_for("admin.user_form", user_id=user.id))
+
+
+@bp.route("/benutzer/<int:user_id>/zwei-faktor-zuruecksetzen", methods=["POST"])
+def user_reset_2fa(user_id):
+    user = _get(User, user_id)
+    authorize("admin.manage", user)
+    accounts.reset_two_factor(db.session, user, actor=current_user)
+    db.session.commit()
+    flash(_("Die Zwei-Faktor-Anmeldung wurde zurückgesetzt. Bei der nächsten Anmeldung wird sie neu eingerichtet."), "success")
+    return redirect(url_for("admin.user_form", user_id=user.id))
+
+
+# --- directory ----------------------------------------------------------------------------
+
+
+def _entry(kind) -> Entry:
+    entry = DIRECTORY.get(kind)
+    if entry is None:
+        abort(404)
+    return entry
+
+
+@bp.route("/<kind>")
+def directory(kind):
+    entry = _entry(kind)
+    authorize("admin.manage")
+    items = db.session.execute(select(entry.model).order_by(entry.model.name)).scalars().all()
+    districts = dict(db.session.execute(select(District.id, District.name)).all())
+    return render_template("admin/directory.html", kind=kind, entry=entry, items=items,
+                           districts=districts, labels=LABELS)
+
+
+@bp.route("/<kind>/neu", methods=["GET", "POST"])
+@bp.route("/<kind>/<int:obj_id>", methods=["GET", "POST"])
+def directory_form(kind, obj_id=None):
+    entry = _entry(kind)
+    obj = _get(entry.model, obj_id) if obj_id else None
+    authorize("admin.manage", obj)
+    form = entry.form(obj=obj)
+    _fill_choices(form)
+    if form.validate_on_submit():
+        data = {k: v for k, v in form.data.items() if k != "csrf_token"}
+        try:
+            services.save_entry(db.session, current_user, entry.model, data, obj)
+        except services.AdminError as err:
+            form[err.field].errors.append(err.message)
+        else:
+            db.session.commit()
+            flash(_("Gespeichert."), "success")
+            return redirect(url_for("admin.directory", kind=kind))
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/directory_form.html", kind=kind, entry=entry, form=form, obj=obj), status

@@ -1,0 +1,54 @@
+from datetime import datetime
+from enum import StrEnum
+from typing import Optional
+
+from sqlmodel import Field, SQLModel
+
+from app.db import utcnow
+
+
+class AgencyType(StrEnum):
+    EDUCATION = "education"
+    HEALTH = "health"
+    COUNSELLING = "counselling"
+    YOUTH = "youth"
+    NEIGHBOURHOOD_OFFICE = "neighbourhood_office"
+    OTHER = "other"
+
+
+class LocationKind(StrEnum):
+    JOBCENTER_ROOM = "jobcenter_room"
+    NEIGHBOURHOOD_OFFICE = "neighbourhood_office"
+    PARTNER_PREMISES = "partner_premises"
+    ONLINE = "online"
+
+
+class District(SQLModel, table=True):
+    __tablename__ = "district"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, unique=True)
+    active: bool = Field(default=True)
+
+
+class Agency(SQLModel, table=True):
+    __tablename__ = "agency"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=160, unique=True)
+    type: str = Field(max_length=30, index=True)
+    district_id: Optional[int] = Field(default=None, foreign_key="district.id", index=True)
+    contact_email: str = Field(max_length=254)
+    active: bool = Field(default=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Location(SQLModel, table=True):
+    __tablename__ = "location"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=160, unique=True)
+    kind: str = Field(max_length=30)
+    district_id: Optional[int] = Field(default=None, foreign_key="district.id", index=True)
+    agency_id: Optional[int] = Field(default=None, foreign_key="agency.id", index=True)
+    # A room or street address of the venue (not of a person), or the video link.
+    address: Optional[str] = Field(default=None, max_length=300)
+    video_url: Optional[str] = Field(default=None, max_length=500)
+    active: bool = Field(default=True)

@@ -1,0 +1,94 @@
+"""Append-only, hash-chained audit trail.
+
+Each entry holds ids and action names (never free text) and the hash of the entry
+before it, so that altering or deleting a row breaks the chain at that point.
+"""
+import hashlib
+import json
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import Index, select, text
+from sqlmodel import JSON, Column, Field, SQLModel
+
+from app import db
+
+GENESIS = "0" * 64
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=db.utcnow, index=True)
+    actor_id: Optional[int] = Field(default=None, index=True)
+    action: str = Field(max_length=60, index=True)
+    object_type: Optional[str] = Field(default=None, max_length=40)
+    object_id: Optional[int] = None
+    details: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+def _digest(prev_hash: str, at: datetime, actor_id, action, object_type, object_id, details) -> str:
+    payload = json.dumps(
+        [prev_hash, at.isoformat(timespec="microseconds"), actor_id, action,
+         object_type, object_id, details],
+        sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _lock_chain(session) -> None:
+    # PostgreSQL: serialise writers of the chain for the rest of the transaction.
+    # SQLite already holds the write lock (BEGIN IMMEDIATE in app.db).
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(424242)"))
+
+
+def record(action: str, obj: Any = None, *, actor=None, object_type: str | None = None,
+           object_id: int | None = None, session=None, **details) -> AuditEntry:
+    """Append an entry in the caller's transaction. ``details`` must hold ids or codes only."""
+    session = session or db.get_session()
+    if obj is not None:
+        object_type = object_type or obj.__tablename__
+        object_id = object_id if object_id is not None else obj.id
+    actor_id = actor if isinstance(actor, int) or actor is None else actor.id
+    _lock_chain(session)
+    last = session.execute(
+        select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+    ).scalar()
+    prev = last or GENESIS
+    at = db.utcnow()
+    entry = AuditEntry(
+        at=at, actor_id=actor_id, action=action, object_type=object_type,
+        object_id=object_id, details=details, prev_hash=prev,
+        hash=_digest(prev, at, actor_id, action, object_type, object_id, details),
+    )
+    session.add(entry)
+    # Flush now so the next record() in this transaction chains onto this one.
+    session.flush()
+    return entry
+
+
+def verify(session, batch: int = 5000) -> tuple[int, Optional[int]]:
+    """Walk the chain in id order. Returns (entries checked, id of first broken entry)."""
+    prev = GENESIS
+    count = 0
+    cols = (AuditEntry.id, AuditEntry.at, AuditEntry.actor_id, AuditEntry.action,
+            AuditEntry.object_type, AuditEntry.object_id, AuditEntry.details,
+            AuditEntry.prev_hash, AuditEntry.hash)
+    last_id = 0
+    while True:
+        rows = session.execute(
+            select(*cols).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
+        ).all()
+        if not rows:
+            return count, None
+        for (id_, at, actor_id, action, otype, oid, details, prev_hash, hash_) in rows:
+            if prev_hash != prev or hash_ != _digest(prev_hash, at, actor_id, action, otype, oid, details):
+                return count, id_
+            prev = hash_
+            count += 1
+            last_id = id_

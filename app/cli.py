@@ -1,0 +1,57 @@
+"""flask commands: create-admin, seed-demo, audit-verify."""
+import sys
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from app import audit, db
+
+
+def init_app(app):
+    app.cli.add_command(create_admin)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(audit_verify)
+
+
+@click.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--name", default="Administration")
+@click.password_option()
+def create_admin(email, name, password):
+    """Create an administrator account."""
+    from app.accounts.models import Role, User
+    from app.accounts.services import hash_password
+
+    s = db.get_session()
+    if s.execute(select(User).where(User.email == email.lower())).scalar_one_or_none():
+        raise click.ClickException("Ein Konto mit dieser E-Mail-Adresse gibt es schon.")
+    user = User(email=email.lower(), name=name, role=Role.ADMIN, password_hash=hash_password(password))
+    s.add(user)
+    s.flush()
+    audit.record("user.created", user, session=s, role=Role.ADMIN, via="cli")
+    s.commit()
+    click.echo(f"Administrator {email} angelegt.")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Nur, wenn noch keine Benutzer:innen existieren.")
+def seed_demo(if_empty):
+    """Load the demo data (districts, teams, agencies, locations, accounts)."""
+    from app.demo import seed
+
+    if current_app.config["APP_ENV"] == "production":
+        raise click.ClickException("Demodaten sind in Produktion nicht erlaubt.")
+    created = seed(db.get_session(), if_empty=if_empty)
+    click.echo("Demodaten angelegt." if created else "Datenbank enthält schon Daten – nichts geändert.")
+
+
+@click.command("audit-verify")
+def audit_verify():
+    """Check the audit trail's hash chain; exit 1 at the first broken entry."""
+    count, broken = audit.verify(db.get_session())
+    if broken is None:
+        click.echo(f"OK: {count} Einträge, Kette vollständig.")
+        return
+    click.echo(f"FEHLER: Kette unterbrochen bei Eintrag {broken} (nach {count} gültigen Einträgen).")
+    sys.exit(1)

@@ -1,0 +1,127 @@
+"""Configuration: defaults, then instance/config.py, then environment variables."""
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+class Defaults:
+    APP_ENV = "development"
+    DEBUG = False
+    TESTING = False
+    SECRET_KEY = None
+    DATABASE_URL = None  # filled in from the instance folder when unset
+    SQL_ECHO = False
+
+    ORGANISATION_NAME = "MainArbeit – Kommunales Jobcenter Offenbach"
+    BASE_URL = "http://127.0.0.1:5000"
+
+    # Sessions: server-side records, so log-out and deactivation end them at once.
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+    SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=10)
+    SESSION_COOKIE_NAME = "fk_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+
+    REQUIRE_TWO_FACTOR = True
+    TOTP_ISSUER = "Fallkonferenz"
+
+    ACCOUNT_TOKEN_LIFETIME = timedelta(hours=48)
+    PASSWORD_MIN_LENGTH = 12
+
+    CONSENT_DEFAULT_VALIDITY_DAYS = 365
+
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_SENDER = "Fallkonferenz <fallkonferenz@jobcenter.invalid>"
+    MAIL_OUTBOX = None  # folder for .eml files when no MAIL_SERVER; default instance/outbox
+
+    DEMO_DATA = False
+
+    WTF_CSRF_TIME_LIMIT = None  # the session's own lifetime bounds the token
+    BABEL_DEFAULT_LOCALE = "de"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
+    LANGUAGES = ("de", "en")
+    PAGE_SIZE = 25
+
+
+_ENV_TYPES = {
+    "MAIL_PORT": int,
+    "MAIL_USE_TLS": "bool",
+    "REQUIRE_TWO_FACTOR": "bool",
+    "DEMO_DATA": "bool",
+    "DEBUG": "bool",
+    "SESSION_COOKIE_SECURE": "bool",
+    "SQL_ECHO": "bool",
+    "PAGE_SIZE": int,
+    "LOGIN_MAX_FAILURES": int,
+    "CONSENT_DEFAULT_VALIDITY_DAYS": int,
+    "SESSION_IDLE_TIMEOUT": "minutes",
+}
+_ENV_KEYS = [
+    "APP_ENV", "SECRET_KEY", "DATABASE_URL", "BASE_URL", "ORGANISATION_NAME",
+    "MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD",
+    "MAIL_SENDER", "MAIL_OUTBOX", "REQUIRE_TWO_FACTOR", "DEMO_DATA", "DEBUG",
+    "SESSION_COOKIE_SECURE", "SQL_ECHO", "PAGE_SIZE", "LOGIN_MAX_FAILURES",
+    "CONSENT_DEFAULT_VALIDITY_DAYS", "SESSION_IDLE_TIMEOUT",
+]
+
+
+def _convert(key, raw):
+    kind = _ENV_TYPES.get(key)
+    if kind == "bool":
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if kind == "minutes":
+        return timedelta(minutes=int(raw))
+    if kind is int:
+        return int(raw)
+    return raw
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def load(app, overrides=None):
+    app.config.from_object(Defaults)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.from_pyfile("config.py", silent=True)
+    for key in _ENV_KEYS:
+        if key in os.environ:
+            app.config[key] = _convert(key, os.environ[key])
+    if overrides:
+        app.config.update(overrides)
+
+    production = app.config["APP_ENV"] == "production"
+    if not app.config.get("SECRET_KEY"):
+        if production:
+            raise ConfigError("SECRET_KEY fehlt: in Produktion muss ein geheimer Schlüssel gesetzt sein.")
+        app.config["SECRET_KEY"] = _instance_secret(instance)
+    if production:
+        if app.config["DEBUG"]:
+            raise ConfigError("DEBUG ist in Produktion nicht erlaubt.")
+        if app.config["DEMO_DATA"]:
+            raise ConfigError("Demodaten sind in Produktion nicht erlaubt.")
+        app.config["SESSION_COOKIE_SECURE"] = True
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'fallkonferenz.sqlite'}"
+    if not app.config.get("MAIL_OUTBOX"):
+        app.config["MAIL_OUTBOX"] = str(instance / "outbox")
+
+
+def _instance_secret(instance: Path) -> str:
+    """A secret generated once per deployment, so restarts keep sessions valid."""
+    path = instance / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

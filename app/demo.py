@@ -1,0 +1,90 @@
+"""Demo data: fictional teams, agencies, locations and one account per kind of user."""
+from sqlalchemy import func, select
+
+from app import audit
+from app.accounts.models import Role, Team, User
+from app.accounts.services import hash_password
+from app.agencies.models import Agency, AgencyType, District, Location, LocationKind
+
+DEMO_PASSWORD = "Fallkonferenz-Demo-2026"
+
+DISTRICTS = [
+    "Innenstadt", "Nordend", "Westend", "Mathildenviertel", "Lauterborn", "Senefelder",
+    "Tempelsee", "Bieber", "Bürgel", "Rumpenheim", "Waldheim", "Buchhügel", "Kaiserlei",
+]
+
+# name, type, district, contact
+AGENCIES = [
+    ("Schuldner- und Insolvenzberatung Offenbach (Demo)", AgencyType.COUNSELLING, "Innenstadt", "schuldnerberatung@demo.invalid"),
+    ("Bildungswerk Main (Demo)", AgencyType.EDUCATION, "Kaiserlei", "bildung@demo.invalid"),
+    ("Gesundheitsförderung Offenbach (Demo)", AgencyType.HEALTH, "Westend", "gesundheit@demo.invalid"),
+    ("Stadtteilbüro Nordend (Demo)", AgencyType.NEIGHBOURHOOD_OFFICE, "Nordend", "stadtteilbuero.nordend@demo.invalid"),
+    ("Stadtteilbüro Lauterborn (Demo)", AgencyType.NEIGHBOURHOOD_OFFICE, "Lauterborn", "stadtteilbuero.lauterborn@demo.invalid"),
+    ("Stadtteilbüro Senefelder (Demo)", AgencyType.NEIGHBOURHOOD_OFFICE, "Senefelder", "stadtteilbuero.senefelder@demo.invalid"),
+    ("Suchtberatung am Main (Demo)", AgencyType.COUNSELLING, "Mathildenviertel", "suchtberatung@demo.invalid"),
+    ("Jugendberufshilfe Offenbach (Demo)", AgencyType.YOUTH, "Innenstadt", "jugend@demo.invalid"),
+    ("Migrationsberatung Offenbach (Demo)", AgencyType.COUNSELLING, "Innenstadt", "migration@demo.invalid"),
+    ("Nachbarschaftshilfe Bieber (Demo)", AgencyType.OTHER, "Bieber", "nachbarschaft@demo.invalid"),
+]
+
+LOCATIONS = [
+    ("Jobcenter, Besprechungsraum 2.14", LocationKind.JOBCENTER_ROOM, "Innenstadt", None, "Raum 2.14, 2. OG", None),
+    ("Jobcenter, Besprechungsraum 3.02", LocationKind.JOBCENTER_ROOM, "Innenstadt", None, "Raum 3.02, 3. OG", None),
+    ("Stadtteilbüro Nordend, Gruppenraum", LocationKind.NEIGHBOURHOOD_OFFICE, "Nordend", "Stadtteilbüro Nordend (Demo)", "Gruppenraum, Erdgeschoss", None),
+    ("Stadtteilbüro Lauterborn, Beratungsraum", LocationKind.NEIGHBOURHOOD_OFFICE, "Lauterborn", "Stadtteilbüro Lauterborn (Demo)", "Beratungsraum", None),
+    ("Bildungswerk Main, Seminarraum 1", LocationKind.PARTNER_PREMISES, "Kaiserlei", "Bildungswerk Main (Demo)", "Seminarraum 1", None),
+    ("Videokonferenz (Demo)", LocationKind.ONLINE, None, None, None, "https://video.demo.invalid/fallkonferenz"),
+]
+
+# email, name, role, team, agency
+ACCOUNTS = [
+    ("admin@demo.invalid", "Alex Admin (Demo)", Role.ADMIN, None, None),
+    ("teamleitung@demo.invalid", "Tanja Teamleitung (Demo)", Role.TEAM_LEAD, "Team Nord", None),
+    ("fallmanagement@demo.invalid", "Fatih Fallmanager (Demo)", Role.CASEWORKER, "Team Nord", None),
+    ("fallmanagement.sued@demo.invalid", "Sabine Süd (Demo)", Role.CASEWORKER, "Team Süd", None),
+    ("partner.schuldnerberatung@demo.invalid", "Paul Schuldnerberatung (Demo)", Role.PARTNER, None, AGENCIES[0][0]),
+    ("partner.bildung@demo.invalid", "Berna Bildung (Demo)", Role.PARTNER, None, AGENCIES[1][0]),
+    ("partner.gesundheit@demo.invalid", "Greta Gesundheit (Demo)", Role.PARTNER, None, AGENCIES[2][0]),
+    ("partner.stadtteilbuero@demo.invalid", "Stefan Stadtteilbüro (Demo)", Role.PARTNER, None, AGENCIES[3][0]),
+]
+
+
+def ensure_districts(session) -> dict[str, District]:
+    existing = {d.name: d for d in session.execute(select(District)).scalars()}
+    for name in DISTRICTS:
+        if name not in existing:
+            existing[name] = District(name=name)
+            session.add(existing[name])
+    session.flush()
+    return existing
+
+
+def seed(session, *, if_empty: bool = False) -> bool:
+    if if_empty and session.execute(select(func.count()).select_from(User)).scalar():
+        return False
+    districts = ensure_districts(session)
+    teams = {}
+    for name in ("Team Nord", "Team Süd"):
+        teams[name] = Team(name=name)
+        session.add(teams[name])
+    agencies = {}
+    for name, type_, district, email in AGENCIES:
+        agencies[name] = Agency(name=name, type=type_, district_id=districts[district].id, contact_email=email)
+        session.add(agencies[name])
+    session.flush()
+    for name, kind, district, agency, address, video in LOCATIONS:
+        session.add(Location(
+            name=name, kind=kind, district_id=districts[district].id if district else None,
+            agency_id=agencies[agency].id if agency else None, address=address, video_url=video,
+        ))
+    password_hash = hash_password(DEMO_PASSWORD)
+    for email, name, role, team, agency in ACCOUNTS:
+        session.add(User(
+            email=email, name=name, role=role, password_hash=password_hash,
+            team_id=teams[team].id if team else None,
+            agency_id=agencies[agency].id if agency else None,
+        ))
+    session.flush()
+    audit.record("demo.seeded", session=session)
+    session.commit()
+    return True

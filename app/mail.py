@@ -1,0 +1,90 @@
+"""E-mail: rendered from templates, queued in the request's session, sent after commit.
+
+With ``MAIL_SERVER`` set, messages go by SMTP; otherwise they are written as ``.eml``
+files to the outbox folder. A rollback drops whatever was queued.
+"""
+import logging
+import smtplib
+import uuid
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from flask import current_app, render_template
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app import db
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Attachment:
+    filename: str
+    content: bytes
+    maintype: str
+    subtype: str
+    params: dict = field(default_factory=dict)
+
+
+def build(to: list[str], template: str, attachments=(), **context) -> EmailMessage:
+    """Render ``templates/email/<template>.txt``: its first line is the subject."""
+    rendered = render_template(f"email/{template}.txt", **context)
+    subject, _, body = rendered.partition("\n")
+    msg = EmailMessage()
+    msg["Subject"] = subject.strip()
+    msg["From"] = current_app.config["MAIL_SENDER"]
+    msg["To"] = ", ".join(sorted(set(to)))
+    msg["Date"] = formatdate(usegmt=True)
+    msg["Message-ID"] = make_msgid(domain="fallkonferenz.invalid")
+    msg.set_content(body.lstrip("\n"))
+    for a in attachments:
+        msg.add_attachment(a.content, maintype=a.maintype, subtype=a.subtype,
+                           filename=a.filename, params=a.params)
+    return msg
+
+
+def queue(to: list[str], template: str, attachments=(), session=None, **context) -> EmailMessage:
+    """Queue an e-mail in the current transaction; it leaves only if that commits."""
+    msg = build(to, template, attachments, **context)
+    session = session or db.get_session()
+    session.info.setdefault("outbox", []).append(
+        (msg, current_app._get_current_object())
+    )
+    return msg
+
+
+def deliver(msg: EmailMessage, app=None) -> None:
+    app = app or current_app._get_current_object()
+    cfg = app.config
+    if cfg.get("MAIL_SERVER"):
+        with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=30) as smtp:
+            if cfg.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if cfg.get("MAIL_USERNAME"):
+                smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
+            smtp.send_message(msg)
+    else:
+        outbox = Path(cfg["MAIL_OUTBOX"])
+        outbox.mkdir(parents=True, exist_ok=True)
+        name = f"{db.utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
+        (outbox / name).write_bytes(bytes(msg))
+
+
+@event.listens_for(Session, "after_commit")
+def _send_after_commit(session):
+    outbox = session.info.pop("outbox", None)
+    for msg, app in outbox or ():
+        try:
+            deliver(msg, app)
+        except (OSError, smtplib.SMTPException) as exc:
+            # The record is committed; a lost e-mail must not turn into a 500. Log the
+            # failure without recipients or content.
+            log.error("E-Mail-Versand fehlgeschlagen: %s", type(exc).__name__)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_rollback(session):
+    session.info.pop("outbox", None)
