@@ -1,0 +1,629 @@
+"""Anonymisation guard: finds what identifies a person in free text.
+
+Every free-text field (case summary, goals, notes, agenda, measures, minutes)
+passes through :func:`find_personal_data` before it is saved. The guard is a
+heuristic: it errs towards asking ("is this about the person?") rather than
+silently letting data through, but it must stay quiet on the everyday language
+of a case conference (agencies, districts, appointments, amounts, paragraphs),
+otherwise people learn to click the warning away.
+
+Design choices worth knowing:
+
+* A finding's span covers the personal datum itself, not its cue: for
+  "Frau Yılmaz" the span is "Yılmaz", for "geb. 03.05.1987" it is the date.
+  That keeps the masked excerpt in messages meaningful.
+* Names are only recognised after a salutation ("Herr", "Frau", "Fr.",
+  "Hr.", "Familie", titles allowed) or as two capitalised words after a
+  relation noun ("die Kundin Ayşe Demir"). A capitalised word after a
+  salutation that is a role, a family relation or a time word ("Frau
+  Kollegin", "Herr Bürgermeister", "Fr. Vormittag", "Frau Anfang 30") is not
+  treated as a name, nor is a word with an institutional suffix ("Herr von der
+  Suchtberatung"). Surnames that are also nouns ("Frau Koch", "Herr Richter")
+  are still flagged: a false alarm there costs a click, a miss leaks a name.
+* Dates count as birth dates when a birth cue is near (geb., geboren,
+  Geburtsdatum, "*", "zur Welt gekommen"), or when, without any cue, the year
+  lies at least 14 years back and the date is not introduced as a period or an
+  event ("seit", "vom", "bis", "am", a range). Appointment dates are recent
+  or in the future and therefore never fire on their own.
+* Numbers with a checksum (IBAN, tax id) are validated where no cue says what
+  they are, so that arbitrary long numbers (ticket numbers) stay quiet.
+
+Pure standard library, so it can be used and tested without Flask.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Iterable, Iterator
+
+KINDS: dict[str, str] = {
+    "email": "eine E-Mail-Adresse",
+    "phone": "eine Telefonnummer",
+    "iban": "eine IBAN",
+    "birth_date": "ein Geburtsdatum",
+    "address": "eine Anschrift",
+    "postcode": "eine Postleitzahl mit Ort",
+    "name": "einen Namen",
+    "customer_number": "eine Kunden- oder BG-Nummer",
+    "insurance_number": "eine Sozialversicherungsnummer",
+    "tax_id": "eine Steuer-Identifikationsnummer",
+}
+
+# When findings overlap, the more specific pattern wins: an IBAN contains
+# digit runs that also look like a phone number, a BG number contains a
+# postcode-like run, and so on.
+_PRIORITY = (
+    "email",
+    "iban",
+    "insurance_number",
+    "customer_number",
+    "tax_id",
+    "birth_date",
+    "phone",
+    "address",
+    "postcode",
+    "name",
+)
+
+# Python's re has no \p{Lu}; letters are matched as "word char that is not a
+# digit or underscore" and the capital is checked in code.
+_L = r"[^\W\d_]"
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    start: int
+    end: int
+    label: str
+
+    def excerpt(self, text: str) -> str:
+        """A masked excerpt that does not echo the personal datum in full."""
+        return _mask(text[self.start:self.end])
+
+
+def _finding(kind: str, start: int, end: int) -> Finding:
+    return Finding(kind, start, end, KINDS[kind])
+
+
+def _mask(value: str) -> str:
+    # At most four characters, and never more than half, so that a short
+    # surname ("Ng", "Kaya") is not shown in full.
+    shown = min(4, max(1, len(value) // 2))
+    return value[:shown].rstrip() + " …"
+
+
+# --------------------------------------------------------------------------
+# E-mail addresses
+
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[\w.+-]+"
+    # "(at)"/"[at]" is how people dodge spam filters, still an address.
+    r"(?:@|\s?[(\[]at[)\]]\s?)"
+    r"[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b"
+)
+
+
+def _emails(text: str, today: date) -> Iterator[Finding]:
+    for m in _EMAIL.finditer(text):
+        yield _finding("email", m.start(), m.end())
+
+
+# --------------------------------------------------------------------------
+# IBAN
+
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
+
+
+def _iban_valid(compact: str) -> bool:
+    rearranged = compact[4:] + compact[:4]
+    digits = "".join(str(int(ch, 36)) for ch in rearranged)
+    return int(digits) % 97 == 1
+
+
+def _prefix_span(text: str, start: int, chars: int) -> int:
+    """End offset after `chars` non-space characters from `start`."""
+    pos = start
+    while chars:
+        if not text[pos].isspace():
+            chars -= 1
+        pos += 1
+    return pos
+
+
+def _ibans(text: str, today: date) -> Iterator[Finding]:
+    for m in _IBAN.finditer(text):
+        compact = re.sub(r"\s", "", m.group())
+        # The regex may run on into a following word written in capitals, so
+        # try the longest checksum-valid prefix.
+        for length in range(len(compact), 14, -1):
+            if _iban_valid(compact[:length]):
+                yield _finding("iban", m.start(), _prefix_span(text, m.start(), length))
+                break
+        else:
+            # A mistyped German IBAN is still somebody's account number.
+            if compact.startswith("DE") and compact[2:22].isdigit() and len(compact) >= 22:
+                yield _finding("iban", m.start(), _prefix_span(text, m.start(), 22))
+
+
+# --------------------------------------------------------------------------
+# Phone numbers
+
+_PHONE = re.compile(
+    r"(?<![\w+/.,:–-])"
+    r"(?:"
+    r"(?:\+|00)[1-9]\d{0,2}[ -]?(?:\(0\) ?)?\d"  # +49 69 …, 0049 171 …, +49 (0)69 …
+    r"|\(0\d{1,5}\) ?\d"  # (069) 1234-56
+    r"|0[1-9]\d"  # 069 …, 0170 …, 06103 …
+    r")"
+    r"(?: ?[/-] ?\d| ?\d)*"
+)
+_SLASH_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}")
+
+
+def _phones(text: str, today: date) -> Iterator[Finding]:
+    for m in _PHONE.finditer(text):
+        value = m.group().rstrip(" -/")
+        digits = sum(ch.isdigit() for ch in value)
+        if not 7 <= digits <= 16:
+            continue
+        if _SLASH_DATE.fullmatch(value):
+            continue
+        # "0170 1234567,50" would be a number, not a phone; so would "0,5".
+        end = m.start() + len(value)
+        if re.match(r"[.,]\d", text[end:end + 2]):
+            continue
+        yield _finding("phone", m.start(), end)
+
+
+# --------------------------------------------------------------------------
+# Tax identification number (Steuer-ID) and tax number (Steuernummer)
+
+_TAX_GROUPED = re.compile(r"(?<![\d/.,])[1-9]\d \d{3} \d{3} \d{3}(?![\d]|[.,]\d)")
+_TAX_COMPACT = re.compile(r"(?<![\d/.,])[1-9]\d{10}(?![\d]|[.,]\d)")
+_TAX_CUE = re.compile(
+    r"(?:steuer[- ]?id\w*|steuer[- ]?identifikations\w*|idnr|identifikationsnummer|tin)"
+    r"\.?\s*[:.]?\s*(?:lautet|ist)?\s*$",
+    re.IGNORECASE,
+)
+_TAX_NUMBER = re.compile(
+    r"\b(?:Steuernummer|St\.?-?Nr\.?)\s*:?\s*(\d[\d /]{8,15}\d)", re.IGNORECASE
+)
+
+
+def _tax_id_valid(digits: str) -> bool:
+    """ISO 7064 MOD 11,10 check plus the rule that one digit repeats."""
+    if len(set(digits[:10])) not in (8, 9):
+        return False
+    product = 10
+    for ch in digits[:10]:
+        total = (int(ch) + product) % 10 or 10
+        product = (total * 2) % 11
+    check = (11 - product) % 10
+    return check == int(digits[10])
+
+
+def _tax_ids(text: str, today: date) -> Iterator[Finding]:
+    # The 2-3-3-3 grouping is how the id is printed on letters, distinctive
+    # enough on its own.
+    for m in _TAX_GROUPED.finditer(text):
+        yield _finding("tax_id", m.start(), m.end())
+    for m in _TAX_COMPACT.finditer(text):
+        cued = _TAX_CUE.search(text[max(0, m.start() - 40):m.start()])
+        if cued or _tax_id_valid(m.group()):
+            yield _finding("tax_id", m.start(), m.end())
+    for m in _TAX_NUMBER.finditer(text):
+        value = m.group(1).rstrip(" /")
+        if 10 <= sum(ch.isdigit() for ch in value) <= 13:
+            yield _finding("tax_id", m.start(1), m.start(1) + len(value))
+
+
+# --------------------------------------------------------------------------
+# Social insurance number (Rentenversicherungsnummer): area, ddmmyy, initial
+# of the birth name, serial and check digit.
+
+_INSURANCE = re.compile(
+    r"(?<!\w)(\d{2}) ?(\d{2})(\d{2})\d{2} ?[A-Za-z] ?\d{3}(?!\w)"
+)
+
+
+def _insurance_numbers(text: str, today: date) -> Iterator[Finding]:
+    for m in _INSURANCE.finditer(text):
+        area, day, month = (int(g) for g in m.groups())
+        if 2 <= area <= 89 and 1 <= day <= 31 and 1 <= month <= 12:
+            yield _finding("insurance_number", m.start(), m.end())
+
+
+# --------------------------------------------------------------------------
+# Jobcenter customer numbers (123D456789) and household numbers (12345BG0012345)
+
+_CUSTOMER = re.compile(r"(?<!\w)\d{3} ?[A-Z] ?\d{5,6}(?!\w)")
+_BG_NUMBER = re.compile(r"(?<!\w)\d{5} ?BG ?\d{7}(?!\w)")
+
+
+def _customer_numbers(text: str, today: date) -> Iterator[Finding]:
+    for pattern in (_BG_NUMBER, _CUSTOMER):
+        for m in pattern.finditer(text):
+            yield _finding("customer_number", m.start(), m.end())
+
+
+# --------------------------------------------------------------------------
+# Birth dates
+
+_MONTHS = {
+    "januar": 1, "jänner": 1, "jan": 1, "februar": 2, "feb": 2, "märz": 3,
+    "mär": 3, "april": 4, "apr": 4, "mai": 5, "juni": 6, "jun": 6, "juli": 7,
+    "jul": 7, "august": 8, "aug": 8, "september": 9, "sep": 9, "sept": 9,
+    "oktober": 10, "okt": 10, "november": 11, "nov": 11, "dezember": 12, "dez": 12,
+}
+_NUMERIC_DATE = re.compile(r"(?<![\d.,/])(\d{1,2})\. ?(\d{1,2})\. ?(\d{4}|\d{2})(?!\d|[.,]\d)")
+_ISO_DATE = re.compile(r"(?<![\d.,/-])(\d{4})-(\d{2})-(\d{2})(?![\d-])")
+_TEXT_DATE = re.compile(
+    r"(?<![\d.])(\d{1,2})\.\s*(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?\s+(\d{4})(?!\d)",
+    re.IGNORECASE,
+)
+_BIRTH_CUE_BEFORE = re.compile(
+    r"(?:\bgeb\.|\bgeboren|\bgeburtsdatum|\bgeb\.-?datum|\bgeburtstag|\*|\bjahrgang)"
+    r"[\s:,(]*(?:am|den)?\s*$",
+    re.IGNORECASE,
+)
+_BIRTH_CUE_AFTER = re.compile(
+    r"^[\s,)]*(?:[\w-]+\s+){0,3}?(?:geboren|zur\s+welt\s+gekommen)\b",
+    re.IGNORECASE,
+)
+# A date introduced like this is a period or an event, not a birth date,
+# even when it lies far back ("seit 01.01.2005").
+_EVENT_CUE_BEFORE = re.compile(
+    r"\b(?:seit|vom|von|bis|ab|am|zum|zur|zwischen|und|stand|datum|datiert|bescheid)\s*(?:dem|den)?\s*$",
+    re.IGNORECASE,
+)
+_RANGE_BEFORE = re.compile(r"[–-]\s*$")
+_RANGE_AFTER = re.compile(r"^\s*(?:[–-]|bis\b)", re.IGNORECASE)
+_ADULT_AGE = 14
+
+
+def _full_year(year: int, today: date) -> int:
+    if year >= 100:
+        return year
+    # "3.5.87" means 1987; "3.5.12" means 2012.
+    return 2000 + year if year <= today.year % 100 else 1900 + year
+
+
+def _dates(text: str) -> Iterator[tuple[int, int, int, int, int]]:
+    for m in _NUMERIC_DATE.finditer(text):
+        yield m.start(), m.end(), int(m.group(1)), int(m.group(2)), int(m.group(3))
+    for m in _ISO_DATE.finditer(text):
+        yield m.start(), m.end(), int(m.group(3)), int(m.group(2)), int(m.group(1))
+    for m in _TEXT_DATE.finditer(text):
+        yield m.start(), m.end(), int(m.group(1)), _MONTHS[m.group(2).lower()], int(m.group(3))
+
+
+def _birth_dates(text: str, today: date) -> Iterator[Finding]:
+    for start, end, day, month, year in _dates(text):
+        if not (1 <= day <= 31 and 1 <= month <= 12):
+            continue
+        year = _full_year(year, today)
+        if year > today.year:
+            continue
+        before = text[max(0, start - 40):start]
+        after = text[end:end + 40]
+        if _BIRTH_CUE_BEFORE.search(before) or _BIRTH_CUE_AFTER.search(after):
+            yield _finding("birth_date", start, end)
+            continue
+        if year > today.year - _ADULT_AGE:
+            continue
+        if _EVENT_CUE_BEFORE.search(before) or _RANGE_BEFORE.search(before) or _RANGE_AFTER.search(after):
+            continue
+        yield _finding("birth_date", start, end)
+
+
+# --------------------------------------------------------------------------
+# Street addresses
+
+_STREET_SUFFIXES = (
+    "straße", "strasse", "str.", "weg", "platz", "allee", "gasse", "ring",
+    "damm", "ufer", "chaussee", "pfad", "steig", "stieg", "promenade",
+)
+_STREET_WORDS = r"(?:Landstraße|Landstrasse|Landstr\.|Straße|Strasse|Str\.|Weg|Platz|Allee|Gasse|Ring|Damm|Ufer|Chaussee|Promenade)"
+# Compounds that end like a street but are not one ("Praktikumsplatz 1",
+# "Arbeitsweg 45 Min.", "Mentoring 2x").
+_NOT_STREET_PREFIXES = frozenset(
+    """arbeits ausbildungs praktikums kita krippen kindergarten hort studien
+    park sitz schlaf stell wohn therapie kurs maßnahme maßnahmen förder reha
+    pflege heim schul spiel sport bildungs fahr lösungs rechts lebens rück hin
+    um dienst anfahrts werde verfahrens karriere berufs ausweg irr holz
+    lehr unterkunfts betreuungs teilzeit vollzeit""".split()
+)
+_NOT_STREET_WORDS = frozenset(
+    "mentoring monitoring tutoring catering hering engineering ring weg platz".split()
+)
+_HOUSE_NUMBER = r"\d{1,3}(?: ?[a-wyzA-WYZ](?!\w))?(?: ?[-–/] ?\d{1,3}[a-z]?)?(?![\w])"
+_STREET = re.compile(
+    r"(?<![\w-])"
+    r"(?:"
+    # "Frankfurter Straße 12", "Sprendlinger Landstraße 80", "Berliner Str. 5a"
+    rf"(?P<adjective>{_L}[\w-]*(?:er|sche|sches))\s+{_STREET_WORDS}"
+    # "Waldstraße 43", "Kaiserstr. 8", "Karl-Marx-Straße 10-12", "Buchrainweg 22b"
+    rf"|(?P<compound>{_L}[\w-]*?)(?i:{'|'.join(re.escape(s) for s in _STREET_SUFFIXES)})"
+    r")"
+    rf"\s*(?P<number>{_HOUSE_NUMBER})"
+)
+# With a clear cue, any capitalised words plus a number are taken as a street:
+# "wohnt Auf der Rosenhöhe 12".
+_ADDRESS_CUE = re.compile(
+    r"\b(?:wohnhaft|wohnt|wohnen|lebt|Anschrift|Adresse|Meldeadresse|zugezogen|umgezogen)\b"
+    r"\s*:?\s*(?:(?:jetzt|inzwischen|weiterhin|noch|in|im|am|an|auf|der|die|dem|den)\s+)*"
+    rf"(?P<street>(?:(?:Auf|An|Am|Im|In|Zum|Zur|Unter|Hinter|Vor)\s+(?:der|den|dem|die)?\s*)?"
+    rf"[A-ZÄÖÜ]{_L}+(?:[- ][A-ZÄÖÜ]{_L}+)?)"
+    rf"\s+(?P<number>{_HOUSE_NUMBER})"
+)
+# A number followed by one of these is a quantity, not a house number.
+_UNITS = frozenset(
+    """min minute minuten std stunde stunden h jahr jahre jahren monat monate
+    monaten woche wochen tag tage tagen km m euro eur € % prozent x mal uhr
+    kinder personen plätze termine bewerbungen""".split()
+)
+
+
+def _is_quantity(text: str, end: int) -> bool:
+    m = re.match(r"\s*([\w€%]+)", text[end:end + 20])
+    return bool(m) and m.group(1).lower().rstrip(".") in _UNITS
+
+
+def _addresses(text: str, today: date) -> Iterator[Finding]:
+    for m in _STREET.finditer(text):
+        if m.group("compound") is not None:
+            prefix = m.group("compound")
+            if len(prefix) < 2 or not prefix[0].isupper():
+                continue
+            word = text[m.start():m.start("number")].strip().lower()
+            if word in _NOT_STREET_WORDS or prefix.lower().rstrip("-") in _NOT_STREET_PREFIXES:
+                continue
+        elif not m.group("adjective")[0].isupper():
+            continue
+        if _is_quantity(text, m.end()):
+            continue
+        yield _finding("address", m.start(), m.end())
+    for m in _ADDRESS_CUE.finditer(text):
+        if not _is_quantity(text, m.end()):
+            yield _finding("address", m.start("street"), m.end())
+
+
+# --------------------------------------------------------------------------
+# Postcode with town
+
+_POSTCODE = re.compile(
+    r"(?<![\w.,€-])(?:D-)?(?P<code>\d{5})\s+"
+    rf"(?P<town>{_L}[\w]*(?:-{_L}[\w]*)*)"
+    rf"(?:\s+(?:am|an der|a\.|im|ob der|bei|vor der)\s*{_L}[\w.]*|\s*\({_L}[\w]*\))?"
+)
+_NOT_TOWNS = frozenset(
+    """euro eur menschen personen einwohner einwohnerinnen haushalte
+    bedarfsgemeinschaften kunden kundinnen kundinnen fälle anfragen
+    teilnehmende teilnehmer stunden minuten tage jahre kilometer km
+    bewerbungen leistungsberechtigte datensätze arbeitslose stellen
+    beschäftigte zeichen""".split()
+)
+
+
+def _postcodes(text: str, today: date) -> Iterator[Finding]:
+    for m in _POSTCODE.finditer(text):
+        town = m.group("town")
+        if m.group("code").startswith("00") or not town[0].isupper():
+            continue
+        if town.lower() in _NOT_TOWNS:
+            continue
+        yield _finding("postcode", m.start(), m.end())
+
+
+# --------------------------------------------------------------------------
+# Names
+
+_SALUTATION = r"(?:Herrn?|Frau|Familie)\b|(?:Fr|Hr|Fam)\."
+_TITLES = r"(?:(?:Dr|Prof|Dipl|Mag|PD|med|dent|rer|nat|phil|jur|oec|pol|h\. ?c|Ing)\.(?:-\w+\.?)?\s*)*"
+_NAME_TOKEN = rf"{_L}+(?:['’-]{_L}+)*"
+_PARTICLES = r"(?:(?:von|van|de|der|den|del|della|da|di|du|dos|das|le|la|al|el|bin|ibn|abu|ter|zu|zur|vom)\s+)*"
+_NAME = re.compile(
+    rf"(?<![\w-])(?P<salutation>{_SALUTATION})"
+    rf"(?:\s+(?:und|u\.|&)\s+(?:{_SALUTATION}))?"
+    rf"\s+{_TITLES}"
+    rf"(?P<name>{_PARTICLES}(?P<first>{_NAME_TOKEN}))"
+    rf"(?:\s+(?P<second>{_NAME_TOKEN}))?"
+)
+_RELATIVE = re.compile(
+    r"(?<![\w-])(?:Kundin|Kunde|Kunden|Sohn|Tochter|Bruder|Schwester|Ehemann|Ehefrau|"
+    r"Partner|Partnerin|Lebensgefährte|Lebensgefährtin|Mutter|Vater|Nachbar|Nachbarin|"
+    r"Enkel|Enkelin|Onkel|Tante|Neffe|Nichte|Cousin|Cousine)"
+    rf"\s+(?P<name>(?P<first>{_NAME_TOKEN})\s+(?P<second>{_NAME_TOKEN}))(?![\w-])"
+)
+# Capitalised words that follow a salutation without being a name: roles,
+# relations, time words ("Fr." is also Friday), and salutations themselves.
+_NOT_NAMES = frozenset(
+    """kollegin kollege kollegen doktor doktorin professor professorin
+    bürgermeister bürgermeisterin oberbürgermeister oberbürgermeisterin
+    minister ministerin staatssekretär staatssekretärin präsident präsidentin
+    vorsitzende vorsitzender direktor direktorin rektor rektorin pfarrer
+    pfarrerin pastor pastorin richterin rechtsanwalt rechtsanwältin anwalt
+    anwältin abgeordnete abgeordneter dekan dekanin landrat landrätin
+    stadtrat stadträtin dezernent dezernentin fallmanager fallmanagerin
+    arbeitsvermittler arbeitsvermittlerin vermittler vermittlerin berater
+    beraterin sozialarbeiter sozialarbeiterin sachbearbeiter
+    sachbearbeiterin teamleiter teamleiterin geschäftsführer
+    geschäftsführerin leiter leiterin kundin kunde nachbarin nachbar mama
+    papa mutter vater tochter sohn ehemann ehefrau kinder anfang mitte ende
+    vormittag nachmittag vormittags nachmittags morgen mittag abend
+    frau herr herrn familie und der die das ober gott""".split()
+)
+# Endings of institutions and abstract nouns, which are not surnames.
+_NOUN_SUFFIXES = (
+    "beratung", "stelle", "amt", "zentrum", "büro", "hilfe", "dienst",
+    "verein", "verband", "werk", "ation", "heit", "keit", "schaft", "ität",
+    "gesellschaft", "behörde", "einrichtung", "ambulanz", "klinik",
+)
+_INDEFINITE_BEFORE = re.compile(
+    r"\b(?:ein|eine|einer|einem|einen|kein|keine|keiner|jede|jeder|jedem|"
+    r"manche|mancher|diese|dieser|welche|welcher|eine\s+\w+e)\s+$",
+    re.IGNORECASE,
+)
+_WEEKDAY_BEFORE = re.compile(r"\b(?:Mo|Di|Mi|Do|Sa|So)\.?\s*(?:[–-]|bis|und|,)\s*$")
+
+
+def _looks_like_name(token: str) -> bool:
+    if len(token) < 2 or not token[0].isupper():
+        return False
+    lower = token.lower()
+    if lower in _NOT_NAMES:
+        return False
+    if len(lower) >= 8 and lower.endswith(_NOUN_SUFFIXES + ("ung",)):
+        return False
+    return not any(lower.endswith(s) and len(lower) > len(s) + 2 for s in _NOUN_SUFFIXES)
+
+
+def _names(text: str, today: date) -> Iterator[Finding]:
+    for m in _NAME.finditer(text):
+        before = text[max(0, m.start() - 30):m.start()]
+        if _INDEFINITE_BEFORE.search(before):
+            continue  # "ein Herr von der Suchtberatung"
+        if m.group("salutation") == "Fr." and _WEEKDAY_BEFORE.search(before):
+            continue  # "Mo.–Fr. Nachmittag"
+        if not _looks_like_name(m.group("first")):
+            continue
+        end = m.end("first")
+        second = m.group("second")
+        if second and _looks_like_name(second) and text[m.end("first"):m.start("second")].strip() == "":
+            end = m.end("second")
+        yield _finding("name", m.start("name"), end)
+    for m in _RELATIVE.finditer(text):
+        if _looks_like_name(m.group("first")) and _looks_like_name(m.group("second")):
+            yield _finding("name", m.start("name"), m.end("name"))
+
+
+# --------------------------------------------------------------------------
+
+_DETECTORS = (
+    _emails,
+    _ibans,
+    _insurance_numbers,
+    _customer_numbers,
+    _tax_ids,
+    _birth_dates,
+    _phones,
+    _addresses,
+    _postcodes,
+    _names,
+)
+
+
+def find_personal_data(text: str, *, today: date | None = None) -> list[Finding]:
+    """Return what in `text` probably identifies a person, sorted by position.
+
+    Overlapping candidates are resolved in favour of the more specific kind
+    (see ``_PRIORITY``), then the longer span; each character belongs to at
+    most one finding.
+    """
+    if not text:
+        return []
+    today = today or date.today()
+    candidates: list[Finding] = []
+    for detector in _DETECTORS:
+        candidates.extend(detector(text, today))
+    rank = {kind: i for i, kind in enumerate(_PRIORITY)}
+    candidates.sort(key=lambda f: (rank[f.kind], -(f.end - f.start), f.start))
+    accepted: list[Finding] = []
+    for candidate in candidates:
+        if all(candidate.end <= f.start or candidate.start >= f.end for f in accepted):
+            accepted.append(candidate)
+    return sorted(accepted, key=lambda f: (f.start, f.end))
+
+
+def describe(findings: Iterable[Finding], text: str) -> list[str]:
+    """German messages for the form, one per distinct finding."""
+    messages: list[str] = []
+    for finding in findings:
+        message = f"Enthält vermutlich {finding.label}: „{finding.excerpt(text)}“"
+        if message not in messages:
+            messages.append(message)
+    return messages
+
+
+# --------------------------------------------------------------------------
+# Corpus evaluation (python -m app.pii --evaluate tests/pii_corpus)
+
+
+@dataclass
+class Evaluation:
+    positives: int
+    negatives: int
+    misses: list[tuple[int, str]]
+    false_alarms: list[tuple[int, str, list[Finding]]]
+
+    @property
+    def recall(self) -> float:
+        return (self.positives - len(self.misses)) / self.positives if self.positives else 1.0
+
+    @property
+    def false_alarm_rate(self) -> float:
+        return len(self.false_alarms) / self.negatives if self.negatives else 0.0
+
+
+def _sentences(path: Path) -> Iterator[tuple[int, str]]:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip() and not line.lstrip().startswith("#"):
+            yield number, line
+
+
+def evaluate(corpus: Path | str, *, today: date | None = None) -> Evaluation:
+    corpus = Path(corpus)
+    positives = list(_sentences(corpus / "positive.txt"))
+    negatives = list(_sentences(corpus / "negative.txt"))
+    misses = [(n, s) for n, s in positives if not find_personal_data(s, today=today)]
+    false_alarms = []
+    for n, s in negatives:
+        findings = find_personal_data(s, today=today)
+        if findings:
+            false_alarms.append((n, s, findings))
+    return Evaluation(len(positives), len(negatives), misses, false_alarms)
+
+
+def _main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.pii", description=__doc__.splitlines()[0])
+    parser.add_argument("--evaluate", metavar="CORPUS_DIR", help="folder with positive.txt and negative.txt")
+    parser.add_argument("--min-recall", type=float, default=0.95)
+    parser.add_argument("--max-false-alarms", type=float, default=0.05)
+    parser.add_argument("text", nargs="*", help="text to check (when not evaluating)")
+    args = parser.parse_args(argv)
+
+    if not args.evaluate:
+        text = " ".join(args.text) if args.text else sys.stdin.read()
+        findings = find_personal_data(text)
+        for finding in findings:
+            print(f"{finding.kind:17} {finding.start:>5}-{finding.end:<5} {text[finding.start:finding.end]}")
+        return 1 if findings else 0
+
+    result = evaluate(args.evaluate)
+    found = result.positives - len(result.misses)
+    print(f"positive sentences: {result.positives}, detected: {found}, "
+          f"recall: {result.recall:.1%}")
+    print(f"negative sentences: {result.negatives}, false alarms: {len(result.false_alarms)}, "
+          f"false-alarm rate: {result.false_alarm_rate:.1%}")
+    if result.misses:
+        print("\nmissed (positive.txt):")
+        for number, sentence in result.misses:
+            print(f"  {number:>4}: {sentence}")
+    if result.false_alarms:
+        print("\nfalse alarms (negative.txt):")
+        for number, sentence, findings in result.false_alarms:
+            hits = ", ".join(f"{f.kind} {sentence[f.start:f.end]!r}" for f in findings)
+            print(f"  {number:>4}: {sentence}\n        -> {hits}")
+    ok = result.recall >= args.min_recall and result.false_alarm_rate <= args.max_false_alarms
+    print("\nOK" if ok else
+          f"\nFAILED (need recall >= {args.min_recall:.0%}, false alarms <= {args.max_false_alarms:.0%})")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(_main())
