@@ -72,3 +72,8 @@ def init_globals(app):
     from flask_babel import get_locale
 
     app.jinja_env.globals.update(role_label=role_label, nav_items=nav_items, get_locale=get_locale)
+
+
+def berlin_today() -> date:
+    """Today's calendar day in Europe/Berlin: consents expire at local midnight."""
+    return datetime.now(BERLIN).date()

@@ -10,6 +10,7 @@ from typing import Callable
 
 from flask import abort, g
 from flask_login import current_user
+from sqlalchemy import select
 
 from app import audit
 from app.accounts.models import Role
@@ -105,3 +106,223 @@ def _staff_area(user, _obj=None):
 @rule("partner.area")
 def _partner_area(user, _obj=None):
     return is_partner(user)
+
+
+# --- cases (DESIGN.md section 4: staff see their own team's cases, admins none) ------------
+#
+# Rules for objects hanging off a case (conference, note, measure, minutes) go through the
+# case's team. Other teams' objects are hidden (404), never merely refused.
+
+
+def _team_of_case(case_id):
+    from app import db
+    from app.cases.models import Case
+
+    return db.session.execute(select(Case.team_id).where(Case.id == case_id)).scalar()
+
+
+def same_team(user, case) -> bool:
+    return is_staff(user) and case is not None and user.team_id is not None and case.team_id == user.team_id
+
+
+@rule("case.list")
+def _case_list(user, _obj=None):
+    return is_staff(user)
+
+
+@rule("case.create")
+def _case_create(user, _obj=None):
+    return is_staff(user) and user.team_id is not None
+
+
+@rule("case.view", hide=True)
+def _case_view(user, case):
+    return same_team(user, case)
+
+
+@rule("case.edit")
+def _case_edit(user, case):
+    # The caller has already passed case.view: a closed case is known, so 403.
+    return same_team(user, case) and case.status == "open"
+
+
+@rule("case.reopen")
+def _case_reopen(user, case):
+    return same_team(user, case) and case.status == "closed"
+
+
+@rule("consent.manage")
+def _consent_manage(user, case):
+    return same_team(user, case) and case.status == "open"
+
+
+@rule("team.audit")
+def _team_audit(user, _obj=None):
+    return is_team_lead(user)
+
+
+# --- consents and partner access ------------------------------------------------------
+
+
+def valid_consent(case_id: int, agency_id: int, day=None):
+    """The consent of ``agency_id`` for ``case_id`` that is valid on ``day`` (Berlin), or None.
+
+    Read fresh on every call: a withdrawal or expiry ends access at once.
+    """
+    from app import db
+    from app.cases.models import Consent
+    from app.filters import berlin_today
+
+    day = day or berlin_today()
+    rows = db.session.execute(
+        select(Consent).where(Consent.case_id == case_id, Consent.agency_id == agency_id,
+                              Consent.superseded_at.is_(None))
+    ).scalars()
+    return next((c for c in rows if c.is_valid_on(day)), None)
+
+
+def partner_invitation(user, conference):
+    """The partner's agency's live invitation to ``conference``, or None."""
+    from app import db
+    from app.conferences.models import Invitation
+
+    if not is_partner(user) or conference is None:
+        return None
+    return db.session.execute(
+        select(Invitation).where(Invitation.conference_id == conference.id,
+                                 Invitation.agency_id == user.agency_id,
+                                 Invitation.status != "cancelled")
+    ).scalar_one_or_none()
+
+
+def partner_consent(user, conference):
+    """The consent through which a partner sees ``conference`` now, or None (no access)."""
+    if partner_invitation(user, conference) is None:
+        return None
+    return valid_consent(conference.case_id, user.agency_id)
+
+
+def partner_sees_note(consent, agency_id, note) -> bool:
+    """A partner sees its own agency's notes, and shared notes within its consent scope."""
+    if note.withdrawn_at is not None:
+        return False
+    if note.agency_id == agency_id:
+        return True
+    return note.visibility == "shared" and consent is not None and consent.covers(note.categories)
+
+
+# --- conferences ------------------------------------------------------------------------
+
+
+def _staff_of_conference(user, conference) -> bool:
+    return is_staff(user) and conference is not None and _team_of_case(conference.case_id) == user.team_id
+
+
+@rule("conference.create")
+def _conference_create(user, case):
+    return same_team(user, case) and case.status == "open"
+
+
+@rule("conference.view", hide=True)
+def _conference_view(user, conference):
+    if _staff_of_conference(user, conference):
+        return True
+    return partner_consent(user, conference) is not None
+
+
+@rule("conference.edit")
+def _conference_edit(user, conference):
+    return _staff_of_conference(user, conference) and conference.status in ("planned", "held")
+
+
+@rule("conference.answer")
+def _conference_answer(user, conference):
+    return conference.status == "planned" and partner_consent(user, conference) is not None
+
+
+@rule("note.create")
+def _note_create(user, conference):
+    if conference.status not in ("planned", "held"):
+        return False
+    if _staff_of_conference(user, conference):
+        return True
+    # Partners write before the conference, and only with a live, not-declined invitation.
+    inv = partner_invitation(user, conference)
+    return (conference.status == "planned" and inv is not None and inv.status != "declined"
+            and valid_consent(conference.case_id, user.agency_id) is not None)
+
+
+@rule("note.edit")
+def _note_edit(user, note):
+    from app import db
+    from app.conferences.models import Conference
+
+    conference = db.session.get(Conference, note.conference_id)
+    if note.withdrawn_at is not None:
+        return False
+    if _staff_of_conference(user, conference):
+        return note.agency_id is None and conference.status in ("planned", "held")
+    return (is_partner(user) and note.agency_id == user.agency_id and conference.status == "planned"
+            and partner_consent(user, conference) is not None)
+
+
+@rule("measure.update")
+def _measure_update(user, measure):
+    from app import db
+    from app.conferences.models import Conference
+
+    conference = db.session.get(Conference, measure.conference_id)
+    if _staff_of_conference(user, conference):
+        return True
+    return (is_partner(user) and measure.responsible_agency_id == user.agency_id
+            and valid_consent(measure.case_id, user.agency_id) is not None
+            and partner_invitation(user, conference) is not None)
+
+
+# --- minutes ------------------------------------------------------------------------------
+
+
+@rule("minutes.edit")
+def _minutes_edit(user, minutes):
+    from app import db
+    from app.conferences.models import Conference
+
+    conference = db.session.get(Conference, minutes.conference_id)
+    return (minutes.status == "draft" and _staff_of_conference(user, conference)
+            and conference.organiser_id == user.id)
+
+
+@rule("minutes.finalise")
+def _minutes_finalise(user, minutes):
+    from app import db
+    from app.conferences.models import Conference
+
+    conference = db.session.get(Conference, minutes.conference_id)
+    return (minutes.status == "draft" and _staff_of_conference(user, conference)
+            and (conference.organiser_id == user.id or is_team_lead(user)))
+
+
+@rule("minutes.correct")
+def _minutes_correct(user, minutes):
+    from app import db
+    from app.conferences.models import Conference
+
+    conference = db.session.get(Conference, minutes.conference_id)
+    return (minutes.status == "final" and _staff_of_conference(user, conference)
+            and (conference.organiser_id == user.id or is_team_lead(user)))
+
+
+@rule("minutes.download", hide=True)
+def _minutes_download(user, minutes):
+    from app import db
+    from app.conferences.models import Conference
+
+    conference = db.session.get(Conference, minutes.conference_id)
+    if _staff_of_conference(user, conference):
+        return minutes.status in ("final", "replaced")
+    return minutes.status == "final" and partner_consent(user, conference) is not None
+
+
+@rule("minutes.export")
+def _minutes_export(user, _obj=None):
+    return is_team_lead(user) and user.team_id is not None
