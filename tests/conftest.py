@@ -143,6 +143,97 @@ class Factory:
         return u
 
 
+    # --- cases and conferences -------------------------------------------------------
+
+    def case(self, team=None, caseworker=None, district=None, status="open", internal_reference=None, **kw):
+        from app.cases.models import Case
+
+        if caseworker is None:
+            caseworker = self.user("caseworker", team=team)
+        team_id = team.id if team else caseworker.team_id
+        district = district or self.district()
+        n = self._next()
+        c = Case(pseudonym=f"FK-2026-{n:04d}", team_id=team_id, caseworker_id=caseworker.id,
+                 district_id=district.id, age_band=kw.pop("age_band", "25_34"),
+                 household_type=kw.pop("household_type", "single"),
+                 summary=kw.pop("summary", "Langzeitarbeitslos, sucht Teilzeitstelle."),
+                 goals=kw.pop("goals", "Stabile Beschäftigung."),
+                 internal_reference=internal_reference or f"INTREF-{n:06d}", status=status, **kw)
+        self.s.add(c)
+        self.s.commit()
+        return c
+
+    def consent(self, case, agency, scope=("general", "work"), signed_on=None, valid_until=None,
+                withdrawn_on=None, recorded_by=None):
+        from datetime import timedelta
+
+        from app.cases.models import Consent
+        from app.filters import berlin_today
+
+        today = berlin_today()
+        c = Consent(case_id=case.id, agency_id=agency.id, signed_on=signed_on or today - timedelta(days=30),
+                    valid_until=valid_until or today + timedelta(days=335), scope=list(scope),
+                    proof_reference="Akte Blatt 12", recorded_by_id=(recorded_by or self._recorder(case)).id,
+                    withdrawn_on=withdrawn_on)
+        self.s.add(c)
+        self.s.commit()
+        return c
+
+    def _recorder(self, case):
+        return self.s.get(User, case.caseworker_id)
+
+    def conference(self, case, starts_at=None, location=None, status="planned", organiser=None, minutes=90, **kw):
+        import uuid
+        from datetime import timedelta
+
+        from app.conferences.models import Conference
+        from app.db import utcnow
+
+        starts_at = starts_at or (utcnow() + timedelta(days=7)).replace(second=0, microsecond=0)
+        conf = Conference(case_id=case.id, occasion=kw.pop("occasion", "Erstes Fallgespräch"),
+                          starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes),
+                          location_id=(location or self.location()).id,
+                          organiser_id=(organiser or self._recorder(case)).id, status=status,
+                          ical_uid=f"{uuid.uuid4()}@fallkonferenz", **kw)
+        self.s.add(conf)
+        self.s.commit()
+        return conf
+
+    def invitation(self, conference, agency, status="pending", user=None):
+        from app.conferences.models import Invitation
+
+        inv = Invitation(conference_id=conference.id, agency_id=agency.id, status=status,
+                         user_id=user.id if user else None)
+        self.s.add(inv)
+        self.s.commit()
+        return inv
+
+    def note(self, conference, author, body="Stellungnahme zur Situation.", categories=("general",),
+             visibility="shared", agency=None):
+        from app.conferences.models import Note
+
+        n = Note(conference_id=conference.id, author_id=author.id,
+                 agency_id=agency.id if agency else author.agency_id, body=body,
+                 categories=list(categories), visibility=visibility)
+        self.s.add(n)
+        self.s.commit()
+        return n
+
+    def measure(self, conference, what="Bewerbungstraining besuchen", responsible_kind="jobcenter",
+                agency=None, due_on=None, status="agreed"):
+        from datetime import timedelta
+
+        from app.conferences.models import Measure
+        from app.filters import berlin_today
+
+        m = Measure(conference_id=conference.id, case_id=conference.case_id, what=what,
+                    responsible_kind=responsible_kind, responsible_agency_id=agency.id if agency else None,
+                    due_on=due_on or berlin_today() + timedelta(days=14), status=status)
+        self.s.add(m)
+        self.s.commit()
+        return m
+
+
 @pytest.fixture
 def factory(session):
     return Factory(session)
