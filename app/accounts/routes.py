@@ -27,6 +27,10 @@ def _client_ip() -> str:
 def _safe_next(target: str | None) -> str | None:
     if not target:
         return None
+    # Browsers read "\" as "/" and drop tabs and newlines, so "/\evil.example" would
+    # leave the site: only plain printable paths are followed.
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
