@@ -68,6 +68,7 @@ def authenticated_only(view):
         g.authorized = True
         return view(*args, **kwargs)
 
+    wrapper.authenticated_only = True
     return wrapper
 
 

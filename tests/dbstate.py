@@ -1,0 +1,26 @@
+"""Snapshots of the database, to prove that a request changed nothing."""
+from sqlalchemy import select
+
+from app import db
+from app.models import metadata
+
+# Tables a mere visit may write: the audit trail records refusals and views, and the
+# session record keeps its idle clock.
+VISIT_TABLES = frozenset({"audit_entry", "user_session"})
+
+
+def snapshot(app, exclude=VISIT_TABLES) -> dict[str, list[tuple]]:
+    """Every row of every table (but ``exclude``), in a comparable form."""
+    with app.app_context():
+        with db.engine().connect() as conn:
+            return {
+                table.name: sorted(
+                    (tuple(repr(v) for v in row) for row in conn.execute(select(table))),
+                )
+                for table in metadata.sorted_tables if table.name not in exclude
+            }
+
+
+def differences(before: dict, after: dict) -> list[str]:
+    """Names of the tables whose rows differ, for a readable assertion message."""
+    return [name for name in before if before[name] != after.get(name)]

@@ -1,0 +1,122 @@
+"""Every route × every actor, as declared in tests/access_matrix.py (see its docstring)."""
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from app.audit import AuditEntry
+from app.permissions import can
+from tests import access_matrix as m
+from tests.conftest import csrf_token, login_as
+from tests.dbstate import differences, snapshot
+
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def app_rules(app) -> set[tuple[str, str]]:
+    """(method, rule) for every rule of the app; HEAD and OPTIONS come with GET."""
+    return {(method, r.rule) for r in app.url_map.iter_rules()
+            for method in r.methods - {"HEAD", "OPTIONS"}}
+
+
+def send(client, app, entry: m.Route, s: m.Scenario, *, token=True):
+    url = entry.url_for(s)
+    data = entry.data(s) if entry.data else {}
+    if entry.method in STATE_CHANGING and token:
+        data["csrf_token"] = csrf_token(client, app)
+    return client.open(url, method=entry.method, data=data if entry.method != "GET" else None)
+
+
+def enter(client, app, actor: m.Actor, s: m.Scenario):
+    """Log the actor in; a revoked actor is then deactivated, keeping its old cookie."""
+    user = actor.build(s)
+    s.user = user
+    if user is None:
+        return None
+    login_as(client, app, user)
+    if actor.revoke:
+        from app.accounts import services as accounts
+
+        accounts.deactivate(s.factory.s, user, actor=None)
+        s.factory.s.commit()
+    return user
+
+
+def refusals(app, actor_id) -> int:
+    from app import db
+
+    with app.app_context():
+        return db.get_session().execute(
+            select(func.count()).select_from(AuditEntry)
+            .where(AuditEntry.action == "access.refused", AuditEntry.actor_id == actor_id)
+        ).scalar()
+
+
+def test_every_route_has_an_entry(app):
+    present = app_rules(app)
+    declared = {(e.method, e.rule) for e in m.ROUTES}
+    missing = sorted(present - declared)
+    stale = sorted(declared - present)
+    assert not missing, f"routes without an access-matrix entry (add them to tests/access_matrix.py): {missing}"
+    assert not stale, f"access-matrix entries for routes that no longer exist: {stale}"
+    cells = len(m.ROUTES) * len(m.ACTORS)
+    print(f"\naccess matrix: {len(present)} routes (rule × method), {len(m.ROUTES)} entries, "
+          f"{len(m.ACTORS)} actors ({', '.join(m.ACTORS)}), {cells} cells")
+
+
+def _view(app, entry):
+    rule = next(r for r in app.url_map.iter_rules() if r.rule == entry.rule and entry.method in r.methods)
+    return app.view_functions[rule.endpoint]
+
+
+def test_admin_sees_no_staff_or_partner_page(app):
+    """Besides public pages and the own account, admin and staff/partners share no page."""
+    admin = m.ACTORS["admin"]
+    others = [a for a in m.ACTORS.values() if a.logged_in and a.name != "admin"]
+    checked = 0
+    for entry in m.ROUTES:
+        # Public pages are open to all (their cells prove it); so is the own account.
+        if not entry.expect.protected or getattr(_view(app, entry), "authenticated_only", False):
+            continue
+        checked += 1
+        admin_in = entry.expect.outcome(admin) not in m.REFUSALS
+        let_in = [a.name for a in others if entry.expect.outcome(a) not in m.REFUSALS]
+        assert not (admin_in and let_in), f"{entry.id}: admin and {let_in} may both use it"
+    assert checked, "no protected route checked"
+
+
+def test_admin_is_refused_by_staff_and_partner_rules(factory):
+    admin = factory.user("admin")
+    assert not can(admin, "staff.area")
+    assert not can(admin, "partner.area")
+
+
+CELLS = [(entry, actor) for entry in m.ROUTES for actor in m.ACTORS.values()]
+
+
+@pytest.mark.parametrize("entry,actor", CELLS, ids=[f"{e.id} as {a.name}" for e, a in CELLS])
+def test_cell(app, client, factory, entry, actor):
+    s = m.Scenario(factory)
+    user = enter(client, app, actor, s)
+    url = entry.url_for(s)
+    matched, _args = app.url_map.bind("localhost").match(urlsplit(url).path, method=entry.method, return_rule=True)
+    assert matched.rule == entry.rule, f"{url} is served by {matched.rule}, not by {entry.rule}"
+    if entry.data:
+        entry.data(s)  # build the objects the data names before taking the snapshot
+    expected = entry.expect.outcome(actor)
+    refused = expected in m.REFUSALS or (entry.expect.protected and not actor.logged_in)
+    before = snapshot(app) if refused else None
+    refused_before = refusals(app, user.id) if user is not None else 0
+
+    response = send(client, app, entry, s)
+
+    if isinstance(expected, m.Redirect):
+        assert response.status_code == expected.status, f"expected a redirect to {expected.path(s)}"
+        assert urlsplit(response.location).path == expected.path(s)
+    else:
+        assert response.status_code == expected
+    if refused:
+        changed = differences(before, snapshot(app))
+        assert not changed, f"a refused request changed {changed}"
+    if expected in m.REFUSALS and actor.logged_in:
+        assert refusals(app, user.id) == refused_before + 1, "the refusal was not written to the audit trail"
