@@ -13,18 +13,22 @@ Design choices worth knowing:
   "Frau Yılmaz" the span is "Yılmaz", for "geb. 03.05.1987" it is the date.
   That keeps the masked excerpt in messages meaningful.
 * Names are only recognised after a salutation ("Herr", "Frau", "Fr.",
-  "Hr.", "Familie", titles allowed) or as two capitalised words after a
-  relation noun ("die Kundin Ayşe Demir"). A capitalised word after a
+  "Hr.", "Familie", an academic title), after "namens"/"heißt", or after a
+  relation noun as two capitalised words ("die Kundin Ayşe Demir") or a first
+  name with an age ("Tochter Lea (6)"). Lower-case writing ("frau yilmaz") is
+  not recognised: without capitals a name cannot be told from ordinary words. A capitalised word after a
   salutation that is a role, a family relation or a time word ("Frau
   Kollegin", "Herr Bürgermeister", "Fr. Vormittag", "Frau Anfang 30") is not
   treated as a name, nor is a word with an institutional suffix ("Herr von der
   Suchtberatung"). Surnames that are also nouns ("Frau Koch", "Herr Richter")
   are still flagged: a false alarm there costs a click, a miss leaks a name.
 * Dates count as birth dates when a birth cue is near (geb., geboren,
-  Geburtsdatum, "*", "zur Welt gekommen"), or when, without any cue, the year
-  lies at least 14 years back and the date is not introduced as a period or an
-  event ("seit", "vom", "bis", "am", a range). Appointment dates are recent
-  or in the future and therefore never fire on their own.
+  Geburtsdatum, DOB, "*", "zur Welt gekommen"). Without a cue, a date fires
+  only if its year lies at least 14 years back *and* it reads as an attribute
+  of a person: in apposition or parentheses ("Der Vater, 17.09.1959, ...") or
+  right after a relation noun. Appointment dates are recent or in the future,
+  and old dates in a case history ("Ausbildung abgebrochen 15.06.2003",
+  "seit 01.01.2005") have no such form, so both stay quiet.
 * Numbers with a checksum (IBAN, tax id) are validated where no cue says what
   they are, so that arbitrary long numbers (ticket numbers) stay quiet.
 
@@ -163,6 +167,9 @@ _PHONE = re.compile(
     r"(?: ?[/-] ?\d| ?\d)*"
 )
 _SLASH_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}")
+# Free-phone, shared-cost and premium numbers belong to organisations, never
+# to a private person.
+_SERVICE_NUMBER = re.compile(r"^(?:(?:\+|00)49[ -]?(?:\(0\) ?)?|0)(?:800|180|900|137)")
 
 
 def _phones(text: str, today: date) -> Iterator[Finding]:
@@ -171,7 +178,7 @@ def _phones(text: str, today: date) -> Iterator[Finding]:
         digits = sum(ch.isdigit() for ch in value)
         if not 7 <= digits <= 16:
             continue
-        if _SLASH_DATE.fullmatch(value):
+        if _SLASH_DATE.fullmatch(value) or _SERVICE_NUMBER.match(value):
             continue
         # "0170 1234567,50" would be a number, not a phone; so would "0,5".
         end = m.start() + len(value)
@@ -261,13 +268,15 @@ _MONTHS = {
     "oktober": 10, "okt": 10, "november": 11, "nov": 11, "dezember": 12, "dez": 12,
 }
 _NUMERIC_DATE = re.compile(r"(?<![\d.,/])(\d{1,2})\. ?(\d{1,2})\. ?(\d{4}|\d{2})(?!\d|[.,]\d)")
+# Only with a four-digit year: "06/2026" and "12/03" are periods, not dates.
+_SLASH_DATE_FULL = re.compile(r"(?<![\d/.,])(\d{1,2})/(\d{1,2})/(\d{4})(?![\d/])")
 _ISO_DATE = re.compile(r"(?<![\d.,/-])(\d{4})-(\d{2})-(\d{2})(?![\d-])")
 _TEXT_DATE = re.compile(
     r"(?<![\d.])(\d{1,2})\.\s*(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?\s+(\d{4})(?!\d)",
     re.IGNORECASE,
 )
 _BIRTH_CUE_BEFORE = re.compile(
-    r"(?:\bgeb\.|\bgeboren|\bgeburtsdatum|\bgeb\.-?datum|\bgeburtstag|\*|\bjahrgang)"
+    r"(?:\bgeb\.|\bgeboren|\bgeburtsdatum|\bgeb\.-?dat(?:um|\.)|\bgeburtstag|\*|\bjahrgang|\bdob|\bdate of birth)"
     r"[\s:,(]*(?:am|den)?\s*$",
     re.IGNORECASE,
 )
@@ -275,13 +284,14 @@ _BIRTH_CUE_AFTER = re.compile(
     r"^[\s,)]*(?:[\w-]+\s+){0,3}?(?:geboren|zur\s+welt\s+gekommen)\b",
     re.IGNORECASE,
 )
-# A date introduced like this is a period or an event, not a birth date,
-# even when it lies far back ("seit 01.01.2005").
-_EVENT_CUE_BEFORE = re.compile(
-    r"\b(?:seit|vom|von|bis|ab|am|zum|zur|zwischen|und|stand|datum|datiert|bescheid)\s*(?:dem|den)?\s*$",
-    re.IGNORECASE,
+# Without a cue, an old date is only a birth date when it reads as an
+# attribute of a person: in apposition ("Der Vater, 17.09.1959, ...") or in
+# parentheses, or right after a relation ("Sohn Emil 14.02.2009"). Old dates
+# in a case history ("Ausbildung abgebrochen 15.06.2003") stay quiet.
+_ATTRIBUTE_BEFORE = re.compile(
+    r"(?:[,(]|\b(?:Sohn|Tochter|Kind|Bruder|Schwester|Ehemann|Ehefrau|Partnerin|Partner|"
+    r"Mutter|Vater|Kundin|Kunde)(?:\s+[A-ZÄÖÜ][^\W\d_]+)?)\s*$"
 )
-_RANGE_BEFORE = re.compile(r"[–-]\s*$")
 _RANGE_AFTER = re.compile(r"^\s*(?:[–-]|bis\b)", re.IGNORECASE)
 _ADULT_AGE = 14
 
@@ -298,6 +308,8 @@ def _dates(text: str) -> Iterator[tuple[int, int, int, int, int]]:
         yield m.start(), m.end(), int(m.group(1)), int(m.group(2)), int(m.group(3))
     for m in _ISO_DATE.finditer(text):
         yield m.start(), m.end(), int(m.group(3)), int(m.group(2)), int(m.group(1))
+    for m in _SLASH_DATE_FULL.finditer(text):
+        yield m.start(), m.end(), int(m.group(1)), int(m.group(2)), int(m.group(3))
     for m in _TEXT_DATE.finditer(text):
         yield m.start(), m.end(), int(m.group(1)), _MONTHS[m.group(2).lower()], int(m.group(3))
 
@@ -316,9 +328,8 @@ def _birth_dates(text: str, today: date) -> Iterator[Finding]:
             continue
         if year > today.year - _ADULT_AGE:
             continue
-        if _EVENT_CUE_BEFORE.search(before) or _RANGE_BEFORE.search(before) or _RANGE_AFTER.search(after):
-            continue
-        yield _finding("birth_date", start, end)
+        if _ATTRIBUTE_BEFORE.search(before) and not _RANGE_AFTER.search(after):
+            yield _finding("birth_date", start, end)
 
 
 # --------------------------------------------------------------------------
@@ -355,7 +366,7 @@ _STREET = re.compile(
 # With a clear cue, any capitalised words plus a number are taken as a street:
 # "wohnt Auf der Rosenhöhe 12".
 _ADDRESS_CUE = re.compile(
-    r"\b(?:wohnhaft|wohnt|wohnen|lebt|Anschrift|Adresse|Meldeadresse|zugezogen|umgezogen)\b"
+    r"\b(?i:wohnhaft|wohnt|wohnen|lebt|anschrift|adresse|meldeadresse|zugezogen|umgezogen)\b"
     r"\s*:?\s*(?:(?:jetzt|inzwischen|weiterhin|noch|in|im|am|an|auf|der|die|dem|den)\s+)*"
     rf"(?P<street>(?:(?:Auf|An|Am|Im|In|Zum|Zur|Unter|Hinter|Vor)\s+(?:der|den|dem|die)?\s*)?"
     rf"[A-ZÄÖÜ]{_L}+(?:[- ][A-ZÄÖÜ]{_L}+)?)"
@@ -399,7 +410,7 @@ def _addresses(text: str, today: date) -> Iterator[Finding]:
 _POSTCODE = re.compile(
     r"(?<![\w.,€-])(?:D-)?(?P<code>\d{5})\s+"
     rf"(?P<town>{_L}[\w]*(?:-{_L}[\w]*)*)"
-    rf"(?:\s+(?:am|an der|a\.|im|ob der|bei|vor der)\s*{_L}[\w.]*|\s*\({_L}[\w]*\))?"
+    rf"(?:\s+(?:am|an der|im|ob der|bei|vor der)\s+{_L}\w*|\s+a\.\s?M\.|\s*\({_L}\w*\))?"
 )
 _NOT_TOWNS = frozenset(
     """euro eur menschen personen einwohner einwohnerinnen haushalte
@@ -423,10 +434,17 @@ def _postcodes(text: str, today: date) -> Iterator[Finding]:
 # --------------------------------------------------------------------------
 # Names
 
-_SALUTATION = r"(?:Herrn?|Frau|Familie)\b|(?:Fr|Hr|Fam)\."
+# "Hr" without a dot is common shorthand; "Fr" without one is Friday.
+# An academic title alone also introduces a name ("Dr. Krämer").
+_SALUTATION = r"(?:Herrn?|Frau|Familie)\b|(?:Fr|Hr|Fam|Dr|Prof)\.|Hr\b"
 _TITLES = r"(?:(?:Dr|Prof|Dipl|Mag|PD|med|dent|rer|nat|phil|jur|oec|pol|h\. ?c|Ing)\.(?:-\w+\.?)?\s*)*"
 _NAME_TOKEN = rf"{_L}+(?:['’-]{_L}+)*"
-_PARTICLES = r"(?:(?:von|van|de|der|den|del|della|da|di|du|dos|das|le|la|al|el|bin|ibn|abu|ter|zu|zur|vom)\s+)*"
+# Name particles. Articles ("der", "den") only count after a particle, so that
+# "Herr der Lage" and "die Frau vom Jobcenter" are not names.
+_PARTICLES = (
+    r"(?:(?:von|van|de|del|della|da|di|du|dos|le|la|al|el|bin|ibn|abu|ter|ten)\s+"
+    r"(?:(?:der|den|de|la|le|und\s+zu)\s+)?)?"
+)
 _NAME = re.compile(
     rf"(?<![\w-])(?P<salutation>{_SALUTATION})"
     rf"(?:\s+(?:und|u\.|&)\s+(?:{_SALUTATION}))?"
@@ -434,12 +452,25 @@ _NAME = re.compile(
     rf"(?P<name>{_PARTICLES}(?P<first>{_NAME_TOKEN}))"
     rf"(?:\s+(?P<second>{_NAME_TOKEN}))?"
 )
-_RELATIVE = re.compile(
-    r"(?<![\w-])(?:Kundin|Kunde|Kunden|Sohn|Tochter|Bruder|Schwester|Ehemann|Ehefrau|"
-    r"Partner|Partnerin|Lebensgefährte|Lebensgefährtin|Mutter|Vater|Nachbar|Nachbarin|"
-    r"Enkel|Enkelin|Onkel|Tante|Neffe|Nichte|Cousin|Cousine)"
-    rf"\s+(?P<name>(?P<first>{_NAME_TOKEN})\s+(?P<second>{_NAME_TOKEN}))(?![\w-])"
+_PERSON_NOUNS = (
+    r"(?:Kundin|Kunde|Kunden|Sohn|Söhne|Tochter|Töchter|Kind|Kinder|Bruder|Schwester|"
+    r"Ehemann|Ehefrau|Partner|Partnerin|Lebensgefährte|Lebensgefährtin|Mutter|Vater|"
+    r"Nachbar|Nachbarin|Enkel|Enkelin|Onkel|Tante|Neffe|Nichte|Cousin|Cousine)"
 )
+# After a relation noun, a full name ("die Kundin Ayşe Demir") or a first
+# name with an age ("Tochter Lea (6)"). A single capitalised word alone is
+# too often an object ("der Kundin Bescheid geben").
+_RELATIVE = re.compile(
+    rf"(?<![\w-]){_PERSON_NOUNS}\s+"
+    rf"(?P<name>(?P<first>{_NAME_TOKEN})(?:\s+(?P<second>{_NAME_TOKEN})|(?=\s*\(\d{{1,2}}\))))(?![\w-])"
+)
+# "namens X" always introduces a name; "heißt X" only when a person is the
+# subject ("Die Kundin heißt Maria Popa", not "Die Maßnahme heißt ...").
+_CALLED = re.compile(
+    rf"\b(?P<cue>namens|heißt|hieß|Name:|Nachname:|Vorname:)\s+"
+    rf"(?P<name>(?P<first>{_NAME_TOKEN})(?:\s+(?P<second>{_NAME_TOKEN}))?)"
+)
+_PERSON_SUBJECT = re.compile(rf"(?:{_PERSON_NOUNS}|\b[Ee]r|\b[Ss]ie)\s+(?:\S+\s+){{0,2}}$")
 # Capitalised words that follow a salutation without being a name: roles,
 # relations, time words ("Fr." is also Friday), and salutations themselves.
 _NOT_NAMES = frozenset(
@@ -456,13 +487,22 @@ _NOT_NAMES = frozenset(
     geschäftsführerin leiter leiterin kundin kunde nachbarin nachbar mama
     papa mutter vater tochter sohn ehemann ehefrau kinder anfang mitte ende
     vormittag nachmittag vormittags nachmittags morgen mittag abend
-    frau herr herrn familie und der die das ober gott""".split()
+    betreuer betreuerin vermieter vermieterin arzt ärztin lehrer lehrerin
+    dolmetscher dolmetscherin frau herr herrn familie und der die das ober
+    gott hilfe bescheid zeit arbeit geld termin termine unterlagen nachricht
+    post auskunft antrag unterstützung rückmeldung informationen
+    info dr prof dipl mag med""".split()
 )
-# Endings of institutions and abstract nouns, which are not surnames.
+# Endings of institutions and of the nouns that follow "der Frau" or "der
+# Familie" as an object ("der Familie Hilfe gewähren", "als Frau Vollzeit
+# arbeiten", "Fr. Bewerbungstraining"); none of them ends a surname.
 _NOUN_SUFFIXES = (
     "beratung", "stelle", "amt", "zentrum", "büro", "hilfe", "dienst",
     "verein", "verband", "werk", "ation", "heit", "keit", "schaft", "ität",
-    "gesellschaft", "behörde", "einrichtung", "ambulanz", "klinik",
+    "gesellschaft", "behörde", "einrichtung", "ambulanz", "klinik", "zeit",
+    "arbeit", "geld", "training", "kurs", "unterricht", "leistung",
+    "leistungen", "antrag", "bescheid", "unterlagen", "maßnahme", "angebot",
+    "gespräch", "kosten", "schulden", "miete", "wohnung",
 )
 _INDEFINITE_BEFORE = re.compile(
     r"\b(?:ein|eine|einer|einem|einen|kein|keine|keiner|jede|jeder|jedem|"
@@ -478,9 +518,14 @@ def _looks_like_name(token: str) -> bool:
     lower = token.lower()
     if lower in _NOT_NAMES:
         return False
-    if len(lower) >= 8 and lower.endswith(_NOUN_SUFFIXES + ("ung",)):
+    # "-ung"/"-ungen" only for longer words: Jung, Leung and Hartung are surnames.
+    if len(lower) >= 8 and lower.endswith(("ung", "ungen")):
         return False
-    return not any(lower.endswith(s) and len(lower) > len(s) + 2 for s in _NOUN_SUFFIXES)
+    # A compound needs a real first part; "Samt" is not "-amt".
+    return not any(
+        lower.endswith(s) and (len(lower) == len(s) or len(lower) > len(s) + 2)
+        for s in _NOUN_SUFFIXES
+    )
 
 
 def _names(text: str, today: date) -> Iterator[Finding]:
@@ -498,8 +543,17 @@ def _names(text: str, today: date) -> Iterator[Finding]:
             end = m.end("second")
         yield _finding("name", m.start("name"), end)
     for m in _RELATIVE.finditer(text):
-        if _looks_like_name(m.group("first")) and _looks_like_name(m.group("second")):
+        second = m.group("second")
+        if _looks_like_name(m.group("first")) and (second is None or _looks_like_name(second)):
             yield _finding("name", m.start("name"), m.end("name"))
+    for m in _CALLED.finditer(text):
+        if m.group("cue") in ("heißt", "hieß") and not _PERSON_SUBJECT.search(text[max(0, m.start() - 60):m.start()]):
+            continue
+        if not _looks_like_name(m.group("first")):
+            continue
+        second = m.group("second")
+        end = m.end("second") if second and _looks_like_name(second) else m.end("first")
+        yield _finding("name", m.start("name"), end)
 
 
 # --------------------------------------------------------------------------
