@@ -1,0 +1,64 @@
+"""CSRF on every state-changing route, and no state change on GET.
+
+The routes come from the access matrix (tests/access_matrix.py), whose own test makes
+sure every rule of ``app.url_map`` has an entry; this file checks it once more for the
+state-changing ones.
+"""
+import pytest
+
+from tests import access_matrix as m
+from tests.conftest import csrf_token, text_of
+from tests.dbstate import differences, snapshot
+from tests.test_access_matrix import STATE_CHANGING, app_rules, enter, send
+
+WRITES = [e for e in m.ROUTES if e.method in STATE_CHANGING]
+READS = [e for e in m.ROUTES if e.method == "GET"]
+# Whoever sends it: an allowed user, a refused one, or nobody. A revoked session is anonymous.
+SENDERS = [a for a in m.ACTORS.values() if not a.revoke]
+
+
+def test_every_state_changing_route_is_checked(app):
+    writes = {(method, rule) for method, rule in app_rules(app) if method in STATE_CHANGING}
+    checked = {(e.method, e.rule) for e in WRITES}
+    assert writes, "no state-changing route found"
+    assert writes <= checked, f"state-changing routes without a CSRF check: {sorted(writes - checked)}"
+
+
+CSRF_CELLS = [(e, a, t) for e in WRITES for a in SENDERS for t in ("missing", "foreign")]
+
+
+@pytest.mark.parametrize("entry,actor,token", CSRF_CELLS,
+                         ids=[f"{e.id} as {a.name}, token {t}" for e, a, t in CSRF_CELLS])
+def test_write_without_valid_token_is_refused(app, client, factory, entry, actor, token):
+    s = m.Scenario(factory)
+    enter(client, app, actor, s)
+    url = entry.url_for(s)
+    data = entry.data(s) if entry.data else {}
+    if token == "foreign":
+        # A valid token, but of another browser's session.
+        data["csrf_token"] = csrf_token(app.test_client(), app)
+    before = snapshot(app, exclude=())
+
+    response = client.open(url, method=entry.method, data=data)
+
+    assert response.status_code == 400
+    assert "Formular abgelaufen" in text_of(response)
+    changed = differences(before, snapshot(app, exclude=()))
+    assert not changed, f"a request without a valid CSRF token changed {changed}"
+
+
+GET_CELLS = [(e, a) for e in READS for a in SENDERS]
+
+
+@pytest.mark.parametrize("entry,actor", GET_CELLS, ids=[f"{e.id} as {a.name}" for e, a in GET_CELLS])
+def test_get_changes_nothing(app, client, factory, entry, actor):
+    s = m.Scenario(factory)
+    enter(client, app, actor, s)
+    entry.url_for(s)  # build the objects first
+    before = snapshot(app)
+
+    response = send(client, app, entry, s)
+
+    assert response.status_code < 500
+    changed = differences(before, snapshot(app))
+    assert not changed, f"GET {entry.rule} changed {changed}"
