@@ -3,6 +3,7 @@ import sys
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from app import audit, db
@@ -12,9 +13,11 @@ def init_app(app):
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo)
     app.cli.add_command(audit_verify)
+    app.cli.add_command(generate_data)
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--name", default="Administration")
 @click.password_option()
@@ -35,6 +38,7 @@ def create_admin(email, name, password):
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Nur, wenn noch keine Benutzer:innen existieren.")
 def seed_demo(if_empty):
     """Load the demo data (districts, teams, agencies, locations, accounts)."""
@@ -47,6 +51,7 @@ def seed_demo(if_empty):
 
 
 @click.command("audit-verify")
+@with_appcontext
 def audit_verify():
     """Check the audit trail's hash chain; exit 1 at the first broken entry."""
     count, broken = audit.verify(db.get_session())
@@ -55,3 +60,21 @@ def audit_verify():
         return
     click.echo(f"FEHLER: Kette unterbrochen bei Eintrag {broken} (nach {count} gültigen Einträgen).")
     sys.exit(1)
+
+
+@click.command("generate-data")
+@with_appcontext
+@click.option("--cases", type=click.IntRange(1, 2_000_000), default=1000, show_default=True)
+@click.option("--batch", type=click.IntRange(100, 20_000), default=1000, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True, help="Zufallsstartwert, für wiederholbare Daten.")
+def generate_data(cases, batch, seed):
+    """Fill the database with realistic synthetic data (for benchmarks)."""
+    from app.demo import seed as seed_demo
+    from app.generate import generate
+
+    if current_app.config["APP_ENV"] == "production":
+        raise click.ClickException("Synthetische Daten sind in Produktion nicht erlaubt.")
+    s = db.get_session()
+    seed_demo(s, if_empty=True)
+    totals = generate(s, cases, batch=batch, seed=seed, echo=click.echo)
+    click.echo("Angelegt: " + ", ".join(f"{k} {v}" for k, v in totals.items()))
