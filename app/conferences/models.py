@@ -164,6 +164,9 @@ class Minutes(SQLModel, table=True):
     finalised_at: Optional[datetime] = Field(default=None, index=True)
     pdf_sha256: Optional[str] = Field(default=None, max_length=64)
     pdf_size: Optional[int] = None
+    # What the minutes show (participants, agenda, notes, measures, next date), frozen at
+    # finalisation: every rendering of this version, for any reader, is made from it.
+    content: Optional[dict] = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     version: int = Field(default=1)
