@@ -1,8 +1,8 @@
-"""Form pieces shared by every domain: the anonymisation guard and stale-edit detection."""
+"""Form pieces shared by every domain: the anonymisation guard, stale-edit detection, plain text."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField
-from wtforms.validators import Optional
+from wtforms.validators import Optional, ValidationError
 
 from app import pii
 
@@ -52,3 +52,9 @@ def check_version(obj, submitted) -> None:
     if submitted is not None and submitted != obj.version:
         raise StaleEdit()
     obj.version += 1
+
+
+def no_control_characters(_form, field):
+    """Refuse control characters: PostgreSQL cannot store a NUL byte, and none comes from a keyboard."""
+    if any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127 for ch in field.data or ""):
+        raise ValidationError(_l("Der Text enthält unzulässige Steuerzeichen."))

@@ -11,7 +11,8 @@ Vocabulary
 - *object*: something a URL points at (a team, a user, later a case of another team),
   built on first use by a function registered with ``@obj`` and read as ``s.<name>``.
 - *outcome*: an HTTP status (``200``, ``403``, ``404``, ``400``...) or ``Redirect(path)``;
-  ``LOGIN`` is the redirect to the log-in page.
+  ``LOGIN`` is the redirect to the log-in page; ``MISSING`` a 404 for an id that does not
+  exist (an answer, not a refusal). A 403 or 404 is a refusal: audited, nothing changed.
 - *expectation*: the outcome per actor. ``protected(default, **named)``: anonymous and
   refused sessions are sent to the log-in page, named actors get their outcome, every
   other logged-in actor gets ``default`` (a refusal, unless the page is for everyone).
@@ -74,9 +75,21 @@ class Redirect:
         return f"Redirect({self.to if isinstance(self.to, str) else '…'})"
 
 
+@dataclass(frozen=True)
+class NotFound:
+    """A 404 for an object that does not exist: an answer, not a refusal (nothing audited)."""
+
+    status: int = 404
+
+
 LOGIN = Redirect("/anmelden")
+MISSING = NotFound()
 REFUSALS = (403, 404)
-Outcome = Union[int, Redirect]
+Outcome = Union[int, Redirect, NotFound]
+
+
+def allows(outcome: Outcome) -> bool:
+    return outcome not in REFUSALS and not isinstance(outcome, NotFound)
 
 
 @dataclass(frozen=True)
@@ -320,6 +333,11 @@ route("POST", "/verwaltung/benutzer/<int:user_id>", _user_page,
       protected(admin=Redirect("/verwaltung/benutzer")),
       data=lambda s: {"name": "Neuer Name", "email": s.staff_user.email, "role": "caseworker",
                       "team_id": str(s.team.id), "agency_id": ""})
+# Unknown ids: the admin learns that nothing is there; everyone else is refused first.
+route("GET", "/verwaltung/benutzer/<int:user_id>", "/verwaltung/benutzer/999999", protected(admin=MISSING),
+      name="unknown id")
+route("POST", "/verwaltung/benutzer/<int:user_id>/einladung", "/verwaltung/benutzer/999999/einladung",
+      protected(admin=MISSING), name="unknown id")
 route("POST", "/verwaltung/benutzer/<int:user_id>/<any(deaktivieren, aktivieren):change>",
       lambda s: f"{_user_page(s)}/deaktivieren", protected(admin=Redirect(_user_page)), name="deaktivieren")
 route("POST", "/verwaltung/benutzer/<int:user_id>/<any(deaktivieren, aktivieren):change>",
@@ -347,3 +365,8 @@ for kind, (object_name, data) in DIRECTORY.items():
     route("POST", "/verwaltung/<kind>/neu", f"{listing}/neu", protected(admin=Redirect(listing)), data=data, name=kind)
     route("GET", "/verwaltung/<kind>/<int:obj_id>", existing, ADMIN_PAGE, name=kind)
     route("POST", "/verwaltung/<kind>/<int:obj_id>", existing, protected(admin=Redirect(listing)), data=data, name=kind)
+route("GET", "/verwaltung/<kind>", "/verwaltung/unbekannt", protected(admin=MISSING), name="unknown kind")
+route("GET", "/verwaltung/<kind>/<int:obj_id>", "/verwaltung/einrichtungen/999999", protected(admin=MISSING),
+      name="unknown id")
+route("POST", "/verwaltung/<kind>/<int:obj_id>", "/verwaltung/teams/999999", protected(admin=MISSING),
+      data=DIRECTORY["teams"][1], name="unknown id")

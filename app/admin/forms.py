@@ -4,6 +4,7 @@ from wtforms import BooleanField, EmailField, SelectField, StringField, URLField
 from wtforms.validators import DataRequired, Email, Length, Optional, URL
 
 from app.accounts.forms import REQUIRED
+from app.forms import no_control_characters
 
 ROLE_CHOICES = [
     ("caseworker", _l("Fallmanagement")),
@@ -36,39 +37,39 @@ def optional_id(value):
 
 
 class UserForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120)])
-    email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(REQUIRED), Length(max=254), Email(EMAIL_INVALID)])
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120), no_control_characters])
+    email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(REQUIRED), Length(max=254), no_control_characters, Email(EMAIL_INVALID)])
     role = SelectField(_l("Rolle"), choices=ROLE_CHOICES)
     team_id = SelectField(_l("Team"), coerce=optional_id, validators=[Optional()])
     agency_id = SelectField(_l("Partnereinrichtung"), coerce=optional_id, validators=[Optional()])
 
 
 class TeamForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120), no_control_characters])
     active = BooleanField(_l("Aktiv"), default=True)
 
 
 class DistrictForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=80)])
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=80), no_control_characters])
     active = BooleanField(_l("Aktiv"), default=True)
 
 
 class AgencyForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=160)])
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=160), no_control_characters])
     type = SelectField(_l("Art der Einrichtung"), choices=AGENCY_TYPE_CHOICES)
     district_id = SelectField(_l("Stadtteil"), coerce=optional_id, validators=[Optional()])
-    contact_email = EmailField(_l("Kontakt-E-Mail-Adresse"), validators=[DataRequired(REQUIRED), Length(max=254), Email(EMAIL_INVALID)])
+    contact_email = EmailField(_l("Kontakt-E-Mail-Adresse"), validators=[DataRequired(REQUIRED), Length(max=254), no_control_characters, Email(EMAIL_INVALID)])
     active = BooleanField(_l("Aktiv"), default=True)
 
 
 class LocationForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=160)])
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=160), no_control_characters])
     kind = SelectField(_l("Art des Orts"), choices=LOCATION_KIND_CHOICES)
     district_id = SelectField(_l("Stadtteil"), coerce=optional_id, validators=[Optional()])
     agency_id = SelectField(_l("Partnereinrichtung"), coerce=optional_id, validators=[Optional()])
-    address = StringField(_l("Raum oder Anschrift des Orts"), validators=[Optional(), Length(max=300)])
+    address = StringField(_l("Raum oder Anschrift des Orts"), validators=[Optional(), Length(max=300), no_control_characters])
     video_url = URLField(_l("Link zur Videokonferenz"), validators=[
-        Optional(), Length(max=500), URL(message=_l("Bitte geben Sie eine vollständige Adresse ein, die mit https:// beginnt."))])
+        Optional(), Length(max=500), no_control_characters, URL(message=_l("Bitte geben Sie eine vollständige Adresse ein, die mit https:// beginnt."))])
     active = BooleanField(_l("Aktiv"), default=True)
 
     def validate_video_url(self, field):

@@ -14,9 +14,17 @@ from app.admin import services
 from app.admin.forms import (AGENCY_TYPE_CHOICES, LOCATION_KIND_CHOICES, ROLE_CHOICES, AgencyForm,
                              DistrictForm, LocationForm, TeamForm, UserForm)
 from app.agencies.models import Agency, District, Location
-from app.permissions import authorize
+from app.permissions import authorize, can
 
 bp = Blueprint("admin", __name__, url_prefix="/verwaltung")
+
+
+@bp.before_request
+def admins_only():
+    # Refuse before any object is loaded, so others cannot tell which ids exist (404 vs
+    # 403). Admins pass without being marked authorised: each view still authorises.
+    if not can(current_user, "admin.manage"):
+        authorize("admin.manage")  # records the refusal and aborts
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ def save_user(session, actor, data: dict, user: User | None = None, *, invite_li
     team_id = data["team_id"] if role in (Role.CASEWORKER, Role.TEAM_LEAD) else None
     agency_id = data["agency_id"] if role == Role.PARTNER else None
     _check_affiliation(role, team_id, agency_id)
+    if user is not None and user.id == actor.id and role != user.role:
+        raise AdminError("role", _l("Sie können Ihre eigene Rolle nicht ändern."))
     email = data["email"].strip().lower()
     if _email_taken(session, email, user.id if user else None):
         raise AdminError("email", _l("Diese E-Mail-Adresse gehört schon zu einem Konto."))
