@@ -77,7 +77,7 @@ def _init_login(app):
             return None
         if not current_user.is_authenticated:
             db.session.commit()  # an expired session record was removed by the loader
-            return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
+            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
         g.user = current_user
         return None
 

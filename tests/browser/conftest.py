@@ -1,0 +1,143 @@
+"""Browser tests: the test app on a live server, driven by Debian's headless Chromium.
+
+Every page a test opens is checked with axe-core (WCAG 2.0/2.1, A and AA). Open pages
+with ``visit(page, path)`` and move on with ``follow(page, locator)``; both run the check.
+A page loaded some other way and never checked fails the test at teardown.
+"""
+import os
+import threading
+import weakref
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from flask import got_request_exception
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+               "resultTypes": ["violations"]}
+
+_axe = Axe()
+_loads = weakref.WeakKeyDictionary()    # page -> documents loaded
+_checked = weakref.WeakKeyDictionary()  # page -> documents checked by axe
+_no_js = weakref.WeakSet()              # contexts with JavaScript off (axe cannot run there)
+CHECKED_URLS = []
+
+
+def pytest_collection_modifyitems(config, items):
+    # The sync Playwright API keeps an asyncio loop running in the main thread until the
+    # session ends, which breaks asyncio.run() in any later test: browser tests go last.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if CHECKED_URLS:
+        terminalreporter.write_line(f"axe-core: {len(CHECKED_URLS)} pages checked (WCAG 2.1 A/AA), "
+                                    f"{len(set(CHECKED_URLS))} distinct addresses")
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass  # failures still reach the test through got_request_exception
+
+
+@pytest.fixture
+def live_server(app):
+    """The test app (same database, CSRF on) on 127.0.0.1 and a free port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    errors = []
+
+    def record(sender, exception, **extra):
+        errors.append(exception)
+
+    got_request_exception.connect(record, app)
+    old_base = app.config["BASE_URL"]
+    app.config["BASE_URL"] = base_url  # links in e-mails point here
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield base_url
+    server.shutdown()
+    thread.join()
+    server.server_close()
+    app.config["BASE_URL"] = old_base
+    got_request_exception.disconnect(record, app)
+    assert not errors, f"the server failed while answering: {errors!r}"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_context(browser, live_server):
+    """Opens a fresh browser context (own cookies) per call, e.g. one per person in a test."""
+    contexts = []
+
+    def make(**options):
+        options.setdefault("locale", "de-DE")
+        context = browser.new_context(base_url=live_server, **options)
+        context.set_default_timeout(5000)
+        if options.get("java_script_enabled") is False:
+            _no_js.add(context)
+        else:
+            context.on("page", _count_loads)
+        contexts.append(context)
+        return context
+
+    yield make
+    unchecked = []
+    for context in contexts:
+        if context not in _no_js:
+            unchecked += [p.url for p in context.pages if _loads.get(p, 0) > _checked.get(p, 0)]
+        context.close()
+    assert not unchecked, f"pages loaded but not checked with axe: {unchecked}"
+
+
+@pytest.fixture
+def page(new_context):
+    return new_context().new_page()
+
+
+def _count_loads(page):
+    page.on("load", lambda p: _loads.__setitem__(p, _loads.get(p, 0) + 1))
+
+
+def check_a11y(page):
+    """Runs axe-core on the page as it is now and fails listing every violation."""
+    if page.context in _no_js:
+        raise RuntimeError("axe-core needs JavaScript: check the page in a context with JavaScript on")
+    page.wait_for_load_state("load")
+    first_check = page.evaluate(
+        "() => { const seen = window.__axeChecked === true; window.__axeChecked = true; return !seen; }")
+    results = _axe.run(page, options=AXE_OPTIONS)
+    if first_check:
+        _checked[page] = _checked.get(page, 0) + 1
+    CHECKED_URLS.append(page.url)
+    if results.violations_count:
+        pytest.fail(f"axe-core on {page.url}:\n{results.generate_report()}", pytrace=False)
+
+
+def _check_unless_no_js(page):
+    if page.context not in _no_js:
+        check_a11y(page)
+
+
+def visit(page, path):
+    """Opens a path (or full URL) and checks the page that arrives."""
+    page.goto(path)
+    _check_unless_no_js(page)
+
+
+def follow(page, locator):
+    """Clicks a link or submit button that loads a new page, and checks that page."""
+    with page.expect_event("load"):
+        locator.click()
+    _check_unless_no_js(page)
