@@ -5,6 +5,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from flask import request_started
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
 from sqlmodel import SQLModel
@@ -79,11 +80,25 @@ def _clean_database(request):
 
 @pytest.fixture
 def session(app):
-    """A database session inside an app context, for arranging and checking data."""
+    """A database session for arranging and checking data.
+
+    No app context stays pushed while the test runs: a request of a test client would
+    reuse it, and with it ``g`` (the logged-in user, the request's database session), so
+    one request's log-in would leak into every later request, of any client.
+    """
     with app.app_context():
-        s = db.get_session()
-        yield s
-        s.rollback()
+        s = db.new_session()
+
+    def end_transaction(_sender, **_extra):
+        # An open transaction of the test would hold SQLite's write lock (BEGIN IMMEDIATE)
+        # against the request and keep an old snapshot: it ends as each request starts.
+        s.commit()
+
+    request_started.connect(end_transaction, app)
+    yield s
+    request_started.disconnect(end_transaction, app)
+    s.rollback()
+    s.close()
 
 
 @pytest.fixture
