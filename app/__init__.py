@@ -1,7 +1,7 @@
 """Fallkonferenz: multi-agency case conferences for a German Jobcenter."""
 import logging
 
-from flask import Flask, g, redirect, request, session, url_for
+from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
@@ -62,12 +62,14 @@ def _init_login(app):
     # Session protection is done by the server-side session record instead.
     login_manager.session_protection = None
 
+    # The login manager is shared by every app create_app makes (one per worker, several
+    # in tests): the loader reads the settings of the app serving the request.
     @login_manager.user_loader
     def load_user(token: str) -> User | None:
         return services.load_session_user(
             db.get_session(), token,
-            idle=app.config["SESSION_IDLE_TIMEOUT"],
-            absolute=app.config["SESSION_ABSOLUTE_TIMEOUT"],
+            idle=current_app.config["SESSION_IDLE_TIMEOUT"],
+            absolute=current_app.config["SESSION_ABSOLUTE_TIMEOUT"],
         )
 
     @app.before_request

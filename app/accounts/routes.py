@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 import segno
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 
@@ -43,7 +44,8 @@ def _locked(email: str) -> bool:
                               max_failures=cfg["LOGIN_MAX_FAILURES"], window=cfg["LOGIN_FAILURE_WINDOW"])
 
 
-LOCKED_MESSAGE = "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten und versuchen Sie es dann erneut."
+# Lazy, so that the message catalogue extraction finds it.
+LOCKED_MESSAGE = _l("Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten und versuchen Sie es dann erneut.")
 
 
 @bp.route("/anmelden", methods=["GET", "POST"])
@@ -58,12 +60,13 @@ def login():
     if _locked(email):
         audit.record("login.locked")
         db.session.commit()
-        flash(_(LOCKED_MESSAGE), "error")
+        flash(str(LOCKED_MESSAGE), "error")
         return render_template("accounts/login.html", form=form), 429
     user = db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
     if not services.check_password(user, form.password.data) or not user.active:
         services.record_failure(db.session, email, _client_ip(), user,
-                                reason="inactive" if user is not None and not user.active else "password")
+                                reason="inactive" if user is not None and not user.active else "password",
+                                window=current_app.config["LOGIN_FAILURE_WINDOW"])
         db.session.commit()
         flash(_("E-Mail-Adresse oder Passwort ist falsch."), "error")
         return render_template("accounts/login.html", form=form), 401
@@ -118,12 +121,15 @@ def two_factor():
     if not form.validate_on_submit():
         return render_template("accounts/two_factor.html", form=form), (400 if form.is_submitted() else 200)
     if _locked(user.email):
-        flash(_(LOCKED_MESSAGE), "error")
+        audit.record("login.locked", user)
+        db.session.commit()
+        flash(str(LOCKED_MESSAGE), "error")
         return render_template("accounts/two_factor.html", form=form), 429
     code = form.code.data
     if services.verify_totp(user, code) or services.use_recovery_code(db.session, user, code):
         return _complete_login(user, session.get("pending_next"))
-    services.record_failure(db.session, user.email, _client_ip(), user, reason="second_factor")
+    services.record_failure(db.session, user.email, _client_ip(), user, reason="second_factor",
+                            window=current_app.config["LOGIN_FAILURE_WINDOW"])
     db.session.commit()
     form.code.errors.append(_("Der Code ist falsch oder wurde bereits verwendet."))
     return render_template("accounts/two_factor.html", form=form), 401

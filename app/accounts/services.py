@@ -50,7 +50,8 @@ def set_password(session, user: User, password: str, *, actor=None) -> None:
 
 
 def _failure_keys(email: str, ip: str) -> list[str]:
-    return [f"email:{email.strip().lower()}", f"ip:{ip}"]
+    # Hashed: the address typed (often a typo of someone else's) is not kept in clear.
+    return [f"email:{sha256(email.strip().lower())}", f"ip:{sha256(ip)}"]
 
 
 def is_locked(session, email: str, ip: str, *, max_failures: int, window: timedelta) -> bool:
@@ -63,7 +64,9 @@ def is_locked(session, email: str, ip: str, *, max_failures: int, window: timede
     return any(n >= max_failures for _key, n in count)
 
 
-def record_failure(session, email: str, ip: str, user: Optional[User], *, reason: str) -> None:
+def record_failure(session, email: str, ip: str, user: Optional[User], *, reason: str, window: timedelta) -> None:
+    # Failures older than the window count for nothing: they go as new ones come.
+    prune_failures(session, window)
     for key in _failure_keys(email, ip):
         session.add(LoginFailure(key=key))
     # The address typed is not recorded: only whether it belongs to an account.
