@@ -24,3 +24,15 @@ def snapshot(app, exclude=VISIT_TABLES) -> dict[str, list[tuple]]:
 def differences(before: dict, after: dict) -> list[str]:
     """Names of the tables whose rows differ, for a readable assertion message."""
     return [name for name in before if before[name] != after.get(name)]
+
+
+def scalars(session, stmt) -> list:
+    """Run a query on a test's own session, fresh from the database, and end the transaction.
+
+    On SQLite every transaction begins with the write lock (BEGIN IMMEDIATE): one left
+    open by the test would block the next request.
+    """
+    try:
+        return session.execute(stmt.execution_options(populate_existing=True)).scalars().all()
+    finally:
+        session.commit()

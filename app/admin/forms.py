@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField, URLField
-from wtforms.validators import DataRequired, Email, Length, Optional, URL
+from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
 
 from app.accounts.forms import REQUIRED
 from app.forms import no_control_characters
@@ -27,6 +27,7 @@ LOCATION_KIND_CHOICES = [
     ("online", _l("Online (Videokonferenz)")),
 ]
 EMAIL_INVALID = _l("Bitte geben Sie eine gültige E-Mail-Adresse ein.")
+HTTPS_ONLY = _l("Bitte geben Sie eine vollständige Adresse ein, die mit https:// beginnt.")
 
 
 def optional_id(value):
@@ -69,13 +70,17 @@ class LocationForm(FlaskForm):
     agency_id = SelectField(_l("Partnereinrichtung"), coerce=optional_id, validators=[Optional()])
     address = StringField(_l("Raum oder Anschrift des Orts"), validators=[Optional(), Length(max=300), no_control_characters])
     video_url = URLField(_l("Link zur Videokonferenz"), validators=[
-        Optional(), Length(max=500), no_control_characters, URL(message=_l("Bitte geben Sie eine vollständige Adresse ein, die mit https:// beginnt."))])
+        Optional(), Length(max=500), no_control_characters, URL(message=HTTPS_ONLY)])
     active = BooleanField(_l("Aktiv"), default=True)
 
     def validate_video_url(self, field):
-        from wtforms.validators import ValidationError
+        if not field.data.startswith("https://"):
+            raise ValidationError(HTTPS_ONLY)
 
-        if self.kind.data == "online" and not field.data:
-            raise ValidationError(_l("Für einen Online-Ort ist ein Link zur Videokonferenz nötig."))
-        if field.data and not field.data.startswith("https://"):
-            raise ValidationError(_l("Bitte geben Sie eine vollständige Adresse ein, die mit https:// beginnt."))
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        # Not a field validator: Optional() ends the field's chain when the link is empty.
+        if self.kind.data == "online" and not self.video_url.data:
+            self.video_url.errors.append(_l("Für einen Online-Ort ist ein Link zur Videokonferenz nötig."))
+            return False
+        return ok
