@@ -29,11 +29,13 @@ def create_app(config: dict | None = None) -> Flask:
     from app import errors, filters, security
     from app.accounts.routes import bp as accounts_bp
     from app.admin.routes import bp as admin_bp
+    from app.conferences.routes import bp as conferences_bp
     from app.main.routes import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(conferences_bp)
 
     errors.init_app(app)
     filters.init_app(app)

@@ -236,6 +236,31 @@ def _conference_edit(user, conference):
     return _staff_of_conference(user, conference) and conference.status in ("planned", "held")
 
 
+@rule("conference.change")
+def _conference_change(user, conference):
+    # Date, place, agenda, invitations and cancellation: only while the conference is planned.
+    return _staff_of_conference(user, conference) and conference.status == "planned"
+
+
+@rule("conference.hold")
+def _conference_hold(user, conference):
+    from app.db import utcnow
+
+    return (_staff_of_conference(user, conference) and conference.status == "planned"
+            and conference.starts_at <= utcnow())
+
+
+@rule("conference.follow_up")
+def _conference_follow_up(user, conference):
+    from app import db
+    from app.cases.models import Case
+
+    if not (_staff_of_conference(user, conference) and conference.status in ("held", "closed")):
+        return False
+    case = db.session.get(Case, conference.case_id)
+    return case is not None and case.status == "open"
+
+
 @rule("conference.answer")
 def _conference_answer(user, conference):
     return conference.status == "planned" and partner_consent(user, conference) is not None

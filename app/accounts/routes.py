@@ -73,10 +73,7 @@ def login():
     services.clear_failures(db.session, email)
     nxt = _safe_next(request.args.get("next"))
     # A new cookie session from here on: nothing from before the log-in carries over.
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    _fresh_cookie_session()
     if user.totp_secret or current_app.config["REQUIRE_TWO_FACTOR"]:
         session["pending_user"] = user.id
         session["pending_at"] = time.time()
@@ -87,11 +84,16 @@ def login():
     return _complete_login(user, nxt)
 
 
-def _complete_login(user: User, nxt: str | None):
+def _fresh_cookie_session() -> None:
+    """Empty the cookie session, keeping only the language chosen."""
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
+
+
+def _complete_login(user: User, nxt: str | None):
+    _fresh_cookie_session()
     services.start_session(db.session, user)
     audit.record("login.succeeded", user, actor=user)
     db.session.commit()
@@ -168,7 +170,7 @@ def logout():
         audit.record("logout", current_user, actor=current_user)
         db.session.commit()
         logout_user()
-    session.clear()
+    _fresh_cookie_session()
     flash(_("Sie wurden abgemeldet."), "info")
     return redirect(url_for("accounts.login"))
 
@@ -185,10 +187,11 @@ def account():
     user = current_user._get_current_object()
     services.set_password(db.session, user, form.new_password.data)
     db.session.commit()
-    # Every session ended with the change: log in this one afresh.
-    flash(_("Ihr Passwort wurde geändert. Bitte melden Sie sich neu an."), "success")
+    # Every session ended with the change: log in this one afresh. The message goes
+    # into the emptied cookie session, or it would be lost.
     logout_user()
-    session.clear()
+    _fresh_cookie_session()
+    flash(_("Ihr Passwort wurde geändert. Bitte melden Sie sich neu an."), "success")
     return redirect(url_for("accounts.login"))
 
 

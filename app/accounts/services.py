@@ -208,9 +208,11 @@ def issue_token(session, user: User, purpose: str, lifetime: timedelta) -> str:
 
 
 def find_token(session, token: str, purpose: str) -> Optional[AccountToken]:
+    # A deactivated account's links die with it: no password is set for it any more.
     row = session.execute(
-        select(AccountToken).where(AccountToken.token_hash == sha256(token),
-                                   AccountToken.purpose == purpose)
+        select(AccountToken)
+        .join(User, User.id == AccountToken.user_id)
+        .where(AccountToken.token_hash == sha256(token), AccountToken.purpose == purpose, User.active.is_(True))
     ).scalar_one_or_none()
     if row is None or row.used_at is not None or row.expires_at < utcnow():
         return None
