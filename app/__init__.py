@@ -14,13 +14,16 @@ babel = Babel()
 login_manager = LoginManager()
 
 
-def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+def create_app(config: dict | None = None, instance_path: str | None = None) -> Flask:
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app_config.load(app, config)
     logging.basicConfig(level=logging.INFO)
 
     db.init_app(app)
     from app import models  # noqa: F401  (every table registered before first use)
+
+    if app.config["APP_ENV"] == "production":
+        _refuse_demo_accounts(app)
 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Europe/Berlin")
@@ -45,6 +48,23 @@ def create_app(config: dict | None = None) -> Flask:
 
     cli.init_app(app)
     return app
+
+
+def _refuse_demo_accounts(app) -> None:
+    """Demo accounts have a published password: a production database must hold none."""
+    from sqlalchemy import func, inspect, select
+
+    from app.accounts.models import User
+
+    engine = app.extensions["db_engine"]
+    if not inspect(engine).has_table(User.__tablename__):
+        return  # a new database, before its first migration
+    with engine.connect() as conn:
+        demo = conn.execute(select(func.count()).select_from(User)
+                            .where(func.lower(User.email).like("%@demo.invalid"))).scalar()
+    if demo:
+        raise app_config.ConfigError(
+            "Die Datenbank enthält Demo-Konten (@demo.invalid); in Produktion sind sie nicht erlaubt.")
 
 
 def _select_locale():

@@ -1,0 +1,154 @@
+"""Configuration: defaults, then instance/config.py, then environment; production guards."""
+import stat
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import insert
+
+from app import config as app_config
+from app import create_app
+from app.accounts.models import User
+from app.db import make_engine
+from app.models import metadata
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    """The developer's or CI's own variables must not leak into these tests."""
+    for key in app_config._ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture
+def instance(tmp_path):
+    folder = tmp_path / "instance"
+    folder.mkdir()
+    return folder
+
+
+def make(instance, config=None):
+    app = create_app(config, instance_path=str(instance))
+    app.extensions["db_engine"].dispose()
+    return app
+
+
+def test_defaults(instance):
+    app = make(instance)
+    assert app.config["APP_ENV"] == "development"
+    assert app.config["PAGE_SIZE"] == 25
+    assert app.config["SESSION_IDLE_TIMEOUT"] == timedelta(minutes=30)
+    assert app.config["SESSION_ABSOLUTE_TIMEOUT"] == timedelta(hours=10)
+    assert app.config["REQUIRE_TWO_FACTOR"] is True
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+    assert app.config["DATABASE_URL"] == f"sqlite:///{instance / 'fallkonferenz.sqlite'}"
+    assert app.config["MAIL_OUTBOX"] == str(instance / "outbox")
+    assert app.config["MAIL_SERVER"] is None
+
+
+def test_instance_file_overrides_defaults_and_environment_overrides_both(instance, monkeypatch):
+    (instance / "config.py").write_text(
+        "PAGE_SIZE = 10\nORGANISATION_NAME = 'Jobcenter Testhausen'\nMAIL_SERVER = 'smtp.intern'\nMAIL_PORT = 587\n")
+    app = make(instance)
+    assert (app.config["PAGE_SIZE"], app.config["ORGANISATION_NAME"]) == (10, "Jobcenter Testhausen")
+    assert (app.config["MAIL_SERVER"], app.config["MAIL_PORT"]) == ("smtp.intern", 587)
+
+    monkeypatch.setenv("PAGE_SIZE", "7")
+    monkeypatch.setenv("MAIL_PORT", "2525")
+    monkeypatch.setenv("REQUIRE_TWO_FACTOR", "false")
+    monkeypatch.setenv("SESSION_IDLE_TIMEOUT", "45")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://fk@db.intern/fallkonferenz")
+    app = make(instance)
+    assert app.config["PAGE_SIZE"] == 7
+    assert app.config["MAIL_PORT"] == 2525
+    assert app.config["REQUIRE_TWO_FACTOR"] is False
+    assert app.config["SESSION_IDLE_TIMEOUT"] == timedelta(minutes=45)
+    assert app.config["DATABASE_URL"] == "postgresql+psycopg://fk@db.intern/fallkonferenz"
+    # What the environment does not name still comes from the instance file.
+    assert (app.config["ORGANISATION_NAME"], app.config["MAIL_SERVER"]) == ("Jobcenter Testhausen", "smtp.intern")
+
+
+def test_secret_key_is_generated_once_private_and_reused(instance):
+    first = make(instance)
+    path = instance / "secret_key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(first.config["SECRET_KEY"]) >= 40
+    assert path.read_text().strip() == first.config["SECRET_KEY"]
+    assert make(instance).config["SECRET_KEY"] == first.config["SECRET_KEY"]
+
+
+def test_secret_key_from_the_environment_wins(instance, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "aus-der-umgebung")
+    assert make(instance).config["SECRET_KEY"] == "aus-der-umgebung"
+    assert not (instance / "secret_key").exists()
+
+
+# --- production ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def production(monkeypatch, tmp_path):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "ein-langer-geheimer-schluessel")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.sqlite'}")
+
+
+def test_production_starts_with_secure_cookies(instance, production):
+    app = make(instance)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["DEBUG"] is False
+
+
+def test_production_refuses_to_start_without_a_secret_key(instance, production, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY")
+    with pytest.raises(app_config.ConfigError, match="SECRET_KEY fehlt"):
+        make(instance)
+    assert not (instance / "secret_key").exists()  # no key is made up in production
+
+
+@pytest.mark.parametrize("key,message", [("DEBUG", "DEBUG ist in Produktion nicht erlaubt"),
+                                         ("DEMO_DATA", "Demodaten sind in Produktion nicht erlaubt")])
+def test_production_refuses_debug_and_demo_data(instance, production, monkeypatch, key, message):
+    monkeypatch.setenv(key, "1")
+    with pytest.raises(app_config.ConfigError, match=message):
+        make(instance)
+
+
+def test_production_refuses_an_instance_file_with_debug(instance, production):
+    (instance / "config.py").write_text("DEBUG = True\n")
+    with pytest.raises(app_config.ConfigError, match="DEBUG"):
+        make(instance)
+
+
+def _database_with(tmp_path, *emails):
+    url = f"sqlite:///{tmp_path / 'prod.sqlite'}"
+    engine = make_engine(url)
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        for email in emails:
+            conn.execute(insert(User).values(email=email, name="X", role="admin"))
+    engine.dispose()
+
+
+def test_production_refuses_a_database_with_demo_accounts(instance, production, tmp_path):
+    _database_with(tmp_path, "echt@jobcenter.example", "Admin@Demo.Invalid")
+    with pytest.raises(app_config.ConfigError, match="Demo-Konten"):
+        make(instance)
+
+
+def test_production_starts_on_a_database_without_demo_accounts(instance, production, tmp_path):
+    _database_with(tmp_path, "echt@jobcenter.example", "demo.invalid@jobcenter.example")
+    make(instance)
+
+
+def test_production_starts_on_an_empty_database_before_migrations(instance, production):
+    make(instance)
+
+
+def test_demo_accounts_are_refused_on_the_test_database(app, factory, instance, production, monkeypatch):
+    """The same check against the suite's database (PostgreSQL with --db=postgres)."""
+    monkeypatch.setenv("DATABASE_URL", app.config["DATABASE_URL"])
+    factory.user("admin", email="someone@example.org")
+    make(instance)
+    factory.user("caseworker", email="fallmanagement@demo.invalid")
+    with pytest.raises(app_config.ConfigError, match="Demo-Konten"):
+        make(instance)
