@@ -308,6 +308,25 @@ def _measure_update(user, measure):
 # --- minutes ------------------------------------------------------------------------------
 
 
+@rule("minutes.create")
+def _minutes_create(user, conference):
+    # The organiser writes the minutes of a held conference; finalising closes it.
+    return (_staff_of_conference(user, conference) and conference.status == "held"
+            and conference.organiser_id == user.id)
+
+
+@rule("minutes.comment")
+def _minutes_comment(user, minutes):
+    """Invited partners comment on a draft the organiser shared, until the set day."""
+    from app import db
+    from app.conferences.models import Conference
+    from app.filters import berlin_today
+
+    if minutes.status != "draft" or minutes.comments_until is None or minutes.comments_until < berlin_today():
+        return False
+    return partner_consent(user, db.session.get(Conference, minutes.conference_id)) is not None
+
+
 @rule("minutes.edit")
 def _minutes_edit(user, minutes):
     from app import db
