@@ -8,7 +8,9 @@ from typing import Optional
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import object_session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import audit, mail
 from app.accounts.models import AccountToken, LoginFailure, RecoveryCode, User, UserSession
@@ -153,10 +155,18 @@ def verify_totp(user: User, code: str, secret: Optional[str] = None, at: Optiona
     if not secret:
         return False
     step = _matching_step(secret, code, at)
-    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+    if step is None:
         return False
-    user.totp_last_step = step
-    return True
+    # Claimed in one conditional UPDATE, so that two requests racing with the same code
+    # (or one holding a stale copy of the user) cannot both get in.
+    claimed = object_session(user).execute(
+        update(User)
+        .where(User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step)
+    ).rowcount
+    if claimed:
+        set_committed_value(user, "totp_last_step", step)
+    return bool(claimed)
 
 
 def new_recovery_codes(session, user: User, count: int = 10) -> list[str]:
@@ -169,17 +179,16 @@ def new_recovery_codes(session, user: User, count: int = 10) -> list[str]:
 
 def use_recovery_code(session, user: User, code: str) -> bool:
     normalised = code.strip().lower()
-    row = session.execute(
-        select(RecoveryCode).where(
+    # One conditional UPDATE: of two requests racing with the same code, one wins.
+    return session.execute(
+        update(RecoveryCode)
+        .where(
             RecoveryCode.user_id == user.id,
             RecoveryCode.code_hash == sha256(normalised),
             RecoveryCode.used_at.is_(None),
         )
-    ).scalar_one_or_none()
-    if row is None:
-        return False
-    row.used_at = utcnow()
-    return True
+        .values(used_at=utcnow())
+    ).rowcount > 0
 
 
 def enable_two_factor(session, user: User, secret: str) -> list[str]:
