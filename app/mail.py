@@ -50,6 +50,10 @@ def queue(to: list[str], template: str, attachments=(), session=None, **context)
     """Queue an e-mail in the current transaction; it leaves only if that commits."""
     msg = build(to, template, attachments, **context)
     session = session or db.get_session()
+    if not session.in_transaction():
+        # Without a transaction a rollback fires no event, and the message would leave
+        # with the next commit.
+        session.begin()
     session.info.setdefault("outbox", []).append(
         (msg, current_app._get_current_object())
     )
@@ -85,6 +89,9 @@ def _send_after_commit(session):
             log.error("E-Mail-Versand fehlgeschlagen: %s", type(exc).__name__)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_after_rollback(session):
-    session.info.pop("outbox", None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_after_rollback(session, previous_transaction):
+    # "soft": also when nothing had reached the database yet, so a later commit of the
+    # same session cannot send what was rolled back. A savepoint's rollback keeps the rest.
+    if not previous_transaction.nested:
+        session.info.pop("outbox", None)
