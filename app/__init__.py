@@ -32,6 +32,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     from app import errors, filters, security
     from app.accounts.routes import bp as accounts_bp
     from app.admin.routes import bp as admin_bp
+    from app.cases.routes import bp as cases_bp
     from app.conferences.minutes_routes import bp as minutes_bp
     from app.conferences.routes import bp as conferences_bp
     from app.main.routes import bp as main_bp
@@ -39,6 +40,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(cases_bp)
     app.register_blueprint(conferences_bp)
     app.register_blueprint(minutes_bp)
 

@@ -57,7 +57,7 @@ def nav_items():
     from flask import url_for
     from flask_login import current_user
 
-    from app.permissions import is_admin
+    from app.permissions import is_admin, is_staff
 
     if is_admin(current_user):
         from app.admin.routes import DIRECTORY
@@ -65,7 +65,10 @@ def nav_items():
         return [(url_for("admin.users"), _l("Benutzer:innen"))] + [
             (url_for("admin.directory", kind=kind), entry.plural) for kind, entry in DIRECTORY.items()
         ]
-    return [(url_for("main.index"), _l("Start"))]
+    items = [(url_for("main.index"), _l("Start"))]
+    if is_staff(current_user):
+        items.append((url_for("cases.index"), _l("Fälle")))
+    return items
 
 
 def init_globals(app):

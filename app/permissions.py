@@ -157,6 +157,11 @@ def _consent_manage(user, case):
     return same_team(user, case) and case.status == "open"
 
 
+@rule("consent.view", hide=True)
+def _consent_view(user, consent):
+    return consent is not None and is_staff(user) and _team_of_case(consent.case_id) == user.team_id
+
+
 @rule("team.audit")
 def _team_audit(user, _obj=None):
     return is_team_lead(user)

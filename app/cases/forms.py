@@ -1,0 +1,114 @@
+"""Forms for cases and the consent register. Choices from the database are filled in by the route."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.accounts.forms import REQUIRED
+from app.admin.forms import optional_id
+from app.cases.models import AGE_BANDS, CLOSE_REASONS, DATA_CATEGORIES, HOUSEHOLD_TYPES, OBSTACLES
+from app.filters import berlin_today
+from app.forms import GuardedForm, VersionedForm
+
+TEXT_MAX = 4000
+NOTE_MAX = 2000
+CHOOSE = _l("– bitte wählen –")
+# Browsers send ISO dates from a date picker; people typing by hand write German dates.
+DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
+DATE_HINT = _l("Format TT.MM.JJJJ, zum Beispiel 31.10.2027.")
+
+
+def no_control_characters(_form, field):
+    # Control characters (a NUL byte above all) cannot be stored in PostgreSQL text
+    # and never come from a keyboard.
+    if any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127 for ch in field.data or ""):
+        raise ValidationError(_l("Der Text enthält unzulässige Steuerzeichen."))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _choices(mapping):
+    return [("", CHOOSE)] + list(mapping.items())
+
+
+class CaseForm(GuardedForm, VersionedForm):
+    guarded_fields = ("summary", "goals")
+
+    district_id = SelectField(_l("Stadtteil"), coerce=optional_id, validators=[DataRequired(REQUIRED)])
+    age_band = SelectField(_l("Altersgruppe"), choices=_choices(AGE_BANDS), validators=[DataRequired(REQUIRED)])
+    household_type = SelectField(_l("Haushalt"), choices=_choices(HOUSEHOLD_TYPES),
+                                 validators=[DataRequired(REQUIRED)])
+    obstacles = MultiCheckboxField(_l("Vermittlungshemmnisse"), choices=list(OBSTACLES.items()))
+    summary = TextAreaField(_l("Situation"), validators=[
+        DataRequired(REQUIRED), Length(max=TEXT_MAX), no_control_characters])
+    goals = TextAreaField(_l("Ziele"), validators=[Optional(), Length(max=TEXT_MAX), no_control_characters])
+    internal_reference = StringField(_l("Interne Kennung (Nummer im Fachverfahren)"), validators=[
+        Optional(), Length(max=40),
+        Regexp(r"^[A-Za-z0-9 ./-]*$", message=_l(
+            "Bitte nur Buchstaben, Ziffern, Leerzeichen, Punkt, Schrägstrich und Bindestrich verwenden."))])
+
+
+class ReassignForm(FlaskForm):
+    caseworker_id = SelectField(_l("Zuständige Fachkraft"), coerce=optional_id, validators=[DataRequired(REQUIRED)])
+
+
+class CloseForm(FlaskForm):
+    reason = SelectField(_l("Grund für den Abschluss"), choices=_choices(CLOSE_REASONS),
+                         validators=[DataRequired(REQUIRED)])
+
+
+class ConsentForm(GuardedForm):
+    """A consent as recorded; ``ChangeConsentForm`` drops the agency, which a change keeps."""
+
+    guarded_fields = ("proof_reference", "note")
+
+    agency_id = SelectField(_l("Partnereinrichtung"), coerce=optional_id, validators=[DataRequired(REQUIRED)])
+    signed_on = DateField(_l("Unterschrieben am"), format=DATE_FORMATS, validators=[InputRequired(REQUIRED)])
+    valid_until = DateField(_l("Gültig bis einschließlich"), format=DATE_FORMATS,
+                            validators=[InputRequired(REQUIRED)])
+    scope = MultiCheckboxField(_l("Umfang: welche Angaben weitergegeben werden dürfen"),
+                               choices=list(DATA_CATEGORIES.items()),
+                               validators=[DataRequired(_l("Bitte wählen Sie mindestens einen Bereich aus."))])
+    proof_reference = StringField(_l("Ablageort der unterschriebenen Erklärung"), validators=[
+        DataRequired(REQUIRED), Length(max=200), no_control_characters])
+    note = TextAreaField(_l("Bemerkung"), validators=[Optional(), Length(max=NOTE_MAX), no_control_characters])
+
+    def validate_signed_on(self, field):
+        if field.data and field.data > berlin_today():
+            raise ValidationError(_l("Das Datum der Unterschrift darf nicht in der Zukunft liegen."))
+
+    def validate_valid_until(self, field):
+        if not field.data:
+            return
+        if self.signed_on.data and field.data < self.signed_on.data:
+            raise ValidationError(_l("Das Ende der Gültigkeit liegt vor dem Datum der Unterschrift."))
+        if field.data < berlin_today():
+            raise ValidationError(_l("Das Ende der Gültigkeit liegt in der Vergangenheit."))
+
+
+class ChangeConsentForm(ConsentForm):
+    agency_id = None
+
+
+class WithdrawConsentForm(GuardedForm):
+    guarded_fields = ("note",)
+
+    withdrawn_on = DateField(_l("Widerrufen am"), format=DATE_FORMATS, validators=[InputRequired(REQUIRED)])
+    note = TextAreaField(_l("Bemerkung"), validators=[Optional(), Length(max=NOTE_MAX), no_control_characters])
+
+    def __init__(self, *args, signed_on=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.consent_signed_on = signed_on
+
+    def validate_withdrawn_on(self, field):
+        if not field.data:
+            return
+        # A withdrawal takes effect at once: a future date would keep access open until then.
+        if field.data > berlin_today():
+            raise ValidationError(_l("Ein Widerruf gilt sofort; das Datum darf nicht in der Zukunft liegen."))
+        if self.consent_signed_on and field.data < self.consent_signed_on:
+            raise ValidationError(_l("Der Widerruf kann nicht vor der Unterschrift liegen."))
