@@ -370,3 +370,6 @@ route("GET", "/verwaltung/<kind>/<int:obj_id>", "/verwaltung/einrichtungen/99999
       name="unknown id")
 route("POST", "/verwaltung/<kind>/<int:obj_id>", "/verwaltung/teams/999999", protected(admin=MISSING),
       data=DIRECTORY["teams"][1], name="unknown id")
+
+# Minutes routes (issue 5).
+from tests import access_matrix_minutes  # noqa: E402,F401
