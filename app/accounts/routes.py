@@ -70,7 +70,6 @@ def login():
         db.session.commit()
         flash(_("E-Mail-Adresse oder Passwort ist falsch."), "error")
         return render_template("accounts/login.html", form=form), 401
-    services.clear_failures(db.session, email)
     nxt = _safe_next(request.args.get("next"))
     # A new cookie session from here on: nothing from before the log-in carries over.
     _fresh_cookie_session()
@@ -94,6 +93,8 @@ def _fresh_cookie_session() -> None:
 
 def _complete_login(user: User, nxt: str | None):
     _fresh_cookie_session()
+    # Only now, not after the password alone: wrong codes must keep counting.
+    services.clear_failures(db.session, user.email)
     services.start_session(db.session, user)
     audit.record("login.succeeded", user, actor=user)
     db.session.commit()

@@ -10,7 +10,8 @@ from app.accounts.models import LoginFailure, UserSession
 from app.accounts.services import sha256
 from app.audit import AuditEntry
 from app.db import utcnow
-from tests.accounts.flows import CODE_URL, ENROL_URL, logged_in, password_step, second_factor, session_value
+from tests.accounts.flows import (CODE_URL, ENROL_URL, full_login, logged_in, password_step, second_factor,
+                                  session_value)
 from tests.conftest import PASSWORD, login_as, text_of
 
 LOCKED = "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten und versuchen Sie es dann erneut."
@@ -32,6 +33,11 @@ def _fail(client, app, email, times):
 def _assert_locked(response):
     assert response.status_code == 429
     assert LOCKED in text_of(response)
+
+
+def _wrong_codes(secret, clock):
+    accepted = {clock.code(secret, k) for k in (-1, 0, 1)}
+    return [c for c in ("111111", "222222", "333333", "444444", "555555", "666666", "777777") if c not in accepted]
 
 
 @pytest.fixture
@@ -112,15 +118,29 @@ def test_failures_are_stored_hashed_and_pruned(app, factory, session):
     assert len(session.execute(select(LoginFailure)).all()) == 2
 
 
-def test_a_successful_login_clears_the_failures_of_the_account(app, factory, session):
+def test_a_completed_login_clears_the_failures_of_the_account(app, factory, totp_clock):
     secret = pyotp.random_base32()
     user = factory.user(totp_secret=secret)
     _fail(_from(app, "198.51.100.1"), app, user.email, 4)
-    assert password_step(_from(app, "198.51.100.2"), app, user.email).status_code == 302
+    full_login(_from(app, "198.51.100.2"), app, user.email, secret, totp_clock)
     # Four new failures (from yet other addresses) are again below the limit.
     _fail(_from(app, "198.51.100.3"), app, user.email, 4)
     r = password_step(_from(app, "198.51.100.4"), app, user.email)
     assert r.status_code == 302 and r.location.endswith(CODE_URL)
+
+
+def test_the_password_alone_does_not_clear_wrong_codes(app, factory, totp_clock):
+    """Else whoever knows the password could guess codes without end, re-entering it every four tries."""
+    secret = pyotp.random_base32()
+    user = factory.user(totp_secret=secret)
+    wrong = _wrong_codes(secret, totp_clock)
+    for n, codes in enumerate((wrong[:4], wrong[4:5])):
+        client = _from(app, f"198.51.100.{n}")
+        assert password_step(client, app, user.email).location.endswith(CODE_URL)
+        for code in codes:
+            assert second_factor(client, app, code).status_code == 401
+    _assert_locked(second_factor(client, app, totp_clock.code(secret)))
+    assert not logged_in(client)
 
 
 def test_wrong_codes_count_and_lock_the_second_step(app, factory, totp_clock):
@@ -128,9 +148,7 @@ def test_wrong_codes_count_and_lock_the_second_step(app, factory, totp_clock):
     user = factory.user(totp_secret=secret)
     client = _from(app, "198.51.100.1")
     password_step(client, app, user.email)
-    accepted = {totp_clock.code(secret, k) for k in (-1, 0, 1)}
-    wrong = [c for c in ("111111", "222222", "333333", "444444", "555555", "666666", "777777") if c not in accepted]
-    for code in wrong[:5]:
+    for code in _wrong_codes(secret, totp_clock)[:5]:
         assert second_factor(client, app, code).status_code == 401
 
     r = second_factor(client, app, totp_clock.code(secret))
