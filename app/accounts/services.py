@@ -2,7 +2,7 @@
 import hashlib
 import secrets
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Optional
 
 import pyotp
