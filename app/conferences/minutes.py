@@ -218,7 +218,8 @@ def conference_day(content: dict) -> date:
 
 
 def category_names(codes) -> str:
-    return ", ".join(str(DATA_CATEGORIES.get(c, c)) for c in codes)
+    """Labels in the register's order (DATA_CATEGORIES), whatever order the codes come in."""
+    return ", ".join(str(label) for code, label in DATA_CATEGORIES.items() if code in set(codes))
 
 
 def labels() -> dict:
@@ -234,7 +235,7 @@ def document_html(session, minutes: Minutes, content: dict, scope=None) -> str:
     config = current_app.config
     finalised_by = session.get(User, minutes.finalised_by_id) if minutes.finalised_by_id else None
     replaced = session.get(Minutes, minutes.replaces_id) if minutes.replaces_id else None
-    scope_labels = None if scope is None else [str(DATA_CATEGORIES[c]) for c in sorted(scope) if c in DATA_CATEGORIES]
+    scope_labels = None if scope is None else category_names(scope)
     with force_locale("de"):
         return render_template(
             "pdf/minutes.html", c=content, m=minutes, notes=notes_for(content, scope), scope=scope,
@@ -295,7 +296,8 @@ def save_draft(session, conference: Conference, minutes: Minutes | None, actor: 
         action = "minutes.created"
     else:
         session.refresh(minutes, with_for_update=True)
-        if minutes.status != "draft":
+        # A form without a version was loaded before the minutes existed: someone else started them.
+        if minutes.status != "draft" or data.get("version") is None:
             raise StaleEdit()
         check_version(minutes, data.get("version"))
         action = "minutes.updated"

@@ -1,6 +1,7 @@
 """Minutes pages: draft, comments, finalisation, correction, PDF download and batch export."""
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -17,7 +18,8 @@ from app.permissions import authorize, can, is_staff, partner_consent
 
 bp = Blueprint("minutes", __name__)
 
-STALE = "Das Protokoll wurde zwischenzeitlich geändert. Ihre Eingaben sind unten erhalten; bitte prüfen Sie den aktuellen Stand und speichern Sie erneut."
+STALE = _l("Das Protokoll wurde zwischenzeitlich geändert. Ihre Eingaben sind unten erhalten; bitte prüfen Sie "
+           "den aktuellen Stand und speichern Sie erneut.")
 
 
 def _get(model, obj_id):
@@ -117,7 +119,10 @@ def save(conference_id):
                             overridden_kinds=form.overridden_kinds, finalise=finalise)
     except StaleEdit:
         db.session.rollback()
-        return _render_page(conference, 409, form=form, error=_(STALE))
+        # The input stays; the version moves on, so saving again is a conscious overwrite.
+        versions = services.versions(db.session, conference)
+        form.version.data = versions[0].version if versions else None
+        return _render_page(conference, 409, form=form, error=str(STALE))
     except services.MinutesError as err:
         db.session.rollback()
         return _render_page(conference, 400, form=form, error=str(err.message))
@@ -138,7 +143,7 @@ def finalise(minutes_id):
         services.finalise(db.session, minutes, current_user, form.version.data)
     except StaleEdit:
         db.session.rollback()
-        return _render_page(conference, 409, error=_(STALE))
+        return _render_page(conference, 409, error=str(STALE))
     except services.MinutesError as err:
         db.session.rollback()
         return _render_page(conference, 400, error=str(err.message))
@@ -158,7 +163,7 @@ def share(minutes_id):
         services.share_draft(db.session, minutes, current_user, form.days.data, _link(conference))
     except StaleEdit:
         db.session.rollback()
-        return _render_page(conference, 409, share_form=form, error=_(STALE))
+        return _render_page(conference, 409, share_form=form, error=str(STALE))
     db.session.commit()
     flash(_("Der Entwurf wurde den eingeladenen Einrichtungen zur Anmerkung freigegeben."), "success")
     return redirect(_page_url(conference))
@@ -191,7 +196,9 @@ def correct(minutes_id):
             new = services.correct(db.session, minutes, current_user, form.data, form.overridden_kinds)
         except StaleEdit:
             db.session.rollback()
-            status, error = 409, _(STALE)
+            db.session.refresh(minutes)
+            form.version.data = minutes.version
+            status, error = 409, str(STALE)
         except services.MinutesError as err:
             db.session.rollback()
             status, error = 400, str(err.message)
