@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.accounts.forms import REQUIRED
 from app.admin.forms import optional_id
@@ -34,7 +34,7 @@ class _Select(SelectField):
 
     def pre_validate(self, form):
         if self.data is not None and self.data not in {value for value, _label in self.choices}:
-            raise ValueError(str(_l("Bitte wählen Sie einen der angebotenen Einträge.")))
+            raise ValidationError(_l("Bitte wählen Sie einen der angebotenen Einträge."))
 
 
 def _id(value):
