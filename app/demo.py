@@ -88,3 +88,41 @@ def seed(session, *, if_empty: bool = False) -> bool:
     audit.record("demo.seeded", session=session)
     session.commit()
     return True
+
+
+# --- minutes (issue 5) ----------------------------------------------------------------------
+
+DEMO_MINUTES = [
+    {"summary": "Die Lage hat sich stabilisiert. Die Schuldenregulierung läuft, ein Bewerbungstraining ist vereinbart.",
+     "decisions": "1. Das Bewerbungstraining wird gefördert.\n2. Die Schuldnerberatung begleitet den Ratenplan.",
+     "next_date_note": "Folgetermin in etwa drei Monaten."},
+    {"summary": "Die Kinderbetreuung ist gesichert; eine Teilzeitstelle am Vormittag ist das nächste Ziel.",
+     "decisions": "1. Vermittlungsvorschläge nur für Teilzeit am Vormittag.\n2. Sprachkurs B1 wird beantragt.",
+     "next_date_note": ""},
+    {"summary": "Gesundheitliche Einschränkungen werden ärztlich abgeklärt, bevor weitere Schritte folgen.",
+     "decisions": "1. Gutachten abwarten.\n2. Bis dahin keine Vermittlungsvorschläge.",
+     "next_date_note": "Neuer Termin nach Eingang des Gutachtens."},
+]
+
+
+def seed_minutes(session, conferences) -> list:
+    """Minutes for the held demo conferences (after seed_conferences): every other one
+    finalised as PDF/A, the first of those corrected to version 2; the rest stay drafts.
+    Runs in an app context (the PDF is rendered from the templates)."""
+    from app.conferences import minutes as services
+    from app.conferences.models import Minutes
+
+    made = []
+    held = [c for c in conferences if c.status == "held"
+            and session.execute(select(Minutes.id).where(Minutes.conference_id == c.id)).first() is None]
+    for n, conference in enumerate(held):
+        organiser = session.get(User, conference.organiser_id)
+        text = DEMO_MINUTES[n % len(DEMO_MINUTES)]
+        minutes = services.save_draft(session, conference, None, organiser, text, finalise=n % 2 == 0)
+        if n == 0:
+            minutes = services.correct(session, minutes, organiser, {
+                **text, "decisions": text["decisions"] + "\n3. Die Person meldet sich nach dem Training.",
+                "reason": "Beschluss 3 fehlte in Version 1.", "version": minutes.version})
+        made.append(minutes)
+    session.commit()
+    return made
