@@ -6,6 +6,7 @@ A page loaded some other way and never checked fails the test at teardown.
 """
 import os
 import threading
+import traceback
 import weakref
 
 import pytest
@@ -65,7 +66,8 @@ def live_server(app):
     server.server_close()
     app.config["BASE_URL"] = old_base
     got_request_exception.disconnect(record, app)
-    assert not errors, f"the server failed while answering: {errors!r}"
+    assert not errors, "the server failed while answering:\n" + "\n".join(
+        "".join(traceback.format_exception(e)) for e in errors)
 
 
 @pytest.fixture(scope="session")
