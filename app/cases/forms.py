@@ -38,7 +38,7 @@ def _choices(mapping):
 class CaseForm(GuardedForm, VersionedForm):
     guarded_fields = ("summary", "goals")
 
-    district_id = SelectField(_l("Stadtteil"), coerce=optional_id, validators=[DataRequired(REQUIRED)])
+    district_id = SelectField(_l("Stadtteil"), coerce=optional_id, validators=[InputRequired(REQUIRED)])
     age_band = SelectField(_l("Altersgruppe"), choices=_choices(AGE_BANDS), validators=[DataRequired(REQUIRED)])
     household_type = SelectField(_l("Haushalt"), choices=_choices(HOUSEHOLD_TYPES),
                                  validators=[DataRequired(REQUIRED)])
@@ -53,7 +53,8 @@ class CaseForm(GuardedForm, VersionedForm):
 
 
 class ReassignForm(FlaskForm):
-    caseworker_id = SelectField(_l("Zuständige Fachkraft"), coerce=optional_id, validators=[DataRequired(REQUIRED)])
+    caseworker_id = SelectField(_l("Zuständige Fachkraft"), coerce=optional_id,
+                                validators=[InputRequired(REQUIRED)])
 
 
 class CloseForm(FlaskForm):
@@ -66,7 +67,7 @@ class ConsentForm(GuardedForm):
 
     guarded_fields = ("proof_reference", "note")
 
-    agency_id = SelectField(_l("Partnereinrichtung"), coerce=optional_id, validators=[DataRequired(REQUIRED)])
+    agency_id = SelectField(_l("Partnereinrichtung"), coerce=optional_id, validators=[InputRequired(REQUIRED)])
     signed_on = DateField(_l("Unterschrieben am"), format=DATE_FORMATS, validators=[InputRequired(REQUIRED)])
     valid_until = DateField(_l("Gültig bis einschließlich"), format=DATE_FORMATS,
                             validators=[InputRequired(REQUIRED)])

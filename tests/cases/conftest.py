@@ -36,13 +36,23 @@ def audit_actions(session, action=None):
     q = select(AuditEntry).order_by(AuditEntry.id)
     if action:
         q = q.where(AuditEntry.action == action)
-    session.expire_all()
-    return list(session.execute(q).scalars())
+    return _read(session, lambda: list(session.execute(q.execution_options(populate_existing=True)).scalars()))
 
 
 def count(session, model) -> int:
-    session.expire_all()
-    return session.execute(select(func.count()).select_from(model)).scalar()
+    return _read(session, lambda: session.execute(select(func.count()).select_from(model)).scalar())
+
+
+def _read(session, query):
+    """Read in a transaction of its own: fresh data, and no SQLite write lock left behind.
+
+    Nothing is expired, so the test's objects stay readable without a new query.
+    """
+    session.commit()
+    try:
+        return query()
+    finally:
+        session.commit()
 
 
 @contextmanager
