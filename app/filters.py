@@ -57,7 +57,7 @@ def nav_items():
     from flask import url_for
     from flask_login import current_user
 
-    from app.permissions import is_admin, is_staff
+    from app.permissions import can, is_admin, is_staff
 
     if is_admin(current_user):
         from app.admin.routes import DIRECTORY
@@ -68,6 +68,8 @@ def nav_items():
     items = [(url_for("main.index"), _l("Start"))]
     if is_staff(current_user):
         items.append((url_for("cases.index"), _l("Fälle")))
+    if can(current_user, "minutes.export"):
+        items.append((url_for("minutes.export_form"), _l("Protokolle exportieren")))
     return items
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from app.conferences import minutes as services
 from app.filters import berlin_today, to_local
 from tests.conftest import login_as, post, text_of
-from tests.minutes.conftest import audit_actions, finalised, make_scene, stored_pdf
+from tests.minutes.conftest import audit_actions, finalised, make_scene, page_url, stored_pdf
 
 EXPORT = "/protokolle/export"
 
@@ -171,3 +171,10 @@ def test_dates_in_german_notation_are_understood(app, client, scene):
     r = post(client, app, EXPORT, {"date_from": (today - timedelta(days=30)).strftime("%d.%m.%Y"),
                                    "date_to": today.strftime("%d.%m.%Y")})
     assert r.status_code == 200 and len(open_zip(r).namelist()) == 2
+
+
+def test_team_leads_find_the_export_in_the_navigation(app, client, scene):
+    login_as(client, app, scene.team_lead)
+    assert 'href="/protokolle/export"' in client.get(EXPORT).get_data(as_text=True)
+    login_as(client, app, scene.organiser)
+    assert 'href="/protokolle/export"' not in client.get(page_url(scene.conference)).get_data(as_text=True)
