@@ -5,15 +5,19 @@ with ``visit(page, path)`` and move on with ``follow(page, locator)``; both run 
 A page loaded some other way and never checked fails the test at teardown.
 """
 import os
+import re
 import threading
 import traceback
 import weakref
 
+import pyotp
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import got_request_exception
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import WSGIRequestHandler, make_server
+
+from tests.conftest import PASSWORD
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -133,9 +137,10 @@ def _check_unless_no_js(page):
 
 
 def visit(page, path):
-    """Opens a path (or full URL) and checks the page that arrives."""
-    page.goto(path)
+    """Opens a path (or full URL), checks the page that arrives, and returns the response."""
+    response = page.goto(path)
     _check_unless_no_js(page)
+    return response
 
 
 def follow(page, locator):
@@ -143,3 +148,18 @@ def follow(page, locator):
     with page.expect_event("load"):
         locator.click()
     _check_unless_no_js(page)
+
+
+def log_in(page, user, password=PASSWORD):
+    """Logs a factory user in through the real log-in and code pages.
+
+    The user needs a ``totp_secret`` (``factory.user(totp_secret=pyotp.random_base32())``):
+    the code step is part of every staff and partner log-in.
+    """
+    visit(page, "/anmelden")
+    page.get_by_label("E-Mail-Adresse").fill(user.email)
+    page.get_by_label("Passwort", exact=True).fill(password)
+    follow(page, page.get_by_role("button", name="Anmelden"))
+    page.get_by_label("Sechsstelliger Code aus der Authenticator-App").fill(pyotp.TOTP(user.totp_secret).now())
+    follow(page, page.get_by_role("button", name="Bestätigen"))
+    expect(page).not_to_have_url(re.compile(r"/anmelden"))
