@@ -14,6 +14,12 @@ class Defaults:
     SQL_ECHO = False
 
     ORGANISATION_NAME = "MainArbeit – Kommunales Jobcenter Offenbach"
+    ORGANISATION_LOGO = "pdf/logo.svg"  # in the PDFs; a file under app/static (svg, png, jpg), "" for none
+
+    # Minutes PDFs (app/pdf.py): rendering stops at these limits with a message, never runs away.
+    PDF_TIME_LIMIT = 30  # seconds
+    PDF_MAX_PAGES = 150
+    PDF_MAX_HTML_BYTES = 2 * 1024 * 1024
     BASE_URL = "http://127.0.0.1:5000"
 
     # Sessions: server-side records, so log-out and deactivation end them at once.
@@ -53,6 +59,8 @@ class Defaults:
 
 
 _ENV_TYPES = {
+    "PDF_TIME_LIMIT": int,
+    "PDF_MAX_PAGES": int,
     "MAIL_PORT": int,
     "MAIL_USE_TLS": "bool",
     "REQUIRE_TWO_FACTOR": "bool",
@@ -71,6 +79,7 @@ _ENV_KEYS = [
     "MAIL_SENDER", "MAIL_OUTBOX", "REQUIRE_TWO_FACTOR", "DEMO_DATA", "DEBUG",
     "SESSION_COOKIE_SECURE", "SQL_ECHO", "PAGE_SIZE", "LOGIN_MAX_FAILURES",
     "CONSENT_DEFAULT_VALIDITY_DAYS", "SESSION_IDLE_TIMEOUT",
+    "ORGANISATION_LOGO", "PDF_TIME_LIMIT", "PDF_MAX_PAGES",
 ]
 
 

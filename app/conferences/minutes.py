@@ -241,7 +241,7 @@ def document_html(session, minutes: Minutes, content: dict, scope=None) -> str:
             "pdf/minutes.html", c=content, m=minutes, notes=notes_for(content, scope), scope=scope,
             scope_labels=scope_labels, finalised_by=finalised_by.name if finalised_by else None,
             replaced=replaced, organisation=config["ORGANISATION_NAME"],
-            logo=config.get("ORGANISATION_LOGO", "pdf/logo.svg"), labels=labels(),
+            logo=config["ORGANISATION_LOGO"], labels=labels(),
         )
 
 
@@ -251,9 +251,8 @@ def render_pdf(session, minutes: Minutes, content: dict, scope=None) -> bytes:
     try:
         return pdf.render(
             html, static_folder=current_app.static_folder,
-            time_limit=config.get("PDF_TIME_LIMIT", pdf.DEFAULT_TIME_LIMIT),
-            max_html_bytes=config.get("PDF_MAX_HTML_BYTES", pdf.DEFAULT_MAX_HTML_BYTES),
-            max_pages=config.get("PDF_MAX_PAGES", pdf.DEFAULT_MAX_PAGES),
+            time_limit=config["PDF_TIME_LIMIT"], max_html_bytes=config["PDF_MAX_HTML_BYTES"],
+            max_pages=config["PDF_MAX_PAGES"],
         ).content
     except pdf.PdfError as err:
         raise MinutesError(None, _l("Das PDF konnte nicht erstellt werden: %(reason)s Bitte kürzen Sie die Texte.",

@@ -183,15 +183,12 @@ def test_a_huge_field_renders_within_the_limit(app, client, scene):
     assert len(PdfReader(io.BytesIO(stored_pdf(app, minutes).content)).pages) < 40
 
 
-def test_rendering_that_hits_a_limit_saves_nothing_and_says_so(app, client, scene):
-    app.config["PDF_MAX_PAGES"] = 1
-    try:
-        login_as(client, app, scene.organiser)
-        from tests.minutes.conftest import save_draft
+def test_rendering_that_hits_a_limit_saves_nothing_and_says_so(app, client, scene, monkeypatch):
+    from tests.minutes.conftest import save_draft
 
-        r = save_draft(client, app, scene.conference, finalise=True)
-    finally:
-        del app.config["PDF_MAX_PAGES"]
+    monkeypatch.setitem(app.config, "PDF_MAX_PAGES", 1)
+    login_as(client, app, scene.organiser)
+    r = save_draft(client, app, scene.conference, finalise=True)
     assert r.status_code == 400
     page = r.get_data(as_text=True)
     assert "Das PDF konnte nicht erstellt werden" in page and "mehr als 1 Seiten" in page
@@ -203,3 +200,16 @@ def test_rendering_that_hits_a_limit_saves_nothing_and_says_so(app, client, scen
         assert s.execute(select(Minutes)).first() is None
         assert s.execute(select(MinutesPdf)).first() is None
         assert s.get(type(scene.conference), scene.conference.id).status == "held"
+
+
+def test_the_logo_is_configurable_and_can_be_left_out(app, client, scene, monkeypatch):
+    from app.conferences import minutes as services
+
+    minutes = finalised(client, app, scene)
+    with app.test_request_context():
+        from app import db
+
+        s = db.get_session()
+        assert 'src="pdf/logo.svg"' in services.document_html(s, minutes, minutes.content)
+        monkeypatch.setitem(app.config, "ORGANISATION_LOGO", "")
+        assert "<img" not in services.document_html(s, minutes, minutes.content)
