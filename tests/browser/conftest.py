@@ -154,7 +154,8 @@ def log_in(page, user, password=PASSWORD):
     """Logs a factory user in through the real log-in and code pages.
 
     The user needs a ``totp_secret`` (``factory.user(totp_secret=pyotp.random_base32())``):
-    the code step is part of every staff and partner log-in.
+    the code step is part of every staff and partner log-in. A code is accepted once, so the
+    same user can log in again only in a later 30-second step.
     """
     visit(page, "/anmelden")
     page.get_by_label("E-Mail-Adresse").fill(user.email)

@@ -108,6 +108,7 @@ def test_caseworker_opens_case_is_warned_of_phone_number_and_records_two_consent
         "für: Allgemeine Lebenssituation, Schulden")
     expect(consents.nth(1)).to_contain_text(
         f"Suchtberatung Main: Datenweitergabe erlaubt bis {german(half_year)} für: Gesundheit, Sucht")
+    expect(consents.nth(1).get_by_role("link", name="Widerruf erfassen (Suchtberatung Main)")).to_be_visible()
     page.get_by_text("Verlauf aller Einwilligungen").click()
     history = page.get_by_role("table", name="Alle erfassten Fassungen, neueste zuerst")
     expect(history.locator("tbody tr")).to_have_count(2)
