@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.filters import berlin_today
-from tests.browser.conftest import follow, log_in, visit
+from tests.browser.conftest import check_a11y, follow, log_in, visit
 
 pytestmark = pytest.mark.browser
 
@@ -114,6 +114,7 @@ def test_caseworker_opens_case_is_warned_of_phone_number_and_records_two_consent
     expect(history.locator("tbody tr")).to_have_count(2)
     expect(history).to_contain_text("E-Akte, Dokument 13")
     expect(history).to_contain_text("Clara Fallmann")
+    check_a11y(page)  # again, with the history table open
     page.screenshot(path=SCREENSHOTS.format("view"), full_page=True)
 
     follow(page, page.get_by_role("link", name="Zur Fallliste"))
