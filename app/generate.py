@@ -177,8 +177,14 @@ def generate(session, cases: int, *, batch: int = 1000, seed: int = 1, echo=prin
                 if status in ("held", "closed"):
                     for j in range(4):
                         due = (starts + timedelta(days=rnd.randint(14, 60))).date()
-                        overdue = due < now.date()
-                        m_status = rnd.choices(["done", "not_done", "in_progress", "agreed"], [6, 2, 1, 1])[0] if overdue else rnd.choice(["agreed", "in_progress"])
+                        # Measures are followed up: only recent ones of open cases are still
+                        # open past their date (the overdue list a caseworker works through).
+                        if due >= now.date():
+                            m_status = rnd.choice(["agreed", "in_progress"])
+                        elif not closed and (now.date() - due).days < 90 and rnd.random() < 0.5:
+                            m_status = rnd.choice(["agreed", "in_progress"])
+                        else:
+                            m_status = rnd.choices(["done", "not_done"], [4, 1])[0]
                         kind = rnd.choice(["agency", "agency", "jobcenter", "person"])
                         rows["measure"].append(dict(
                             id=ids(Measure), conference_id=conf_id, case_id=case_id, what=rnd.choice(MEASURES),
