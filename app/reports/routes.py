@@ -1,0 +1,20 @@
+"""Team lead's overview (dashboard and statistics of the own team)."""
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from app import audit, db
+from app.db import utcnow
+from app.filters import berlin_today
+from app.permissions import authorize
+from app.reports import services
+
+bp = Blueprint("reports", __name__)
+
+
+@bp.route("/team")
+def overview():
+    authorize("team.overview")
+    data = services.team_overview(db.session, current_user.team_id, now=utcnow(), today=berlin_today())
+    audit.record("team.overview_viewed", actor=current_user, object_type="team", object_id=current_user.team_id)
+    db.session.commit()
+    return render_template("reports/overview.html", o=data)
