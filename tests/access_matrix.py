@@ -371,5 +371,8 @@ route("GET", "/verwaltung/<kind>/<int:obj_id>", "/verwaltung/einrichtungen/99999
 route("POST", "/verwaltung/<kind>/<int:obj_id>", "/verwaltung/teams/999999", protected(admin=MISSING),
       data=DIRECTORY["teams"][1], name="unknown id")
 
+# Conference routes (issue 4): their own module, registered through the functions above.
+from tests import access_matrix_conferences  # noqa: E402,F401
+
 # Minutes routes (issue 5).
 from tests import access_matrix_minutes  # noqa: E402,F401

@@ -1,0 +1,62 @@
+"""iCalendar files for invitations, updates and cancellations (RFC 5545/5546).
+
+One UID per conference for its whole life; SEQUENCE rises with every change sent out,
+so calendar programs replace the entry instead of adding a second one. The file names
+the case by its pseudonym only: no internal reference, no summary, no agenda.
+"""
+from datetime import date
+
+import icalendar
+
+from app.db import utcnow
+from app.filters import to_local
+from app.mail import Attachment
+
+PRODID = "-//MainArbeit Offenbach//Fallkonferenz//DE"
+
+
+def _address(email: str, name: str | None = None) -> icalendar.vCalAddress:
+    addr = icalendar.vCalAddress(f"mailto:{email}")
+    if name:
+        addr.params["cn"] = icalendar.vText(name)
+    return addr
+
+
+def calendar_file(conference, *, method: str, pseudonym: str, location_text: str,
+                  organiser, attendees=(), link: str = "") -> bytes:
+    """The VCALENDAR for ``conference``: ``method`` REQUEST (invitation, update) or CANCEL."""
+    start, end = to_local(conference.starts_at), to_local(conference.ends_at)
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("method", method)
+    event = icalendar.Event()
+    event.add("uid", conference.ical_uid)
+    event.add("sequence", conference.ical_sequence)
+    event.add("dtstamp", utcnow())
+    event.add("dtstart", start)
+    event.add("dtend", end)
+    event.add("summary", f"Fallkonferenz {pseudonym}")
+    event.add("location", location_text)
+    if link:
+        event.add("url", link)
+        event.add("description", f"Einzelheiten nach Anmeldung: {link}")
+    event.add("organizer", _address(organiser.email, organiser.name))
+    for email in attendees:
+        attendee = _address(email)
+        attendee.params["role"] = "REQ-PARTICIPANT"
+        attendee.params["rsvp"] = "FALSE"  # answers are given on the conference page
+        event.add("attendee", attendee)
+    if method == "CANCEL" or conference.status == "cancelled":
+        event.add("status", "CANCELLED")
+    else:
+        event.add("status", "CONFIRMED")
+    cal.add_component(event)
+    # Only the transitions around the conference: a compact, correct VTIMEZONE.
+    cal.add_missing_timezones(first_date=date(start.year - 1, 1, 1), last_date=date(end.year + 2, 1, 1))
+    return cal.to_ical()
+
+
+def attachment(content: bytes, method: str) -> Attachment:
+    return Attachment("fallkonferenz.ics", content, "text", "calendar", {"method": method})
+

@@ -1,0 +1,188 @@
+"""Forms of the conference pages. Every free-text field passes the anonymisation guard."""
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, RadioField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField, TimeField)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.accounts.forms import REQUIRED
+from app.cases.models import DATA_CATEGORIES
+from app.conferences.models import ATTENDANCE, MEASURE_STATUS, NOTE_VISIBILITY
+from app.filters import berlin_today
+from app.forms import GuardedForm, VersionedForm
+
+MAX_AGENDA_ITEMS = 30
+MAX_AGENDA_TITLE = 300
+DATE_INVALID = _l("Bitte geben Sie ein gültiges Datum ein (TT.MM.JJJJ).")
+TIME_INVALID = _l("Bitte geben Sie eine gültige Uhrzeit ein (SS:MM).")
+CHOICE_INVALID = _l("Bitte wählen Sie einen der angebotenen Einträge.")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        if self.data:
+            allowed = {value for value, *_rest in self.iter_choices()}
+            if any(value not in allowed for value in self.data):
+                raise ValidationError(CHOICE_INVALID)
+
+
+class GermanDateField(DateField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(str(DATE_INVALID)) from exc
+
+
+class GermanTimeField(TimeField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(str(TIME_INVALID)) from exc
+
+
+def id_or_none(value):
+    """Select values: an integer id, or None for '' and anything that is not a number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _within_reach(_form, field):
+    """Dates a conference or measure can sensibly have: from a year back to two years ahead."""
+    if field.data is None:
+        return
+    today = berlin_today()
+    if not today - timedelta(days=366) <= field.data <= today + timedelta(days=2 * 366):
+        raise ValidationError(_l("Bitte wählen Sie ein Datum zwischen einem Jahr zurück und zwei Jahren voraus."))
+
+
+def agenda_lines(text: str | None) -> list[str]:
+    """One agenda item per line; blank lines and surrounding spaces are dropped."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class ConferenceForm(GuardedForm, VersionedForm):
+    guarded_fields = ("occasion", "agenda")
+
+    occasion = StringField(_l("Anlass"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    day = GermanDateField(_l("Datum"), validators=[InputRequired(REQUIRED), _within_reach])
+    start_time = GermanTimeField(_l("Beginn"), validators=[InputRequired(REQUIRED)])
+    end_time = GermanTimeField(_l("Ende"), validators=[InputRequired(REQUIRED)])
+    location_id = SelectField(_l("Ort"), coerce=id_or_none, validators=[InputRequired(REQUIRED)],
+                              validate_choice=False)
+    agenda = TextAreaField(_l("Tagesordnung (ein Punkt pro Zeile)"), validators=[DataRequired(REQUIRED)])
+    person_attends = BooleanField(_l("Die Person nimmt an der Fallkonferenz teil"))
+    accept_clash = BooleanField(_l("Trotz Überschneidung an diesem Ort speichern"))
+
+    def validate_location_id(self, field):
+        if field.data not in {value for value, _label in field.choices if value}:
+            raise ValidationError(CHOICE_INVALID)
+
+    def validate_end_time(self, field):
+        if field.data and self.start_time.data and field.data <= self.start_time.data:
+            raise ValidationError(_l("Das Ende muss nach dem Beginn liegen."))
+
+    def validate_agenda(self, field):
+        lines = agenda_lines(field.data)
+        if not lines:
+            raise ValidationError(REQUIRED)
+        if len(lines) > MAX_AGENDA_ITEMS:
+            raise ValidationError(_l("Höchstens %(n)s Tagesordnungspunkte.", n=MAX_AGENDA_ITEMS))
+        if any(len(line) > MAX_AGENDA_TITLE for line in lines):
+            raise ValidationError(_l("Jeder Tagesordnungspunkt darf höchstens %(n)s Zeichen lang sein.",
+                                     n=MAX_AGENDA_TITLE))
+
+
+class CancelForm(GuardedForm, VersionedForm):
+    guarded_fields = ("reason",)
+
+    reason = TextAreaField(_l("Grund der Absage"), validators=[DataRequired(REQUIRED), Length(max=2000)])
+
+
+class InviteForm(FlaskForm):
+    agencies = MultiCheckboxField(_l("Einrichtungen einladen"), coerce=id_or_none)
+    people = MultiCheckboxField(_l("Zusätzlich namentlich einladen (optional)"), coerce=id_or_none)
+
+    def validate_agencies(self, field):
+        if not field.data:
+            raise ValidationError(_l("Bitte wählen Sie mindestens eine Einrichtung."))
+
+
+class AnswerForm(GuardedForm):
+    guarded_fields = ("comment",)
+
+    answer = RadioField(_l("Ihre Antwort"), choices=[("accepted", _l("Wir nehmen teil")),
+                                                     ("declined", _l("Wir nehmen nicht teil"))],
+                        validators=[InputRequired(_l("Bitte wählen Sie eine Antwort."))])
+    comment = TextAreaField(_l("Kommentar"), validators=[Optional(), Length(max=2000)])
+
+
+class NoteForm(GuardedForm, VersionedForm):
+    guarded_fields = ("body",)
+
+    body = TextAreaField(_l("Text der Stellungnahme"), validators=[DataRequired(REQUIRED), Length(max=10000)])
+    categories = MultiCheckboxField(_l("Datenkategorien"), choices=list(DATA_CATEGORIES.items()))
+    visibility = RadioField(_l("Sichtbarkeit"), choices=list(NOTE_VISIBILITY.items()), default="shared",
+                            validators=[InputRequired(_l("Bitte wählen Sie, wer die Stellungnahme sehen darf."))])
+
+    def validate_categories(self, field):
+        if not field.data:
+            raise ValidationError(_l("Bitte wählen Sie mindestens eine Datenkategorie."))
+
+
+class WithdrawForm(VersionedForm):
+    pass
+
+
+RESPONSIBLE_FIXED = [("jobcenter", _l("Jobcenter")), ("person", _l("die Person selbst"))]
+
+
+class MeasureForm(GuardedForm, VersionedForm):
+    guarded_fields = ("what", "outcome")
+
+    what = TextAreaField(_l("Maßnahme (was ist zu tun?)"), validators=[DataRequired(REQUIRED), Length(max=2000)])
+    responsible = SelectField(_l("Verantwortlich"), validators=[InputRequired(REQUIRED)])
+    due_on = GermanDateField(_l("Fällig am"), validators=[InputRequired(REQUIRED), _within_reach])
+    status = SelectField(_l("Status"), choices=list(MEASURE_STATUS.items()), default="agreed")
+    outcome = TextAreaField(_l("Ergebnis"), validators=[Optional(), Length(max=4000)])
+
+
+class MeasureStatusForm(GuardedForm, VersionedForm):
+    """What a responsible partner (or a follow-up review) changes: status and outcome."""
+
+    guarded_fields = ("outcome",)
+
+    status = SelectField(_l("Status"), choices=list(MEASURE_STATUS.items()))
+    outcome = TextAreaField(_l("Ergebnis"), validators=[Optional(), Length(max=4000)])
+
+
+PERSON_ATTENDED = [("", _l("noch nicht erfasst")), ("yes", _l("ja")), ("no", _l("nein"))]
+ATTENDANCE_CHOICES = [("", _l("noch nicht erfasst"))] + list(ATTENDANCE.items())
+
+
+def record_form(invitations, items, **kwargs):
+    """The in-conference form: attendance per invited party and discussion per agenda item.
+
+    Its fields depend on the conference, so the class is built per request.
+    """
+
+    class RecordForm(GuardedForm, VersionedForm):
+        guarded_fields = tuple(f"discussion_{item.id}" for item in items)
+        person_attended = SelectField(_l("Die Person war anwesend"), choices=PERSON_ATTENDED)
+
+    for inv, agency_name in invitations:
+        setattr(RecordForm, f"attendance_{inv.id}", SelectField(agency_name, choices=ATTENDANCE_CHOICES,
+                                                                default=inv.attendance or ""))
+    for item in items:
+        setattr(RecordForm, f"discussion_{item.id}",
+                TextAreaField(item.title, validators=[Optional(), Length(max=10000)], default=item.discussion))
+    return RecordForm(**kwargs)

@@ -1,0 +1,553 @@
+"""Conference pages: scheduling, invitations, answers and notes, the record, measures.
+
+Every route: load, authorise (``conference.view`` first, which hides what the user must not
+know about), validate the form, call one service function, commit, redirect or render.
+"""
+from datetime import datetime
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app import audit, db
+from app.cases.models import DATA_CATEGORIES, Case
+from app.conferences import services
+from app.conferences.forms import (AnswerForm, CancelForm, ConferenceForm, InviteForm, MeasureForm,
+                                   MeasureStatusForm, NoteForm, WithdrawForm, agenda_lines, record_form)
+from app.conferences.models import (ATTENDANCE, CONFERENCE_STATUS, INVITATION_STATUS, MEASURE_STATUS,
+                                    NOTE_VISIBILITY, RESPONSIBLE_KINDS, Conference, Invitation, Measure, Note)
+from app.filters import local_to_utc, to_local
+from app.forms import StaleEdit
+from app.permissions import authorize, can, is_staff, partner_consent, partner_invitation
+
+bp = Blueprint("conferences", __name__)
+
+
+@bp.context_processor
+def _policy_in_templates():
+    # Pages show an action only when the policy would allow it.
+    return {"may": lambda action, obj=None: can(current_user, action, obj)}
+
+STALE = _l("Jemand anderes hat diesen Eintrag gespeichert, nachdem Sie das Formular geöffnet haben. "
+           "Ihre Änderungen sind nicht gespeichert; Ihre Eingaben stehen noch im Formular. Öffnen Sie "
+           "den aktuellen Stand in einem neuen Tab, übernehmen Sie Ihre Ergänzungen dort und speichern Sie erneut.")
+DEFAULT_AGENDA = "\n".join([
+    "Begrüßung und Anlass",
+    "Aktuelle Situation aus Sicht der Beteiligten",
+    "Vereinbarung von Maßnahmen",
+    "Nächster Termin",
+])
+
+
+def labels() -> dict:
+    return {"conference_status": CONFERENCE_STATUS, "invitation_status": INVITATION_STATUS,
+            "attendance": ATTENDANCE, "measure_status": MEASURE_STATUS, "visibility": NOTE_VISIBILITY,
+            "categories": DATA_CATEGORIES, "responsible_kinds": RESPONSIBLE_KINDS}
+
+
+def _get(model, obj_id):
+    obj = db.session.get(model, obj_id)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def _conference(conference_id) -> Conference:
+    conference = _get(Conference, conference_id)
+    authorize("conference.view", conference)
+    return conference
+
+
+def _child(model, obj_id, conference):
+    obj = _get(model, obj_id)
+    if obj.conference_id != conference.id:
+        abort(404)
+    return obj
+
+
+def _page_arg(name):
+    return request.args.get(name, 1, type=int) or 1
+
+
+def _stale(form):
+    db.session.rollback()
+    form.form_errors.append(str(STALE))
+
+
+# --- scheduling ---------------------------------------------------------------------------------
+
+
+def _fill_locations(form, current_id=None):
+    form.location_id.choices = [("", _("– bitte wählen –"))] + [
+        (loc_id, name) for loc_id, name in services.location_choices(db.session, current_id)]
+
+
+def _times(form):
+    starts = local_to_utc(datetime.combine(form.day.data, form.start_time.data))
+    ends = local_to_utc(datetime.combine(form.day.data, form.end_time.data))
+    return starts, ends
+
+
+def _clashes(form, starts, ends, exclude_id=None):
+    """A warning the user confirms: the same place is booked at an overlapping time."""
+    found = services.clashes(db.session, form.location_id.data, starts, ends, exclude_id)
+    if found and not form.accept_clash.data:
+        form.accept_clash.errors = [_("Der Ort ist zu dieser Zeit schon belegt. Wählen Sie einen anderen Ort "
+                                      "oder eine andere Zeit, oder bestätigen Sie die Überschneidung.")]
+        return found
+    return None
+
+
+def _schedule_data(form, starts, ends) -> dict:
+    return {"occasion": form.occasion.data, "starts_at": starts, "ends_at": ends,
+            "location_id": form.location_id.data, "agenda": agenda_lines(form.agenda.data),
+            "person_attends": form.person_attends.data, "overridden_kinds": form.overridden_kinds}
+
+
+def _schedule(case, form, previous=None):
+    """Shared by a new conference and a follow-up: validate, warn of clashes, save."""
+    clash = None
+    if form.validate_on_submit():
+        starts, ends = _times(form)
+        clash = _clashes(form, starts, ends)
+        if clash is None:
+            conference = services.schedule(db.session, case, current_user, previous=previous,
+                                           **_schedule_data(form, starts, ends))
+            db.session.commit()
+            flash(_("Die Fallkonferenz ist geplant. Laden Sie jetzt die Einrichtungen ein."), "success")
+            return None, redirect(url_for("conferences.view", conference_id=conference.id))
+    return clash, None
+
+
+@bp.route("/faelle/<int:case_id>/konferenzen/neu", methods=["GET", "POST"])
+def new(case_id):
+    case = _get(Case, case_id)
+    authorize("case.view", case)
+    authorize("conference.create", case)
+    form = ConferenceForm()
+    _fill_locations(form)
+    if not form.is_submitted():
+        form.agenda.data = DEFAULT_AGENDA
+    clash, done = _schedule(case, form)
+    if done:
+        return done
+    return render_template("conferences/form.html", form=form, case=case, clash=clash, mode="new",
+                           conference=None, previous=None), (400 if form.is_submitted() else 200)
+
+
+@bp.route("/konferenzen/<int:conference_id>/folgekonferenz", methods=["GET", "POST"])
+def follow_up(conference_id):
+    previous = _conference(conference_id)
+    authorize("conference.follow_up", previous)
+    case = _get(Case, previous.case_id)
+    form = ConferenceForm()
+    _fill_locations(form, previous.location_id)
+    if not form.is_submitted():
+        form.occasion.data = _("Folgekonferenz")
+        form.location_id.data = previous.location_id
+        form.agenda.data = "\n".join(services.follow_up_agenda(db.session, previous))
+        form.person_attends.data = previous.person_attends
+    clash, done = _schedule(case, form, previous=previous)
+    if done:
+        return done
+    return render_template("conferences/form.html", form=form, case=case, clash=clash, mode="follow_up",
+                           conference=None, previous=previous), (400 if form.is_submitted() else 200)
+
+
+@bp.route("/konferenzen/<int:conference_id>/bearbeiten", methods=["GET", "POST"])
+def edit(conference_id):
+    conference = _conference(conference_id)
+    authorize("conference.change", conference)
+    case = _get(Case, conference.case_id)
+    form = ConferenceForm()
+    _fill_locations(form, conference.location_id)
+    if not form.is_submitted():
+        start, end = to_local(conference.starts_at), to_local(conference.ends_at)
+        form.occasion.data, form.day.data = conference.occasion, start.date()
+        form.start_time.data, form.end_time.data = start.time(), end.time()
+        form.location_id.data, form.person_attends.data = conference.location_id, conference.person_attends
+        form.agenda.data = "\n".join(item.title for item in services.agenda_items(db.session, conference))
+        form.version.data = conference.version
+    clash, status = None, 200
+    if form.is_submitted():
+        status = 400
+        if form.validate_on_submit():
+            starts, ends = _times(form)
+            clash = _clashes(form, starts, ends, exclude_id=conference.id)
+            if clash is None:
+                try:
+                    changed = services.update_conference(db.session, conference, current_user,
+                                                         version=form.version.data,
+                                                         **_schedule_data(form, starts, ends))
+                except services.ConferenceError as err:
+                    db.session.rollback()
+                    form[err.field].errors.append(err.message)
+                except StaleEdit:
+                    _stale(form)
+                    status = 409
+                else:
+                    db.session.commit()
+                    rescheduled = {"starts_at", "ends_at", "location_id"} & set(changed)
+                    flash(_("Gespeichert. Die eingeladenen Einrichtungen haben eine aktualisierte Einladung "
+                            "erhalten.") if rescheduled else _("Gespeichert."), "success")
+                    return redirect(url_for("conferences.view", conference_id=conference.id))
+    return render_template("conferences/form.html", form=form, case=case, clash=clash, mode="edit",
+                           conference=conference, previous=None), status
+
+
+@bp.route("/konferenzen/<int:conference_id>/absagen", methods=["GET", "POST"])
+def cancel(conference_id):
+    conference = _conference(conference_id)
+    authorize("conference.change", conference)
+    case = _get(Case, conference.case_id)
+    form = CancelForm()
+    if not form.is_submitted():
+        form.version.data = conference.version
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        try:
+            services.cancel_conference(db.session, conference, current_user, version=form.version.data,
+                                       reason=form.reason.data, overridden_kinds=form.overridden_kinds)
+        except StaleEdit:
+            _stale(form)
+            status = 409
+        else:
+            db.session.commit()
+            flash(_("Die Fallkonferenz ist abgesagt; die eingeladenen Einrichtungen wurden benachrichtigt."), "success")
+            return redirect(url_for("conferences.view", conference_id=conference.id))
+    return render_template("conferences/cancel.html", form=form, conference=conference, case=case), status
+
+
+@bp.route("/konferenzen/<int:conference_id>/durchgefuehrt", methods=["POST"])
+def mark_held(conference_id):
+    conference = _conference(conference_id)
+    authorize("conference.hold", conference)
+    services.mark_held(db.session, conference, current_user)
+    db.session.commit()
+    flash(_("Die Fallkonferenz ist als durchgeführt markiert."), "success")
+    return redirect(url_for("conferences.view", conference_id=conference.id))
+
+
+# --- the conference page --------------------------------------------------------------------------
+
+
+@bp.route("/konferenzen/<int:conference_id>")
+def view(conference_id):
+    conference = _conference(conference_id)
+    if is_staff(current_user):
+        data = services.staff_page(db.session, conference)
+        audit.record("conference.viewed", conference, actor=current_user)
+        db.session.commit()
+        return render_template("conferences/view_staff.html", conference=conference, now=db.utcnow(),
+                               **data, **labels())
+    consent = partner_consent(current_user, conference)
+    data = services.partner_page(db.session, conference, current_user, consent)
+    audit.record("conference.viewed", conference, actor=current_user, consent_id=consent.id)
+    db.session.commit()
+    inv = data["invitation"]
+    answer_form = AnswerForm(data={"answer": inv.status if inv.status in ("accepted", "declined") else None,
+                                   "comment": inv.answer_comment})
+    return render_template("conferences/view_partner.html", conference=conference, answer_form=answer_form,
+                           **data, **labels())
+
+
+@bp.route("/konferenzen")
+def index():
+    authorize("staff.area")
+    past = request.args.get("zeitraum") == "vergangen"
+    page = services.team_conferences(db.session, current_user.team_id, upcoming=not past,
+                                     number=_page_arg("seite"), size=current_app.config["PAGE_SIZE"])
+    return render_template("conferences/index.html", page=page, past=past, **labels())
+
+
+# --- invitations -------------------------------------------------------------------------------------
+
+
+@bp.route("/konferenzen/<int:conference_id>/einladungen", methods=["GET", "POST"])
+def invite(conference_id):
+    conference = _conference(conference_id)
+    authorize("conference.change", conference)
+    case = _get(Case, conference.case_id)
+    options = services.invitation_options(db.session, conference)
+    form = InviteForm()
+    form.agencies.choices = [(agency.id, agency.name) for agency, _consent in options.eligible]
+    form.people.choices = [(user.id, f"{user.name} ({agency_name})") for user, agency_name in options.people]
+    if form.validate_on_submit():
+        try:
+            created = services.invite(db.session, conference, current_user, agency_ids=form.agencies.data,
+                                      user_ids=form.people.data or [])
+        except services.ConferenceError as err:
+            db.session.rollback()
+            form[err.field].errors.append(err.message)
+        else:
+            db.session.commit()
+            flash(_("%(n)s Einladung(en) verschickt.", n=len(created)), "success")
+            return redirect(url_for("conferences.view", conference_id=conference.id))
+    return render_template("conferences/invite.html", form=form, conference=conference, case=case,
+                           options=options, **labels()), (400 if form.is_submitted() else 200)
+
+
+def _live_invitation(conference, invitation_id) -> Invitation:
+    invitation = _child(Invitation, invitation_id, conference)
+    if invitation.status == "cancelled":
+        abort(404)
+    return invitation
+
+
+@bp.route("/konferenzen/<int:conference_id>/einladungen/<int:invitation_id>/erneut-senden", methods=["POST"])
+def resend(conference_id, invitation_id):
+    conference = _conference(conference_id)
+    authorize("conference.change", conference)
+    invitation = _live_invitation(conference, invitation_id)
+    services.resend_invitation(db.session, conference, invitation, current_user)
+    db.session.commit()
+    flash(_("Die Einladung wurde erneut verschickt."), "success")
+    return redirect(url_for("conferences.view", conference_id=conference.id))
+
+
+@bp.route("/konferenzen/<int:conference_id>/einladungen/<int:invitation_id>/zurueckziehen", methods=["POST"])
+def withdraw_invitation(conference_id, invitation_id):
+    conference = _conference(conference_id)
+    authorize("conference.change", conference)
+    invitation = _live_invitation(conference, invitation_id)
+    services.cancel_invitation(db.session, invitation, current_user, reason="withdrawn")
+    db.session.commit()
+    flash(_("Die Einladung ist zurückgezogen; die Einrichtung wurde benachrichtigt."), "success")
+    return redirect(url_for("conferences.view", conference_id=conference.id))
+
+
+@bp.route("/konferenzen/<int:conference_id>/antwort", methods=["GET", "POST"])
+def answer(conference_id):
+    conference = _conference(conference_id)
+    authorize("conference.answer", conference)
+    invitation = partner_invitation(current_user, conference)
+    form = AnswerForm()
+    if not form.is_submitted():
+        form.answer.data = invitation.status if invitation.status in ("accepted", "declined") else None
+        form.comment.data = invitation.answer_comment
+    if form.validate_on_submit():
+        services.answer_invitation(db.session, invitation, current_user, answer=form.answer.data,
+                                   comment=form.comment.data, overridden_kinds=form.overridden_kinds)
+        db.session.commit()
+        flash(_("Ihre Zusage ist gespeichert.") if form.answer.data == "accepted"
+              else _("Ihre Absage ist gespeichert."), "success")
+        return redirect(url_for("conferences.view", conference_id=conference.id))
+    case = _get(Case, conference.case_id)
+    return render_template("conferences/answer.html", form=form, conference=conference, pseudonym=case.pseudonym,
+                           invitation=invitation, **labels()), (400 if form.is_submitted() else 200)
+
+
+# --- notes -------------------------------------------------------------------------------------------
+
+
+def _note_form(conference, note=None):
+    form = NoteForm()
+    consent = None if is_staff(current_user) else partner_consent(current_user, conference)
+    allowed = services.note_category_choices(consent)
+    form.categories.choices = [(key, DATA_CATEGORIES[key]) for key in allowed]
+    if note is not None and not form.is_submitted():
+        form.body.data, form.visibility.data, form.version.data = note.body, note.visibility, note.version
+        form.categories.data = [c for c in note.categories if c in allowed]
+    return form, consent
+
+
+@bp.route("/konferenzen/<int:conference_id>/stellungnahmen/neu", methods=["GET", "POST"])
+def note_new(conference_id):
+    conference = _conference(conference_id)
+    authorize("note.create", conference)
+    form, consent = _note_form(conference)
+    if form.validate_on_submit():
+        services.add_note(db.session, conference, current_user, body=form.body.data,
+                          categories=form.categories.data, visibility=form.visibility.data,
+                          overridden_kinds=form.overridden_kinds)
+        db.session.commit()
+        flash(_("Die Stellungnahme ist gespeichert."), "success")
+        return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="stellungnahmen"))
+    case = _get(Case, conference.case_id)
+    return render_template("conferences/note_form.html", form=form, conference=conference, note=None,
+                           pseudonym=case.pseudonym, consent=consent), (400 if form.is_submitted() else 200)
+
+
+@bp.route("/konferenzen/<int:conference_id>/stellungnahmen/<int:note_id>", methods=["GET", "POST"])
+def note_edit(conference_id, note_id):
+    conference = _conference(conference_id)
+    note = _child(Note, note_id, conference)
+    authorize("note.edit", note)
+    form, consent = _note_form(conference, note)
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        try:
+            services.edit_note(db.session, note, current_user, version=form.version.data, body=form.body.data,
+                               categories=form.categories.data, visibility=form.visibility.data,
+                               overridden_kinds=form.overridden_kinds)
+        except StaleEdit:
+            _stale(form)
+            status = 409
+        else:
+            db.session.commit()
+            flash(_("Die Stellungnahme ist gespeichert."), "success")
+            return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="stellungnahmen"))
+    case = _get(Case, conference.case_id)
+    return render_template("conferences/note_form.html", form=form, conference=conference, note=note,
+                           pseudonym=case.pseudonym, consent=consent), status
+
+
+@bp.route("/konferenzen/<int:conference_id>/stellungnahmen/<int:note_id>/zurueckziehen", methods=["POST"])
+def note_withdraw(conference_id, note_id):
+    conference = _conference(conference_id)
+    note = _child(Note, note_id, conference)
+    authorize("note.edit", note)
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.withdraw_note(db.session, note, current_user, version=form.version.data)
+    except StaleEdit:
+        db.session.rollback()
+        return render_template("errors/error.html", code=409, title=_("Zwischenzeitlich geändert"),
+                               message=_("Die Stellungnahme wurde inzwischen geändert. Bitte prüfen Sie den "
+                                         "aktuellen Stand und ziehen Sie sie dann erneut zurück.")), 409
+    db.session.commit()
+    flash(_("Die Stellungnahme ist zurückgezogen."), "success")
+    return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="stellungnahmen"))
+
+
+# --- in the conference ---------------------------------------------------------------------------------
+
+
+@bp.route("/konferenzen/<int:conference_id>/durchfuehrung", methods=["GET", "POST"])
+def record(conference_id):
+    conference = _conference(conference_id)
+    authorize("conference.edit", conference)
+    invitations = services.live_invitations(db.session, conference)
+    items = services.agenda_items(db.session, conference)
+    form = record_form(invitations, items)
+    if not form.is_submitted():
+        form.version.data = conference.version
+        form.person_attended.data = {True: "yes", False: "no"}.get(conference.person_attended, "")
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        try:
+            services.record_conference(
+                db.session, conference, current_user, version=form.version.data,
+                person_attended={"yes": True, "no": False}.get(form.person_attended.data),
+                attendance={inv.id: form[f"attendance_{inv.id}"].data or None for inv, _name in invitations},
+                discussion={item.id: (form[f"discussion_{item.id}"].data or "").strip() for item in items},
+                overridden_kinds=form.overridden_kinds)
+        except StaleEdit:
+            _stale(form)
+            status = 409
+        else:
+            db.session.commit()
+            flash(_("Anwesenheit und Besprechung sind gespeichert."), "success")
+            return redirect(url_for("conferences.view", conference_id=conference.id))
+    case = _get(Case, conference.case_id)
+    return render_template("conferences/record.html", form=form, conference=conference, pseudonym=case.pseudonym,
+                           invitations=invitations, items=items), status
+
+
+def _measure_form(conference, measure=None):
+    form = MeasureForm()
+    form.responsible.choices = services.responsible_choices(db.session, conference)
+    if measure is not None:
+        value = services.responsible_value(measure)
+        if value not in dict(form.responsible.choices):
+            # An agency whose invitation ended stays selectable for the measure it already holds.
+            from app.agencies.models import Agency
+
+            form.responsible.choices.append((value, db.session.get(Agency, measure.responsible_agency_id).name))
+        if not form.is_submitted():
+            form.what.data, form.responsible.data, form.due_on.data = measure.what, value, measure.due_on
+            form.status.data, form.outcome.data, form.version.data = measure.status, measure.outcome, measure.version
+    return form
+
+
+@bp.route("/konferenzen/<int:conference_id>/massnahmen/neu", methods=["GET", "POST"])
+def measure_new(conference_id):
+    conference = _conference(conference_id)
+    authorize("conference.edit", conference)
+    form = _measure_form(conference)
+    if form.validate_on_submit():
+        try:
+            services.add_measure(db.session, conference, current_user, what=form.what.data,
+                                 responsible=form.responsible.data, due_on=form.due_on.data,
+                                 status=form.status.data, outcome=form.outcome.data,
+                                 overridden_kinds=form.overridden_kinds)
+        except services.ConferenceError as err:
+            db.session.rollback()
+            form[err.field].errors.append(err.message)
+        else:
+            db.session.commit()
+            flash(_("Die Maßnahme ist gespeichert."), "success")
+            return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="massnahmen"))
+    case = _get(Case, conference.case_id)
+    return render_template("conferences/measure_form.html", form=form, conference=conference, measure=None,
+                           pseudonym=case.pseudonym, mode="new"), (400 if form.is_submitted() else 200)
+
+
+@bp.route("/konferenzen/<int:conference_id>/massnahmen/<int:measure_id>", methods=["GET", "POST"])
+def measure_edit(conference_id, measure_id):
+    conference = _conference(conference_id)
+    measure = _child(Measure, measure_id, conference)
+    authorize("measure.update", measure)
+    staff = is_staff(current_user)
+    if staff:
+        form = _measure_form(conference, measure)
+    else:
+        form = MeasureStatusForm()
+        if not form.is_submitted():
+            form.status.data, form.outcome.data, form.version.data = measure.status, measure.outcome, measure.version
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        try:
+            if staff:
+                services.update_measure(db.session, measure, current_user, version=form.version.data,
+                                        what=form.what.data, responsible=form.responsible.data,
+                                        due_on=form.due_on.data, status=form.status.data,
+                                        outcome=form.outcome.data, overridden_kinds=form.overridden_kinds)
+            else:
+                services.update_measure_status(db.session, measure, current_user, version=form.version.data,
+                                               status=form.status.data, outcome=form.outcome.data,
+                                               overridden_kinds=form.overridden_kinds)
+        except services.ConferenceError as err:
+            db.session.rollback()
+            form[err.field].errors.append(err.message)
+        except StaleEdit:
+            _stale(form)
+            status = 409
+        else:
+            db.session.commit()
+            flash(_("Die Maßnahme ist gespeichert."), "success")
+            return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="massnahmen"))
+    case = _get(Case, conference.case_id)
+    return render_template("conferences/measure_form.html", form=form, conference=conference, measure=measure,
+                           pseudonym=case.pseudonym, mode="edit" if staff else "status"), status
+
+
+@bp.route("/konferenzen/<int:conference_id>/ueberpruefung/<int:measure_id>", methods=["GET", "POST"])
+def measure_review(conference_id, measure_id):
+    conference = _conference(conference_id)
+    authorize("conference.edit", conference)
+    measure = _get(Measure, measure_id)
+    if conference.previous_conference_id is None or measure.conference_id != conference.previous_conference_id:
+        abort(404)
+    form = MeasureStatusForm()
+    if not form.is_submitted():
+        form.status.data, form.outcome.data, form.version.data = measure.status, measure.outcome, measure.version
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        try:
+            services.update_measure_status(db.session, measure, current_user, version=form.version.data,
+                                           status=form.status.data, outcome=form.outcome.data,
+                                           review_conference=conference, overridden_kinds=form.overridden_kinds)
+        except StaleEdit:
+            _stale(form)
+            status = 409
+        else:
+            db.session.commit()
+            flash(_("Die Überprüfung der Maßnahme ist gespeichert."), "success")
+            return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="ueberpruefung"))
+    case = _get(Case, conference.case_id)
+    return render_template("conferences/measure_form.html", form=form, conference=conference, measure=measure,
+                           pseudonym=case.pseudonym, mode="review"), status
