@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select, update
 
-from app import audit, mail
+from app import audit
 from app.accounts.models import Role, User
 from app.agencies.models import Agency, District
 from app.cases.models import DATA_CATEGORIES, Case, CaseObstacle, Consent, PseudonymCounter
@@ -375,17 +375,11 @@ def cancel_invitations_for_consent(session, consent: Consent, actor) -> list[Inv
                Invitation.agency_id == consent.agency_id, Invitation.status.in_(("pending", "accepted")))
         .order_by(Conference.starts_at)
     ).all()
-    if not rows:
-        return []
-    agency = session.get(Agency, consent.agency_id)
-    case = session.get(Case, consent.case_id)
-    now = utcnow()
-    for invitation, conference in rows:
-        invitation.status, invitation.cancelled_at = "cancelled", now
-        audit.record("invitation.cancelled", invitation, actor=actor, session=session,
-                     conference_id=conference.id, consent_id=consent.id, reason="consent_withdrawn")
-        mail.queue([agency.contact_email], "invitation_cancelled", session=session,
-                   pseudonym=case.pseudonym, conference=conference, agency=agency)
+    from app.conferences.services import cancel_invitation
+
+    for invitation, _conference in rows:
+        # The e-mail carries a calendar CANCEL, so the entry leaves the agency's calendar too.
+        cancel_invitation(session, invitation, actor, reason="consent_withdrawn", consent_id=consent.id)
     return [invitation for invitation, _conference in rows]
 
 

@@ -416,11 +416,12 @@ def resend_invitation(session, conference, invitation, actor) -> None:
     send_invitation_mail(session, conference, invitation, actor, kind="resend")
 
 
-def cancel_invitation(session, invitation, actor, *, reason: str) -> bool:
+def cancel_invitation(session, invitation, actor, *, reason: str, **details) -> bool:
     """End an invitation (withdrawn by staff, or the consent ended) with a calendar CANCEL.
 
-    ``reason`` is a code for the audit trail ("withdrawn", "consent_withdrawn", ...).
-    Returns whether an e-mail went out (only for a conference still planned).
+    ``reason`` is a code for the audit trail ("withdrawn", "consent_withdrawn", ...);
+    ``details`` (ids only) go there too. Returns whether an e-mail went out (only for a
+    conference still planned).
     """
     if invitation.status == "cancelled":
         return False
@@ -428,7 +429,7 @@ def cancel_invitation(session, invitation, actor, *, reason: str) -> bool:
     invitation.status = "cancelled"
     invitation.cancelled_at = utcnow()
     audit.record("invitation.cancelled", invitation, actor=actor, session=session, reason=reason,
-                 conference_id=conference.id, agency_id=invitation.agency_id)
+                 conference_id=conference.id, agency_id=invitation.agency_id, **details)
     if conference.status != "planned":
         return False
     conference.ical_sequence += 1

@@ -243,3 +243,26 @@ def test_bad_answers_are_refused_and_kept(app, client, session, factory, scene):
         fresh(session, inv)
         assert inv.status == "pending" and inv.answer_comment == ""
     assert audit_actions(session, "invitation.answered") == []
+
+
+def test_consent_withdrawal_cancels_open_invitations_with_a_calendar_cancel(app, client, session, factory, scene):
+    conf = _conference(factory, session, scene)
+    inv = factory.invitation(conf, scene.debt, status="accepted", user=scene.partner_debt)
+    declined = factory.invitation(conf, scene.health, status="declined")
+    login_as(client, app, scene.caseworker)
+    response = post(client, app, f"/faelle/{scene.case.id}/einwilligungen/{scene.consent_debt.id}/widerrufen",
+                    {"withdrawn_on": berlin_today().strftime("%d.%m.%Y"), "note": "Telefonisch."})
+    assert response.status_code == 302
+    fresh(session, inv, declined, conf)
+    assert (inv.status, declined.status, conf.ical_sequence) == ("cancelled", "declined", 1)
+    [msg] = outbox_messages(app)
+    assert msg["To"] == ", ".join(sorted([scene.debt.contact_email, scene.partner_debt.email]))
+    cal = calendar_of(msg)
+    event = cal.walk("VEVENT")[0]
+    assert str(cal["method"]) == "CANCEL" and str(event["uid"]) == conf.ical_uid and int(event["sequence"]) == 1
+    assert_pseudonym_only(msg, scene, conf)
+    assert "Telefonisch" not in msg.as_string()
+    [entry] = audit_actions(session, "invitation.cancelled")
+    assert entry.details["reason"] == "consent_withdrawn" and entry.details["consent_id"] == scene.consent_debt.id
+    login_as(client, app, scene.partner_debt)
+    assert client.get(f"/konferenzen/{conf.id}").status_code == 404
