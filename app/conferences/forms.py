@@ -32,6 +32,18 @@ class MultiCheckboxField(SelectMultipleField):
                 raise ValidationError(CHOICE_INVALID)
 
 
+class GermanSelectField(SelectField):
+    def pre_validate(self, form):
+        if self.validate_choice and self.data not in {value for value, *_rest in self.iter_choices()}:
+            raise ValidationError(CHOICE_INVALID)
+
+
+class GermanRadioField(RadioField):
+    def pre_validate(self, form):
+        if self.data is not None and self.data not in {value for value, *_rest in self.iter_choices()}:
+            raise ValidationError(CHOICE_INVALID)
+
+
 class GermanDateField(DateField):
     def process_formdata(self, valuelist):
         try:
@@ -120,7 +132,7 @@ class InviteForm(FlaskForm):
 class AnswerForm(GuardedForm):
     guarded_fields = ("comment",)
 
-    answer = RadioField(_l("Ihre Antwort"), choices=[("accepted", _l("Wir nehmen teil")),
+    answer = GermanRadioField(_l("Ihre Antwort"), choices=[("accepted", _l("Wir nehmen teil")),
                                                      ("declined", _l("Wir nehmen nicht teil"))],
                         validators=[InputRequired(_l("Bitte wählen Sie eine Antwort."))])
     comment = TextAreaField(_l("Kommentar"), validators=[Optional(), Length(max=2000)])
@@ -131,7 +143,7 @@ class NoteForm(GuardedForm, VersionedForm):
 
     body = TextAreaField(_l("Text der Stellungnahme"), validators=[DataRequired(REQUIRED), Length(max=10000)])
     categories = MultiCheckboxField(_l("Datenkategorien"), choices=list(DATA_CATEGORIES.items()))
-    visibility = RadioField(_l("Sichtbarkeit"), choices=list(NOTE_VISIBILITY.items()), default="shared",
+    visibility = GermanRadioField(_l("Sichtbarkeit"), choices=list(NOTE_VISIBILITY.items()), default="shared",
                             validators=[InputRequired(_l("Bitte wählen Sie, wer die Stellungnahme sehen darf."))])
 
     def validate_categories(self, field):
@@ -150,9 +162,9 @@ class MeasureForm(GuardedForm, VersionedForm):
     guarded_fields = ("what", "outcome")
 
     what = TextAreaField(_l("Maßnahme (was ist zu tun?)"), validators=[DataRequired(REQUIRED), Length(max=2000)])
-    responsible = SelectField(_l("Verantwortlich"), validators=[InputRequired(REQUIRED)])
+    responsible = GermanSelectField(_l("Verantwortlich"), validators=[InputRequired(REQUIRED)])
     due_on = GermanDateField(_l("Fällig am"), validators=[InputRequired(REQUIRED), _within_reach])
-    status = SelectField(_l("Status"), choices=list(MEASURE_STATUS.items()), default="agreed")
+    status = GermanSelectField(_l("Status"), choices=list(MEASURE_STATUS.items()), default="agreed")
     outcome = TextAreaField(_l("Ergebnis"), validators=[Optional(), Length(max=4000)])
 
 
@@ -161,7 +173,7 @@ class MeasureStatusForm(GuardedForm, VersionedForm):
 
     guarded_fields = ("outcome",)
 
-    status = SelectField(_l("Status"), choices=list(MEASURE_STATUS.items()))
+    status = GermanSelectField(_l("Status"), choices=list(MEASURE_STATUS.items()))
     outcome = TextAreaField(_l("Ergebnis"), validators=[Optional(), Length(max=4000)])
 
 
@@ -177,10 +189,10 @@ def record_form(invitations, items, **kwargs):
 
     class RecordForm(GuardedForm, VersionedForm):
         guarded_fields = tuple(f"discussion_{item.id}" for item in items)
-        person_attended = SelectField(_l("Die Person war anwesend"), choices=PERSON_ATTENDED)
+        person_attended = GermanSelectField(_l("Die Person war anwesend"), choices=PERSON_ATTENDED)
 
     for inv, agency_name in invitations:
-        setattr(RecordForm, f"attendance_{inv.id}", SelectField(agency_name, choices=ATTENDANCE_CHOICES,
+        setattr(RecordForm, f"attendance_{inv.id}", GermanSelectField(agency_name, choices=ATTENDANCE_CHOICES,
                                                                 default=inv.attendance or ""))
     for item in items:
         setattr(RecordForm, f"discussion_{item.id}",

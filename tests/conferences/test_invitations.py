@@ -198,7 +198,7 @@ def test_withdrawn_invitation_sends_cancel_ends_access_and_can_be_renewed(app, c
     assert post(client, app, f"/konferenzen/{conf.id}/einladungen", {"agencies": [str(scene.debt.id)]}).status_code == 302
     fresh(session, inv)
     assert inv.status == "pending" and inv.cancelled_at is None
-    renewed = outbox_messages(app)[-1]
+    renewed = max(outbox_messages(app), key=lambda m: int(event_of(m)["sequence"]))  # same-second files: any order
     assert str(calendar_of(renewed)["method"]) == "REQUEST" and int(event_of(renewed)["sequence"]) == 2
 
 
@@ -231,13 +231,14 @@ def test_bad_answers_are_refused_and_kept(app, client, session, factory, scene):
     inv = factory.invitation(conf, scene.debt)
     login_as(client, app, scene.partner_debt)
     for data, message in [({"comment": "Ohne Antwort"}, "Bitte wählen Sie eine Antwort."),
-                          ({"answer": "vielleicht", "comment": "Unklar"}, "Not a valid choice"),
+                          ({"answer": "vielleicht", "comment": "Unklar"},
+                           "Bitte wählen Sie einen der angebotenen Einträge."),
                           ({"answer": "accepted", "comment": "Rückfragen an herbert.muster@example.org"},
                            "Enthält vermutlich eine E-Mail-Adresse"),
                           ({"answer": "accepted", "comment": "x" * 2001}, "2000")]:
         response = post(client, app, f"/konferenzen/{conf.id}/antwort", data)
         assert response.status_code == 400, data
-        assert message in text_of(response) or message == "Not a valid choice", data
+        assert message in text_of(response), data
         if len(data["comment"]) < 100:
             assert data["comment"] in response.get_data(as_text=True)
         fresh(session, inv)
