@@ -1,4 +1,4 @@
-"""flask commands: create-admin, seed-demo, audit-verify."""
+"""flask commands: create-admin, seed-demo, audit-verify, send-reminders."""
 import sys
 
 import click
@@ -13,6 +13,7 @@ def init_app(app):
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo)
     app.cli.add_command(audit_verify)
+    app.cli.add_command(send_reminders)
     app.cli.add_command(generate_data)
 
 
@@ -78,3 +79,19 @@ def generate_data(cases, batch, seed):
     seed_demo(s, if_empty=True)
     totals = generate(s, cases, batch=batch, seed=seed, echo=click.echo)
     click.echo("Angelegt: " + ", ".join(f"{k} {v}" for k, v in totals.items()))
+
+
+@click.command("send-reminders")
+@with_appcontext
+def send_reminders():
+    """E-mail reminders: conferences in the next two days, measures due within three days or overdue.
+
+    Written for cron (several runs a day are fine): whatever was reminded is marked in the
+    same transaction, so a second run sends nothing new.
+    """
+    from app.conferences.services import send_reminders as run
+
+    s = db.get_session()
+    conferences, measures = run(s)
+    s.commit()
+    click.echo(f"Erinnerungen verschickt: {conferences} Fallkonferenz(en), {measures} Maßnahme(n).")
