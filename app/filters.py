@@ -68,6 +68,7 @@ def nav_items():
     items = [(url_for("main.index"), _l("Start"))]
     if is_staff(current_user):
         items.append((url_for("cases.index"), _l("Fälle")))
+        items.append((url_for("conferences.index"), _l("Fallkonferenzen")))
     if can(current_user, "minutes.export"):
         items.append((url_for("minutes.export_form"), _l("Protokolle exportieren")))
     return items

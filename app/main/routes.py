@@ -1,12 +1,22 @@
 """Start page per role and the health check."""
-from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
 from app import db
-from app.permissions import authenticated_only, is_admin, public
+from app.conferences import services as conferences
+from app.conferences.models import INVITATION_STATUS, MEASURE_STATUS, RESPONSIBLE_KINDS
+from app.permissions import authenticated_only, is_admin, is_partner, is_staff, public
 
 bp = Blueprint("main", __name__)
+
+# One page parameter per list, so each list pages on its own.
+STAFF_LISTS = ("upcoming", "unanswered", "measures", "without_follow_up")
+PARTNER_LISTS = ("upcoming", "awaiting", "measures")
+
+
+def _pages(names) -> dict:
+    return {name: request.args.get(f"seite_{name}", 1, type=int) or 1 for name in names}
 
 
 @bp.route("/")
@@ -14,7 +24,16 @@ bp = Blueprint("main", __name__)
 def index():
     if is_admin(current_user):
         return redirect(url_for("admin.index"))
-    return render_template("main/index.html")
+    size = current_app.config["PAGE_SIZE"]
+    labels = {"invitation_status": INVITATION_STATUS, "measure_status": MEASURE_STATUS,
+              "responsible_kinds": RESPONSIBLE_KINDS}
+    if is_staff(current_user):
+        lists = conferences.staff_start(db.session, current_user, _pages(STAFF_LISTS), size)
+        return render_template("main/index.html", role="staff", **lists, **labels)
+    if is_partner(current_user):
+        lists = conferences.partner_start(db.session, current_user, _pages(PARTNER_LISTS), size)
+        return render_template("main/index.html", role="partner", **lists, **labels)
+    return render_template("main/index.html", role=None)
 
 
 @bp.route("/healthz")
