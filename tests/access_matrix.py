@@ -142,6 +142,9 @@ class Scenario:
             raise AttributeError(name)
         if name not in self._built:
             self._built[name] = OBJECTS[name](self)
+            # A builder that only read left a transaction open; on SQLite that holds the
+            # write lock (BEGIN IMMEDIATE) and the request would wait for it.
+            self.factory.s.commit()
         return self._built[name]
 
 
