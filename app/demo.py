@@ -126,3 +126,167 @@ def seed_minutes(session, conferences) -> list:
         made.append(minutes)
     session.commit()
     return made
+
+
+# --- conferences (issue 4) -----------------------------------------------------------------
+#
+# Per case (in the order given), what happened and what is planned. Agencies by their index in
+# AGENCIES: 0 debt counselling, 1 Bildungswerk, 2 health promotion, 3 Stadtteilbüro Nordend
+# (the four with demo partner accounts), 6 addiction counselling, 8 migration counselling.
+# Each partner account is invited somewhere and left out somewhere else.
+CONSENT_SCOPES = {
+    0: ["general", "work", "debt", "housing"],
+    1: ["general", "work", "residence"],
+    2: ["general", "work", "health"],
+    3: ["general", "housing", "family"],
+    6: ["general", "health", "addiction"],
+    8: ["general", "residence", "work"],
+}
+CONFERENCE_PLAN = [
+    # held: {agency: (answer, attendance)}; upcoming: {agency: answer}; upcoming is a follow-up of held
+    {"held": {0: ("accepted", "present"), 1: ("accepted", "present"), 2: ("declined", "excused")},
+     "upcoming": {0: "accepted", 1: "pending", 2: "pending"}, "days": 5},
+    {"held": {3: ("accepted", "present"), 0: ("accepted", "absent")},
+     "upcoming": {3: "pending", 0: "declined"}, "days": 1},
+    {"held": None, "upcoming": {2: "accepted", 6: "pending", 1: "pending"}, "days": 9},
+    {"held": {8: ("accepted", "present"), 3: ("declined", "excused")}, "upcoming": None, "cancelled": {1: "pending"}},
+]
+DEMO_AGENDA = ["Begrüßung und Anlass", "Aktuelle Situation aus Sicht der Beteiligten",
+               "Vereinbarung von Maßnahmen", "Nächster Termin"]
+DEMO_DISCUSSION = [
+    "Die Person hat den Anlass selbst geschildert und ist mit der Fallkonferenz einverstanden.",
+    "Die Beteiligten sehen Fortschritte; offen sind die Finanzen und die Kinderbetreuung am Nachmittag.",
+    "Maßnahmen siehe unten; alle Beteiligten haben zugestimmt.",
+    "Folgekonferenz in einigen Wochen.",
+]
+# (what, responsible agency index or "jobcenter"/"person", due in days from today, status, outcome)
+DEMO_MEASURES = [
+    ("Ratenplan mit den Gläubigern abstimmen", 0, -6, "agreed", ""),
+    ("Bewerbungstraining (vier Termine) besuchen", "person", 2, "in_progress", "Zwei Termine wahrgenommen."),
+    ("Vermittlungsvorschläge für Teilzeit am Vormittag", "jobcenter", -2, "in_progress", ""),
+    ("Anmeldung zum Sprachkurs B1", 1, -10, "done", "Anmeldung ist erfolgt, Beginn im nächsten Monat."),
+    ("Wohngeldantrag gemeinsam ausfüllen", 3, -3, "not_done", "Termin zweimal nicht wahrgenommen."),
+    ("Rückmeldung zum Stand der Beratung", 0, 21, "agreed", ""),
+]
+# (author: agency index or None for the organiser, body, categories, visibility, withdrawn)
+DEMO_NOTES = [
+    (None, "Seit dem letzten Gespräch regelmäßiger Kontakt; Termine werden eingehalten.", ["general"], "shared", False),
+    (None, "Interne Einschätzung: Leistungsbezug stabil, keine Sanktionen vorgesehen.", ["work"], "jobcenter", False),
+    (0, "Die Schuldenregulierung ist begonnen; ein Ratenplan wird verhandelt.", ["debt"], "shared", False),
+    (0, "Hinweis nur für das Jobcenter: Eine Pfändung ist angekündigt.", ["debt"], "jobcenter", False),
+    (2, "Gesundheitliche Einschränkungen erlauben derzeit höchstens 20 Wochenstunden.", ["health"], "shared", False),
+    (1, "Interesse an einer Qualifizierung im Lager- und Logistikbereich.", ["work"], "shared", False),
+    (3, "Unterstützung beim Ausfüllen von Anträgen im Stadtteilbüro möglich.", ["housing"], "shared", False),
+    (1, "Diese Stellungnahme wurde durch eine neuere ersetzt.", ["general"], "shared", True),
+]
+
+
+def seed_conferences(session, cases) -> list:
+    """Past and upcoming conferences for the demo ``cases`` (open ones, in order), with invitations
+    in every state, notes of every kind and measures in every status (some overdue).
+
+    Rows are written directly (no e-mails). Consents are added where an invited agency has
+    none. Returns the conferences, for ``seed_minutes``.
+    """
+    import uuid
+    from datetime import datetime, time, timedelta
+
+    from app.cases.models import Consent
+    from app.conferences.models import AgendaItem, Conference, Invitation, Measure, Note
+    from app.db import utcnow
+    from app.filters import berlin_today, local_to_utc
+
+    agencies = {a.name: a for a in session.execute(select(Agency)).scalars()}
+    by_index = {i: agencies[a[0]] for i, a in enumerate(AGENCIES) if a[0] in agencies}
+    partners = {u.agency_id: u for u in session.execute(select(User).where(User.role == Role.PARTNER)).scalars()}
+    locations = list(session.execute(select(Location).order_by(Location.id)).scalars())
+    today = berlin_today()
+    made = []
+
+    def at(days, hour=10):
+        return local_to_utc(datetime.combine(today + timedelta(days=days), time(hour)))
+
+    def consent_for(case, agency_index):
+        agency = by_index[agency_index]
+        if any(c.is_valid_on(today) for c in session.execute(select(Consent).where(
+                Consent.case_id == case.id, Consent.agency_id == agency.id)).scalars()):
+            return
+        session.add(Consent(case_id=case.id, agency_id=agency.id, signed_on=today - timedelta(days=60),
+                            valid_until=today + timedelta(days=300), scope=CONSENT_SCOPES[agency_index],
+                            proof_reference="Demo: Einwilligung in der Akte", recorded_by_id=case.caseworker_id))
+
+    def conference(case, n, starts_at, status, answers, previous=None, agenda=DEMO_AGENDA):
+        conf = Conference(case_id=case.id, occasion="Folgekonferenz" if previous else "Erstes Fallgespräch",
+                          starts_at=starts_at, ends_at=starts_at + timedelta(minutes=90),
+                          location_id=locations[n % len(locations)].id, organiser_id=case.caseworker_id,
+                          status=status, person_attends=n % 2 == 0, ical_uid=f"{uuid.uuid4()}@fallkonferenz",
+                          previous_conference_id=previous.id if previous else None,
+                          cancel_reason="Termin entfällt, neuer Termin folgt." if status == "cancelled" else "")
+        session.add(conf)
+        session.flush()
+        for position, title in enumerate(agenda, start=1):
+            session.add(AgendaItem(conference_id=conf.id, position=position, title=title,
+                                   discussion=DEMO_DISCUSSION[position - 1] if status == "held" and position <= 4 else ""))
+        for index, answer in answers.items():
+            consent_for(case, index)
+            answer, attendance = answer if isinstance(answer, tuple) else (answer, None)
+            partner = partners.get(by_index[index].id)
+            session.add(Invitation(conference_id=conf.id, agency_id=by_index[index].id, status=answer,
+                                   user_id=partner.id if partner and n % 2 == 0 else None, sent_count=1,
+                                   last_sent_at=starts_at - timedelta(days=14),
+                                   answered_at=None if answer == "pending" else starts_at - timedelta(days=10),
+                                   answered_by_id=partner.id if partner and answer != "pending" else None,
+                                   answer_comment="Wir nehmen mit einer Person teil." if answer == "accepted" else "",
+                                   attendance=attendance))
+        made.append(conf)
+        return conf
+
+    def notes(conf, case, answers):
+        invited = {i for i, a in answers.items() if (a[0] if isinstance(a, tuple) else a) != "declined"}
+        for author_index, body, categories, visibility, withdrawn in DEMO_NOTES:
+            if author_index is None:
+                author, agency_id = case.caseworker_id, None
+            elif author_index in invited and by_index[author_index].id in partners:
+                author, agency_id = partners[by_index[author_index].id].id, by_index[author_index].id
+            else:
+                continue
+            session.add(Note(conference_id=conf.id, author_id=author, agency_id=agency_id, body=body,
+                             categories=categories, visibility=visibility,
+                             withdrawn_at=utcnow() if withdrawn else None))
+
+    # Each team's open cases get the plans in turn, the second team starting half-way, so that
+    # both teams have held and upcoming conferences, answered and unanswered invitations.
+    by_team: dict[int, list] = {}
+    for case in cases:
+        if case.status == "open":
+            by_team.setdefault(case.team_id, []).append(case)
+    planned = []
+    for k, team_cases in enumerate(by_team.values()):
+        for i, case in enumerate(team_cases[:len(CONFERENCE_PLAN)]):
+            planned.append((case, CONFERENCE_PLAN[(i + 2 * k) % len(CONFERENCE_PLAN)]))
+    for n, (case, plan) in enumerate(planned):
+        held = None
+        if plan.get("held"):
+            held = conference(case, n, at(-28 - 7 * n), "held", plan["held"])
+            held.person_attended = n % 2 == 0
+            notes(held, case, plan["held"])
+            accepted = [i for i, (a, _att) in plan["held"].items() if a == "accepted"]
+            for what, responsible, due, status, outcome in DEMO_MEASURES:
+                if isinstance(responsible, int) and responsible not in accepted:
+                    responsible = accepted[0] if accepted else "jobcenter"
+                kind = "agency" if isinstance(responsible, int) else responsible
+                session.add(Measure(conference_id=held.id, case_id=case.id, what=what, responsible_kind=kind,
+                                    responsible_agency_id=by_index[responsible].id if kind == "agency" else None,
+                                    due_on=today + timedelta(days=due), status=status, outcome=outcome))
+        if plan.get("upcoming"):
+            agenda = DEMO_AGENDA if held is None else (
+                ["Überprüfung der vereinbarten Maßnahmen"] + DEMO_AGENDA[1:])
+            upcoming = conference(case, n, at(plan["days"], 9 + n), "planned", plan["upcoming"], previous=held,
+                                  agenda=agenda)
+            notes(upcoming, case, plan["upcoming"])
+        if plan.get("cancelled"):
+            conference(case, n, at(12), "cancelled", plan["cancelled"])
+    session.flush()
+    audit.record("demo.conferences_seeded", session=session, conferences=len(made))
+    session.commit()
+    return made

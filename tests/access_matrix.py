@@ -32,6 +32,7 @@ How to add
             data=lambda s: {"reason": "done"})
 
   The data is sent to every actor: a refused one must be refused *with* valid data.
+  A GET changes nothing; one that stores a cache names its table: ``caches=("minutes_pdf",)``.
 - An object: a function named like the attribute it provides::
 
       @obj
@@ -267,6 +268,9 @@ class Route:
     expect: Expect
     data: Callable | None = None
     name: str | None = None
+    # Tables a GET may write because they cache what is derived from stored data (a
+    # rendered PDF); tests/test_csrf.py allows these and no others.
+    caches: tuple = ()
 
     @property
     def id(self) -> str:
@@ -279,8 +283,8 @@ class Route:
 ROUTES: list[Route] = []
 
 
-def route(method, rule, url, expect, data=None, name=None):
-    ROUTES.append(Route(method, rule, url, expect, data, name))
+def route(method, rule, url, expect, data=None, name=None, caches=()):
+    ROUTES.append(Route(method, rule, url, expect, data, name, tuple(caches)))
 
 
 # main, static

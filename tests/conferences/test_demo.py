@@ -1,0 +1,60 @@
+"""Demo conferences: every demo account has full start pages, and partners cases they must not see."""
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.cases.models import Case
+from app.conferences.models import Conference, Invitation, Measure, Note
+from app.demo import seed, seed_conferences
+from tests.conftest import login_as, text_of
+
+
+def _seed(session, factory, per_team=4):
+    seed(session)
+    users = {u.email: u for u in session.execute(select(User)).scalars()}
+    cases = []
+    for email in ("fallmanagement@demo.invalid", "fallmanagement.sued@demo.invalid"):
+        worker = users[email]
+        for _ in range(per_team):
+            cases.append(factory.case(caseworker=worker, internal_reference=f"DEMO-INTERN-{factory.n}"))
+    conferences = seed_conferences(session, cases)
+    return users, cases, conferences
+
+
+def test_demo_conferences_cover_every_state(app, session, factory):
+    _users, _cases, conferences = _seed(session, factory)
+    assert {c.status for c in conferences} == {"held", "planned", "cancelled"}
+    invitations = list(session.execute(select(Invitation)).scalars())
+    assert {i.status for i in invitations} >= {"accepted", "declined", "pending"}
+    assert {i.attendance for i in invitations} >= {"present", "excused", "absent"}
+    measures = list(session.execute(select(Measure)).scalars())
+    assert {m.status for m in measures} == {"agreed", "in_progress", "done", "not_done"}
+    assert {m.responsible_kind for m in measures} == {"agency", "jobcenter", "person"}
+    notes = list(session.execute(select(Note)).scalars())
+    assert {(n.agency_id is None, n.visibility) for n in notes} == {
+        (True, "shared"), (True, "jobcenter"), (False, "shared"), (False, "jobcenter")}
+    assert any(n.withdrawn_at for n in notes) and any("health" in n.categories for n in notes)
+    assert any(c.previous_conference_id for c in conferences)
+    session.commit()
+
+
+def test_demo_accounts_have_full_start_pages_and_partners_blind_spots(app, client, session, factory):
+    users, cases, conferences = _seed(session, factory)
+    for email in ("teamleitung@demo.invalid", "fallmanagement@demo.invalid", "fallmanagement.sued@demo.invalid"):
+        login_as(client, app, users[email])
+        body = text_of(client.get("/"))
+        for empty in ("Keine anstehenden Fallkonferenzen.", "Alle Einladungen sind beantwortet.",
+                      "Keine überfälligen oder bald fälligen Maßnahmen.",
+                      "Für alle offenen Fälle ist eine Fallkonferenz geplant."):
+            assert empty not in body, (email, empty)
+        assert "überfällig" in body
+    for email in ("partner.schuldnerberatung@demo.invalid", "partner.bildung@demo.invalid",
+                  "partner.gesundheit@demo.invalid", "partner.stadtteilbuero@demo.invalid"):
+        login_as(client, app, users[email])
+        body = text_of(client.get("/"))
+        assert "Keine anstehenden Fallkonferenzen." not in body, email
+        seen = {c.id for c in conferences if client.get(f"/konferenzen/{c.id}").status_code == 200}
+        hidden = {c.id for c in conferences} - seen
+        assert seen and hidden, email
+        for case in cases:
+            assert case.internal_reference not in body
+    session.commit()
