@@ -12,7 +12,7 @@ from app.accounts.forms import REQUIRED
 from app.cases.models import DATA_CATEGORIES
 from app.conferences.models import ATTENDANCE, MEASURE_STATUS, NOTE_VISIBILITY
 from app.filters import berlin_today
-from app.forms import GuardedForm, VersionedForm
+from app.forms import GuardedForm, VersionedForm, no_control_characters
 
 MAX_AGENDA_ITEMS = 30
 MAX_AGENDA_TITLE = 300
@@ -45,6 +45,11 @@ class GermanRadioField(RadioField):
 
 
 class GermanDateField(DateField):
+    """ISO from a date picker, or typed the German way."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format=["%Y-%m-%d", "%d.%m.%Y"], **kwargs)
+
     def process_formdata(self, valuelist):
         try:
             super().process_formdata(valuelist)
@@ -53,6 +58,9 @@ class GermanDateField(DateField):
 
 
 class GermanTimeField(TimeField):
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format=["%H:%M", "%H:%M:%S", "%H.%M"], **kwargs)
+
     def process_formdata(self, valuelist):
         try:
             super().process_formdata(valuelist)
@@ -85,13 +93,14 @@ def agenda_lines(text: str | None) -> list[str]:
 class ConferenceForm(GuardedForm, VersionedForm):
     guarded_fields = ("occasion", "agenda")
 
-    occasion = StringField(_l("Anlass"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    occasion = StringField(_l("Anlass"), validators=[DataRequired(REQUIRED), Length(max=200), no_control_characters])
     day = GermanDateField(_l("Datum"), validators=[InputRequired(REQUIRED), _within_reach])
     start_time = GermanTimeField(_l("Beginn"), validators=[InputRequired(REQUIRED)])
     end_time = GermanTimeField(_l("Ende"), validators=[InputRequired(REQUIRED)])
     location_id = SelectField(_l("Ort"), coerce=id_or_none, validators=[InputRequired(REQUIRED)],
                               validate_choice=False)
-    agenda = TextAreaField(_l("Tagesordnung (ein Punkt pro Zeile)"), validators=[DataRequired(REQUIRED)])
+    agenda = TextAreaField(_l("Tagesordnung (ein Punkt pro Zeile)"), validators=[DataRequired(REQUIRED),
+                                                                            no_control_characters])
     person_attends = BooleanField(_l("Die Person nimmt an der Fallkonferenz teil"))
     accept_clash = BooleanField(_l("Trotz Überschneidung an diesem Ort speichern"))
 
@@ -117,7 +126,7 @@ class ConferenceForm(GuardedForm, VersionedForm):
 class CancelForm(GuardedForm, VersionedForm):
     guarded_fields = ("reason",)
 
-    reason = TextAreaField(_l("Grund der Absage"), validators=[DataRequired(REQUIRED), Length(max=2000)])
+    reason = TextAreaField(_l("Grund der Absage"), validators=[DataRequired(REQUIRED), Length(max=2000), no_control_characters])
 
 
 class InviteForm(FlaskForm):
@@ -135,13 +144,13 @@ class AnswerForm(GuardedForm):
     answer = GermanRadioField(_l("Ihre Antwort"), choices=[("accepted", _l("Wir nehmen teil")),
                                                      ("declined", _l("Wir nehmen nicht teil"))],
                         validators=[InputRequired(_l("Bitte wählen Sie eine Antwort."))])
-    comment = TextAreaField(_l("Kommentar"), validators=[Optional(), Length(max=2000)])
+    comment = TextAreaField(_l("Kommentar"), validators=[Optional(), Length(max=2000), no_control_characters])
 
 
 class NoteForm(GuardedForm, VersionedForm):
     guarded_fields = ("body",)
 
-    body = TextAreaField(_l("Text der Stellungnahme"), validators=[DataRequired(REQUIRED), Length(max=10000)])
+    body = TextAreaField(_l("Text der Stellungnahme"), validators=[DataRequired(REQUIRED), Length(max=10000), no_control_characters])
     categories = MultiCheckboxField(_l("Datenkategorien"), choices=list(DATA_CATEGORIES.items()))
     visibility = GermanRadioField(_l("Sichtbarkeit"), choices=list(NOTE_VISIBILITY.items()), default="shared",
                             validators=[InputRequired(_l("Bitte wählen Sie, wer die Stellungnahme sehen darf."))])
@@ -161,11 +170,11 @@ RESPONSIBLE_FIXED = [("jobcenter", _l("Jobcenter")), ("person", _l("die Person s
 class MeasureForm(GuardedForm, VersionedForm):
     guarded_fields = ("what", "outcome")
 
-    what = TextAreaField(_l("Maßnahme (was ist zu tun?)"), validators=[DataRequired(REQUIRED), Length(max=2000)])
+    what = TextAreaField(_l("Maßnahme (was ist zu tun?)"), validators=[DataRequired(REQUIRED), Length(max=2000), no_control_characters])
     responsible = GermanSelectField(_l("Verantwortlich"), validators=[InputRequired(REQUIRED)])
     due_on = GermanDateField(_l("Fällig am"), validators=[InputRequired(REQUIRED), _within_reach])
     status = GermanSelectField(_l("Status"), choices=list(MEASURE_STATUS.items()), default="agreed")
-    outcome = TextAreaField(_l("Ergebnis"), validators=[Optional(), Length(max=4000)])
+    outcome = TextAreaField(_l("Ergebnis"), validators=[Optional(), Length(max=4000), no_control_characters])
 
 
 class MeasureStatusForm(GuardedForm, VersionedForm):
@@ -174,7 +183,7 @@ class MeasureStatusForm(GuardedForm, VersionedForm):
     guarded_fields = ("outcome",)
 
     status = GermanSelectField(_l("Status"), choices=list(MEASURE_STATUS.items()))
-    outcome = TextAreaField(_l("Ergebnis"), validators=[Optional(), Length(max=4000)])
+    outcome = TextAreaField(_l("Ergebnis"), validators=[Optional(), Length(max=4000), no_control_characters])
 
 
 PERSON_ATTENDED = [("", _l("noch nicht erfasst")), ("yes", _l("ja")), ("no", _l("nein"))]
@@ -196,5 +205,5 @@ def record_form(invitations, items, **kwargs):
                                                                 default=inv.attendance or ""))
     for item in items:
         setattr(RecordForm, f"discussion_{item.id}",
-                TextAreaField(item.title, validators=[Optional(), Length(max=10000)], default=item.discussion))
+                TextAreaField(item.title, validators=[Optional(), Length(max=10000), no_control_characters], default=item.discussion))
     return RecordForm(**kwargs)
