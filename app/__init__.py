@@ -35,6 +35,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     from app.cases.routes import bp as cases_bp
     from app.conferences.minutes_routes import bp as minutes_bp
     from app.conferences.routes import bp as conferences_bp
+    from app.reports.routes import bp as reports_bp
     from app.main.routes import bp as main_bp
 
     app.register_blueprint(main_bp)
@@ -43,6 +44,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.register_blueprint(cases_bp)
     app.register_blueprint(conferences_bp)
     app.register_blueprint(minutes_bp)
+    app.register_blueprint(reports_bp)
 
     errors.init_app(app)
     filters.init_app(app)

@@ -69,6 +69,8 @@ def nav_items():
     if is_staff(current_user):
         items.append((url_for("cases.index"), _l("Fälle")))
         items.append((url_for("conferences.index"), _l("Fallkonferenzen")))
+    if can(current_user, "team.overview"):
+        items.append((url_for("reports.overview"), _l("Teamübersicht")))
     if can(current_user, "minutes.export"):
         items.append((url_for("minutes.export_form"), _l("Protokolle exportieren")))
     return items

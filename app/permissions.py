@@ -376,3 +376,8 @@ def _minutes_download(user, minutes):
 @rule("minutes.export")
 def _minutes_export(user, _obj=None):
     return is_team_lead(user) and user.team_id is not None
+
+
+@rule("team.overview")
+def _team_overview(user, _obj=None):
+    return is_team_lead(user) and user.team_id is not None
