@@ -57,11 +57,23 @@ def test_every_route_has_an_entry(app):
     declared = {(e.method, e.rule) for e in m.ROUTES}
     missing = sorted(present - declared)
     stale = sorted(declared - present)
-    assert not missing, f"routes without an access-matrix entry (add them to tests/access_matrix.py): {missing}"
-    assert not stale, f"access-matrix entries for routes that no longer exist: {stale}"
     cells = len(m.ROUTES) * len(m.ACTORS)
     print(f"\naccess matrix: {len(present)} routes (rule × method), {len(m.ROUTES)} entries, "
           f"{len(m.ACTORS)} actors ({', '.join(m.ACTORS)}), {cells} cells")
+    assert not missing, f"routes without an access-matrix entry (add them to tests/access_matrix.py): {missing}"
+    assert not stale, f"access-matrix entries for routes that no longer exist: {stale}"
+
+
+def foreign_internal_references(session, user) -> list[str]:
+    """The internal references of all cases, but those of the user's own team if staff."""
+    from app.cases.models import Case
+
+    own_team = user.team_id if user is not None and user.role in ("caseworker", "team_lead") else None
+    session.commit()  # a fresh read; and no SQLite write lock left behind
+    rows = session.execute(
+        select(Case.internal_reference, Case.team_id).where(Case.internal_reference.is_not(None))).all()
+    session.commit()
+    return [ref for ref, team_id in rows if team_id != own_team]
 
 
 def _view(app, entry):
@@ -117,6 +129,10 @@ def test_cell(app, client, factory, entry, actor):
         assert urlsplit(response.location).path == expected.path(s)
     else:
         assert response.status_code == expected
+    body = response.get_data()
+    leaked = [ref for ref in foreign_internal_references(factory.s, user if actor.logged_in else None)
+              if ref.encode() in body]
+    assert not leaked, "a case's internal reference reached someone outside the owning team"
     if refused:
         changed = differences(before, snapshot(app))
         assert not changed, f"a refused request changed {changed}"
