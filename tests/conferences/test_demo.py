@@ -2,8 +2,7 @@
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.cases.models import Case
-from app.conferences.models import Conference, Invitation, Measure, Note
+from app.conferences.models import Invitation, Measure, Note
 from app.demo import seed, seed_conferences
 from tests.conftest import login_as, text_of
 
