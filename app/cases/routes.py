@@ -140,6 +140,7 @@ def view(case_id):
         labels=LABELS, may_edit=can(current_user, "case.edit", case),
         may_reopen=can(current_user, "case.reopen", case),
         may_manage_consents=can(current_user, "consent.manage", case),
+        may_schedule=can(current_user, "conference.create", case),
         # case.view already limits this page to the owning team; asked again so the rule is visible here.
         show_internal_reference=same_team(current_user, case))
 
