@@ -114,14 +114,15 @@ def generate(session, cases: int, *, batch: int = 1000, seed: int = 1, echo=prin
             year = created.year
             counters[year] = counters.get(year, 0) + 1
             age_days = (now - created).days
-            closed = age_days > 540 and rnd.random() < 0.8
+            # Case conferences run for months, not years: nearly every older case is closed.
+            closed = rnd.random() < (0.97 if age_days > 365 else 0.5 if age_days > 180 else 0.1)
             rows["case_file"].append(dict(
                 id=case_id, pseudonym=f"FK-{year}-{counters[year]:04d}", team_id=team, caseworker_id=worker,
                 district_id=rnd.choice(districts), age_band=rnd.choice(list(AGE_BANDS)),
                 household_type=rnd.choice(list(HOUSEHOLD_TYPES)), summary=rnd.choice(SUMMARIES),
                 goals=rnd.choice(GOALS), internal_reference=f"{rnd.randint(100, 999)}D{rnd.randint(100000, 999999)}",
                 status="closed" if closed else "open", close_reason="work" if closed else None,
-                closed_at=created + timedelta(days=rnd.randint(200, 500)) if closed else None,
+                closed_at=min(created + timedelta(days=rnd.randint(120, 360)), now - timedelta(hours=1)) if closed else None,
                 created_at=created, updated_at=created, version=1))
             for ob in rnd.sample(list(OBSTACLES), rnd.randint(1, 3)):
                 rows["case_obstacle"].append(dict(case_id=case_id, obstacle=ob))

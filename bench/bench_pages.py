@@ -40,8 +40,9 @@ def pages(app):
 
     from app import db
     from app.accounts.models import User
-    from app.cases.models import Case
+    from app.cases.models import Case, Consent
     from app.conferences.models import Conference, Invitation
+    from app.filters import berlin_today
 
     with app.app_context():
         s = db.get_session()
@@ -51,8 +52,11 @@ def pages(app):
         conf = s.execute(
             select(Conference).join(Case, Case.id == Conference.case_id)
             .join(Invitation, Invitation.conference_id == Conference.id)
+            .join(Consent, (Consent.case_id == Case.id) & (Consent.agency_id == Invitation.agency_id))
             .where(Case.team_id == cw.team_id, Invitation.agency_id == partner.agency_id,
-                   Conference.status == "planned")
+                   Invitation.status == "accepted", Conference.status == "planned",
+                   Consent.withdrawn_on.is_(None), Consent.valid_until >= berlin_today(),
+                   Consent.signed_on <= berlin_today())
             .order_by(Conference.starts_at).limit(1)
         ).scalar_one()
         district = s.execute(select(Case.district_id).limit(1)).scalar()
@@ -61,8 +65,8 @@ def pages(app):
     return [
         ("caseworker start page", "fallmanagement@demo.invalid", "/"),
         ("case list, first page", "fallmanagement@demo.invalid", "/faelle"),
-        ("case list, filtered", "fallmanagement@demo.invalid", f"/faelle?status=open&district={district}&obstacle=debt"),
-        (f"case list, page {last_page}", "fallmanagement@demo.invalid", f"/faelle?page={last_page}"),
+        ("case list, filtered", "fallmanagement@demo.invalid", f"/faelle?status=offen&stadtteil={district}&hemmnis=debt"),
+        ("case list, page 500 (or the last)", "fallmanagement@demo.invalid", f"/faelle?seite={last_page}"),
         ("case page", "fallmanagement@demo.invalid", f"/faelle/{conf.case_id}"),
         ("conference page", "fallmanagement@demo.invalid", f"/konferenzen/{conf.id}"),
         ("partner start page", "partner.schuldnerberatung@demo.invalid", "/"),

@@ -72,6 +72,8 @@ class Case(SQLModel, table=True):
     __tablename__ = "case_file"
     __table_args__ = (
         Index("ix_case_file_team_status_created", "team_id", "status", "created_at"),
+        # The team overview counts the cases closed within a year.
+        Index("ix_case_file_team_status_closed", "team_id", "status", "closed_at"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     pseudonym: str = Field(max_length=20, unique=True)

@@ -6,7 +6,7 @@ A fixed handful of aggregate queries, each served by an index on (team, status) 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, func, select
 
 from app.accounts.models import Role, User
 from app.cases.models import Case
@@ -56,22 +56,23 @@ def team_overview(session, team_id: int, *, now: datetime, today: date, list_siz
         if worker_id in workers:
             workers[worker_id].open_cases = open_n
 
-    # Conferences of the next 30 days per organiser, and those held in the last 30.
+    # Conferences of the next 30 days per organiser, and those held in the last 30: one
+    # range over the (status, starts_at) index, classified here.
     upcoming = held = 0
-    for organiser_id, status, n in session.execute(
-        select(Conference.organiser_id, Conference.status, func.count())
+    future = (Conference.starts_at >= now).label("future")
+    for organiser_id, status, is_future, n in session.execute(
+        select(Conference.organiser_id, Conference.status, future, func.count())
         .join(Case, Case.id == Conference.case_id)
-        .where(Case.team_id == team_id,
-               case((Conference.status == "planned", Conference.starts_at.between(now, now + timedelta(days=30))),
-                    else_=and_(Conference.status.in_(["held", "closed"]),
-                               Conference.starts_at.between(now - timedelta(days=30), now))))
-        .group_by(Conference.organiser_id, Conference.status)
+        .where(Conference.status.in_(["planned", "held", "closed"]),
+               Conference.starts_at.between(now - timedelta(days=30), now + timedelta(days=30)),
+               Case.team_id == team_id)
+        .group_by(Conference.organiser_id, Conference.status, future)
     ):
-        if status == "planned":
+        if status == "planned" and is_future:
             upcoming += n
             if organiser_id in workers:
                 workers[organiser_id].upcoming_conferences += n
-        else:
+        elif status != "planned" and not is_future:
             held += n
 
     # Overdue measures of open cases, per owning caseworker.
