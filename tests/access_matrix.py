@@ -383,3 +383,9 @@ from tests import access_matrix_conferences  # noqa: E402,F401
 
 # Minutes routes (issue 5).
 from tests import access_matrix_minutes  # noqa: E402,F401
+
+# Case and consent routes (issue 3).
+from tests import access_matrix_cases  # noqa: E402,F401
+
+# Team lead overview.
+from tests import access_matrix_reports  # noqa: E402,F401

@@ -122,7 +122,7 @@ route("GET", f"{M}/pdf", lambda s: f"/protokolle/{s.minutes_final.id}/pdf", prot
 route("GET", f"{M}/pdf", lambda s: f"/protokolle/{s.minutes_draft.id}/pdf", protected(404), name="draft")
 route("GET", f"{M}/pdf", "/protokolle/999999/pdf",
       protected(MISSING), name="unknown id")
-route("GET", "/protokolle/export", "/protokolle/export", protected(403, team_lead=200))
-route("POST", "/protokolle/export", "/protokolle/export", protected(403, team_lead=200),
+route("GET", "/protokolle/export", "/protokolle/export", protected(403, team_lead=200, team_lead_other_team=200))
+route("POST", "/protokolle/export", "/protokolle/export", protected(403, team_lead=200, team_lead_other_team=200),
       data=lambda s: {"date_from": (berlin_today() - timedelta(days=31)).isoformat(),
                       "date_to": berlin_today().isoformat()})
