@@ -15,19 +15,26 @@ def _switch_button(response) -> str:
     return re.search(r'name="lang" value="([a-z]+)"', response.get_data(as_text=True)).group(1)
 
 
+def _heading(response) -> str:
+    return re.search(r"<h1[^>]*>([^<]+)</h1>", response.get_data(as_text=True)).group(1).strip()
+
+
 def test_language_switch_to_english_and_back(app, client):
     page = client.get("/anmelden")
     assert _language(page) == "de" and _switch_button(page) == "en"
+    assert _heading(page) == "Anmelden"
 
     r = post(client, app, "/sprache", {"lang": "en", "next": "/anmelden"})
     assert r.status_code == 302 and r.location == "/anmelden"
     page = client.get("/anmelden")
     assert _language(page) == "en" and _switch_button(page) == "de"
     assert 'lang="de"><span class="kern-label">Deutsch</span>' in page.get_data(as_text=True)
+    assert _heading(page) == "Log in"
 
     post(client, app, "/sprache", {"lang": "de", "next": "/anmelden"})
     page = client.get("/anmelden")
     assert _language(page) == "de" and _switch_button(page) == "en"
+    assert _heading(page) == "Anmelden"
 
 
 def test_the_switch_form_on_a_page_points_back_to_it(app, client, factory):
@@ -45,8 +52,10 @@ def test_chosen_language_survives_log_in_and_log_out(app, client, factory, totp_
     post(client, app, "/sprache", {"lang": "en"})
     full_login(client, app, user.email, secret, totp_clock)
     assert _language(client.get("/")) == "en"
-    logout(client, app)
-    assert _language(client.get("/anmelden")) == "en"
+    r = logout(client, app)
+    page = client.get(r.location)
+    assert _language(page) == "en"
+    assert "You have been logged out." in page.get_data(as_text=True)
 
 
 def test_unknown_language_and_foreign_next_are_ignored(app, client):
