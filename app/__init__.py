@@ -5,6 +5,7 @@ from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config as app_config
 from app import db
@@ -19,6 +20,11 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app_config.load(app, config)
     logging.basicConfig(level=logging.INFO)
 
+    if app.config["PROXY_COUNT"]:
+        # Behind a reverse proxy: the client's address (log-in limit) and HTTPS (HSTS, Secure
+        # cookies) come from the proxy's X-Forwarded-* headers, trusted for that many hops.
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     db.init_app(app)
     from app import models  # noqa: F401  (every table registered before first use)
 

@@ -21,6 +21,7 @@ class Defaults:
     PDF_MAX_PAGES = 150
     PDF_MAX_HTML_BYTES = 2 * 1024 * 1024
     BASE_URL = "http://127.0.0.1:5000"
+    PROXY_COUNT = 0  # reverse proxies in front of the app whose X-Forwarded-* headers are trusted
 
     # Sessions: server-side records, so log-out and deactivation end them at once.
     SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
@@ -69,6 +70,7 @@ _ENV_TYPES = {
     "SESSION_COOKIE_SECURE": "bool",
     "SQL_ECHO": "bool",
     "PAGE_SIZE": int,
+    "PROXY_COUNT": int,
     "LOGIN_MAX_FAILURES": int,
     "CONSENT_DEFAULT_VALIDITY_DAYS": int,
     "SESSION_IDLE_TIMEOUT": "minutes",

@@ -152,3 +152,23 @@ def test_demo_accounts_are_refused_on_the_test_database(app, factory, instance, 
     factory.user("caseworker", email="fallmanagement@demo.invalid")
     with pytest.raises(app_config.ConfigError, match="Demo-Konten"):
         make(instance)
+
+
+def test_behind_a_proxy_the_forwarded_client_address_and_https_count(tmp_path):
+    from flask import request
+
+    from app import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "PROXY_COUNT": 1,
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite'}"}, instance_path=str(tmp_path))
+    seen = {}
+
+    @app.route("/_probe")
+    def probe():
+        seen.update(addr=request.remote_addr, secure=request.is_secure)
+        return ""
+
+    probe.public = True
+    r = app.test_client().get("/_probe", headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"})
+    assert seen == {"addr": "203.0.113.7", "secure": True}
+    assert "Strict-Transport-Security" in r.headers
