@@ -87,7 +87,122 @@ def seed(session, *, if_empty: bool = False) -> bool:
     session.flush()
     audit.record("demo.seeded", session=session)
     session.commit()
+    seed_cases(session)
     return True
+
+
+# --- cases and consents (issue 3) ------------------------------------------------------------
+
+DEMO_SUMMARIES = [
+    "Langzeitleistungsbezug seit mehreren Jahren, sucht eine Teilzeitstelle im Einzelhandel.",
+    "Ausbildung im Gastgewerbe abgebrochen, Schulden aus Verträgen, Interesse an einer Qualifizierung.",
+    "Alleinerziehend, Betreuung des jüngsten Kindes am Nachmittag ungeklärt, Sprachkurs B1 abgeschlossen.",
+    "Mietschulden, Räumung droht; Kontakt zur Schuldnerberatung ist hergestellt.",
+    "Gesundheitliche Einschränkungen, höchstens sechs Stunden täglich belastbar; ärztliche Abklärung läuft.",
+    "Pflegt einen Angehörigen, kann nur stundenweise arbeiten; Führerschein vorhanden, kein Auto.",
+    "Berufserfahrung als Lagerhelfer, ausländischer Abschluss noch nicht anerkannt.",
+    "Suchterkrankung in Behandlung, stabil seit einem halben Jahr; wünscht eine geregelte Tagesstruktur.",
+]
+DEMO_GOALS = [
+    "Aufnahme einer sozialversicherungspflichtigen Beschäftigung mit 20 Wochenstunden.",
+    "Stabilisierung der Wohnsituation und Regulierung der Schulden.",
+    "Abschluss einer Qualifizierung im Bereich Lager und Logistik.",
+    "Verlässliche Kinderbetreuung, danach Einstieg in eine Teilzeitstelle.",
+    "Anerkennung des Berufsabschlusses und Sprachkurs B2.",
+]
+# Which consents a case gets, in turn (agency indexes into AGENCIES; scopes from DATA_CATEGORIES).
+# The first cases of each team get valid consents for the agencies their demo conferences
+# invite (CONSENT_SCOPES), so seed_conferences finds them; the rest show every state.
+CONSENT_PATTERNS = [
+    [(0, "valid", ["general", "debt", "housing"]), (1, "withdrawn", ["general", "work"])],
+    [(2, "expired", ["general", "health"]), (3, "valid", ["general", "housing", "family"])],
+    [(1, "valid", ["general", "work", "residence"]), (0, "expired", ["debt"])],
+    [(3, "withdrawn", ["general", "family"]), (6, "valid", ["general", "health", "addiction"])],
+    [(0, "changed", ["general", "debt"]), (2, "valid", ["general", "work", "health"])],
+    [],
+]
+
+
+def seed_cases(session, per_team: int = 20) -> list:
+    """About ``per_team`` cases per demo team, with consents of the demo agencies in every state
+    (valid, withdrawn, expired, changed) and internal references; three per team closed.
+
+    Returns the cases in creation order, for ``seed_conferences``.
+    """
+    import random
+    from datetime import timedelta
+
+    from app.cases.models import AGE_BANDS, CLOSE_REASONS, HOUSEHOLD_TYPES, OBSTACLES, Case, CaseObstacle, Consent
+    from app.cases.services import next_pseudonym
+    from app.db import utcnow
+    from app.filters import BERLIN, berlin_today
+
+    rng = random.Random(2026)  # the same demo every time
+    today, now = berlin_today(), utcnow()
+    districts = [d for d in session.execute(select(District).order_by(District.name)).scalars()]
+    agencies = {a.name: a for a in session.execute(select(Agency)).scalars()}
+    by_index = [agencies.get(a[0]) for a in AGENCIES]
+    teams = list(session.execute(select(Team).where(Team.name.in_(("Team Nord", "Team Süd"))).order_by(Team.name)))
+    made = []
+    for (team,) in teams:
+        staff = list(session.execute(select(User).where(
+            User.team_id == team.id, User.role.in_((Role.CASEWORKER, Role.TEAM_LEAD))).order_by(User.id)).scalars())
+        if not staff:
+            continue
+        for i in range(per_team):
+            owner = staff[i % len(staff)]
+            created = now - timedelta(days=rng.randint(5, 400))
+            case = Case(pseudonym=next_pseudonym(session, created.astimezone(BERLIN).year), team_id=team.id,
+                        caseworker_id=owner.id, district_id=districts[(i * 5 + team.id) % len(districts)].id,
+                        age_band=rng.choice(list(AGE_BANDS)), household_type=rng.choice(list(HOUSEHOLD_TYPES)),
+                        summary=DEMO_SUMMARIES[(i + team.id) % len(DEMO_SUMMARIES)],
+                        goals=DEMO_GOALS[i % len(DEMO_GOALS)],
+                        internal_reference=f"DEMO-{team.id}{i:03d}BG{rng.randint(1000000, 9999999)}",
+                        created_at=created, updated_at=created)
+            if i >= per_team - 3:
+                case.status, case.close_reason = "closed", list(CLOSE_REASONS)[i % len(CLOSE_REASONS)]
+                case.closed_at = now - timedelta(days=i)
+            session.add(case)
+            session.flush()
+            for obstacle in rng.sample(list(OBSTACLES), rng.randint(1, 3)):
+                session.add(CaseObstacle(case_id=case.id, obstacle=obstacle))
+            pattern = ([(a, "valid", scope) for a, scope in CONSENT_SCOPES.items()] if i < len(CONFERENCE_PLAN)
+                       else CONSENT_PATTERNS[i % len(CONSENT_PATTERNS)])
+            for agency_index, state, scope in pattern:
+                agency = by_index[agency_index]
+                if agency is None:
+                    continue
+                _demo_consent(session, Consent, case, agency, state, scope, owner, today, now, rng)
+            made.append(case)
+    session.flush()
+    audit.record("demo.cases_seeded", session=session, cases=len(made))
+    session.commit()
+    return made
+
+
+def _demo_consent(session, Consent, case, agency, state, scope, recorder, today, now, rng):
+    from datetime import timedelta
+
+    signed = today - timedelta(days=rng.randint(20, 200))
+    consent = Consent(case_id=case.id, agency_id=agency.id, signed_on=signed, valid_until=signed + timedelta(days=365),
+                      scope=scope, proof_reference=f"E-Akte, Dokument {rng.randint(2, 40)}",
+                      recorded_by_id=recorder.id, recorded_at=now - timedelta(days=(today - signed).days))
+    if state == "expired":
+        consent.signed_on = today - timedelta(days=420)
+        consent.valid_until = today - timedelta(days=rng.randint(3, 50))
+    elif state == "withdrawn":
+        consent.withdrawn_on = today - timedelta(days=rng.randint(1, 15))
+        consent.withdrawal_note = "Widerruf schriftlich eingegangen."
+        consent.withdrawn_by_id, consent.withdrawn_recorded_at = recorder.id, now
+    session.add(consent)
+    session.flush()
+    if state == "changed":
+        # The scope was widened later: the first record is kept as history.
+        consent.superseded_at = now - timedelta(days=3)
+        session.add(Consent(case_id=case.id, agency_id=agency.id, signed_on=today - timedelta(days=3),
+                            valid_until=today + timedelta(days=362), scope=scope + ["housing"],
+                            proof_reference="E-Akte, Dokument 41", recorded_by_id=recorder.id,
+                            replaces_id=consent.id, recorded_at=now - timedelta(days=3)))
 
 
 # --- minutes (issue 5) ----------------------------------------------------------------------

@@ -162,13 +162,17 @@ class Factory:
 
     def case(self, team=None, caseworker=None, district=None, status="open", internal_reference=None, **kw):
         from app.cases.models import Case
+        from app.cases.services import next_pseudonym
+        from app.filters import berlin_today
 
         if caseworker is None:
             caseworker = self.user("caseworker", team=team)
         team_id = team.id if team else caseworker.team_id
         district = district or self.district()
         n = self._next()
-        c = Case(pseudonym=f"FK-2026-{n:04d}", team_id=team_id, caseworker_id=caseworker.id,
+        # From the application's counter, so factory cases and cases opened in a test never collide.
+        pseudonym = kw.pop("pseudonym", None) or next_pseudonym(self.s, berlin_today().year)
+        c = Case(pseudonym=pseudonym, team_id=team_id, caseworker_id=caseworker.id,
                  district_id=district.id, age_band=kw.pop("age_band", "25_34"),
                  household_type=kw.pop("household_type", "single"),
                  summary=kw.pop("summary", "Langzeitarbeitslos, sucht Teilzeitstelle."),

@@ -14,12 +14,14 @@ def test_generate_data_builds_consistent_records(app):
     with app.app_context():
         s = db.get_session()
         count = lambda m: s.execute(select(func.count()).select_from(m)).scalar()  # noqa: E731
-        assert count(Case) == 300
+        # The demo data the command seeds first brings cases of its own.
+        demo = s.execute(select(func.count()).select_from(Case).where(Case.internal_reference.like("DEMO-%"))).scalar()
+        assert count(Case) == 300 + demo
         assert 1.3 <= count(Conference) / 300 <= 1.7
         assert count(Invitation) == 3 * count(Conference)
         assert count(Measure) > 0
         pseudonyms = s.execute(select(Case.pseudonym)).scalars().all()
-        assert len(set(pseudonyms)) == 300 and all(p.startswith("FK-") for p in pseudonyms)
+        assert len(set(pseudonyms)) == 300 + demo and all(p.startswith("FK-") for p in pseudonyms)
         # The counter continues after the generated ones: no pseudonym is ever handed out twice.
         top = max(s.execute(select(PseudonymCounter.last_number)).scalars())
         assert top >= max(int(p.rsplit("-", 1)[1]) for p in pseudonyms)
