@@ -342,7 +342,27 @@ def change_consent(session, old: Consent, actor: User, data: dict, overridden_ki
     audit.record("consent.changed", consent, actor=actor, session=session, case_id=old.case_id,
                  agency_id=old.agency_id, replaces_id=old.id, scope=consent.scope)
     _override(session, consent, actor, overridden_kinds)
+    _cancel_invitations_outside(session, consent, actor)
     return consent
+
+
+def _cancel_invitations_outside(session, consent: Consent, actor) -> None:
+    """An agency is invited only to conferences on days its consent covers (DESIGN.md section 4):
+    a change that ends the consent earlier cancels the invitations beyond it."""
+    from app.conferences.services import cancel_invitation
+
+    for invitation, conference in _open_invitations(session, consent):
+        if not consent.is_valid_on(to_local(conference.starts_at).date()):
+            cancel_invitation(session, invitation, actor, reason="consent_changed", consent_id=consent.id)
+
+
+def _open_invitations(session, consent: Consent):
+    return session.execute(
+        select(Invitation, Conference).join(Conference, Conference.id == Invitation.conference_id)
+        .where(Conference.case_id == consent.case_id, Conference.status == "planned",
+               Invitation.agency_id == consent.agency_id, Invitation.status.in_(("pending", "accepted")))
+        .order_by(Conference.starts_at)
+    ).all()
 
 
 def withdraw_consent(session, consent: Consent, actor: User, withdrawn_on: date, note: str = "",
@@ -369,12 +389,7 @@ def withdraw_consent(session, consent: Consent, actor: User, withdrawn_on: date,
 
 def cancel_invitations_for_consent(session, consent: Consent, actor) -> list[Invitation]:
     """Cancel the agency's open invitations to the case's planned conferences, with an e-mail each."""
-    rows = session.execute(
-        select(Invitation, Conference).join(Conference, Conference.id == Invitation.conference_id)
-        .where(Conference.case_id == consent.case_id, Conference.status == "planned",
-               Invitation.agency_id == consent.agency_id, Invitation.status.in_(("pending", "accepted")))
-        .order_by(Conference.starts_at)
-    ).all()
+    rows = _open_invitations(session, consent)
     from app.conferences.services import cancel_invitation
 
     for invitation, _conference in rows:

@@ -354,3 +354,28 @@ def test_history_is_kept_through_change_withdrawal_and_renewal(app, client, sess
     assert count(session, Consent) == 3
     assert [e.action for e in audit_actions(session) if e.action.startswith("consent.")] == [
         "consent.recorded", "consent.changed", "consent.withdrawn", "consent.recorded"]
+
+
+def test_change_that_ends_the_consent_earlier_cancels_invitations_beyond_it(app, client, session, factory, case,
+                                                                            caseworker, agency):
+    consent = factory.consent(case, agency)
+    today = berlin_today()
+    soon = factory.conference(case, starts_at=datetime.combine(today + timedelta(days=5), datetime.min.time(),
+                                                                tzinfo=timezone.utc).replace(hour=9))
+    later = factory.conference(case, starts_at=datetime.combine(today + timedelta(days=40), datetime.min.time(),
+                                                                 tzinfo=timezone.utc).replace(hour=9))
+    kept = factory.invitation(soon, agency, status="accepted")
+    beyond = factory.invitation(later, agency, status="pending")
+    login_as(client, app, caseworker)
+    r = post(client, app, f"/faelle/{case.id}/einwilligungen/{consent.id}/aendern",
+             consent_data(valid_until=(today + timedelta(days=20)).isoformat(),
+                          signed_on=consent.signed_on.isoformat()))
+    assert r.status_code == 302
+    session.expire_all()
+    assert session.get(Invitation, kept.id).status == "accepted"
+    assert session.get(Invitation, beyond.id).status == "cancelled"
+    session.commit()
+    [entry] = audit_actions(session, "invitation.cancelled")
+    assert (entry.object_id, entry.details["reason"]) == (beyond.id, "consent_changed")
+    [mail] = outbox_messages(app)
+    assert mail["To"] == agency.contact_email and case.pseudonym in mail["Subject"]
