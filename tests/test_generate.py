@@ -1,5 +1,5 @@
 """The synthetic-data generator builds consistent data: ratios, pseudonyms, an intact audit chain."""
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from app import audit, db
 from app.cases.models import Case, PseudonymCounter
@@ -17,8 +17,14 @@ def test_generate_data_builds_consistent_records(app):
         # The demo data the command seeds first brings cases of its own.
         demo = s.execute(select(func.count()).select_from(Case).where(Case.internal_reference.like("DEMO-%"))).scalar()
         assert count(Case) == 300 + demo
-        assert 1.3 <= count(Conference) / 300 <= 1.7
-        assert count(Invitation) == 3 * count(Conference)
+        # The demo's own conferences (seed_conferences) are left out of the generator's ratios.
+        generated = (select(Conference.id).join(Case, Case.id == Conference.case_id)
+                     .where(or_(Case.internal_reference.is_(None), ~Case.internal_reference.like("DEMO-%"))))
+        conferences = len(s.execute(generated).all())
+        invitations = s.execute(select(func.count()).select_from(Invitation)
+                                .where(Invitation.conference_id.in_(generated))).scalar()
+        assert 1.3 <= conferences / 300 <= 1.7
+        assert invitations == 3 * conferences
         assert count(Measure) > 0
         pseudonyms = s.execute(select(Case.pseudonym)).scalars().all()
         assert len(set(pseudonyms)) == 300 + demo and all(p.startswith("FK-") for p in pseudonyms)

@@ -2,25 +2,24 @@
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.conferences.models import Invitation, Measure, Note
-from app.demo import seed, seed_conferences
+from app.cases.models import Case
+from app.conferences.models import Conference, Invitation, Measure, Note
+from app.demo import seed
 from tests.conftest import login_as, text_of
 
 
-def _seed(session, factory, per_team=4):
+def _seed(session):
+    """The whole demo, as `flask seed-demo` loads it: cases (seed_cases), then conferences."""
     seed(session)
     users = {u.email: u for u in session.execute(select(User)).scalars()}
-    cases = []
-    for email in ("fallmanagement@demo.invalid", "fallmanagement.sued@demo.invalid"):
-        worker = users[email]
-        for _ in range(per_team):
-            cases.append(factory.case(caseworker=worker, internal_reference=f"DEMO-INTERN-{factory.n}"))
-    conferences = seed_conferences(session, cases)
+    cases = list(session.execute(select(Case).order_by(Case.id)).scalars())
+    conferences = list(session.execute(select(Conference).order_by(Conference.id)).scalars())
+    session.commit()
     return users, cases, conferences
 
 
-def test_demo_conferences_cover_every_state(app, session, factory):
-    _users, _cases, conferences = _seed(session, factory)
+def test_demo_conferences_cover_every_state(app, session):
+    _users, _cases, conferences = _seed(session)
     assert {c.status for c in conferences} == {"held", "planned", "cancelled"}
     invitations = list(session.execute(select(Invitation)).scalars())
     assert {i.status for i in invitations} >= {"accepted", "declined", "pending"}
@@ -36,8 +35,8 @@ def test_demo_conferences_cover_every_state(app, session, factory):
     session.commit()
 
 
-def test_demo_accounts_have_full_start_pages_and_partners_blind_spots(app, client, session, factory):
-    users, cases, conferences = _seed(session, factory)
+def test_demo_accounts_have_full_start_pages_and_partners_blind_spots(app, client, session):
+    users, cases, conferences = _seed(session)
     for email in ("teamleitung@demo.invalid", "fallmanagement@demo.invalid", "fallmanagement.sued@demo.invalid"):
         login_as(client, app, users[email])
         body = text_of(client.get("/"))
