@@ -6,6 +6,7 @@ from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from app import config as app_config
 from app import db
@@ -31,6 +32,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     if app.config["APP_ENV"] == "production":
         _refuse_demo_accounts(app)
 
+    # Ids in URLs: a number beyond the database's integer is no page (404), not an error.
+    app.url_map.converters["int"] = DatabaseId
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Europe/Berlin")
     _init_login(app)
@@ -77,6 +80,12 @@ def _refuse_demo_accounts(app) -> None:
     if demo:
         raise app_config.ConfigError(
             "Die Datenbank enthält Demo-Konten (@demo.invalid); in Produktion sind sie nicht erlaubt.")
+
+
+class DatabaseId(IntegerConverter):
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)  # PostgreSQL's integer
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _select_locale():

@@ -46,11 +46,8 @@ def labels() -> dict:
             "categories": DATA_CATEGORIES, "responsible_kinds": RESPONSIBLE_KINDS}
 
 
-MAX_ID = 2**31 - 1  # PostgreSQL's integer: a larger id in a URL would be a database error, not a 404
-
-
 def _get(model, obj_id):
-    obj = db.session.get(model, obj_id) if obj_id <= MAX_ID else None
+    obj = db.session.get(model, obj_id)
     if obj is None:
         abort(404)
     return obj
