@@ -16,6 +16,10 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# Execution option for connections that only read: on SQLite they begin without the write lock.
+READ_ONLY = "fk_read_only"
+
+
 def make_engine(url: str, echo: bool = False):
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -43,7 +47,11 @@ def _configure_sqlite(engine):
     def _on_begin(conn):
         # Nearly every request writes (the audit trail records views), and the audit
         # chain must read its last hash under the write lock: take it up front.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader that never writes (the health check) must not queue for that lock.
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def init_app(app):

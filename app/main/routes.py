@@ -2,6 +2,7 @@
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import db
 from app.conferences import services as conferences
@@ -39,7 +40,12 @@ def index():
 @bp.route("/healthz")
 @public
 def healthz():
-    # No session, no write: a load balancer calls this every few seconds.
-    with db.engine().connect() as conn:
-        conn.execute(text("SELECT 1"))
+    # No session, no write, no write lock: a load balancer calls this every few seconds.
+    # A database that does not answer is "unavailable" (503) for the balancer, not a 500 page.
+    try:
+        with db.engine().connect().execution_options(**{db.READ_ONLY: True}) as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError as err:
+        current_app.logger.warning("Health check: database unavailable (%s)", type(err).__name__)
+        return jsonify(status="error", error="database unavailable"), 503
     return jsonify(status="ok")
