@@ -2,6 +2,7 @@
 import os
 import re
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -88,11 +89,15 @@ def session(app):
     """
     with app.app_context():
         s = db.new_session()
+    # The browser tests' live server answers in threads, several at once (page, CSS, scripts):
+    # one session must not be committed by two of them at the same time.
+    commit_lock = threading.Lock()
 
     def end_transaction(_sender, **_extra):
         # An open transaction of the test would hold SQLite's write lock (BEGIN IMMEDIATE)
         # against the request and keep an old snapshot: it ends as each request starts.
-        s.commit()
+        with commit_lock:
+            s.commit()
 
     request_started.connect(end_transaction, app)
     yield s
