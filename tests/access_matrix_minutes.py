@@ -118,7 +118,9 @@ route("GET", f"{M}/korrektur", lambda s: f"/protokolle/{s.minutes_final.id}/korr
 route("POST", f"{M}/korrektur", lambda s: f"/protokolle/{s.minutes_final.id}/korrektur",
       protected(404, caseworker=to_page("minutes_final"), team_lead=to_page("minutes_final"), partner=403),
       data=lambda s: {**_form(s), "reason": "Beschluss 2 war unvollständig.", "version": str(s.minutes_final.version)})
-route("GET", f"{M}/pdf", lambda s: f"/protokolle/{s.minutes_final.id}/pdf", protected(404, **STAFF, partner=200))
+# A partner's copy is rendered for its consent scope on first request and kept.
+route("GET", f"{M}/pdf", lambda s: f"/protokolle/{s.minutes_final.id}/pdf", protected(404, **STAFF, partner=200),
+      caches=("minutes_pdf",))
 route("GET", f"{M}/pdf", lambda s: f"/protokolle/{s.minutes_draft.id}/pdf", protected(404), name="draft")
 route("GET", f"{M}/pdf", "/protokolle/999999/pdf",
       protected(MISSING), name="unknown id")
