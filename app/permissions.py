@@ -310,6 +310,17 @@ def _measure_update(user, measure):
             and partner_invitation(user, conference) is not None)
 
 
+@rule("measure.edit_terms")
+def _measure_edit_terms(user, measure):
+    """What, who and by when: agreed in the conference, so fixed once its minutes are final
+    (the conference is closed then). Status and outcome stay open to follow-up (measure.update)."""
+    from app import db
+    from app.conferences.models import Conference
+
+    conference = db.session.get(Conference, measure.conference_id)
+    return _staff_of_conference(user, conference) and conference.status in ("planned", "held")
+
+
 # --- minutes ------------------------------------------------------------------------------
 
 

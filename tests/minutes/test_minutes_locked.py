@@ -93,3 +93,21 @@ def test_a_measures_follow_up_does_not_touch_the_final_minutes(app, client, scen
     measure.status = "done"
     factory.s.commit()
     assert (latest(app, scene.conference).content, stored_pdf(app, minutes).content) == before
+
+
+def test_the_terms_of_a_measure_are_fixed_once_the_minutes_are_final(app, client, scene, closed, factory):
+    """measure.edit_terms: what, who and by when may change while the conference is held, not after."""
+    from app import db
+    from app.permissions import can
+
+    _minutes, ids = closed
+    open_measure = factory.measure(factory.conference(scene.case, status="held", organiser=scene.organiser,
+                                                      location=scene.location))
+    with app.app_context():
+        s = db.get_session()
+        final_measure, held_measure = s.get(Measure, ids["measure_id"]), s.get(Measure, open_measure.id)
+        for user in (scene.organiser, scene.team_lead):
+            assert not can(s.merge(user), "measure.edit_terms", final_measure)
+            assert can(s.merge(user), "measure.edit_terms", held_measure)
+            assert can(s.merge(user), "measure.update", final_measure)  # the follow-up goes on
+        assert not can(s.merge(scene.partner_debt), "measure.edit_terms", held_measure)
