@@ -8,7 +8,7 @@ user must not learn that the object exists.
 from functools import wraps
 from typing import Callable
 
-from flask import abort, g
+from flask import abort, g, has_request_context
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -109,6 +109,27 @@ def _partner_area(user, _obj=None):
     return is_partner(user)
 
 
+# --- lookups the rules repeat ----------------------------------------------------------
+#
+# A page asks the policy many times (every action button, every note's edit link), and each
+# answer needs the same few rows. They are read once per request and kept in ``g`` for the
+# rest of that request only: the next request reads them fresh, so a withdrawal or an
+# expiry still ends access at once.
+
+
+_MISSING = object()
+
+
+def _per_request(name: str, key, load):
+    if not has_request_context():
+        return load()
+    memo = g.setdefault("permission_lookups", {}).setdefault(name, {})
+    value = memo.get(key, _MISSING)
+    if value is _MISSING:
+        value = memo[key] = load()
+    return value
+
+
 # --- cases (DESIGN.md section 4: staff see their own team's cases, admins none) ------------
 #
 # Rules for objects hanging off a case (conference, note, measure, minutes) go through the
@@ -119,7 +140,13 @@ def _team_of_case(case_id):
     from app import db
     from app.cases.models import Case
 
-    return db.session.execute(select(Case.team_id).where(Case.id == case_id)).scalar()
+    def load():
+        # The session's copy when the route loaded the case already (no query), else one read.
+        case = db.session.get(Case, case_id) if case_id is not None else None
+        return case.team_id if case is not None else None
+
+    # A case never changes teams.
+    return _per_request("team_of_case", case_id, load)
 
 
 def same_team(user, case) -> bool:
@@ -173,18 +200,22 @@ def _team_audit(user, _obj=None):
 def valid_consent(case_id: int, agency_id: int, day=None):
     """The consent of ``agency_id`` for ``case_id`` that is valid on ``day`` (Berlin), or None.
 
-    Read fresh on every call: a withdrawal or expiry ends access at once.
+    Read fresh in every request: a withdrawal or expiry ends access at once.
     """
     from app import db
     from app.cases.models import Consent
     from app.filters import berlin_today
 
     day = day or berlin_today()
-    rows = db.session.execute(
-        select(Consent).where(Consent.case_id == case_id, Consent.agency_id == agency_id,
-                              Consent.superseded_at.is_(None))
-    ).scalars()
-    return next((c for c in rows if c.is_valid_on(day)), None)
+
+    def load():
+        rows = db.session.execute(
+            select(Consent).where(Consent.case_id == case_id, Consent.agency_id == agency_id,
+                                  Consent.superseded_at.is_(None))
+        ).scalars()
+        return next((c for c in rows if c.is_valid_on(day)), None)
+
+    return _per_request("valid_consent", (case_id, agency_id, day), load)
 
 
 def partner_invitation(user, conference):
@@ -194,11 +225,11 @@ def partner_invitation(user, conference):
 
     if not is_partner(user) or conference is None:
         return None
-    return db.session.execute(
+    return _per_request("partner_invitation", (conference.id, user.agency_id), lambda: db.session.execute(
         select(Invitation).where(Invitation.conference_id == conference.id,
                                  Invitation.agency_id == user.agency_id,
                                  Invitation.status != "cancelled")
-    ).scalar_one_or_none()
+    ).scalar_one_or_none())
 
 
 def partner_consent(user, conference):

@@ -11,7 +11,6 @@ from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from app import db
-from app.accounts.models import User
 from app.admin.forms import optional_id
 from app.agencies.models import Agency, District
 from app.cases import services
@@ -128,15 +127,17 @@ def create():
 
 @bp.route("/faelle/<int:case_id>")
 def view(case_id):
-    case = _load_case(case_id)
+    facts = services.case_facts(db.session, case_id)
+    case = facts.case if facts else None
+    authorize("case.view", case)  # other teams' and unknown cases alike: 404
+    # Everything is read in the transaction that records the view: one commit, then render.
+    consents, history = services.consent_overview(db.session, case)
+    timeline = services.timeline(db.session, case)
     services.record_view(db.session, case, current_user)
     db.session.commit()
-    consents, history = services.consent_overview(db.session, case)
-    people = dict(db.session.execute(select(User.id, User.name).where(User.team_id == case.team_id)).all())
     return render_template(
-        "cases/view.html", case=case, district=db.session.get(District, case.district_id),
-        caseworker=db.session.get(User, case.caseworker_id), obstacles=services.obstacles_of(db.session, case),
-        consents=consents, history=history, timeline=services.timeline(db.session, case), people=people,
+        "cases/view.html", case=case, district=facts.district, caseworker=facts.caseworker,
+        obstacles=facts.obstacles, consents=consents, history=history, timeline=timeline,
         labels=LABELS, may_edit=can(current_user, "case.edit", case),
         may_reopen=can(current_user, "case.reopen", case),
         may_manage_consents=can(current_user, "consent.manage", case),

@@ -10,6 +10,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from app import audit
 from app.accounts.models import Role, User
@@ -84,6 +85,30 @@ def _set_obstacles(session, case: Case, obstacles) -> None:
 def obstacles_of(session, case: Case) -> list[str]:
     return sorted(session.execute(
         select(CaseObstacle.obstacle).where(CaseObstacle.case_id == case.id)).scalars())
+
+
+def _obstacle_list(joined: str | None) -> list[str]:
+    return sorted(joined.split(",")) if joined else []
+
+
+@dataclass
+class CaseFacts:
+    case: Case
+    district: District | None
+    caseworker: User | None
+    obstacles: list[str]
+
+
+def case_facts(session, case_id: int) -> CaseFacts | None:
+    """The case with its district, caseworker and obstacles in one query (the case page)."""
+    obstacles = (select(func.aggregate_strings(CaseObstacle.obstacle, ","))
+                 .where(CaseObstacle.case_id == Case.id).correlate(Case).scalar_subquery())
+    row = session.execute(
+        select(Case, District, User, obstacles)
+        .outerjoin(District, District.id == Case.district_id).outerjoin(User, User.id == Case.caseworker_id)
+        .where(Case.id == case_id)
+    ).first()
+    return CaseFacts(row[0], row[1], row[2], _obstacle_list(row[3])) if row else None
 
 
 def _override(session, obj, actor, kinds) -> None:
@@ -262,7 +287,7 @@ def case_list(session, team_id: int, f: CaseFilter, page: int, size: int) -> tup
         .offset((page - 1) * size).limit(size)
     ).all()
     total = session.execute(select(func.count()).select_from(Case).where(and_(*conditions))).scalar()
-    return [CaseRow(*r[:8], obstacles=sorted((r[8] or "").split(",")) if r[8] else []) for r in rows], total
+    return [CaseRow(*r[:8], obstacles=_obstacle_list(r[8])) for r in rows], total
 
 
 # --- consents ----------------------------------------------------------------------------
@@ -440,13 +465,22 @@ def consent_text(consent: Consent, state: str) -> str:
 
 
 def consent_overview(session, case: Case, today: date | None = None) -> tuple[list[ConsentStatus], list]:
-    """Per agency its current consent in words, and the full history (newest first)."""
+    """Per agency its current consent in words, and the full history (newest first), in one query."""
     today = today or berlin_today()
-    rows = session.execute(
-        select(Consent, Agency).join(Agency, Agency.id == Consent.agency_id)
+    recorder, withdrawer = aliased(User), aliased(User)
+    result = session.execute(
+        select(Consent, Agency, recorder.name, withdrawer.name).join(Agency, Agency.id == Consent.agency_id)
+        .outerjoin(recorder, recorder.id == Consent.recorded_by_id)
+        .outerjoin(withdrawer, withdrawer.id == Consent.withdrawn_by_id)
         .where(Consent.case_id == case.id)
         .order_by(Agency.name, Consent.recorded_at.desc(), Consent.id.desc())
     ).all()
+    rows = [(consent, agency) for consent, agency, _r, _w in result]
+    users = {}
+    for consent, _agency, recorded_by, withdrawn_by in result:
+        users[consent.recorded_by_id] = recorded_by
+        if consent.withdrawn_by_id:
+            users[consent.withdrawn_by_id] = withdrawn_by
     current: dict[int, ConsentStatus] = {}
     for consent, agency in rows:
         if consent.superseded_at is not None:
@@ -456,8 +490,6 @@ def consent_overview(session, case: Case, today: date | None = None) -> tuple[li
         # Two live records of one agency should not exist; if they do, the valid one speaks.
         if seen is None or (seen.state != "valid" and state == "valid"):
             current[agency.id] = ConsentStatus(agency, consent, state, consent_text(consent, state))
-    users = dict(session.execute(select(User.id, User.name).where(User.id.in_(
-        {c.recorded_by_id for c, _a in rows} | {c.withdrawn_by_id for c, _a in rows if c.withdrawn_by_id}))).all())
     history = [(c, a, users) for c, a in rows]
     return list(current.values()), history
 
@@ -471,21 +503,20 @@ class TimelineEntry:
 
 
 def timeline(session, case: Case) -> list[TimelineEntry]:
-    """Conferences, measures and notes of a case, newest first (staff of the owning team only)."""
+    """Conferences, measures and notes of a case, newest first (staff of the owning team only).
+
+    Three queries whatever the case holds."""
     entries: list[TimelineEntry] = []
-    conferences = list(session.execute(
-        select(Conference).where(Conference.case_id == case.id)).scalars())
-    for conf in conferences:
+    for conf in session.execute(select(Conference).where(Conference.case_id == case.id)).scalars():
         entries.append(TimelineEntry(conf.starts_at, "conference", conf, {}))
     for measure, agency_name in session.execute(
             select(Measure, Agency.name).outerjoin(Agency, Agency.id == Measure.responsible_agency_id)
             .where(Measure.case_id == case.id)).all():
         entries.append(TimelineEntry(measure.created_at, "measure", measure, {"agency": agency_name}))
-    if conferences:
-        for note, author, agency_name in session.execute(
-                select(Note, User.name, Agency.name).join(User, User.id == Note.author_id)
-                .outerjoin(Agency, Agency.id == Note.agency_id)
-                .where(Note.conference_id.in_([c.id for c in conferences]))).all():
-            entries.append(TimelineEntry(note.created_at, "note", note, {"author": author, "agency": agency_name}))
+    for note, author, agency_name in session.execute(
+            select(Note, User.name, Agency.name).join(Conference, Conference.id == Note.conference_id)
+            .join(User, User.id == Note.author_id).outerjoin(Agency, Agency.id == Note.agency_id)
+            .where(Conference.case_id == case.id)).all():
+        entries.append(TimelineEntry(note.created_at, "note", note, {"author": author, "agency": agency_name}))
 
     return sorted(entries, key=lambda e: to_local(e.when), reverse=True)

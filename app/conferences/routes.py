@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 
 from app import audit, db
 from app.cases.models import DATA_CATEGORIES, Case
@@ -54,7 +55,13 @@ def _get(model, obj_id):
 
 
 def _conference(conference_id) -> Conference:
-    conference = _get(Conference, conference_id)
+    # With its case, which the policy's team check then finds in the session.
+    row = db.session.execute(
+        select(Conference, Case).join(Case, Case.id == Conference.case_id).where(Conference.id == conference_id)
+    ).first()
+    if row is None:
+        abort(404)
+    conference, _case = row
     authorize("conference.view", conference)
     return conference
 

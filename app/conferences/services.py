@@ -22,7 +22,7 @@ from app.conferences.models import (OPEN_MEASURE_STATUSES, AgendaItem, Conferenc
 from app.db import utcnow
 from app.filters import berlin_today, to_local
 from app.forms import check_version
-from app.permissions import partner_sees_note, valid_consent
+from app.permissions import partner_invitation, partner_sees_note, valid_consent
 
 MEASURE_DUE_SOON_DAYS = 7  # start page: "due soon"
 REMINDER_MEASURE_DAYS = 3  # reminders: due within three days
@@ -579,13 +579,16 @@ def measures_for_review(session, follow_up) -> list[tuple[Measure, str | None]]:
         return []
     return list(session.execute(
         select(Measure, Agency.name).outerjoin(Agency, Agency.id == Measure.responsible_agency_id)
-        .where(Measure.conference_id == follow_up.previous_conference_id,
-               or_(Measure.status.in_(OPEN_MEASURE_STATUSES), Measure.reviewed_in_conference_id == follow_up.id))
-        .order_by(Measure.due_on, Measure.id)
+        .where(_under_review(follow_up)).order_by(Measure.due_on, Measure.id)
     ).all())
 
 
-# --- what a conference page shows -------------------------------------------------------------------
+def _under_review(follow_up):
+    return and_(Measure.conference_id == follow_up.previous_conference_id,
+                or_(Measure.status.in_(OPEN_MEASURE_STATUSES), Measure.reviewed_in_conference_id == follow_up.id))
+
+
+# --- what a conference page shows: a fixed number of queries, however much the conference holds -----------
 
 
 def measures_of(session, conference) -> list[tuple[Measure, str | None]]:
@@ -604,29 +607,55 @@ def notes_of(session, conference) -> list[tuple[Note, str, str | None]]:
     ).all())
 
 
+def _facts(session, conference):
+    """The conference's case, district, place and organiser, in one query."""
+    return session.execute(
+        select(Case, District, Location, User).select_from(Conference)
+        .join(Case, Case.id == Conference.case_id)
+        .outerjoin(District, District.id == Case.district_id)
+        .outerjoin(Location, Location.id == Conference.location_id)
+        .outerjoin(User, User.id == Conference.organiser_id)
+        .where(Conference.id == conference.id)
+    ).one()
+
+
 def staff_page(session, conference) -> dict:
-    case = session.get(Case, conference.case_id)
+    case, district, location, organiser = _facts(session, conference)
     invitations = session.execute(
         select(Invitation, Agency.name, User.name).join(Agency, Agency.id == Invitation.agency_id)
         .outerjoin(User, User.id == Invitation.user_id)
         .where(Invitation.conference_id == conference.id).order_by(Agency.name)
     ).all()
-    previous = session.get(Conference, conference.previous_conference_id) if conference.previous_conference_id else None
-    follow_ups = list(session.execute(
-        select(Conference).where(Conference.previous_conference_id == conference.id).order_by(Conference.starts_at)
+    # The conference this one follows up, and those that follow it up, in one query.
+    linked = list(session.execute(
+        select(Conference).where(or_(Conference.id == conference.previous_conference_id,
+                                     Conference.previous_conference_id == conference.id))
+        .order_by(Conference.starts_at, Conference.id)
     ).scalars())
+    previous = next((c for c in linked if c.id == conference.previous_conference_id), None)
+    follow_ups = [c for c in linked if c.previous_conference_id == conference.id]
+    # This conference's measures, and the earlier conference's that it reviews, in one query.
+    measures, review = [], []
+    wanted = Measure.conference_id == conference.id
+    if conference.previous_conference_id is not None:
+        wanted = or_(wanted, _under_review(conference))
+    for measure, agency_name in session.execute(
+        select(Measure, Agency.name).outerjoin(Agency, Agency.id == Measure.responsible_agency_id)
+        .where(wanted).order_by(Measure.due_on, Measure.id)
+    ).all():
+        (measures if measure.conference_id == conference.id else review).append((measure, agency_name))
     return {
         "case": case,
-        "district": session.get(District, case.district_id),
-        "location": session.get(Location, conference.location_id),
-        "organiser": session.get(User, conference.organiser_id),
+        "district": district,
+        "location": location,
+        "organiser": organiser,
         "agenda": agenda_items(session, conference),
         "invitations": invitations,
         "notes": notes_of(session, conference),
-        "measures": measures_of(session, conference),
+        "measures": measures,
         "previous": previous,
         "follow_ups": follow_ups,
-        "review": measures_for_review(session, conference),
+        "review": review,
     }
 
 
@@ -634,18 +663,16 @@ def partner_page(session, conference, user, consent) -> dict:
     """Only what DESIGN.md section 4 lets a partner see: never the internal reference, the
     summary, other conferences of the case, other agencies' answers, or notes outside the
     consent scope or meant for the Jobcenter only."""
-    case = session.get(Case, conference.case_id)
-    invitation = session.execute(
-        select(Invitation).where(Invitation.conference_id == conference.id, Invitation.agency_id == user.agency_id)
-    ).scalar_one()
+    case, district, location, _organiser = _facts(session, conference)
     notes = [(note, author, agency) for note, author, agency in notes_of(session, conference)
              if partner_sees_note(consent, user.agency_id, note)]
     return {
         "pseudonym": case.pseudonym,
-        "district": session.get(District, case.district_id),
-        "location": session.get(Location, conference.location_id),
+        "district": district,
+        "location": location,
         "agenda": agenda_items(session, conference),
-        "invitation": invitation,
+        # The live invitation through which the partner sees this page (read by the policy).
+        "invitation": partner_invitation(user, conference),
         "notes": notes,
         "measures": measures_of(session, conference),
         "consent": consent,
