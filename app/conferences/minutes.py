@@ -424,6 +424,14 @@ def correct(session, old: Minutes, actor: User, data: dict, overridden_kinds=())
 # --- downloads -------------------------------------------------------------------------------
 
 
+def _insert(session, model):
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
+
+
 @dataclass
 class Download:
     content: bytes
@@ -451,11 +459,10 @@ def download(session, minutes: Minutes, actor: User) -> Download:
     if row is None:
         document = render_pdf(session, minutes, minutes.content, scope)
         row = (document, _sha256(document))
-        try:
-            with session.begin_nested():
-                session.add(MinutesPdf(minutes_id=minutes.id, variant=variant, content=row[0], sha256=row[1]))
-        except IntegrityError:
-            pass  # the same scope was rendered a moment ago by another request; ours is as good
+        # If another request stored this scope a moment ago, its copy stays; ours is as good.
+        session.execute(_insert(session, MinutesPdf).values(
+            minutes_id=minutes.id, variant=variant, content=row[0], sha256=row[1], created_at=utcnow(),
+        ).on_conflict_do_nothing(index_elements=["minutes_id", "variant"]))
     audit.record("minutes.downloaded", minutes, actor=actor, session=session, variant=variant,
                  version_number=minutes.version_number)
     return Download(row[0], row[1], filename(minutes.content["pseudonym"], conference_day(minutes.content),
