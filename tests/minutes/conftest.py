@@ -3,7 +3,7 @@ consent scopes, agenda with discussion, notes of every kind, measures, a review 
 previous conference's measures and a follow-up date. German characters throughout."""
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -175,7 +175,3 @@ def count(app, model, *where) -> int:
 
     with app.app_context():
         return db.get_session().execute(select(func.count()).select_from(model).where(*where)).scalar()
-
-
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
