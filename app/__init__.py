@@ -129,11 +129,12 @@ def _init_login(app):
     @app.after_request
     def persist_session_clock(response):
         # Routes commit their own work. What is left is the idle clock the loader moved
-        # (kept), or the leftovers of a refused or invalid request (dropped).
+        # (kept), or the leftovers of a refused or invalid request (dropped). The clock may
+        # already have been flushed by the page's first query, so "dirty" alone is not enough.
         s = g.get("db_session")
         if s is not None:
             if response.status_code >= 400:
                 s.rollback()
-            elif s.dirty or s.new or s.deleted:
+            elif db.has_writes(s):
                 s.commit()
         return response

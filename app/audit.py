@@ -41,10 +41,12 @@ def _digest(prev_hash: str, at: datetime, actor_id, action, object_type, object_
 
 
 def _lock_chain(session) -> None:
-    # PostgreSQL: serialise writers of the chain for the rest of the transaction.
-    # SQLite already holds the write lock (BEGIN IMMEDIATE in app.db).
+    # Serialise writers of the chain for the rest of the transaction: PostgreSQL with an
+    # advisory lock, SQLite with its write lock (a page view takes it only now, app.db).
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(424242)"))
+    else:
+        db.take_write_lock(session.connection())
 
 
 def record(action: str, obj: Any = None, *, actor=None, object_type: str | None = None,

@@ -5,7 +5,7 @@ during the request leave from the ``after_commit`` hook in ``app.mail``.
 """
 from datetime import datetime, timezone
 
-from flask import current_app, g, has_app_context
+from flask import current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
@@ -14,10 +14,6 @@ from sqlmodel import Session, create_engine
 def utcnow() -> datetime:
     """Aware UTC: every stored time is UTC; pages convert to Europe/Berlin."""
     return datetime.now(timezone.utc)
-
-
-# Execution option for connections that only read: on SQLite they begin without the write lock.
-READ_ONLY = "fk_read_only"
 
 
 def make_engine(url: str, echo: bool = False):
@@ -45,22 +41,72 @@ def _configure_sqlite(engine):
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        # Nearly every request writes (the audit trail records views), and the audit
-        # chain must read its last hash under the write lock: take it up front.
-        # A reader that never writes (the health check) must not queue for that lock.
-        if conn.get_execution_options().get(READ_ONLY):
-            conn.exec_driver_sql("BEGIN")
-        else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Requests that change data take the write lock up front (BEGIN IMMEDIATE): they
+        # read, then write on what they read. Page views (GET, and the health check) begin
+        # without it, so that pages are read side by side; they take it at their first
+        # write (below).
+        deferred = _page_view()
+        conn.info[_DEFERRED] = deferred
+        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_write(conn, _cursor, statement, *_args):
+        if conn.info.get(_DEFERRED) and statement.lstrip()[:9].upper().startswith(_WRITES):
+            take_write_lock(conn)
+
+
+# Set per transaction in the connection's info: it began without SQLite's write lock.
+_DEFERRED = "fk_deferred"
+# A savepoint is taken to write under it, and would not survive the restart.
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
+
+
+def _page_view() -> bool:
+    return has_request_context() and request.method in ("GET", "HEAD")
+
+
+def take_write_lock(conn) -> None:
+    """SQLite: turn a transaction that began without the write lock into one that holds it.
+
+    A reading transaction cannot simply start writing: once another connection has
+    committed since it began, SQLite refuses at once (SQLITE_BUSY_SNAPSHOT, no waiting).
+    So it starts again under the lock, on the newest data. It has written nothing yet,
+    and what a page view writes (the audit entry of the view, the session clock) does not
+    depend on the older snapshot it was read from. The audit chain calls this before it
+    reads its last hash. No-op on PostgreSQL and in transactions that hold the lock.
+    """
+    if conn.info.get(_DEFERRED):
+        conn.info[_DEFERRED] = False
+        raw = conn.connection.dbapi_connection
+        raw.execute("ROLLBACK")
+        raw.execute("BEGIN IMMEDIATE")
 
 
 def init_app(app):
     engine = make_engine(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False))
     app.extensions["db_engine"] = engine
-    app.extensions["db_sessionmaker"] = sessionmaker(
-        bind=engine, class_=Session, expire_on_commit=False
-    )
+    maker = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
+    event.listen(maker, "after_flush", _note_flush)
+    event.listen(maker, "after_commit", _forget_flush)
+    event.listen(maker, "after_rollback", _forget_flush)
+    app.extensions["db_sessionmaker"] = maker
     app.teardown_appcontext(_close_session)
+
+
+_FLUSHED = "fk_flushed"
+
+
+def _note_flush(session, _context):
+    session.info[_FLUSHED] = True
+
+
+def _forget_flush(session, *_args):
+    session.info.pop(_FLUSHED, None)
+
+
+def has_writes(session) -> bool:
+    """Changes not yet committed: pending in the session, or already sent by an autoflush."""
+    return bool(session.dirty or session.new or session.deleted or session.info.get(_FLUSHED))
 
 
 def engine():

@@ -322,6 +322,7 @@ def main():
         clients = list(zip(log_in(app, emails), [pages[e] for e in emails]))
         app.extensions["db_engine"].dispose()
 
+        load_before = os.getloadavg()[0]  # other work on the machine skews every figure below
         port, log = free_port(), tmp / "gunicorn.log"
         server = start_gunicorn(url, port, log)
         try:
@@ -338,7 +339,7 @@ def main():
 
     ratio = mix["rps"] / health["rps"]
     print(f"\nmachine: {machine()}; database: {kind}; {args.cases:,} cases; gunicorn {WORKERS} sync workers; "
-          f"wrk -t {CLIENTS} -c {CLIENTS} -d {args.seconds}s")
+          f"wrk -t {CLIENTS} -c {CLIENTS} -d {args.seconds}s; load average before the run {load_before:.1f}")
     print("\nclients (sessions × pages each walks in turn):")
     for email in dict.fromkeys(emails):
         print(f"  {emails.count(email)} × {email}: {', '.join(pages[email])}")

@@ -1,0 +1,84 @@
+"""Page views read side by side: on SQLite they take the write lock only when they write.
+
+Two workers serve requests at once. A page view (GET) begins without SQLite's write lock
+and takes it at its first write (the audit entry of a view, the session clock), on the
+newest data; requests that change data take it up front. On PostgreSQL the same tests
+check that nothing here depends on SQLite.
+"""
+from datetime import timedelta
+
+from sqlalchemy import insert, select, update
+
+from app import audit, db
+from app.accounts import services as account_services
+from app.accounts.models import UserSession
+from app.agencies.models import District
+from app.cases import services as case_services
+from tests.conftest import login_as
+
+
+def _someone_else_commits(app, action="other.request"):
+    """Another worker's request, committed while ours is between its reads and its write."""
+    with app.app_context():
+        other = db.new_session()
+        try:
+            audit.record(action, session=other)
+            other.commit()
+        finally:
+            other.close()
+
+
+def test_a_page_view_is_answered_while_another_request_holds_the_write_lock(app, client, factory):
+    user = factory.user("caseworker")
+    case = factory.case(caseworker=user)
+    login_as(client, app, user)
+    with app.app_context():
+        with db.engine().connect() as writer:
+            writer.execute(insert(District).values(name="Schreibt gerade"))  # transaction left open
+            r = client.get("/faelle")
+            writer.rollback()
+    assert r.status_code == 200
+    assert case.pseudonym in r.get_data(as_text=True)
+
+
+def test_a_view_overtaken_by_another_write_still_chains_its_audit_entry(app, client, session, factory, monkeypatch):
+    user = factory.user("caseworker")
+    case = factory.case(caseworker=user)
+    login_as(client, app, user)
+    original = case_services.record_view
+
+    def overtaken(s, *args, **kwargs):
+        _someone_else_commits(app)
+        return original(s, *args, **kwargs)
+
+    monkeypatch.setattr(case_services, "record_view", overtaken)
+    r = client.get(f"/faelle/{case.id}")
+
+    assert r.status_code == 200
+    actions = session.execute(select(audit.AuditEntry.action).order_by(audit.AuditEntry.id)).scalars().all()
+    assert actions[-2:] == ["other.request", "case.viewed"]
+    assert audit.verify(session) == (len(actions), None)
+
+
+def test_a_page_view_moves_the_session_clock_after_another_write(app, client, session, factory, monkeypatch):
+    user = factory.user("caseworker")
+    factory.case(caseworker=user)
+    login_as(client, app, user)
+    long_ago = db.utcnow() - timedelta(minutes=5)
+    session.execute(update(UserSession).values(last_seen_at=long_ago))
+    session.commit()
+    original = account_services.load_session_user
+
+    def overtaken(*args, **kwargs):
+        user = original(*args, **kwargs)  # read, and the clock moved in the session
+        _someone_else_commits(app)
+        return user
+
+    monkeypatch.setattr(account_services, "load_session_user", overtaken)
+    r = client.get("/faelle")  # the list's first query writes the clock (autoflush)
+
+    assert r.status_code == 200
+    session.expire_all()
+    seen = session.execute(select(UserSession.last_seen_at)).scalar_one()
+    assert seen.replace(tzinfo=None) > long_ago.replace(tzinfo=None) + timedelta(minutes=4)
+    assert audit.verify(session)[1] is None
