@@ -87,7 +87,7 @@ def seed(session, *, if_empty: bool = False) -> bool:
     session.flush()
     audit.record("demo.seeded", session=session)
     session.commit()
-    seed_conferences(session, seed_cases(session))
+    seed_minutes(session, seed_conferences(session, seed_cases(session)))
     return True
 
 

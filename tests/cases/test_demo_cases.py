@@ -13,7 +13,8 @@ from tests.conftest import login_as, text_of
 
 
 def test_seed_creates_cases_per_team_with_consents_in_every_state(app, session):
-    seed(session)
+    with app.app_context():  # the demo renders the minutes' PDFs
+        seed(session)
     cases = list(session.execute(select(Case)).scalars())
     teams = {t.id: t.name for t in session.execute(select(Team)).scalars()}
     assert Counter(teams[c.team_id] for c in cases) == {"Team Nord": 20, "Team Süd": 20}
@@ -39,7 +40,8 @@ def test_seed_creates_cases_per_team_with_consents_in_every_state(app, session):
 
 
 def test_demo_caseworker_sees_the_team_cases_and_a_partner_none(app, client, session):
-    seed(session)
+    with app.app_context():  # the demo renders the minutes' PDFs
+        seed(session)
     users = {u.email: u for u in session.execute(select(User)).scalars()}
     nord = users["fallmanagement@demo.invalid"]
     case = session.execute(select(Case).where(Case.team_id == nord.team_id, Case.status == "open")
@@ -58,7 +60,8 @@ def test_demo_caseworker_sees_the_team_cases_and_a_partner_none(app, client, ses
 
 def test_seed_conferences_can_follow_seed_cases(app, session):
     """The conferences' demo data builds on the cases: no second live consent per agency."""
-    seed(session)
+    with app.app_context():  # the demo renders the minutes' PDFs
+        seed(session)
     cases = list(session.execute(select(Case).order_by(Case.id)).scalars())
     conferences = seed_conferences(session, cases)
     assert conferences

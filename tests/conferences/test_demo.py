@@ -8,9 +8,11 @@ from app.demo import seed
 from tests.conftest import login_as, text_of
 
 
-def _seed(session):
-    """The whole demo, as `flask seed-demo` loads it: cases (seed_cases), then conferences."""
-    seed(session)
+def _seed(app, session):
+    """The whole demo, as `flask seed-demo` loads it: cases, conferences, then minutes
+    (rendered from templates, so inside an app context)."""
+    with app.app_context():
+        seed(session)
     users = {u.email: u for u in session.execute(select(User)).scalars()}
     cases = list(session.execute(select(Case).order_by(Case.id)).scalars())
     conferences = list(session.execute(select(Conference).order_by(Conference.id)).scalars())
@@ -19,8 +21,9 @@ def _seed(session):
 
 
 def test_demo_conferences_cover_every_state(app, session):
-    _users, _cases, conferences = _seed(session)
-    assert {c.status for c in conferences} == {"held", "planned", "cancelled"}
+    _users, _cases, conferences = _seed(app, session)
+    # Held conferences with final minutes are closed (seed_minutes).
+    assert {c.status for c in conferences} == {"held", "closed", "planned", "cancelled"}
     invitations = list(session.execute(select(Invitation)).scalars())
     assert {i.status for i in invitations} >= {"accepted", "declined", "pending"}
     assert {i.attendance for i in invitations} >= {"present", "excused", "absent"}
@@ -36,7 +39,7 @@ def test_demo_conferences_cover_every_state(app, session):
 
 
 def test_demo_accounts_have_full_start_pages_and_partners_blind_spots(app, client, session):
-    users, cases, conferences = _seed(session)
+    users, cases, conferences = _seed(app, session)
     for email in ("teamleitung@demo.invalid", "fallmanagement@demo.invalid", "fallmanagement.sued@demo.invalid"):
         login_as(client, app, users[email])
         body = text_of(client.get("/"))
