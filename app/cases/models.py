@@ -74,6 +74,14 @@ class Case(SQLModel, table=True):
         Index("ix_case_file_team_status_created", "team_id", "status", "created_at"),
         # The team overview counts the cases closed within a year.
         Index("ix_case_file_team_status_closed", "team_id", "status", "closed_at"),
+        # The case list of all statuses, newest or oldest first.
+        Index("ix_case_file_team_created", "team_id", "created_at", "id"),
+        # The case list filtered by district, newest first.
+        Index("ix_case_file_team_status_district", "team_id", "status", "district_id", "created_at"),
+        # Open cases per caseworker (team overview, case list filter).
+        Index("ix_case_file_team_status_caseworker", "team_id", "status", "caseworker_id"),
+        # Open cases without a planned conference, by pseudonym (start page).
+        Index("ix_case_file_team_status_pseudonym", "team_id", "status", "pseudonym"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     pseudonym: str = Field(max_length=20, unique=True)

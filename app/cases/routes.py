@@ -93,16 +93,15 @@ def index():
     page = max(request.args.get("seite", 1, type=int) or 1, 1)
     size = current_app.config["PAGE_SIZE"]
     if request.args and not form.validate():
-        return render_template("cases/index.html", form=form, rows=[], total=0, page=1, pages=1,
-                               labels=LABELS, args={}), 400
+        return render_template("cases/index.html", form=form, result=None, labels=LABELS, args={}), 400
     f = services.CaseFilter(
         status={"offen": "open", "abgeschlossen": "closed"}.get(form.status.data or "offen", ""),
         district_id=form.stadtteil.data, obstacle=form.hemmnis.data or None, caseworker_id=form.fachkraft.data,
         search=form.suche.data or "", sort=form.sortierung.data or "neueste")
-    rows, total = services.case_list(db.session, current_user.team_id, f, page, size)
+    result = services.case_list(db.session, current_user.team_id, f, page, size)
     args = {k: v for k, v in request.args.items() if k != "seite" and v}
-    return render_template("cases/index.html", form=form, rows=rows, total=total, page=page,
-                           pages=max((total + size - 1) // size, 1), labels=LABELS, args=args)
+    return render_template("cases/index.html", form=form, result=result, count_limit=services.COUNT_LIMIT,
+                           labels=LABELS, args=args)
 
 
 # --- open, view, edit -------------------------------------------------------------------

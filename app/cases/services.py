@@ -199,10 +199,10 @@ def record_view(session, case: Case, actor: User, page: str = "case") -> None:
 # --- the case list -----------------------------------------------------------------------
 
 SORTS = {
-    "neueste": (Case.created_at.desc(), Case.id.desc()),
-    "aelteste": (Case.created_at.asc(), Case.id.asc()),
-    "pseudonym": (Case.pseudonym.asc(),),
-    "geaendert": (Case.updated_at.desc(), Case.id.desc()),
+    "neueste": lambda c: (c.created_at.desc(), c.id.desc()),
+    "aelteste": lambda c: (c.created_at.asc(), c.id.asc()),
+    "pseudonym": lambda c: (c.pseudonym.asc(),),
+    "geaendert": lambda c: (c.updated_at.desc(), c.id.desc()),
 }
 SORT_LABELS = {
     "neueste": _l("zuletzt angelegt zuerst"),
@@ -240,17 +240,36 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def case_list(session, team_id: int, f: CaseFilter, page: int, size: int) -> tuple[list[CaseRow], int]:
-    """One page of a team's cases, in one query, plus one count query.
+# The list counts the matching cases up to this many; beyond, it says "more than".
+COUNT_LIMIT = 500
+
+
+@dataclass
+class CaseListPage:
+    rows: list[CaseRow]
+    number: int
+    size: int
+    total: int | None  # None: more than COUNT_LIMIT
+    has_next: bool
+
+    @property
+    def pages(self) -> int | None:
+        return None if self.total is None else max((self.total + self.size - 1) // self.size, 1)
+
+
+def case_list(session, team_id: int, f: CaseFilter, page: int, size: int) -> CaseListPage:
+    """One page of a team's cases, in one query, plus one bounded count.
 
     Each row carries its next planned conference and open measures as correlated
-    subqueries, so the page costs the same number of queries whatever its length.
+    subqueries, so the page costs the same number of queries whatever its length. The
+    count stops at COUNT_LIMIT, so a team's ten years of cases are not counted on every page.
     """
-    next_conference = (
-        select(func.min(Conference.starts_at))
-        .where(Conference.case_id == Case.id, Conference.status == "planned", Conference.starts_at >= utcnow())
-        .correlate(Case).scalar_subquery()
-    )
+    # The page's ids first, on the indexes alone: a deep page skips index entries, not
+    # joined rows. Then the page's 25 rows with what they show.
+    c = aliased(Case)
+    conditions = _list_conditions(c, team_id, f)
+    page_ids = (select(c.id).where(*conditions).order_by(*_list_order(c, f))
+                .offset((page - 1) * size).limit(size + 1))  # one more: is there a next page?
     open_measures = (
         select(func.count(Measure.id))
         .where(Measure.case_id == Case.id, Measure.status.in_(OPEN_MEASURE_STATUSES))
@@ -260,34 +279,48 @@ def case_list(session, team_id: int, f: CaseFilter, page: int, size: int) -> tup
         select(func.aggregate_strings(CaseObstacle.obstacle, ","))
         .where(CaseObstacle.case_id == Case.id).correlate(Case).scalar_subquery()
     )
-    conditions = [Case.team_id == team_id]
-    if f.status in ("open", "closed"):
-        conditions.append(Case.status == f.status)
-    if f.district_id:
-        conditions.append(Case.district_id == f.district_id)
-    if f.caseworker_id:
-        conditions.append(Case.caseworker_id == f.caseworker_id)
-    if f.obstacle:
-        conditions.append(exists().where(CaseObstacle.case_id == Case.id, CaseObstacle.obstacle == f.obstacle))
-    if f.search:
-        pattern = f"%{_like_escape(f.search.strip().upper())}%"
-        conditions.append(func.upper(Case.pseudonym).like(pattern, escape="\\"))
-    if f.sort == "konferenz":
-        # Cases with a planned conference first, soonest first.
-        order = (next_conference.is_(None), next_conference.asc(), Case.id.desc())
-    else:
-        order = SORTS.get(f.sort, SORTS["neueste"])
     rows = session.execute(
         select(Case.id, Case.pseudonym, Case.status, District.name, User.name, Case.created_at,
-               next_conference.label("next_conference"), open_measures.label("open_measures"),
+               _next_conference(Case).label("next_conference"), open_measures.label("open_measures"),
                obstacles.label("obstacles"))
         .join(District, District.id == Case.district_id)
         .join(User, User.id == Case.caseworker_id)
-        .where(and_(*conditions)).order_by(*order)
-        .offset((page - 1) * size).limit(size)
+        .where(Case.id.in_(page_ids)).order_by(*_list_order(Case, f))
     ).all()
-    total = session.execute(select(func.count()).select_from(Case).where(and_(*conditions))).scalar()
-    return [CaseRow(*r[:8], obstacles=_obstacle_list(r[8])) for r in rows], total
+    counted = session.execute(select(func.count()).select_from(
+        select(c.id).where(*conditions).limit(COUNT_LIMIT + 1).subquery())).scalar()
+    return CaseListPage([CaseRow(*r[:8], obstacles=_obstacle_list(r[8])) for r in rows[:size]], page, size,
+                        counted if counted <= COUNT_LIMIT else None, len(rows) > size)
+
+
+def _next_conference(c):
+    return (select(func.min(Conference.starts_at))
+            .where(Conference.case_id == c.id, Conference.status == "planned", Conference.starts_at >= utcnow())
+            .correlate(c).scalar_subquery())
+
+
+def _list_conditions(c, team_id: int, f: CaseFilter) -> list:
+    conditions = [c.team_id == team_id]
+    if f.status in ("open", "closed"):
+        conditions.append(c.status == f.status)
+    if f.district_id:
+        conditions.append(c.district_id == f.district_id)
+    if f.caseworker_id:
+        conditions.append(c.caseworker_id == f.caseworker_id)
+    if f.obstacle:
+        conditions.append(exists().where(CaseObstacle.case_id == c.id, CaseObstacle.obstacle == f.obstacle))
+    if f.search:
+        pattern = f"%{_like_escape(f.search.strip().upper())}%"
+        conditions.append(func.upper(c.pseudonym).like(pattern, escape="\\"))
+    return conditions
+
+
+def _list_order(c, f: CaseFilter) -> tuple:
+    if f.sort == "konferenz":
+        # Cases with a planned conference first, soonest first.
+        next_conference = _next_conference(c)
+        return (next_conference.is_(None), next_conference.asc(), c.id.desc())
+    return SORTS.get(f.sort, SORTS["neueste"])(c)
 
 
 # --- consents ----------------------------------------------------------------------------

@@ -3,7 +3,7 @@ from datetime import date, datetime
 from typing import Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Index, LargeBinary, UniqueConstraint
+from sqlalchemy import Index, LargeBinary, UniqueConstraint, literal, text
 from sqlmodel import JSON, Column, Field, SQLModel, Text
 
 from app.db import utcnow
@@ -36,6 +36,9 @@ MEASURE_STATUS = {
     "not_done": _l("nicht erledigt"),
 }
 OPEN_MEASURE_STATUSES = ("agreed", "in_progress")
+# The WHERE of the partial indexes of open measures. SQLite uses such an index only for a
+# query that names the same values in its SQL text, not as bound parameters: see measure_open().
+_OPEN_MEASURE_SQL = text("status IN (%s)" % ", ".join(f"'{s}'" for s in OPEN_MEASURE_STATUSES))
 RESPONSIBLE_KINDS = {
     "agency": _l("Partnereinrichtung"),
     "jobcenter": _l("Jobcenter"),
@@ -47,8 +50,11 @@ class Conference(SQLModel, table=True):
     __tablename__ = "conference"
     __table_args__ = (
         Index("ix_conference_case_starts", "case_id", "starts_at"),
-        Index("ix_conference_status_starts", "status", "starts_at"),
+        # With the case: the team overview counts a team's conferences in a period from the index alone.
+        Index("ix_conference_status_starts", "status", "starts_at", "case_id"),
         Index("ix_conference_location_starts", "location_id", "starts_at"),
+        # Conferences per organiser in a period (team overview).
+        Index("ix_conference_organiser_status_starts", "organiser_id", "status", "starts_at", "case_id"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case_file.id")
@@ -126,8 +132,15 @@ class Measure(SQLModel, table=True):
     __tablename__ = "measure"
     __table_args__ = (
         Index("ix_measure_case_status", "case_id", "status"),
-        Index("ix_measure_status_due", "status", "due_on"),
+        # With the case: overdue measures of a team's open cases are counted from the index alone.
+        Index("ix_measure_status_due", "status", "due_on", "case_id"),
         Index("ix_measure_agency_status_due", "responsible_agency_id", "status", "due_on"),
+        # Open measures by due date, of everyone (staff start page, overdue counts) and per agency
+        # (partner start page): the lists stop after a page instead of sorting every open measure.
+        Index("ix_measure_open_due", "due_on", "id",
+              sqlite_where=_OPEN_MEASURE_SQL, postgresql_where=_OPEN_MEASURE_SQL),
+        Index("ix_measure_open_agency_due", "responsible_agency_id", "due_on", "id",
+              sqlite_where=_OPEN_MEASURE_SQL, postgresql_where=_OPEN_MEASURE_SQL),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     conference_id: int = Field(foreign_key="conference.id", index=True)
@@ -197,3 +210,9 @@ class MinutesPdf(SQLModel, table=True):
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     sha256: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+def measure_open():
+    """``Measure.status`` is one of OPEN_MEASURE_STATUSES, with the values written into the SQL
+    so that SQLite can match the partial indexes of open measures."""
+    return Measure.status.in_([literal(s, literal_execute=True) for s in OPEN_MEASURE_STATUSES])

@@ -18,7 +18,7 @@ from app.agencies.models import Agency, District, Location, LocationKind
 from app.cases.models import Case, Consent
 from app.conferences import calendar
 from app.conferences.models import (OPEN_MEASURE_STATUSES, AgendaItem, Conference, Invitation, Measure,
-                                    Note)
+                                    Note, measure_open)
 from app.db import utcnow
 from app.filters import berlin_today, to_local
 from app.forms import check_version
@@ -714,7 +714,7 @@ def staff_start(session, user, pages: dict, size: int) -> dict:
     measures = (
         select(Measure, Case.pseudonym, Agency.name)
         .join(Case, Case.id == Measure.case_id).outerjoin(Agency, Agency.id == Measure.responsible_agency_id)
-        .where(Case.team_id == team, Measure.status.in_(OPEN_MEASURE_STATUSES),
+        .where(Case.team_id == team, measure_open(),
                Measure.due_on <= today + timedelta(days=MEASURE_DUE_SOON_DAYS))
         .order_by(Measure.due_on, Measure.id)
     )
@@ -762,7 +762,7 @@ def partner_start(session, user, pages: dict, size: int) -> dict:
         select(Measure, Case.pseudonym)
         .join(Conference, Conference.id == Measure.conference_id).join(Invitation, invited)
         .join(Case, Case.id == Measure.case_id)
-        .where(Measure.responsible_agency_id == agency, Measure.status.in_(OPEN_MEASURE_STATUSES), visible)
+        .where(Measure.responsible_agency_id == agency, measure_open(), visible)
         .order_by(Measure.due_on, Measure.id)
     )
     return {
