@@ -50,8 +50,9 @@ class Conference(SQLModel, table=True):
     __tablename__ = "conference"
     __table_args__ = (
         Index("ix_conference_case_starts", "case_id", "starts_at"),
-        # With the case: the team overview counts a team's conferences in a period from the index alone.
-        Index("ix_conference_status_starts", "status", "starts_at", "case_id"),
+        # Lists in start order (id breaks ties); with the case, the team overview counts a
+        # team's conferences in a period from the index alone.
+        Index("ix_conference_status_starts", "status", "starts_at", "id", "case_id"),
         Index("ix_conference_location_starts", "location_id", "starts_at"),
         # Conferences per organiser in a period (team overview).
         Index("ix_conference_organiser_status_starts", "organiser_id", "status", "starts_at", "case_id"),

@@ -17,4 +17,5 @@ def overview():
     data = services.team_overview(db.session, current_user.team_id, now=utcnow(), today=berlin_today())
     audit.record("team.overview_viewed", actor=current_user, object_type="team", object_id=current_user.team_id)
     db.session.commit()
-    return render_template("reports/overview.html", o=data, count_limit=services.COUNT_LIMIT)
+    return render_template("reports/overview.html", o=data, count_limit=services.COUNT_LIMIT,
+                           case_count_limit=services.CASE_COUNT_LIMIT)

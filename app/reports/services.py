@@ -1,9 +1,9 @@
 """The team lead's overview: key figures of the team, per caseworker, and minutes to finalise.
 
-All figures come from one query. Case figures are exact: they count index entries of the
-team's open cases and of the last year's closed ones, never the years of history. Figures
-that need a join (conferences, measures) stop counting at COUNT_LIMIT, and the page then
-says "more than": so the page costs about the same with a hundred cases or ten years of them.
+All figures come from one query, and each is counted only up to a limit, beyond which the
+page says "more than": so the page costs about the same with a hundred cases or with ten
+years of them. Case figures walk covering indexes and stop at CASE_COUNT_LIMIT; figures
+that need a join (conferences, measures) cost more per row and stop at COUNT_LIMIT.
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -14,6 +14,7 @@ from app.accounts.models import Role, User
 from app.cases.models import Case
 from app.conferences.models import Conference, Measure, Minutes, measure_open
 
+CASE_COUNT_LIMIT = 500
 COUNT_LIMIT = 100
 
 
@@ -21,16 +22,16 @@ COUNT_LIMIT = 100
 class WorkerRow:
     user_id: int
     name: str
-    open_cases: int = 0
-    # None: more than COUNT_LIMIT.
+    # Each figure: the number, or None for more than its limit.
+    open_cases: int | None = 0
     upcoming_conferences: int | None = 0
     overdue_measures: int | None = 0
 
 
 @dataclass
 class Overview:
-    open_cases: int
-    closed_last_year: int
+    open_cases: int | None
+    closed_last_year: int | None
     upcoming_conferences: int | None
     held_last_30_days: int | None
     overdue_measures: int | None
@@ -38,17 +39,19 @@ class Overview:
     awaiting_minutes: list = field(default_factory=list)  # (Conference, pseudonym, minutes status or None)
 
 
-def _count(stmt):
-    return select(func.count()).select_from(stmt.subquery()).scalar_subquery()
+class _Figures:
+    """Counts gathered into one SELECT, each stopping one row past its limit."""
 
+    def __init__(self):
+        self.counts = {}
 
-def _up_to_limit(stmt):
-    """How many rows ``stmt`` finds, counting no further than COUNT_LIMIT + 1."""
-    return _count(stmt.limit(COUNT_LIMIT + 1))
+    def add(self, key, stmt, limit: int):
+        count = select(func.count()).select_from(stmt.limit(limit + 1).subquery()).scalar_subquery()
+        self.counts[key] = (count, limit)
 
-
-def _capped(n: int) -> int | None:
-    return n if n <= COUNT_LIMIT else None
+    def read(self, session) -> dict:
+        row = session.execute(select(*[count for count, _limit in self.counts.values()])).one()
+        return {key: n if n <= limit else None for (key, (_count, limit)), n in zip(self.counts.items(), row)}
 
 
 def team_overview(session, team_id: int, *, now: datetime, today: date, list_size: int = 10) -> Overview:
@@ -73,18 +76,22 @@ def team_overview(session, team_id: int, *, now: datetime, today: date, list_siz
     def overdue(*case_conditions):
         return select(Measure.id).where(measure_open(), Measure.due_on < today, exists().where(
             Case.id == Measure.case_id, Case.team_id == team_id, Case.status == "open", *case_conditions))
+
     # Every figure in one query; a caseworker's figures are keyed (figure, user id).
-    figures = {"open": _count(open_cases), "closed": _count(closed), "upcoming": _up_to_limit(upcoming),
-               "held": _up_to_limit(held), "overdue": _up_to_limit(overdue())}
+    figures = _Figures()
+    figures.add("open", open_cases, CASE_COUNT_LIMIT)
+    figures.add("closed", closed, CASE_COUNT_LIMIT)
+    figures.add("upcoming", upcoming, COUNT_LIMIT)
+    figures.add("held", held, COUNT_LIMIT)
+    figures.add("overdue", overdue(), COUNT_LIMIT)
     for w in workers:
-        figures["open", w.user_id] = _count(open_cases.where(Case.caseworker_id == w.user_id))
-        figures["upcoming", w.user_id] = _up_to_limit(upcoming.where(Conference.organiser_id == w.user_id))
-        figures["overdue", w.user_id] = _up_to_limit(overdue(Case.caseworker_id == w.user_id))
-    n = dict(zip(figures, session.execute(select(*figures.values())).one()))
+        figures.add(("open", w.user_id), open_cases.where(Case.caseworker_id == w.user_id), CASE_COUNT_LIMIT)
+        figures.add(("upcoming", w.user_id), upcoming.where(Conference.organiser_id == w.user_id), COUNT_LIMIT)
+        figures.add(("overdue", w.user_id), overdue(Case.caseworker_id == w.user_id), COUNT_LIMIT)
+    n = figures.read(session)
     for w in workers:
-        w.open_cases = n["open", w.user_id]
-        w.upcoming_conferences = _capped(n["upcoming", w.user_id])
-        w.overdue_measures = _capped(n["overdue", w.user_id])
+        w.open_cases, w.upcoming_conferences, w.overdue_measures = (
+            n["open", w.user_id], n["upcoming", w.user_id], n["overdue", w.user_id])
 
     # Held conferences whose minutes are not final yet: the team lead's to-do list.
     final = select(Minutes.id).where(Minutes.conference_id == Conference.id,
@@ -98,6 +105,6 @@ def team_overview(session, team_id: int, *, now: datetime, today: date, list_siz
         .order_by(Conference.starts_at).limit(list_size)
     ).all()
 
-    return Overview(open_cases=n["open"], closed_last_year=n["closed"], upcoming_conferences=_capped(n["upcoming"]),
-                    held_last_30_days=_capped(n["held"]), overdue_measures=_capped(n["overdue"]), workers=workers,
+    return Overview(open_cases=n["open"], closed_last_year=n["closed"], upcoming_conferences=n["upcoming"],
+                    held_last_30_days=n["held"], overdue_measures=n["overdue"], workers=workers,
                     awaiting_minutes=awaiting)
