@@ -791,6 +791,23 @@ def _measure_due_for_reminder(today: date):
     )
 
 
+def cancel_invitations_without_consent(session, today: date | None = None) -> int:
+    """Cancel live invitations to planned conferences whose agency's consent has expired.
+
+    Access already ends at expiry (checked on every request); this sends the agency the
+    calendar CANCEL as a withdrawal does. Run by the ``send-reminders`` cron job.
+    """
+    today = today or berlin_today()
+    stale = session.execute(
+        select(Invitation).join(Conference, Conference.id == Invitation.conference_id)
+        .where(Conference.status == "planned", Invitation.status.in_(["pending", "accepted", "declined"]),
+               ~consent_valid_on(Conference.case_id, Invitation.agency_id, today))
+    ).scalars().all()
+    for invitation in stale:
+        cancel_invitation(session, invitation, None, reason="consent_expired")
+    return len(stale)
+
+
 def send_reminders(session, now: datetime | None = None, today: date | None = None) -> tuple[int, int]:
     """Remind of conferences in the next two days and of measures due soon or overdue.
 

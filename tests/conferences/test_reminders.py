@@ -50,8 +50,11 @@ def test_reminders_go_out_once_to_whom_they_concern(app, session, factory, scene
     no_access = factory.measure(held, what="ohne Zugang", responsible_kind="agency", agency=gone,
                                 due_on=today - timedelta(days=1))
 
-    assert _run_cli(app) == "Erinnerungen verschickt: 1 Fallkonferenz(en), 3 Maßnahme(n)."
-    messages = outbox_messages(app)
+    # The agencies without a valid consent get the calendar CANCEL of the same run (tested
+    # below), never a reminder.
+    assert _run_cli(app).startswith("Erinnerungen verschickt: 1 Fallkonferenz(en), 3 Maßnahme(n);")
+    sent_after_first_run = len(outbox_messages(app))
+    messages = [m for m in outbox_messages(app) if m["Subject"].strip().startswith("Erinnerung")]
     by_to = {}
     for msg in messages:
         by_to.setdefault(msg["To"], []).append(msg)
@@ -83,8 +86,8 @@ def test_reminders_go_out_once_to_whom_they_concern(app, session, factory, scene
     assert len(audit_actions(session, "measure.reminded")) == 3
 
     # A second run the same day (cron every hour): nothing new.
-    assert _run_cli(app) == "Erinnerungen verschickt: 0 Fallkonferenz(en), 0 Maßnahme(n)."
-    assert len(outbox_messages(app)) == len(messages)
+    assert _run_cli(app).startswith("Erinnerungen verschickt: 0 Fallkonferenz(en), 0 Maßnahme(n);")
+    assert len(outbox_messages(app)) == sent_after_first_run
 
 
 def _run(app, today, now=None):
@@ -126,3 +129,21 @@ def test_rescheduling_brings_a_new_conference_reminder(app, client, session, fac
     fresh(session, conf)
     assert conf.reminder_sent_at is None
     assert _run(app, berlin_today())[0] == 1
+
+
+def test_expired_consent_cancels_the_open_invitation_with_a_calendar_cancel(app, session, factory, scene):
+    conference = factory.conference(scene.case, location=scene.location, organiser=scene.caseworker,
+                                    starts_at=utcnow() + timedelta(days=10))
+    lapsed = factory.agency("Abgelaufen")
+    factory.consent(scene.case, lapsed, signed_on=berlin_today() - timedelta(days=400),
+                    valid_until=berlin_today() - timedelta(days=1))
+    factory.invitation(conference, lapsed, status="accepted")
+    factory.invitation(conference, scene.debt, status="accepted")
+    assert "1 Einladung(en) wegen abgelaufener Einwilligung" in _run_cli(app)
+    cancels = [m for m in outbox_messages(app) if lapsed.contact_email in m["To"]]
+    assert len(cancels) == 1
+    ics = next(p for p in cancels[0].iter_attachments() if p.get_content_type() == "text/calendar")
+    assert "METHOD:CANCEL" in ics.get_content()
+    # The agency with a valid consent keeps its invitation; a second run cancels nothing more.
+    assert "0 Einladung(en)" in _run_cli(app)
+    assert [e.details["reason"] for e in audit_actions(session, "invitation.cancelled")] == ["consent_expired"]
