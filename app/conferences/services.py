@@ -17,8 +17,8 @@ from app.accounts.models import Role, User
 from app.agencies.models import Agency, District, Location, LocationKind
 from app.cases.models import Case, Consent
 from app.conferences import calendar
-from app.conferences.models import (OPEN_MEASURE_STATUSES, AgendaItem, Conference, Invitation, Measure,
-                                    Note, measure_open)
+from app.conferences.models import (OPEN_MEASURE_STATUSES, RESPONSIBLE_KINDS, AgendaItem, Conference,
+                                    Invitation, Measure, Note, measure_open)
 from app.db import utcnow
 from app.filters import berlin_today, to_local
 from app.forms import check_version
@@ -513,7 +513,7 @@ def record_conference(session, conference, actor, *, version, person_attended, a
 def responsible_choices(session, conference) -> list[tuple[str, str]]:
     """Who can be responsible for a measure: the Jobcenter, the person, or an invited agency."""
     agencies = [(f"agency:{inv.agency_id}", name) for inv, name in live_invitations(session, conference)]
-    return [("jobcenter", "Jobcenter"), ("person", "die Person selbst")] + agencies
+    return [("jobcenter", str(RESPONSIBLE_KINDS["jobcenter"])), ("person", str(RESPONSIBLE_KINDS["person"]))] + agencies
 
 
 def parse_responsible(session, conference, value: str) -> tuple[str, int | None]:
