@@ -101,7 +101,7 @@ def index():
     result = services.case_list(db.session, current_user.team_id, f, page, size)
     args = {k: v for k, v in request.args.items() if k != "seite" and v}
     return render_template("cases/index.html", form=form, result=result, count_limit=services.COUNT_LIMIT,
-                           labels=LABELS, args=args)
+                           obstacle_names={k: str(v) for k, v in OBSTACLES.items()}, labels=LABELS, args=args)
 
 
 # --- open, view, edit -------------------------------------------------------------------
