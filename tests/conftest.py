@@ -307,3 +307,22 @@ def outbox_messages(app):
 
 def text_of(response) -> str:
     return re.sub(r"\s+", " ", response.get_data(as_text=True))
+
+
+def get_counting_queries(app, client, url) -> tuple[int, "object"]:
+    """GET ``url`` and count the SQL statements it runs (issue 6: pages in a fixed number)."""
+    from sqlalchemy import event
+
+    count = {"n": 0}
+
+    def counter(*_args):
+        count["n"] += 1
+
+    with app.app_context():
+        engine = db.engine()
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+    return count["n"], response

@@ -5,32 +5,18 @@ case's team, the partner's invitation and consent) are read once per request.
 """
 from datetime import timedelta
 
-from sqlalchemy import event
-
-from app import db
 from app.filters import berlin_today
 from tests.conferences.conftest import future
-from tests.conftest import login_as, text_of
+from tests.conftest import get_counting_queries, login_as, text_of
 
 MAX_QUERIES = 12  # issue 6
 
 
 def _queries(app, client, user, url):
     login_as(client, app, user)
-    count = {"n": 0}
-
-    def counter(*_args):
-        count["n"] += 1
-
-    with app.app_context():
-        engine = db.engine()
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
+    n, response = get_counting_queries(app, client, url)
     assert response.status_code == 200
-    return count["n"], text_of(response)
+    return n, text_of(response)
 
 
 def _grow(factory, scene, previous, conference, n):

@@ -2,12 +2,10 @@
 import re
 from datetime import timedelta
 
-from sqlalchemy import event
 
-from app import db
 from app.db import utcnow
 from app.filters import berlin_today
-from tests.conftest import login_as
+from tests.conftest import get_counting_queries, login_as
 
 
 def _team_with_data(factory, team):
@@ -50,16 +48,9 @@ def test_query_count_does_not_grow_with_data(app, client, factory):
     login_as(client, app, lead)
 
     def queries():
-        count = {"n": 0}
-        with app.app_context():
-            engine = db.engine()
-        listener = lambda *a: count.__setitem__("n", count["n"] + 1)  # noqa: E731
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
-            assert client.get("/team").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
-        return count["n"]
+        n, response = get_counting_queries(app, client, "/team")
+        assert response.status_code == 200
+        return n
 
     _team_with_data(factory, team)
     small = queries()
