@@ -38,14 +38,14 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Europe/Berlin")
     _init_login(app)
 
-    from app import errors, filters, security
+    from app import errors, filters, navigation, security
     from app.accounts.routes import bp as accounts_bp
     from app.admin.routes import bp as admin_bp
     from app.cases.routes import bp as cases_bp
-    from app.conferences.minutes_routes import bp as minutes_bp
     from app.conferences.routes import bp as conferences_bp
-    from app.reports.routes import bp as reports_bp
     from app.main.routes import bp as main_bp
+    from app.minutes.routes import bp as minutes_bp
+    from app.reports.routes import bp as reports_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
@@ -57,6 +57,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
 
     errors.init_app(app)
     filters.init_app(app)
+    navigation.init_app(app)
     security.init_app(app)
 
     from app import cli

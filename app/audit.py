@@ -12,6 +12,7 @@ from sqlalchemy import Index, select, text
 from sqlmodel import JSON, Column, Field, SQLModel
 
 from app import db
+from app.clock import utcnow
 
 GENESIS = "0" * 64
 
@@ -21,7 +22,7 @@ class AuditEntry(SQLModel, table=True):
     __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id"),)
 
     id: Optional[int] = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=db.utcnow, index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
     actor_id: Optional[int] = Field(default=None, index=True)
     action: str = Field(max_length=60, index=True)
     object_type: Optional[str] = Field(default=None, max_length=40)
@@ -62,7 +63,7 @@ def record(action: str, obj: Any = None, *, actor=None, object_type: str | None 
         select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
     ).scalar()
     prev = last or GENESIS
-    at = db.utcnow()
+    at = utcnow()
     entry = AuditEntry(
         at=at, actor_id=actor_id, action=action, object_type=object_type,
         object_id=object_id, details=details, prev_hash=prev,
@@ -72,6 +73,30 @@ def record(action: str, obj: Any = None, *, actor=None, object_type: str | None 
     # Flush now so the next record() in this transaction chains onto this one.
     session.flush()
     return entry
+
+
+def record_overrides(obj, actor, kinds, *, session=None) -> None:
+    """The guard's findings a user confirmed as not about the person: kinds only, never the text."""
+    if kinds:
+        record("pii.override", obj, actor=actor, session=session, kinds=sorted(set(kinds)))
+
+
+class BulkChain:
+    """Audit rows for a bulk insert (synthetic data for benchmarks), chained in memory.
+
+    ``row`` returns the column values of the next entry; the caller inserts the rows in
+    order, in one transaction, with nothing else writing to the trail meanwhile.
+    """
+
+    def __init__(self, session):
+        self.prev = session.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar() or GENESIS
+
+    def row(self, action: str, actor_id, object_type, object_id, at: datetime, **details) -> dict:
+        digest = _digest(self.prev, at, actor_id, action, object_type, object_id, details)
+        row = dict(at=at, actor_id=actor_id, action=action, object_type=object_type, object_id=object_id,
+                   details=details, prev_hash=self.prev, hash=digest)
+        self.prev = digest
+        return row
 
 
 def verify(session, batch: int = 20000) -> tuple[int, Optional[int]]:

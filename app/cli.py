@@ -89,8 +89,8 @@ def send_reminders():
     Written for cron (several runs a day are fine): whatever was reminded is marked in the
     same transaction, so a second run sends nothing new.
     """
-    from app.conferences.services import cancel_invitations_without_consent
-    from app.conferences.services import send_reminders as run
+    from app.conferences.services.reminders import cancel_invitations_without_consent
+    from app.conferences.services.reminders import send_reminders as run
 
     s = db.get_session()
     cancelled = cancel_invitations_without_consent(s)

@@ -3,17 +3,12 @@
 One session per request (or CLI command); the route commits once. E-mails queued
 during the request leave from the ``after_commit`` hook in ``app.mail``.
 """
-from datetime import datetime, timezone
+from dataclasses import dataclass
 
-from flask import current_app, g, has_app_context, has_request_context, request
-from sqlalchemy import event
+from flask import current_app, g, has_request_context, request
+from sqlalchemy import CheckConstraint, event
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
-
-
-def utcnow() -> datetime:
-    """Aware UTC: every stored time is UTC; pages convert to Europe/Berlin."""
-    return datetime.now(timezone.utc)
 
 
 def make_engine(url: str, echo: bool = False):
@@ -82,6 +77,21 @@ def take_write_lock(conn) -> None:
         raw.execute("BEGIN IMMEDIATE")
 
 
+def insert(session, model):
+    """INSERT with the dialect's ON CONFLICT clauses (``on_conflict_do_nothing``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(model)
+
+
+def one_of(column: str, values, name: str) -> CheckConstraint:
+    """A CHECK that ``column`` holds one of ``values`` (an enum's members) or NULL."""
+    listed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=name)
+
+
 def init_app(app):
     engine = make_engine(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False))
     app.extensions["db_engine"] = engine
@@ -139,5 +149,15 @@ def _close_session(_exc=None):
         s.close()
 
 
-def is_sqlite() -> bool:
-    return has_app_context() and engine().dialect.name == "sqlite"
+@dataclass
+class Page:
+    items: list
+    number: int
+    has_next: bool
+
+
+def paginate(session, stmt, number: int, size: int) -> Page:
+    """One query per list: fetch one row more than the page to learn whether another follows."""
+    number = max(number or 1, 1)
+    rows = session.execute(stmt.offset((number - 1) * size).limit(size + 1)).all()
+    return Page(rows[:size], number, len(rows) > size)

@@ -5,6 +5,7 @@ from app import audit
 from app.accounts.models import Role, Team, User
 from app.accounts.services import hash_password
 from app.agencies.models import Agency, AgencyType, District, Location, LocationKind
+from app.cases.models import CaseStatus
 
 DEMO_PASSWORD = "Fallkonferenz-Demo-2026"
 
@@ -134,8 +135,7 @@ def seed_cases(session, per_team: int = 20) -> list:
 
     from app.cases.models import AGE_BANDS, CLOSE_REASONS, HOUSEHOLD_TYPES, OBSTACLES, Case, CaseObstacle, Consent
     from app.cases.services import next_pseudonym
-    from app.db import utcnow
-    from app.filters import BERLIN, berlin_today
+    from app.clock import BERLIN, berlin_today, utcnow
 
     rng = random.Random(2026)  # the same demo every time
     today, now = berlin_today(), utcnow()
@@ -224,8 +224,8 @@ def seed_minutes(session, conferences) -> list:
     """Minutes for the held demo conferences (after seed_conferences): every other one
     finalised as PDF/A, the first of those corrected to version 2; the rest stay drafts.
     Runs in an app context (the PDF is rendered from the templates)."""
-    from app.conferences import minutes as services
-    from app.conferences.models import Minutes
+    from app.minutes import services
+    from app.minutes.models import Minutes
 
     made = []
     held = [c for c in conferences if c.status == "held"
@@ -307,9 +307,8 @@ def seed_conferences(session, cases) -> list:
     from datetime import datetime, time, timedelta
 
     from app.cases.models import Consent
+    from app.clock import berlin_today, local_to_utc, utcnow
     from app.conferences.models import AgendaItem, Conference, Invitation, Measure, Note
-    from app.db import utcnow
-    from app.filters import berlin_today, local_to_utc
 
     agencies = {a.name: a for a in session.execute(select(Agency)).scalars()}
     by_index = {i: agencies[a[0]] for i, a in enumerate(AGENCIES) if a[0] in agencies}
@@ -373,7 +372,7 @@ def seed_conferences(session, cases) -> list:
     # both teams have held and upcoming conferences, answered and unanswered invitations.
     by_team: dict[int, list] = {}
     for case in cases:
-        if case.status == "open":
+        if case.status == CaseStatus.OPEN:
             by_team.setdefault(case.team_id, []).append(case)
     planned = []
     for k, team_cases in enumerate(by_team.values()):

@@ -1,10 +1,27 @@
-"""Form pieces shared by every domain: the anonymisation guard, stale-edit detection, plain text."""
+"""Form pieces shared by every domain: the anonymisation guard, stale-edit detection, plain
+text, and the fields every domain uses (German dates and times, choices, ids)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    TimeField,
+)
 from wtforms.validators import Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import pii
+
+REQUIRED = _l("Bitte füllen Sie dieses Feld aus.")
+CHOICE_INVALID = _l("Bitte wählen Sie einen der angebotenen Einträge.")
+DATE_INVALID = _l("Bitte geben Sie ein gültiges Datum ein (TT.MM.JJJJ).")
+TIME_INVALID = _l("Bitte geben Sie eine gültige Uhrzeit ein (SS:MM).")
+WHOLE_NUMBER_INVALID = _l("Bitte geben Sie eine ganze Zahl ein.")
 
 
 class GuardedForm(FlaskForm):
@@ -58,3 +75,91 @@ def no_control_characters(_form, field):
     """Refuse control characters: PostgreSQL cannot store a NUL byte, and none comes from a keyboard."""
     if any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127 for ch in field.data or ""):
         raise ValidationError(_l("Der Text enthält unzulässige Steuerzeichen."))
+
+
+# --- fields ------------------------------------------------------------------------------
+
+
+def id_or_none(value):
+    """Select values: an integer id, or None for the empty choice. Anything else raises
+    ValueError, which the choice fields below turn into a German form error."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+def _offered(field) -> set:
+    # Compared after coercion, as the submitted value is.
+    return {field.coerce(value) for value, *_rest in field.iter_choices()}
+
+
+class ChoiceField(SelectField):
+    """A select whose refusal of a value not offered speaks German."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(str(CHOICE_INVALID)) from exc
+
+    def pre_validate(self, form):
+        if self.validate_choice and self.data not in _offered(self):
+            raise ValidationError(CHOICE_INVALID)
+
+
+class RadioChoiceField(RadioField):
+    def pre_validate(self, form):
+        if self.data is not None and self.data not in _offered(self):
+            raise ValidationError(CHOICE_INVALID)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as a list of checkboxes (usable without JavaScript)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(str(CHOICE_INVALID)) from exc
+
+    def pre_validate(self, form):
+        offered = _offered(self)
+        unknown = [value for value in self.data or () if value not in offered]
+        if unknown:
+            raise ValidationError(_l("Bitte wählen Sie nur angebotene Einträge („%(value)s“ gehört nicht dazu).",
+                                     value=unknown[0]))
+
+
+class GermanDateField(DateField):
+    """ISO from a date picker, or typed the German way (TT.MM.JJJJ)."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format=["%Y-%m-%d", "%d.%m.%Y"], **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(str(DATE_INVALID)) from exc
+
+
+class GermanTimeField(TimeField):
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format=["%H:%M", "%H:%M:%S", "%H.%M"], **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(str(TIME_INVALID)) from exc
+
+
+class WholeNumberField(IntegerField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(str(WHOLE_NUMBER_INVALID)) from exc

@@ -17,9 +17,19 @@ from sqlalchemy import func, insert, select, text
 from app import audit
 from app.accounts.models import Role, User
 from app.agencies.models import Agency, District, Location
-from app.cases.models import AGE_BANDS, DATA_CATEGORIES, HOUSEHOLD_TYPES, OBSTACLES, Case, CaseObstacle, Consent, PseudonymCounter
-from app.conferences.models import AgendaItem, Conference, Invitation, Measure, Minutes, Note
-from app.db import utcnow
+from app.cases.models import (
+    AGE_BANDS,
+    DATA_CATEGORIES,
+    HOUSEHOLD_TYPES,
+    OBSTACLES,
+    Case,
+    CaseObstacle,
+    Consent,
+    PseudonymCounter,
+)
+from app.clock import utcnow
+from app.conferences.models import AgendaItem, Conference, Invitation, Measure, Note
+from app.minutes.models import Minutes
 
 SUMMARIES = [
     "Langzeitleistungsbezug, gesundheitliche Einschränkungen, sucht Teilzeitbeschäftigung im Handel.",
@@ -83,7 +93,7 @@ def generate(session, cases: int, *, batch: int = 1000, seed: int = 1, echo=prin
     agency_ids = [a.id for a in agencies]
     categories = list(DATA_CATEGORIES)
     ids = _Ids(session, Case, Consent, Conference, Invitation, AgendaItem, Note, Measure, Minutes)
-    prev_hash = session.execute(select(audit.AuditEntry.hash).order_by(audit.AuditEntry.id.desc()).limit(1)).scalar() or audit.GENESIS
+    chain = audit.BulkChain(session)
     counters: dict[int, int] = {r.year: r.last_number for r in session.execute(select(PseudonymCounter)).scalars()}
     totals = dict.fromkeys(["case_file", "conference", "invitation", "measure", "note", "consent", "minutes", "audit_entry"], 0)
     started = time.monotonic()
@@ -94,11 +104,7 @@ def generate(session, cases: int, *, batch: int = 1000, seed: int = 1, echo=prin
             "case_file", "case_obstacle", "consent", "conference", "invitation", "agenda_item", "note", "measure", "minutes", "audit_entry")}
 
         def log(action, actor, otype, oid, at, **details):
-            nonlocal prev_hash
-            digest = audit._digest(prev_hash, at, actor, action, otype, oid, details)
-            rows["audit_entry"].append(dict(at=at, actor_id=actor, action=action, object_type=otype,
-                                            object_id=oid, details=details, prev_hash=prev_hash, hash=digest))
-            prev_hash = digest
+            rows["audit_entry"].append(chain.row(action, actor, otype, oid, at, **details))
 
         # Cases are generated in time order, so the audit chain runs forward in time too.
         offsets = sorted(rnd.random() for _ in range(min(batch, cases - first)))

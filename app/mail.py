@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app import db
+from app.clock import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def deliver(msg: EmailMessage, app=None) -> None:
     else:
         outbox = Path(cfg["MAIL_OUTBOX"])
         outbox.mkdir(parents=True, exist_ok=True)
-        name = f"{db.utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
+        name = f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
         (outbox / name).write_bytes(bytes(msg))
 
 

@@ -12,8 +12,12 @@ from flask import abort, g, has_request_context
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import audit
+from app import audit, db
 from app.accounts.models import Role
+from app.cases.models import Case, CaseStatus, Consent
+from app.clock import berlin_today, utcnow
+from app.conferences.models import Conference, ConferenceStatus, Invitation, InvitationStatus, NoteVisibility
+from app.minutes.models import MinutesStatus
 
 Rule = Callable[..., bool]
 _RULES: dict[str, tuple[Rule, bool]] = {}
@@ -48,7 +52,6 @@ def authorize(action: str, obj=None, user=None) -> None:
         "access.refused", obj, actor=user if getattr(user, "id", None) else None,
         rule=action,
     )
-    from app import db  # the refusal is recorded even though the request ends in an error
 
     db.session.commit()
     abort(404 if hide else 403)
@@ -137,8 +140,6 @@ def _per_request(name: str, key, load):
 
 
 def _team_of_case(case_id):
-    from app import db
-    from app.cases.models import Case
 
     def load():
         # The session's copy when the route loaded the case already (no query), else one read.
@@ -171,17 +172,17 @@ def _case_view(user, case):
 @rule("case.edit")
 def _case_edit(user, case):
     # The caller has already passed case.view: a closed case is known, so 403.
-    return same_team(user, case) and case.status == "open"
+    return same_team(user, case) and case.status == CaseStatus.OPEN
 
 
 @rule("case.reopen")
 def _case_reopen(user, case):
-    return same_team(user, case) and case.status == "closed"
+    return same_team(user, case) and case.status == CaseStatus.CLOSED
 
 
 @rule("consent.manage")
 def _consent_manage(user, case):
-    return same_team(user, case) and case.status == "open"
+    return same_team(user, case) and case.status == CaseStatus.OPEN
 
 
 @rule("consent.view", hide=True)
@@ -202,9 +203,6 @@ def valid_consent(case_id: int, agency_id: int, day=None):
 
     Read fresh in every request: a withdrawal or expiry ends access at once.
     """
-    from app import db
-    from app.cases.models import Consent
-    from app.filters import berlin_today
 
     day = day or berlin_today()
 
@@ -220,15 +218,13 @@ def valid_consent(case_id: int, agency_id: int, day=None):
 
 def partner_invitation(user, conference):
     """The partner's agency's live invitation to ``conference``, or None."""
-    from app import db
-    from app.conferences.models import Invitation
 
     if not is_partner(user) or conference is None:
         return None
     return _per_request("partner_invitation", (conference.id, user.agency_id), lambda: db.session.execute(
         select(Invitation).where(Invitation.conference_id == conference.id,
                                  Invitation.agency_id == user.agency_id,
-                                 Invitation.status != "cancelled")
+                                 Invitation.status != InvitationStatus.CANCELLED)
     ).scalar_one_or_none())
 
 
@@ -245,7 +241,7 @@ def partner_sees_note(consent, agency_id, note) -> bool:
         return False
     if note.agency_id == agency_id:
         return True
-    return note.visibility == "shared" and consent is not None and consent.covers(note.categories)
+    return note.visibility == NoteVisibility.SHARED and consent is not None and consent.covers(note.categories)
 
 
 # --- conferences ------------------------------------------------------------------------
@@ -257,7 +253,7 @@ def _staff_of_conference(user, conference) -> bool:
 
 @rule("conference.create")
 def _conference_create(user, case):
-    return same_team(user, case) and case.status == "open"
+    return same_team(user, case) and case.status == CaseStatus.OPEN
 
 
 @rule("conference.view", hide=True)
@@ -269,69 +265,62 @@ def _conference_view(user, conference):
 
 @rule("conference.edit")
 def _conference_edit(user, conference):
-    return _staff_of_conference(user, conference) and conference.status in ("planned", "held")
+    return _staff_of_conference(user, conference) and conference.status in (ConferenceStatus.PLANNED, ConferenceStatus.HELD)
 
 
 @rule("conference.change")
 def _conference_change(user, conference):
     # Date, place, agenda, invitations and cancellation: only while the conference is planned.
-    return _staff_of_conference(user, conference) and conference.status == "planned"
+    return _staff_of_conference(user, conference) and conference.status == ConferenceStatus.PLANNED
 
 
 @rule("conference.hold")
 def _conference_hold(user, conference):
-    from app.db import utcnow
 
-    return (_staff_of_conference(user, conference) and conference.status == "planned"
+    return (_staff_of_conference(user, conference) and conference.status == ConferenceStatus.PLANNED
             and conference.starts_at <= utcnow())
 
 
 @rule("conference.follow_up")
 def _conference_follow_up(user, conference):
-    from app import db
-    from app.cases.models import Case
 
-    if not (_staff_of_conference(user, conference) and conference.status in ("held", "closed")):
+    if not (_staff_of_conference(user, conference) and conference.status in (ConferenceStatus.HELD, ConferenceStatus.CLOSED)):
         return False
     case = db.session.get(Case, conference.case_id)
-    return case is not None and case.status == "open"
+    return case is not None and case.status == CaseStatus.OPEN
 
 
 @rule("conference.answer")
 def _conference_answer(user, conference):
-    return conference.status == "planned" and partner_consent(user, conference) is not None
+    return conference.status == ConferenceStatus.PLANNED and partner_consent(user, conference) is not None
 
 
 @rule("note.create")
 def _note_create(user, conference):
-    if conference.status not in ("planned", "held"):
+    if conference.status not in (ConferenceStatus.PLANNED, ConferenceStatus.HELD):
         return False
     if _staff_of_conference(user, conference):
         return True
     # Partners write before the conference, and only with a live, not-declined invitation.
     inv = partner_invitation(user, conference)
-    return (conference.status == "planned" and inv is not None and inv.status != "declined"
+    return (conference.status == ConferenceStatus.PLANNED and inv is not None and inv.status != InvitationStatus.DECLINED
             and valid_consent(conference.case_id, user.agency_id) is not None)
 
 
 @rule("note.edit")
 def _note_edit(user, note):
-    from app import db
-    from app.conferences.models import Conference
 
     conference = db.session.get(Conference, note.conference_id)
     if note.withdrawn_at is not None:
         return False
     if _staff_of_conference(user, conference):
-        return note.agency_id is None and conference.status in ("planned", "held")
-    return (is_partner(user) and note.agency_id == user.agency_id and conference.status == "planned"
+        return note.agency_id is None and conference.status in (ConferenceStatus.PLANNED, ConferenceStatus.HELD)
+    return (is_partner(user) and note.agency_id == user.agency_id and conference.status == ConferenceStatus.PLANNED
             and partner_consent(user, conference) is not None)
 
 
 @rule("measure.update")
 def _measure_update(user, measure):
-    from app import db
-    from app.conferences.models import Conference
 
     conference = db.session.get(Conference, measure.conference_id)
     if _staff_of_conference(user, conference):
@@ -345,11 +334,9 @@ def _measure_update(user, measure):
 def _measure_edit_terms(user, measure):
     """What, who and by when: agreed in the conference, so fixed once its minutes are final
     (the conference is closed then). Status and outcome stay open to follow-up (measure.update)."""
-    from app import db
-    from app.conferences.models import Conference
 
     conference = db.session.get(Conference, measure.conference_id)
-    return _staff_of_conference(user, conference) and conference.status in ("planned", "held")
+    return _staff_of_conference(user, conference) and conference.status in (ConferenceStatus.PLANNED, ConferenceStatus.HELD)
 
 
 # --- minutes ------------------------------------------------------------------------------
@@ -358,61 +345,50 @@ def _measure_edit_terms(user, measure):
 @rule("minutes.create")
 def _minutes_create(user, conference):
     # The organiser writes the minutes of a held conference; finalising closes it.
-    return (_staff_of_conference(user, conference) and conference.status == "held"
+    return (_staff_of_conference(user, conference) and conference.status == ConferenceStatus.HELD
             and conference.organiser_id == user.id)
 
 
 @rule("minutes.comment")
 def _minutes_comment(user, minutes):
     """Invited partners comment on a draft the organiser shared, until the set day."""
-    from app import db
-    from app.conferences.models import Conference
-    from app.filters import berlin_today
 
-    if minutes.status != "draft" or minutes.comments_until is None or minutes.comments_until < berlin_today():
+    if minutes.status != MinutesStatus.DRAFT or minutes.comments_until is None or minutes.comments_until < berlin_today():
         return False
     return partner_consent(user, db.session.get(Conference, minutes.conference_id)) is not None
 
 
 @rule("minutes.edit")
 def _minutes_edit(user, minutes):
-    from app import db
-    from app.conferences.models import Conference
 
     conference = db.session.get(Conference, minutes.conference_id)
-    return (minutes.status == "draft" and _staff_of_conference(user, conference)
+    return (minutes.status == MinutesStatus.DRAFT and _staff_of_conference(user, conference)
             and conference.organiser_id == user.id)
 
 
 @rule("minutes.finalise")
 def _minutes_finalise(user, minutes):
-    from app import db
-    from app.conferences.models import Conference
 
     conference = db.session.get(Conference, minutes.conference_id)
-    return (minutes.status == "draft" and _staff_of_conference(user, conference)
+    return (minutes.status == MinutesStatus.DRAFT and _staff_of_conference(user, conference)
             and (conference.organiser_id == user.id or is_team_lead(user)))
 
 
 @rule("minutes.correct")
 def _minutes_correct(user, minutes):
-    from app import db
-    from app.conferences.models import Conference
 
     conference = db.session.get(Conference, minutes.conference_id)
-    return (minutes.status == "final" and _staff_of_conference(user, conference)
+    return (minutes.status == MinutesStatus.FINAL and _staff_of_conference(user, conference)
             and (conference.organiser_id == user.id or is_team_lead(user)))
 
 
 @rule("minutes.download", hide=True)
 def _minutes_download(user, minutes):
-    from app import db
-    from app.conferences.models import Conference
 
     conference = db.session.get(Conference, minutes.conference_id)
     if _staff_of_conference(user, conference):
-        return minutes.status in ("final", "replaced")
-    return minutes.status == "final" and partner_consent(user, conference) is not None
+        return minutes.status in (MinutesStatus.FINAL, MinutesStatus.REPLACED)
+    return minutes.status == MinutesStatus.FINAL and partner_consent(user, conference) is not None
 
 
 @rule("minutes.export")

@@ -24,7 +24,7 @@ def fill(url: str, entries: int):
     from sqlalchemy import create_engine, insert
 
     from app.audit import GENESIS, AuditEntry, _digest
-    from app.db import utcnow
+    from app.clock import utcnow
 
     engine = create_engine(url)
     rnd = random.Random(7)

@@ -94,7 +94,7 @@ def client_pages(app) -> dict[str, list[str]]:
     from app.accounts.models import User
     from app.cases.models import Case, Consent
     from app.conferences.models import Conference, Invitation
-    from app.filters import berlin_today
+    from app.clock import berlin_today
 
     today = berlin_today()
     pages = {}

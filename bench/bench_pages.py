@@ -51,7 +51,7 @@ def pages(app):
     from app.accounts.models import User
     from app.cases.models import Case, Consent
     from app.conferences.models import Conference, Invitation
-    from app.filters import berlin_today
+    from app.clock import berlin_today
 
     with app.app_context():
         s = db.get_session()

@@ -38,7 +38,7 @@ def build(session):
     from app.agencies.models import Agency, District, Location
     from app.cases.models import Case, Consent
     from app.conferences.models import AgendaItem, Conference, Invitation, Measure, Note
-    from app.db import utcnow
+    from app.clock import utcnow
 
     team = Team(name="Team Nord")
     district = District(name="Nordend")
@@ -126,8 +126,8 @@ def main(argv=None):
 
     from app import create_app, db, pdf
     from app.accounts import services as accounts
-    from app.conferences import minutes as services
-    from app.conferences.models import Minutes
+    from app.minutes import document, services
+    from app.minutes.models import Minutes
     from app.models import metadata
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-pdf-"))
@@ -142,13 +142,13 @@ def main(argv=None):
 
         # 1. through the application: content from the database, template, checked PDF/A render
         def through_app():
-            content = services.assemble(s, conf)
+            content = document.assemble(s, conf)
             s.rollback()  # each run reads afresh, as a request would
-            return services.render_pdf(s, draft, content)
+            return document.render_pdf(s, draft, content)
 
         # 2. WeasyPrint alone: the same HTML and the same (already decoded) fonts and stylesheet
-        content = services.assemble(s, conf)
-        html = services.document_html(s, draft, content)
+        content = document.assemble(s, conf)
+        html = document.document_html(s, draft, content)
         served = {}
         checked = pdf.StaticOnlyFetcher(app.static_folder)
         for url in pdf.render(html, static_folder=app.static_folder).served:
@@ -175,8 +175,8 @@ def main(argv=None):
             app_times.append(median_of(through_app, 1)[0])
             alone_times.append(median_of(weasyprint_alone, 1)[0])
         default_median, _ = median_of(weasyprint_default_fetcher, max(3, args.runs // 2))
-        template_median, _ = median_of(lambda: services.document_html(s, draft, content), args.runs * 3)
-        assemble_median, _ = median_of(lambda: (services.assemble(s, conf), s.rollback()), args.runs * 3)
+        template_median, _ = median_of(lambda: document.document_html(s, draft, content), args.runs * 3)
+        assemble_median, _ = median_of(lambda: (document.assemble(s, conf), s.rollback()), args.runs * 3)
 
         # 3. serving the finalised PDF
         s.rollback()

@@ -26,7 +26,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.cases.models import Case
-from app.filters import berlin_today
+from app.clock import berlin_today
 from tests.access_matrix import OBJECTS, Redirect, actor, obj, protected, route
 
 # --- objects -------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.conferences.models import AgendaItem, Conference, Invitation
-from app.db import utcnow
-from app.filters import berlin_today, to_local
+from app.clock import utcnow
+from app.clock import berlin_today, to_local
 from tests.access_matrix import Redirect, actor, obj, protected, route
 
 # --- objects -------------------------------------------------------------------------------

@@ -10,10 +10,10 @@ and holds a valid consent. ``minutes_draft`` is its draft, shared for comments;
 import hashlib
 from datetime import timedelta
 
-from app.conferences import minutes as services
-from app.conferences.models import Minutes, MinutesPdf
-from app.db import utcnow
-from app.filters import berlin_today
+from app.minutes import document
+from app.minutes.models import Minutes, MinutesPdf
+from app.clock import utcnow
+from app.clock import berlin_today
 from tests.access_matrix import MISSING, Redirect, obj, protected, route
 
 
@@ -63,14 +63,14 @@ def minutes_final(s):
     s.minutes_conference  # noqa: B018  (consent and invitation of the case)
     conf = _held_conference(s)
     session = s.factory.s
-    content = services.assemble(session, conf)
+    content = document.assemble(session, conf)
     pdf = b"%PDF-1.7 stand-in"
     m = Minutes(conference_id=conf.id, status="final", summary="Abgeschlossen.", content=content,
                 finalised_by_id=_organiser(s).id, finalised_at=utcnow(), pdf_sha256=hashlib.sha256(pdf).hexdigest(),
                 pdf_size=len(pdf))
     session.add(m)
     session.flush()
-    session.add(MinutesPdf(minutes_id=m.id, variant=services.ARCHIVE, content=pdf, sha256=m.pdf_sha256))
+    session.add(MinutesPdf(minutes_id=m.id, variant=document.ARCHIVE, content=pdf, sha256=m.pdf_sha256))
     conf.status = "closed"
     session.commit()
     return m

@@ -1,7 +1,6 @@
 """Fixtures and factories. ``--db=postgres`` runs the suite on a throwaway PostgreSQL."""
 import os
 import re
-import tempfile
 import threading
 from pathlib import Path
 
@@ -9,11 +8,10 @@ import pytest
 from flask import request_started
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
-from sqlmodel import SQLModel
 
 from app import create_app, db
 from app.accounts import services as accounts
-from app.accounts.models import Role, Team, User
+from app.accounts.models import Team, User
 from app.agencies.models import Agency, District, Location
 from app.models import metadata
 
@@ -168,7 +166,7 @@ class Factory:
     def case(self, team=None, caseworker=None, district=None, status="open", internal_reference=None, **kw):
         from app.cases.models import Case
         from app.cases.services import next_pseudonym
-        from app.filters import berlin_today
+        from app.clock import berlin_today
 
         if caseworker is None:
             caseworker = self.user("caseworker", team=team)
@@ -192,7 +190,7 @@ class Factory:
         from datetime import timedelta
 
         from app.cases.models import Consent
-        from app.filters import berlin_today
+        from app.clock import berlin_today
 
         today = berlin_today()
         c = Consent(case_id=case.id, agency_id=agency.id, signed_on=signed_on or today - timedelta(days=30),
@@ -211,7 +209,7 @@ class Factory:
         from datetime import timedelta
 
         from app.conferences.models import Conference
-        from app.db import utcnow
+        from app.clock import utcnow
 
         starts_at = starts_at or (utcnow() + timedelta(days=7)).replace(second=0, microsecond=0)
         conf = Conference(case_id=case.id, occasion=kw.pop("occasion", "Erstes Fallgespräch"),
@@ -248,7 +246,7 @@ class Factory:
         from datetime import timedelta
 
         from app.conferences.models import Measure
-        from app.filters import berlin_today
+        from app.clock import berlin_today
 
         m = Measure(conference_id=conference.id, case_id=conference.case_id, what=what,
                     responsible_kind=responsible_kind, responsible_agency_id=agency.id if agency else None,

@@ -8,6 +8,7 @@ from app import create_app, db
 from app.accounts.models import UserSession
 from app.agencies.models import District
 from app.audit import AuditEntry
+from app.clock import utcnow
 from tests.conftest import login_as
 
 
@@ -27,7 +28,7 @@ def test_healthz_answers_without_log_in_cookie_or_audit_entry(client, session):
 def test_healthz_leaves_a_logged_in_session_untouched(app, client, session, factory):
     user = factory.user("caseworker")
     login_as(client, app, user)
-    five_minutes_ago = db.utcnow() - timedelta(minutes=5)
+    five_minutes_ago = utcnow() - timedelta(minutes=5)
     session.execute(update(UserSession).values(last_seen_at=five_minutes_ago))
     session.commit()
     before = _audit_count(session)

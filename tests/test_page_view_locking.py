@@ -14,6 +14,7 @@ from app.accounts import services as account_services
 from app.accounts.models import UserSession
 from app.agencies.models import District
 from app.cases import services as case_services
+from app.clock import utcnow
 from tests.conftest import login_as
 
 
@@ -64,7 +65,7 @@ def test_a_page_view_moves_the_session_clock_after_another_write(app, client, se
     user = factory.user("caseworker")
     factory.case(caseworker=user)
     login_as(client, app, user)
-    long_ago = db.utcnow() - timedelta(minutes=5)
+    long_ago = utcnow() - timedelta(minutes=5)
     session.execute(update(UserSession).values(last_seen_at=long_ago))
     session.commit()
     original = account_services.load_session_user

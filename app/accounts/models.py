@@ -2,9 +2,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Optional
 
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Field, SQLModel
 
-from app.db import utcnow
+from app.clock import utcnow
+from app.db import one_of
 
 
 class Role(StrEnum):
@@ -18,6 +20,15 @@ class Role(StrEnum):
         return self in (Role.TEAM_LEAD, Role.CASEWORKER)
 
 
+# In the order the user form offers them.
+ROLE_LABELS = {
+    Role.CASEWORKER: _l("Fallmanagement"),
+    Role.TEAM_LEAD: _l("Teamleitung"),
+    Role.PARTNER: _l("Partnereinrichtung"),
+    Role.ADMIN: _l("Administration"),
+}
+
+
 class Team(SQLModel, table=True):
     __tablename__ = "team"
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -28,6 +39,7 @@ class Team(SQLModel, table=True):
 
 class User(SQLModel, table=True):
     __tablename__ = "user_account"
+    __table_args__ = (one_of("role", Role, "ck_user_account_role"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True, index=True)
     name: str = Field(max_length=120)

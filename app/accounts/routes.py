@@ -3,7 +3,17 @@ import time
 from urllib.parse import urlsplit
 
 import segno
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -11,8 +21,15 @@ from sqlalchemy import func, select
 
 from app import audit, db
 from app.accounts import services
-from app.accounts.forms import (ChangePasswordForm, CodeForm, EnrolForm, LanguageForm, LoginForm,
-                                ResetRequestForm, SetPasswordForm)
+from app.accounts.forms import (
+    ChangePasswordForm,
+    CodeForm,
+    EnrolForm,
+    LanguageForm,
+    LoginForm,
+    ResetRequestForm,
+    SetPasswordForm,
+)
 from app.accounts.models import User
 from app.permissions import authenticated_only, public
 

@@ -13,8 +13,14 @@ from sqlalchemy.orm import object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import audit, mail
-from app.accounts.models import AccountToken, LoginFailure, RecoveryCode, User, UserSession
-from app.db import utcnow
+from app.accounts.models import (
+    AccountToken,
+    LoginFailure,
+    RecoveryCode,
+    User,
+    UserSession,
+)
+from app.clock import utcnow
 
 _hasher = PasswordHasher()  # argon2id with the library's current parameters
 # Verified against when the e-mail is unknown, so both paths cost the same time.

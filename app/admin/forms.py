@@ -1,48 +1,32 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, StringField, URLField
-from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
+from wtforms import BooleanField, EmailField, StringField, URLField
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Email,
+    Length,
+    Optional,
+    ValidationError,
+)
 
-from app.accounts.forms import REQUIRED
-from app.forms import no_control_characters
+from app.accounts.models import ROLE_LABELS
+from app.agencies.models import AGENCY_TYPE_LABELS, LOCATION_KIND_LABELS
+from app.forms import REQUIRED, ChoiceField, id_or_none, no_control_characters
 
-ROLE_CHOICES = [
-    ("caseworker", _l("Fallmanagement")),
-    ("team_lead", _l("Teamleitung")),
-    ("partner", _l("Partnereinrichtung")),
-    ("admin", _l("Administration")),
-]
-AGENCY_TYPE_CHOICES = [
-    ("education", _l("Bildungsträger")),
-    ("health", _l("Gesundheitsförderung")),
-    ("counselling", _l("Beratungsstelle")),
-    ("youth", _l("Jugendhilfe")),
-    ("neighbourhood_office", _l("Stadtteilbüro")),
-    ("other", _l("Sonstige")),
-]
-LOCATION_KIND_CHOICES = [
-    ("jobcenter_room", _l("Raum im Jobcenter")),
-    ("neighbourhood_office", _l("Stadtteilbüro")),
-    ("partner_premises", _l("Räume einer Partnereinrichtung")),
-    ("online", _l("Online (Videokonferenz)")),
-]
+ROLE_CHOICES = list(ROLE_LABELS.items())
+AGENCY_TYPE_CHOICES = list(AGENCY_TYPE_LABELS.items())
+LOCATION_KIND_CHOICES = list(LOCATION_KIND_LABELS.items())
 EMAIL_INVALID = _l("Bitte geben Sie eine gültige E-Mail-Adresse ein.")
 HTTPS_ONLY = _l("Bitte geben Sie eine vollständige Adresse ein, die mit https:// beginnt.")
-
-
-def optional_id(value):
-    """Select values: '' means none; anything else must be an integer id."""
-    if value in (None, "", "None"):
-        return None
-    return int(value)
 
 
 class UserForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120), no_control_characters])
     email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(REQUIRED), Length(max=254), no_control_characters, Email(EMAIL_INVALID)])
-    role = SelectField(_l("Rolle"), choices=ROLE_CHOICES)
-    team_id = SelectField(_l("Team"), coerce=optional_id, validators=[Optional()])
-    agency_id = SelectField(_l("Partnereinrichtung"), coerce=optional_id, validators=[Optional()])
+    role = ChoiceField(_l("Rolle"), choices=ROLE_CHOICES)
+    team_id = ChoiceField(_l("Team"), coerce=id_or_none, validators=[Optional()])
+    agency_id = ChoiceField(_l("Partnereinrichtung"), coerce=id_or_none, validators=[Optional()])
 
 
 class TeamForm(FlaskForm):
@@ -57,17 +41,17 @@ class DistrictForm(FlaskForm):
 
 class AgencyForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=160), no_control_characters])
-    type = SelectField(_l("Art der Einrichtung"), choices=AGENCY_TYPE_CHOICES)
-    district_id = SelectField(_l("Stadtteil"), coerce=optional_id, validators=[Optional()])
+    type = ChoiceField(_l("Art der Einrichtung"), choices=AGENCY_TYPE_CHOICES)
+    district_id = ChoiceField(_l("Stadtteil"), coerce=id_or_none, validators=[Optional()])
     contact_email = EmailField(_l("Kontakt-E-Mail-Adresse"), validators=[DataRequired(REQUIRED), Length(max=254), no_control_characters, Email(EMAIL_INVALID)])
     active = BooleanField(_l("Aktiv"), default=True)
 
 
 class LocationForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=160), no_control_characters])
-    kind = SelectField(_l("Art des Orts"), choices=LOCATION_KIND_CHOICES)
-    district_id = SelectField(_l("Stadtteil"), coerce=optional_id, validators=[Optional()])
-    agency_id = SelectField(_l("Partnereinrichtung"), coerce=optional_id, validators=[Optional()])
+    kind = ChoiceField(_l("Art des Orts"), choices=LOCATION_KIND_CHOICES)
+    district_id = ChoiceField(_l("Stadtteil"), coerce=id_or_none, validators=[Optional()])
+    agency_id = ChoiceField(_l("Partnereinrichtung"), coerce=id_or_none, validators=[Optional()])
     address = StringField(_l("Raum oder Anschrift des Orts"), validators=[Optional(), Length(max=300), no_control_characters])
     video_url = URLField(_l("Link zur Videokonferenz"), validators=[
         Optional(), Length(max=500), no_control_characters, URL(message=HTTPS_ONLY)])

@@ -1,7 +1,16 @@
 """Administration pages. Admins manage people and the directory, never case content."""
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -9,11 +18,16 @@ from sqlalchemy import func, select
 
 from app import db
 from app.accounts import services as accounts
-from app.accounts.models import Team, User
+from app.accounts.models import ROLE_LABELS, Team, User
 from app.admin import services
-from app.admin.forms import (AGENCY_TYPE_CHOICES, LOCATION_KIND_CHOICES, ROLE_CHOICES, AgencyForm,
-                             DistrictForm, LocationForm, TeamForm, UserForm)
-from app.agencies.models import Agency, District, Location
+from app.admin.forms import AgencyForm, DistrictForm, LocationForm, TeamForm, UserForm
+from app.agencies.models import (
+    AGENCY_TYPE_LABELS,
+    LOCATION_KIND_LABELS,
+    Agency,
+    District,
+    Location,
+)
 from app.permissions import authorize, can
 
 bp = Blueprint("admin", __name__, url_prefix="/verwaltung")
@@ -45,7 +59,7 @@ DIRECTORY = {
                   (("name", _l("Name")), ("kind", _l("Art")), ("district_id", _l("Stadtteil")), ("active", _l("Aktiv")))),
     "stadtteile": Entry(District, DistrictForm, _l("Stadtteil"), _l("Stadtteile"), (("name", _l("Name")), ("active", _l("Aktiv")))),
 }
-LABELS = {"type": dict(AGENCY_TYPE_CHOICES), "kind": dict(LOCATION_KIND_CHOICES), "role": dict(ROLE_CHOICES)}
+LABELS = {"type": AGENCY_TYPE_LABELS, "kind": LOCATION_KIND_LABELS, "role": ROLE_LABELS}
 
 
 def _choices(model, blank):

@@ -2,9 +2,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Optional
 
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Field, SQLModel
 
-from app.db import utcnow
+from app.clock import utcnow
+from app.db import one_of
 
 
 class AgencyType(StrEnum):
@@ -16,11 +18,29 @@ class AgencyType(StrEnum):
     OTHER = "other"
 
 
+AGENCY_TYPE_LABELS = {
+    AgencyType.EDUCATION: _l("Bildungsträger"),
+    AgencyType.HEALTH: _l("Gesundheitsförderung"),
+    AgencyType.COUNSELLING: _l("Beratungsstelle"),
+    AgencyType.YOUTH: _l("Jugendhilfe"),
+    AgencyType.NEIGHBOURHOOD_OFFICE: _l("Stadtteilbüro"),
+    AgencyType.OTHER: _l("Sonstige"),
+}
+
+
 class LocationKind(StrEnum):
     JOBCENTER_ROOM = "jobcenter_room"
     NEIGHBOURHOOD_OFFICE = "neighbourhood_office"
     PARTNER_PREMISES = "partner_premises"
     ONLINE = "online"
+
+
+LOCATION_KIND_LABELS = {
+    LocationKind.JOBCENTER_ROOM: _l("Raum im Jobcenter"),
+    LocationKind.NEIGHBOURHOOD_OFFICE: _l("Stadtteilbüro"),
+    LocationKind.PARTNER_PREMISES: _l("Räume einer Partnereinrichtung"),
+    LocationKind.ONLINE: _l("Online (Videokonferenz)"),
+}
 
 
 class District(SQLModel, table=True):
@@ -32,6 +52,7 @@ class District(SQLModel, table=True):
 
 class Agency(SQLModel, table=True):
     __tablename__ = "agency"
+    __table_args__ = (one_of("type", AgencyType, "ck_agency_type"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(max_length=160, unique=True)
     type: str = Field(max_length=30, index=True)
@@ -43,6 +64,7 @@ class Agency(SQLModel, table=True):
 
 class Location(SQLModel, table=True):
     __tablename__ = "location"
+    __table_args__ = (one_of("kind", LocationKind, "ck_location_kind"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(max_length=160, unique=True)
     kind: str = Field(max_length=30)

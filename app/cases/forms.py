@@ -1,21 +1,17 @@
 """Forms for cases and the consent register. Choices from the database are filled in by the route."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.accounts.forms import REQUIRED
-from app.admin.forms import optional_id
 from app.cases.models import AGE_BANDS, CLOSE_REASONS, DATA_CATEGORIES, HOUSEHOLD_TYPES, OBSTACLES
-from app.filters import berlin_today
-from app.forms import GuardedForm, VersionedForm
+from app.cases.services import SORT_LABELS
+from app.clock import berlin_today
+from app.forms import REQUIRED, ChoiceField, GermanDateField, GuardedForm, MultiCheckboxField, VersionedForm, id_or_none
 
 TEXT_MAX = 4000
 NOTE_MAX = 2000
 CHOOSE = _l("– bitte wählen –")
-# Browsers send ISO dates from a date picker; people typing by hand write German dates.
-DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
 DATE_HINT = _l("Format TT.MM.JJJJ, zum Beispiel 31.10.2027.")
 
 
@@ -26,11 +22,6 @@ def no_control_characters(_form, field):
         raise ValidationError(_l("Der Text enthält unzulässige Steuerzeichen."))
 
 
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 def _choices(mapping):
     return [("", CHOOSE)] + list(mapping.items())
 
@@ -38,9 +29,9 @@ def _choices(mapping):
 class CaseForm(GuardedForm, VersionedForm):
     guarded_fields = ("summary", "goals")
 
-    district_id = SelectField(_l("Stadtteil"), coerce=optional_id, validators=[InputRequired(REQUIRED)])
-    age_band = SelectField(_l("Altersgruppe"), choices=_choices(AGE_BANDS), validators=[DataRequired(REQUIRED)])
-    household_type = SelectField(_l("Haushalt"), choices=_choices(HOUSEHOLD_TYPES),
+    district_id = ChoiceField(_l("Stadtteil"), coerce=id_or_none, validators=[InputRequired(REQUIRED)])
+    age_band = ChoiceField(_l("Altersgruppe"), choices=_choices(AGE_BANDS), validators=[DataRequired(REQUIRED)])
+    household_type = ChoiceField(_l("Haushalt"), choices=_choices(HOUSEHOLD_TYPES),
                                  validators=[DataRequired(REQUIRED)])
     obstacles = MultiCheckboxField(_l("Vermittlungshemmnisse"), choices=list(OBSTACLES.items()))
     summary = TextAreaField(_l("Situation"), validators=[
@@ -53,12 +44,12 @@ class CaseForm(GuardedForm, VersionedForm):
 
 
 class ReassignForm(FlaskForm):
-    caseworker_id = SelectField(_l("Zuständige Fachkraft"), coerce=optional_id,
+    caseworker_id = ChoiceField(_l("Zuständige Fachkraft"), coerce=id_or_none,
                                 validators=[InputRequired(REQUIRED)])
 
 
 class CloseForm(FlaskForm):
-    reason = SelectField(_l("Grund für den Abschluss"), choices=_choices(CLOSE_REASONS),
+    reason = ChoiceField(_l("Grund für den Abschluss"), choices=_choices(CLOSE_REASONS),
                          validators=[DataRequired(REQUIRED)])
 
 
@@ -67,10 +58,9 @@ class ConsentForm(GuardedForm):
 
     guarded_fields = ("proof_reference", "note")
 
-    agency_id = SelectField(_l("Partnereinrichtung"), coerce=optional_id, validators=[InputRequired(REQUIRED)])
-    signed_on = DateField(_l("Unterschrieben am"), format=DATE_FORMATS, validators=[InputRequired(REQUIRED)])
-    valid_until = DateField(_l("Gültig bis einschließlich"), format=DATE_FORMATS,
-                            validators=[InputRequired(REQUIRED)])
+    agency_id = ChoiceField(_l("Partnereinrichtung"), coerce=id_or_none, validators=[InputRequired(REQUIRED)])
+    signed_on = GermanDateField(_l("Unterschrieben am"), validators=[InputRequired(REQUIRED)])
+    valid_until = GermanDateField(_l("Gültig bis einschließlich"), validators=[InputRequired(REQUIRED)])
     scope = MultiCheckboxField(_l("Umfang: welche Angaben weitergegeben werden dürfen"),
                                choices=list(DATA_CATEGORIES.items()),
                                validators=[DataRequired(_l("Bitte wählen Sie mindestens einen Bereich aus."))])
@@ -98,7 +88,7 @@ class ChangeConsentForm(ConsentForm):
 class WithdrawConsentForm(GuardedForm):
     guarded_fields = ("note",)
 
-    withdrawn_on = DateField(_l("Widerrufen am"), format=DATE_FORMATS, validators=[InputRequired(REQUIRED)])
+    withdrawn_on = GermanDateField(_l("Widerrufen am"), validators=[InputRequired(REQUIRED)])
     note = TextAreaField(_l("Bemerkung"), validators=[Optional(), Length(max=NOTE_MAX), no_control_characters])
 
     def __init__(self, *args, signed_on=None, **kwargs):
@@ -113,3 +103,22 @@ class WithdrawConsentForm(GuardedForm):
             raise ValidationError(_l("Ein Widerruf gilt sofort; das Datum darf nicht in der Zukunft liegen."))
         if self.consent_signed_on and field.data < self.consent_signed_on:
             raise ValidationError(_l("Der Widerruf kann nicht vor der Unterschrift liegen."))
+
+
+STATUS_FILTER = [("offen", _l("offen")), ("abgeschlossen", _l("abgeschlossen")), ("alle", _l("alle"))]
+
+
+class FilterForm(FlaskForm):
+    """The case list's filters, sent by GET."""
+
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    status = ChoiceField(_l("Status"), choices=STATUS_FILTER, default="offen", validators=[Optional()])
+    stadtteil = ChoiceField(_l("Stadtteil"), coerce=id_or_none, validators=[Optional()])
+    hemmnis = ChoiceField(_l("Vermittlungshemmnis"), choices=[("", _l("alle"))] + list(OBSTACLES.items()),
+                          validators=[Optional()])
+    fachkraft = ChoiceField(_l("Fachkraft"), coerce=id_or_none, validators=[Optional()])
+    suche = StringField(_l("Pseudonym"), validators=[Optional(), Length(max=20)])
+    sortierung = ChoiceField(_l("Sortierung"), choices=list(SORT_LABELS.items()), default="neueste",
+                             validators=[Optional()])

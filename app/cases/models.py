@@ -1,12 +1,14 @@
 """Cases and the consent register, with the taxonomies they use (kept here, in one place)."""
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index
 from sqlmodel import JSON, Column, Field, SQLModel, Text
 
-from app.db import utcnow
+from app.clock import utcnow
+from app.db import one_of
 
 # Data categories: the scope of a consent and the tags of a note (DESIGN.md section 3).
 DATA_CATEGORIES = {
@@ -19,8 +21,6 @@ DATA_CATEGORIES = {
     "family": _l("Familie und Pflege"),
     "residence": _l("Aufenthalt und Sprache"),
 }
-# Special categories (Art. 9 GDPR and addiction): shown only when a consent names them.
-SPECIAL_CATEGORIES = frozenset({"health", "addiction"})
 
 OBSTACLES = {
     "health": _l("Gesundheit"),
@@ -60,6 +60,14 @@ CLOSE_REASONS = {
 }
 
 
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+CASE_STATUS = {CaseStatus.OPEN: _l("offen"), CaseStatus.CLOSED: _l("abgeschlossen")}
+
+
 class PseudonymCounter(SQLModel, table=True):
     """The last number handed out per year: pseudonyms are never reused, not even after deletion."""
 
@@ -82,6 +90,8 @@ class Case(SQLModel, table=True):
         Index("ix_case_file_team_status_caseworker", "team_id", "status", "caseworker_id"),
         # Open cases without a planned conference, by pseudonym (start page).
         Index("ix_case_file_team_status_pseudonym", "team_id", "status", "pseudonym"),
+        one_of("status", CaseStatus, "ck_case_file_status"),
+        one_of("close_reason", CLOSE_REASONS, "ck_case_file_close_reason"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     pseudonym: str = Field(max_length=20, unique=True)
@@ -94,7 +104,7 @@ class Case(SQLModel, table=True):
     goals: str = Field(default="", sa_column=Column(Text, nullable=False))
     # The person's number in the Jobcenter's main system: staff of the owning team only.
     internal_reference: Optional[str] = Field(default=None, max_length=40)
-    status: str = Field(default="open", max_length=10, index=True)
+    status: str = Field(default=CaseStatus.OPEN, max_length=10, index=True)
     close_reason: Optional[str] = Field(default=None, max_length=20)
     closed_at: Optional[datetime] = None
     created_at: datetime = Field(default_factory=utcnow)

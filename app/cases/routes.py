@@ -1,24 +1,46 @@
 """Staff pages for the team's anonymised cases and their consent register."""
 from datetime import timedelta
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import SelectField, StringField
-from wtforms.validators import Length, Optional
 
 from app import db
-from app.admin.forms import optional_id
 from app.agencies.models import Agency, District
 from app.cases import services
-from app.cases.forms import (CHOOSE, DATE_HINT, CaseForm, ChangeConsentForm, CloseForm, ConsentForm,
-                             ReassignForm, WithdrawConsentForm)
-from app.cases.models import AGE_BANDS, CLOSE_REASONS, DATA_CATEGORIES, HOUSEHOLD_TYPES, OBSTACLES, Case, Consent
+from app.cases.forms import (
+    CHOOSE,
+    DATE_HINT,
+    CaseForm,
+    ChangeConsentForm,
+    CloseForm,
+    ConsentForm,
+    FilterForm,
+    ReassignForm,
+    WithdrawConsentForm,
+)
+from app.cases.models import (
+    AGE_BANDS,
+    CLOSE_REASONS,
+    DATA_CATEGORIES,
+    HOUSEHOLD_TYPES,
+    OBSTACLES,
+    Case,
+    CaseStatus,
+    Consent,
+)
+from app.clock import berlin_today
 from app.conferences.models import CONFERENCE_STATUS, MEASURE_STATUS, NOTE_VISIBILITY
-from app.filters import berlin_today
 from app.forms import StaleEdit
 from app.permissions import authorize, can, same_team
 
@@ -66,23 +88,6 @@ def _form_status(form) -> int:
 
 # --- the list ---------------------------------------------------------------------------
 
-STATUS_FILTER = [("offen", _l("offen")), ("abgeschlossen", _l("abgeschlossen")), ("alle", _l("alle"))]
-
-
-class FilterForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET search form changes nothing
-
-    status = SelectField(_l("Status"), choices=STATUS_FILTER, default="offen", validators=[Optional()])
-    stadtteil = SelectField(_l("Stadtteil"), coerce=optional_id, validators=[Optional()])
-    hemmnis = SelectField(_l("Vermittlungshemmnis"), choices=[("", _l("alle"))] + list(OBSTACLES.items()),
-                          validators=[Optional()])
-    fachkraft = SelectField(_l("Fachkraft"), coerce=optional_id, validators=[Optional()])
-    suche = StringField(_l("Pseudonym"), validators=[Optional(), Length(max=20)])
-    sortierung = SelectField(_l("Sortierung"), choices=list(services.SORT_LABELS.items()), default="neueste",
-                             validators=[Optional()])
-
-
 @bp.route("/faelle")
 def index():
     authorize("case.list")
@@ -95,7 +100,7 @@ def index():
     if request.args and not form.validate():
         return render_template("cases/index.html", form=form, result=None, labels=LABELS, args={}), 400
     f = services.CaseFilter(
-        status={"offen": "open", "abgeschlossen": "closed"}.get(form.status.data or "offen", ""),
+        status={"offen": CaseStatus.OPEN, "abgeschlossen": CaseStatus.CLOSED}.get(form.status.data or "offen", ""),
         district_id=form.stadtteil.data, obstacle=form.hemmnis.data or None, caseworker_id=form.fachkraft.data,
         search=form.suche.data or "", sort=form.sortierung.data or "neueste")
     result = services.case_list(db.session, current_user.team_id, f, page, size)
@@ -148,7 +153,7 @@ def view(case_id):
 @bp.route("/faelle/<int:case_id>/bearbeiten", methods=["GET", "POST"])
 def edit(case_id):
     case = _load_case(case_id)
-    if case.status == "closed":
+    if case.status == CaseStatus.CLOSED:
         return _conflict(case, CLOSED_MESSAGE)
     authorize("case.edit", case)
     form = CaseForm(obj=case)
@@ -177,7 +182,7 @@ def edit(case_id):
 @bp.route("/faelle/<int:case_id>/zustaendigkeit", methods=["GET", "POST"])
 def reassign(case_id):
     case = _load_case(case_id)
-    if case.status == "closed":
+    if case.status == CaseStatus.CLOSED:
         return _conflict(case, CLOSED_MESSAGE)
     authorize("case.edit", case)
     form = ReassignForm(data={"caseworker_id": case.caseworker_id} if request.method == "GET" else None)
@@ -199,7 +204,7 @@ def reassign(case_id):
 @bp.route("/faelle/<int:case_id>/schliessen", methods=["GET", "POST"])
 def close(case_id):
     case = _load_case(case_id)
-    if case.status == "closed":
+    if case.status == CaseStatus.CLOSED:
         return _conflict(case, _l("Dieser Fall ist bereits abgeschlossen."))
     authorize("case.edit", case)
     form = CloseForm()
@@ -217,7 +222,7 @@ def close(case_id):
 @bp.route("/faelle/<int:case_id>/wiedereroeffnen", methods=["POST"])
 def reopen(case_id):
     case = _load_case(case_id)
-    if case.status == "open":
+    if case.status == CaseStatus.OPEN:
         return _conflict(case, _l("Dieser Fall ist bereits offen."))
     authorize("case.reopen", case)  # the CSRF token is checked for every POST by CSRFProtect
     services.reopen_case(db.session, case, current_user)
@@ -237,7 +242,7 @@ def _consent_form_page(form, case, consent=None, status=None):
 @bp.route("/faelle/<int:case_id>/einwilligungen/neu", methods=["GET", "POST"])
 def consent_new(case_id):
     case = _load_case(case_id)
-    if case.status == "closed":
+    if case.status == CaseStatus.CLOSED:
         return _conflict(case, CLOSED_MESSAGE)
     authorize("consent.manage", case)
     form = ConsentForm()
@@ -270,7 +275,7 @@ def _changeable(consent: Consent) -> bool:
 def consent_change(case_id, consent_id):
     case = _load_case(case_id)
     consent = _load_consent(case, consent_id)
-    if case.status == "closed":
+    if case.status == CaseStatus.CLOSED:
         return _conflict(case, CLOSED_MESSAGE)
     authorize("consent.manage", case)
     if not _changeable(consent):
@@ -292,7 +297,7 @@ def consent_change(case_id, consent_id):
 def consent_withdraw(case_id, consent_id):
     case = _load_case(case_id)
     consent = _load_consent(case, consent_id)
-    if case.status == "closed":
+    if case.status == CaseStatus.CLOSED:
         return _conflict(case, CLOSED_MESSAGE)
     authorize("consent.manage", case)
     if not _changeable(consent):

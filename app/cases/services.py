@@ -9,16 +9,30 @@ from datetime import date, datetime, timedelta
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
-from app import audit
+from app import audit, db
 from app.accounts.models import Role, User
 from app.agencies.models import Agency, District
-from app.cases.models import DATA_CATEGORIES, Case, CaseObstacle, Consent, PseudonymCounter
-from app.conferences.models import OPEN_MEASURE_STATUSES, Conference, Invitation, Measure, Note
-from app.db import utcnow
-from app.filters import BERLIN, berlin_today, to_local
+from app.cases.models import (
+    DATA_CATEGORIES,
+    Case,
+    CaseObstacle,
+    CaseStatus,
+    Consent,
+    PseudonymCounter,
+)
+from app.clock import BERLIN, berlin_today, to_local, utcnow
+from app.conferences.models import (
+    OPEN_MEASURE_STATUSES,
+    Conference,
+    ConferenceStatus,
+    Invitation,
+    InvitationStatus,
+    Measure,
+    Note,
+)
 from app.forms import check_version
 
 STAFF_ROLES = (Role.CASEWORKER, Role.TEAM_LEAD)
@@ -46,12 +60,7 @@ def next_pseudonym(session, year: int) -> str:
     The UPDATE takes the counter row's lock until commit, so two cases opened at the same
     moment get different numbers; the row of a new year is created race-free first.
     """
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    session.execute(upsert(PseudonymCounter).values(year=year, last_number=0).on_conflict_do_nothing())
+    session.execute(db.insert(session, PseudonymCounter).values(year=year, last_number=0).on_conflict_do_nothing())
     while True:
         number = session.execute(
             update(PseudonymCounter).where(PseudonymCounter.year == year)
@@ -111,11 +120,6 @@ def case_facts(session, case_id: int) -> CaseFacts | None:
     return CaseFacts(row[0], row[1], row[2], _obstacle_list(row[3])) if row else None
 
 
-def _override(session, obj, actor, kinds) -> None:
-    if kinds:
-        audit.record("pii.override", obj, actor=actor, session=session, kinds=sorted(kinds))
-
-
 CASE_FIELDS = ("district_id", "age_band", "household_type", "summary", "goals", "internal_reference")
 
 
@@ -138,7 +142,7 @@ def open_case(session, actor: User, data: dict, overridden_kinds=()) -> Case:
     session.flush()
     _set_obstacles(session, case, data.get("obstacles"))
     audit.record("case.created", case, actor=actor, session=session, district_id=case.district_id)
-    _override(session, case, actor, overridden_kinds)
+    audit.record_overrides(case, actor, overridden_kinds, session=session)
     return case
 
 
@@ -158,7 +162,7 @@ def update_case(session, case: Case, actor: User, data: dict, version, overridde
         _set_obstacles(session, case, data.get("obstacles"))
     case.updated_at = utcnow()
     audit.record("case.updated", case, actor=actor, session=session, fields=changed)
-    _override(session, case, actor, overridden_kinds)
+    audit.record_overrides(case, actor, overridden_kinds, session=session)
     return changed
 
 
@@ -183,12 +187,12 @@ def reassign_case(session, case: Case, actor: User, caseworker_id: int) -> None:
 
 def close_case(session, case: Case, actor: User, reason: str) -> None:
     now = utcnow()
-    case.status, case.close_reason, case.closed_at, case.updated_at = "closed", reason, now, now
+    case.status, case.close_reason, case.closed_at, case.updated_at = CaseStatus.CLOSED, reason, now, now
     audit.record("case.closed", case, actor=actor, session=session, reason=reason)
 
 
 def reopen_case(session, case: Case, actor: User) -> None:
-    case.status, case.close_reason, case.closed_at, case.updated_at = "open", None, None, utcnow()
+    case.status, case.close_reason, case.closed_at, case.updated_at = CaseStatus.OPEN, None, None, utcnow()
     audit.record("case.reopened", case, actor=actor, session=session)
 
 
@@ -215,7 +219,7 @@ SORT_LABELS = {
 
 @dataclass
 class CaseFilter:
-    status: str = "open"  # open, closed or "" for all
+    status: str = CaseStatus.OPEN  # or "" for all
     district_id: int | None = None
     obstacle: str | None = None
     caseworker_id: int | None = None
@@ -295,13 +299,13 @@ def case_list(session, team_id: int, f: CaseFilter, page: int, size: int) -> Cas
 
 def _next_conference(c):
     return (select(func.min(Conference.starts_at))
-            .where(Conference.case_id == c.id, Conference.status == "planned", Conference.starts_at >= utcnow())
+            .where(Conference.case_id == c.id, Conference.status == ConferenceStatus.PLANNED, Conference.starts_at >= utcnow())
             .correlate(c).scalar_subquery())
 
 
 def _list_conditions(c, team_id: int, f: CaseFilter) -> list:
     conditions = [c.team_id == team_id]
-    if f.status in ("open", "closed"):
+    if f.status in (CaseStatus.OPEN, CaseStatus.CLOSED):
         conditions.append(c.status == f.status)
     if f.district_id:
         conditions.append(c.district_id == f.district_id)
@@ -381,7 +385,7 @@ def record_consent(session, case: Case, actor: User, data: dict, overridden_kind
     session.flush()
     audit.record("consent.recorded", consent, actor=actor, session=session, case_id=case.id,
                  agency_id=agency.id, replaces_id=consent.replaces_id, scope=consent.scope)
-    _override(session, consent, actor, overridden_kinds)
+    audit.record_overrides(consent, actor, overridden_kinds, session=session)
     return consent
 
 
@@ -399,7 +403,7 @@ def change_consent(session, old: Consent, actor: User, data: dict, overridden_ki
     session.flush()
     audit.record("consent.changed", consent, actor=actor, session=session, case_id=old.case_id,
                  agency_id=old.agency_id, replaces_id=old.id, scope=consent.scope)
-    _override(session, consent, actor, overridden_kinds)
+    audit.record_overrides(consent, actor, overridden_kinds, session=session)
     _cancel_invitations_outside(session, consent, actor)
     return consent
 
@@ -407,7 +411,7 @@ def change_consent(session, old: Consent, actor: User, data: dict, overridden_ki
 def _cancel_invitations_outside(session, consent: Consent, actor) -> None:
     """An agency is invited only to conferences on days its consent covers (DESIGN.md section 4):
     a change that ends the consent earlier cancels the invitations beyond it."""
-    from app.conferences.services import cancel_invitation
+    from app.conferences.services.invitations import cancel_invitation
 
     for invitation, conference in _open_invitations(session, consent):
         if not consent.is_valid_on(to_local(conference.starts_at).date()):
@@ -417,8 +421,8 @@ def _cancel_invitations_outside(session, consent: Consent, actor) -> None:
 def _open_invitations(session, consent: Consent):
     return session.execute(
         select(Invitation, Conference).join(Conference, Conference.id == Invitation.conference_id)
-        .where(Conference.case_id == consent.case_id, Conference.status == "planned",
-               Invitation.agency_id == consent.agency_id, Invitation.status.in_(("pending", "accepted")))
+        .where(Conference.case_id == consent.case_id, Conference.status == ConferenceStatus.PLANNED,
+               Invitation.agency_id == consent.agency_id, Invitation.status.in_((InvitationStatus.PENDING, InvitationStatus.ACCEPTED)))
         .order_by(Conference.starts_at)
     ).all()
 
@@ -441,14 +445,14 @@ def withdraw_consent(session, consent: Consent, actor: User, withdrawn_on: date,
     session.refresh(consent)
     audit.record("consent.withdrawn", consent, actor=actor, session=session, case_id=case.id,
                  agency_id=consent.agency_id)
-    _override(session, consent, actor, overridden_kinds)
+    audit.record_overrides(consent, actor, overridden_kinds, session=session)
     return cancel_invitations_for_consent(session, consent, actor)
 
 
 def cancel_invitations_for_consent(session, consent: Consent, actor) -> list[Invitation]:
     """Cancel the agency's open invitations to the case's planned conferences, with an e-mail each."""
     rows = _open_invitations(session, consent)
-    from app.conferences.services import cancel_invitation
+    from app.conferences.services.invitations import cancel_invitation
 
     for invitation, _conference in rows:
         # The e-mail carries a calendar CANCEL, so the entry leaves the agency's calendar too.

@@ -8,8 +8,8 @@ from datetime import date
 
 import icalendar
 
-from app.db import utcnow
-from app.filters import to_local
+from app.clock import to_local, utcnow
+from app.conferences.models import ConferenceStatus
 from app.mail import Attachment
 
 PRODID = "-//MainArbeit Offenbach//Fallkonferenz//DE"
@@ -47,7 +47,7 @@ def calendar_file(conference, *, method: str, pseudonym: str, location_text: str
         attendee.params["role"] = "REQ-PARTICIPANT"
         attendee.params["rsvp"] = "FALSE"  # answers are given on the conference page
         event.add("attendee", attendee)
-    if method == "CANCEL" or conference.status == "cancelled":
+    if method == "CANCEL" or conference.status == ConferenceStatus.CANCELLED:
         event.add("status", "CANCELLED")
     else:
         event.add("status", "CONFIRMED")
@@ -59,4 +59,3 @@ def calendar_file(conference, *, method: str, pseudonym: str, location_text: str
 
 def attachment(content: bytes, method: str) -> Attachment:
     return Attachment("fallkonferenz.ics", content, "text", "calendar", {"method": method})
-

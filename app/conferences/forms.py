@@ -3,77 +3,34 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, RadioField, SelectField, SelectMultipleField, StringField,
-                     TextAreaField, TimeField)
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.accounts.forms import REQUIRED
 from app.cases.models import DATA_CATEGORIES
-from app.conferences.models import ATTENDANCE, MEASURE_STATUS, NOTE_VISIBILITY
-from app.filters import berlin_today
-from app.forms import GuardedForm, VersionedForm, no_control_characters
+from app.clock import berlin_today
+from app.conferences.models import (
+    ATTENDANCE,
+    MEASURE_STATUS,
+    NOTE_VISIBILITY,
+    InvitationStatus,
+    MeasureStatus,
+    NoteVisibility,
+)
+from app.forms import (
+    REQUIRED,
+    ChoiceField,
+    GermanDateField,
+    GermanTimeField,
+    GuardedForm,
+    MultiCheckboxField,
+    RadioChoiceField,
+    VersionedForm,
+    id_or_none,
+    no_control_characters,
+)
 
 MAX_AGENDA_ITEMS = 30
 MAX_AGENDA_TITLE = 300
-DATE_INVALID = _l("Bitte geben Sie ein gültiges Datum ein (TT.MM.JJJJ).")
-TIME_INVALID = _l("Bitte geben Sie eine gültige Uhrzeit ein (SS:MM).")
-CHOICE_INVALID = _l("Bitte wählen Sie einen der angebotenen Einträge.")
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def pre_validate(self, form):
-        if self.data:
-            allowed = {value for value, *_rest in self.iter_choices()}
-            if any(value not in allowed for value in self.data):
-                raise ValidationError(CHOICE_INVALID)
-
-
-class GermanSelectField(SelectField):
-    def pre_validate(self, form):
-        if self.validate_choice and self.data not in {value for value, *_rest in self.iter_choices()}:
-            raise ValidationError(CHOICE_INVALID)
-
-
-class GermanRadioField(RadioField):
-    def pre_validate(self, form):
-        if self.data is not None and self.data not in {value for value, *_rest in self.iter_choices()}:
-            raise ValidationError(CHOICE_INVALID)
-
-
-class GermanDateField(DateField):
-    """ISO from a date picker, or typed the German way."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, format=["%Y-%m-%d", "%d.%m.%Y"], **kwargs)
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError(str(DATE_INVALID)) from exc
-
-
-class GermanTimeField(TimeField):
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, format=["%H:%M", "%H:%M:%S", "%H.%M"], **kwargs)
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError(str(TIME_INVALID)) from exc
-
-
-def id_or_none(value):
-    """Select values: an integer id, or None for '' and anything that is not a number."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _within_reach(_form, field):
@@ -97,16 +54,11 @@ class ConferenceForm(GuardedForm, VersionedForm):
     day = GermanDateField(_l("Datum"), validators=[InputRequired(REQUIRED), _within_reach])
     start_time = GermanTimeField(_l("Beginn"), validators=[InputRequired(REQUIRED)])
     end_time = GermanTimeField(_l("Ende"), validators=[InputRequired(REQUIRED)])
-    location_id = SelectField(_l("Ort"), coerce=id_or_none, validators=[InputRequired(REQUIRED)],
-                              validate_choice=False)
+    location_id = ChoiceField(_l("Ort"), coerce=id_or_none, validators=[InputRequired(REQUIRED)])
     agenda = TextAreaField(_l("Tagesordnung (ein Punkt pro Zeile)"), validators=[DataRequired(REQUIRED),
                                                                             no_control_characters])
     person_attends = BooleanField(_l("Die Person nimmt an der Fallkonferenz teil"))
     accept_clash = BooleanField(_l("Trotz Überschneidung an diesem Ort speichern"))
-
-    def validate_location_id(self, field):
-        if field.data not in {value for value, _label in field.choices if value}:
-            raise ValidationError(CHOICE_INVALID)
 
     def validate_end_time(self, field):
         if field.data and self.start_time.data and field.data <= self.start_time.data:
@@ -141,8 +93,8 @@ class InviteForm(FlaskForm):
 class AnswerForm(GuardedForm):
     guarded_fields = ("comment",)
 
-    answer = GermanRadioField(_l("Ihre Antwort"), choices=[("accepted", _l("Wir nehmen teil")),
-                                                     ("declined", _l("Wir nehmen nicht teil"))],
+    answer = RadioChoiceField(_l("Ihre Antwort"), choices=[(InvitationStatus.ACCEPTED.value, _l("Wir nehmen teil")),
+                                                      (InvitationStatus.DECLINED.value, _l("Wir nehmen nicht teil"))],
                         validators=[InputRequired(_l("Bitte wählen Sie eine Antwort."))])
     comment = TextAreaField(_l("Kommentar"), validators=[Optional(), Length(max=2000), no_control_characters])
 
@@ -152,7 +104,7 @@ class NoteForm(GuardedForm, VersionedForm):
 
     body = TextAreaField(_l("Text der Stellungnahme"), validators=[DataRequired(REQUIRED), Length(max=10000), no_control_characters])
     categories = MultiCheckboxField(_l("Datenkategorien"), choices=list(DATA_CATEGORIES.items()))
-    visibility = GermanRadioField(_l("Sichtbarkeit"), choices=list(NOTE_VISIBILITY.items()), default="shared",
+    visibility = RadioChoiceField(_l("Sichtbarkeit"), choices=list(NOTE_VISIBILITY.items()), default=NoteVisibility.SHARED.value,
                             validators=[InputRequired(_l("Bitte wählen Sie, wer die Stellungnahme sehen darf."))])
 
     def validate_categories(self, field):
@@ -164,16 +116,13 @@ class WithdrawForm(VersionedForm):
     pass
 
 
-RESPONSIBLE_FIXED = [("jobcenter", _l("Jobcenter")), ("person", _l("die Person selbst"))]
-
-
 class MeasureForm(GuardedForm, VersionedForm):
     guarded_fields = ("what", "outcome")
 
     what = TextAreaField(_l("Maßnahme (was ist zu tun?)"), validators=[DataRequired(REQUIRED), Length(max=2000), no_control_characters])
-    responsible = GermanSelectField(_l("Verantwortlich"), validators=[InputRequired(REQUIRED)])
+    responsible = ChoiceField(_l("Verantwortlich"), validators=[InputRequired(REQUIRED)])
     due_on = GermanDateField(_l("Fällig am"), validators=[InputRequired(REQUIRED), _within_reach])
-    status = GermanSelectField(_l("Status"), choices=list(MEASURE_STATUS.items()), default="agreed")
+    status = ChoiceField(_l("Status"), choices=list(MEASURE_STATUS.items()), default=MeasureStatus.AGREED.value)
     outcome = TextAreaField(_l("Ergebnis"), validators=[Optional(), Length(max=4000), no_control_characters])
 
 
@@ -182,7 +131,7 @@ class MeasureStatusForm(GuardedForm, VersionedForm):
 
     guarded_fields = ("outcome",)
 
-    status = GermanSelectField(_l("Status"), choices=list(MEASURE_STATUS.items()))
+    status = ChoiceField(_l("Status"), choices=list(MEASURE_STATUS.items()))
     outcome = TextAreaField(_l("Ergebnis"), validators=[Optional(), Length(max=4000), no_control_characters])
 
 
@@ -198,10 +147,10 @@ def record_form(invitations, items, **kwargs):
 
     class RecordForm(GuardedForm, VersionedForm):
         guarded_fields = tuple(f"discussion_{item.id}" for item in items)
-        person_attended = GermanSelectField(_l("Die Person war anwesend"), choices=PERSON_ATTENDED)
+        person_attended = ChoiceField(_l("Die Person war anwesend"), choices=PERSON_ATTENDED)
 
     for inv, agency_name in invitations:
-        setattr(RecordForm, f"attendance_{inv.id}", GermanSelectField(agency_name, choices=ATTENDANCE_CHOICES,
+        setattr(RecordForm, f"attendance_{inv.id}", ChoiceField(agency_name, choices=ATTENDANCE_CHOICES,
                                                                 default=inv.attendance or ""))
     for item in items:
         setattr(RecordForm, f"discussion_{item.id}",

@@ -1,48 +1,99 @@
-"""Conferences and what hangs off them: invitations, agenda, notes, measures, minutes."""
+"""Conferences and what hangs off them: invitations, agenda, notes, attendance, measures."""
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Index, LargeBinary, UniqueConstraint, literal, text
+from sqlalchemy import Index, UniqueConstraint, literal, text
 from sqlmodel import JSON, Column, Field, SQLModel, Text
 
-from app.db import utcnow
+from app.clock import utcnow
+from app.db import one_of
+
+
+class ConferenceStatus(StrEnum):
+    PLANNED = "planned"
+    HELD = "held"
+    CLOSED = "closed"  # final minutes: nothing they show changes any more
+    CANCELLED = "cancelled"
+
 
 CONFERENCE_STATUS = {
-    "planned": _l("geplant"),
-    "held": _l("durchgeführt"),
-    "closed": _l("abgeschlossen"),
-    "cancelled": _l("abgesagt"),
+    ConferenceStatus.PLANNED: _l("geplant"),
+    ConferenceStatus.HELD: _l("durchgeführt"),
+    ConferenceStatus.CLOSED: _l("abgeschlossen"),
+    ConferenceStatus.CANCELLED: _l("abgesagt"),
 }
+
+
+class InvitationStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"  # withdrawn by staff, or the consent ended
+
+
 INVITATION_STATUS = {
-    "pending": _l("offen"),
-    "accepted": _l("zugesagt"),
-    "declined": _l("abgesagt"),
-    "cancelled": _l("zurückgezogen"),
+    InvitationStatus.PENDING: _l("offen"),
+    InvitationStatus.ACCEPTED: _l("zugesagt"),
+    InvitationStatus.DECLINED: _l("abgesagt"),
+    InvitationStatus.CANCELLED: _l("zurückgezogen"),
 }
+
+
+class Attendance(StrEnum):
+    PRESENT = "present"
+    EXCUSED = "excused"
+    ABSENT = "absent"
+
+
 ATTENDANCE = {
-    "present": _l("anwesend"),
-    "excused": _l("entschuldigt"),
-    "absent": _l("abwesend"),
+    Attendance.PRESENT: _l("anwesend"),
+    Attendance.EXCUSED: _l("entschuldigt"),
+    Attendance.ABSENT: _l("abwesend"),
 }
+
+
+class NoteVisibility(StrEnum):
+    SHARED = "shared"
+    JOBCENTER = "jobcenter"
+
+
 NOTE_VISIBILITY = {
-    "shared": _l("für alle Teilnehmenden"),
-    "jobcenter": _l("nur für das Jobcenter"),
+    NoteVisibility.SHARED: _l("für alle Teilnehmenden"),
+    NoteVisibility.JOBCENTER: _l("nur für das Jobcenter"),
 }
+
+
+class MeasureStatus(StrEnum):
+    AGREED = "agreed"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    NOT_DONE = "not_done"
+
+
 MEASURE_STATUS = {
-    "agreed": _l("vereinbart"),
-    "in_progress": _l("in Arbeit"),
-    "done": _l("erledigt"),
-    "not_done": _l("nicht erledigt"),
+    MeasureStatus.AGREED: _l("vereinbart"),
+    MeasureStatus.IN_PROGRESS: _l("in Arbeit"),
+    MeasureStatus.DONE: _l("erledigt"),
+    MeasureStatus.NOT_DONE: _l("nicht erledigt"),
 }
-OPEN_MEASURE_STATUSES = ("agreed", "in_progress")
+OPEN_MEASURE_STATUSES = (MeasureStatus.AGREED, MeasureStatus.IN_PROGRESS)
 # The WHERE of the partial indexes of open measures. SQLite uses such an index only for a
 # query that names the same values in its SQL text, not as bound parameters: see measure_open().
 _OPEN_MEASURE_SQL = text("status IN (%s)" % ", ".join(f"'{s}'" for s in OPEN_MEASURE_STATUSES))
+
+
+class ResponsibleKind(StrEnum):
+    AGENCY = "agency"
+    JOBCENTER = "jobcenter"
+    PERSON = "person"
+
+
 RESPONSIBLE_KINDS = {
-    "agency": _l("Partnereinrichtung"),
-    "jobcenter": _l("Jobcenter"),
-    "person": _l("die Person selbst"),
+    ResponsibleKind.AGENCY: _l("Partnereinrichtung"),
+    ResponsibleKind.JOBCENTER: _l("Jobcenter"),
+    ResponsibleKind.PERSON: _l("die Person selbst"),
 }
 
 
@@ -56,6 +107,7 @@ class Conference(SQLModel, table=True):
         Index("ix_conference_location_starts", "location_id", "starts_at"),
         # Conferences per organiser in a period (team overview).
         Index("ix_conference_organiser_status_starts", "organiser_id", "status", "starts_at", "case_id"),
+        one_of("status", ConferenceStatus, "ck_conference_status"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case_file.id")
@@ -64,7 +116,7 @@ class Conference(SQLModel, table=True):
     ends_at: datetime
     location_id: int = Field(foreign_key="location.id")
     organiser_id: int = Field(foreign_key="user_account.id", index=True)
-    status: str = Field(default="planned", max_length=12)
+    status: str = Field(default=ConferenceStatus.PLANNED, max_length=12)
     cancel_reason: str = Field(default="", sa_column=Column(Text, nullable=False))
     person_attends: bool = Field(default=False)  # planned
     person_attended: Optional[bool] = None  # recorded in the conference
@@ -83,12 +135,14 @@ class Invitation(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("conference_id", "agency_id", name="uq_invitation_conference_agency"),
         Index("ix_invitation_agency_status", "agency_id", "status"),
+        one_of("status", InvitationStatus, "ck_invitation_status"),
+        one_of("attendance", Attendance, "ck_invitation_attendance"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     conference_id: int = Field(foreign_key="conference.id", index=True)
     agency_id: int = Field(foreign_key="agency.id")
     user_id: Optional[int] = Field(default=None, foreign_key="user_account.id", index=True)  # named partner
-    status: str = Field(default="pending", max_length=12)
+    status: str = Field(default=InvitationStatus.PENDING, max_length=12)
     answer_comment: str = Field(default="", sa_column=Column(Text, nullable=False))
     answered_at: Optional[datetime] = None
     answered_by_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
@@ -114,13 +168,14 @@ class Note(SQLModel, table=True):
     """A Stellungnahme or note by staff (agency_id None) or a partner agency."""
 
     __tablename__ = "note"
+    __table_args__ = (one_of("visibility", NoteVisibility, "ck_note_visibility"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     conference_id: int = Field(foreign_key="conference.id", index=True)
     author_id: int = Field(foreign_key="user_account.id", index=True)
     agency_id: Optional[int] = Field(default=None, foreign_key="agency.id", index=True)
     body: str = Field(sa_column=Column(Text, nullable=False))
     categories: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    visibility: str = Field(default="shared", max_length=10)
+    visibility: str = Field(default=NoteVisibility.SHARED, max_length=10)
     withdrawn_at: Optional[datetime] = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -142,15 +197,17 @@ class Measure(SQLModel, table=True):
               sqlite_where=_OPEN_MEASURE_SQL, postgresql_where=_OPEN_MEASURE_SQL),
         Index("ix_measure_open_agency_due", "responsible_agency_id", "due_on", "id",
               sqlite_where=_OPEN_MEASURE_SQL, postgresql_where=_OPEN_MEASURE_SQL),
+        one_of("status", MeasureStatus, "ck_measure_status"),
+        one_of("responsible_kind", ResponsibleKind, "ck_measure_responsible_kind"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     conference_id: int = Field(foreign_key="conference.id", index=True)
     case_id: int = Field(foreign_key="case_file.id")
     what: str = Field(sa_column=Column(Text, nullable=False))
-    responsible_kind: str = Field(max_length=10)  # agency, jobcenter, person
+    responsible_kind: str = Field(max_length=10)
     responsible_agency_id: Optional[int] = Field(default=None, foreign_key="agency.id")
     due_on: date
-    status: str = Field(default="agreed", max_length=12)
+    status: str = Field(default=MeasureStatus.AGREED, max_length=12)
     outcome: str = Field(default="", sa_column=Column(Text, nullable=False))
     reviewed_in_conference_id: Optional[int] = Field(default=None, foreign_key="conference.id", index=True)
     reminded_on: Optional[date] = None  # the day the last reminder went out: one per day at most
@@ -159,61 +216,7 @@ class Measure(SQLModel, table=True):
     version: int = Field(default=1)
 
 
-class Minutes(SQLModel, table=True):
-    """Protokoll: a draft, then final versions; a correction is a new version."""
-
-    __tablename__ = "minutes"
-    __table_args__ = (UniqueConstraint("conference_id", "version_number", name="uq_minutes_conference_version"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
-    conference_id: int = Field(foreign_key="conference.id", index=True)
-    version_number: int = Field(default=1)
-    status: str = Field(default="draft", max_length=10)  # draft, final, replaced
-    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
-    decisions: str = Field(default="", sa_column=Column(Text, nullable=False))
-    next_date_note: str = Field(default="", max_length=300)
-    replaces_id: Optional[int] = Field(default=None, foreign_key="minutes.id")
-    correction_reason: str = Field(default="", sa_column=Column(Text, nullable=False))
-    comments_until: Optional[date] = None
-    finalised_by_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
-    finalised_at: Optional[datetime] = Field(default=None, index=True)
-    pdf_sha256: Optional[str] = Field(default=None, max_length=64)
-    pdf_size: Optional[int] = None
-    # What the minutes show (participants, agenda, notes, measures, next date), frozen at
-    # finalisation: every rendering of this version, for any reader, is made from it.
-    content: Optional[dict] = Field(default=None, sa_column=Column(JSON, nullable=True))
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
-    version: int = Field(default=1)
-
-
-class MinutesComment(SQLModel, table=True):
-    __tablename__ = "minutes_comment"
-    id: Optional[int] = Field(default=None, primary_key=True)
-    minutes_id: int = Field(foreign_key="minutes.id", index=True)
-    agency_id: int = Field(foreign_key="agency.id")
-    author_id: int = Field(foreign_key="user_account.id")
-    body: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow)
-
-
-class MinutesPdf(SQLModel, table=True):
-    """Rendered PDFs, apart from the minutes so lists never load them.
-
-    ``variant`` "archive" is the locked archival document rendered at finalisation;
-    partner renderings are cached per consent scope ("scope:debt,general,...").
-    """
-
-    __tablename__ = "minutes_pdf"
-    __table_args__ = (UniqueConstraint("minutes_id", "variant", name="uq_minutes_pdf_variant"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
-    minutes_id: int = Field(foreign_key="minutes.id", index=True)
-    variant: str = Field(max_length=200)
-    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    sha256: str = Field(max_length=64)
-    created_at: datetime = Field(default_factory=utcnow)
-
-
 def measure_open():
     """``Measure.status`` is one of OPEN_MEASURE_STATUSES, with the values written into the SQL
     so that SQLite can match the partial indexes of open measures."""
-    return Measure.status.in_([literal(s, literal_execute=True) for s in OPEN_MEASURE_STATUSES])
+    return Measure.status.in_([literal(s.value, literal_execute=True) for s in OPEN_MEASURE_STATUSES])

@@ -5,7 +5,16 @@ know about), validate the form, call one service function, commit, redirect or r
 """
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,14 +22,41 @@ from sqlalchemy import select
 
 from app import audit, db
 from app.cases.models import DATA_CATEGORIES, Case
-from app.conferences import services
-from app.conferences.forms import (AnswerForm, CancelForm, ConferenceForm, InviteForm, MeasureForm,
-                                   MeasureStatusForm, NoteForm, WithdrawForm, agenda_lines, record_form)
-from app.conferences.models import (ATTENDANCE, CONFERENCE_STATUS, INVITATION_STATUS, MEASURE_STATUS,
-                                    NOTE_VISIBILITY, RESPONSIBLE_KINDS, Conference, Invitation, Measure, Note)
-from app.filters import local_to_utc, to_local
+from app.clock import local_to_utc, to_local, utcnow
+from app.conferences.forms import (
+    AnswerForm,
+    CancelForm,
+    ConferenceForm,
+    InviteForm,
+    MeasureForm,
+    MeasureStatusForm,
+    NoteForm,
+    WithdrawForm,
+    agenda_lines,
+    record_form,
+)
+from app.conferences.models import (
+    ATTENDANCE,
+    CONFERENCE_STATUS,
+    INVITATION_STATUS,
+    MEASURE_STATUS,
+    NOTE_VISIBILITY,
+    RESPONSIBLE_KINDS,
+    Conference,
+    Invitation,
+    InvitationStatus,
+    Measure,
+    Note,
+)
+from app.conferences.services import ConferenceError, invitations, queries, records, scheduling
 from app.forms import StaleEdit
-from app.permissions import authorize, can, is_staff, partner_consent, partner_invitation
+from app.permissions import (
+    authorize,
+    can,
+    is_staff,
+    partner_consent,
+    partner_invitation,
+)
 
 bp = Blueprint("conferences", __name__)
 
@@ -87,7 +123,7 @@ def _stale(form):
 
 def _fill_locations(form, current_id=None):
     form.location_id.choices = [("", _("– bitte wählen –"))] + [
-        (loc_id, name) for loc_id, name in services.location_choices(db.session, current_id)]
+        (loc_id, name) for loc_id, name in scheduling.location_choices(db.session, current_id)]
 
 
 def _times(form):
@@ -98,7 +134,7 @@ def _times(form):
 
 def _clashes(form, starts, ends, exclude_id=None):
     """A warning the user confirms: the same place is booked at an overlapping time."""
-    found = services.clashes(db.session, form.location_id.data, starts, ends, exclude_id)
+    found = scheduling.clashes(db.session, form.location_id.data, starts, ends, exclude_id)
     if found and not form.accept_clash.data:
         form.accept_clash.errors = [_("Der Ort ist zu dieser Zeit schon belegt. Wählen Sie einen anderen Ort "
                                       "oder eine andere Zeit, oder bestätigen Sie die Überschneidung.")]
@@ -119,7 +155,7 @@ def _schedule(case, form, previous=None):
         starts, ends = _times(form)
         clash = _clashes(form, starts, ends)
         if clash is None:
-            conference = services.schedule(db.session, case, current_user, previous=previous,
+            conference = scheduling.schedule(db.session, case, current_user, previous=previous,
                                            **_schedule_data(form, starts, ends))
             db.session.commit()
             flash(_("Die Fallkonferenz ist geplant. Laden Sie jetzt die Einrichtungen ein."), "success")
@@ -153,7 +189,7 @@ def follow_up(conference_id):
     if not form.is_submitted():
         form.occasion.data = _("Folgekonferenz")
         form.location_id.data = previous.location_id
-        form.agenda.data = "\n".join(services.follow_up_agenda(db.session, previous))
+        form.agenda.data = "\n".join(scheduling.follow_up_agenda(db.session, previous))
         form.person_attends.data = previous.person_attends
     clash, done = _schedule(case, form, previous=previous)
     if done:
@@ -174,7 +210,7 @@ def edit(conference_id):
         form.occasion.data, form.day.data = conference.occasion, start.date()
         form.start_time.data, form.end_time.data = start.time(), end.time()
         form.location_id.data, form.person_attends.data = conference.location_id, conference.person_attends
-        form.agenda.data = "\n".join(item.title for item in services.agenda_items(db.session, conference))
+        form.agenda.data = "\n".join(item.title for item in scheduling.agenda_items(db.session, conference))
         form.version.data = conference.version
     clash, status = None, 200
     if form.is_submitted():
@@ -184,10 +220,10 @@ def edit(conference_id):
             clash = _clashes(form, starts, ends, exclude_id=conference.id)
             if clash is None:
                 try:
-                    changed = services.update_conference(db.session, conference, current_user,
+                    changed = scheduling.update_conference(db.session, conference, current_user,
                                                          version=form.version.data,
                                                          **_schedule_data(form, starts, ends))
-                except services.ConferenceError as err:
+                except ConferenceError as err:
                     db.session.rollback()
                     form[err.field].errors.append(err.message)
                 except StaleEdit:
@@ -214,7 +250,7 @@ def cancel(conference_id):
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
-            services.cancel_conference(db.session, conference, current_user, version=form.version.data,
+            scheduling.cancel_conference(db.session, conference, current_user, version=form.version.data,
                                        reason=form.reason.data, overridden_kinds=form.overridden_kinds)
         except StaleEdit:
             _stale(form)
@@ -230,7 +266,7 @@ def cancel(conference_id):
 def mark_held(conference_id):
     conference = _conference(conference_id)
     authorize("conference.hold", conference)
-    services.mark_held(db.session, conference, current_user)
+    scheduling.mark_held(db.session, conference, current_user)
     db.session.commit()
     flash(_("Die Fallkonferenz ist als durchgeführt markiert."), "success")
     return redirect(url_for("conferences.view", conference_id=conference.id))
@@ -243,17 +279,17 @@ def mark_held(conference_id):
 def view(conference_id):
     conference = _conference(conference_id)
     if is_staff(current_user):
-        data = services.staff_page(db.session, conference)
+        data = queries.staff_page(db.session, conference)
         audit.record("conference.viewed", conference, actor=current_user)
         db.session.commit()
-        return render_template("conferences/view_staff.html", conference=conference, now=db.utcnow(),
+        return render_template("conferences/view_staff.html", conference=conference, now=utcnow(),
                                **data, **labels())
     consent = partner_consent(current_user, conference)
-    data = services.partner_page(db.session, conference, current_user, consent)
+    data = queries.partner_page(db.session, conference, current_user, consent)
     audit.record("conference.viewed", conference, actor=current_user, consent_id=consent.id)
     db.session.commit()
     inv = data["invitation"]
-    answer_form = AnswerForm(data={"answer": inv.status if inv.status in ("accepted", "declined") else None,
+    answer_form = AnswerForm(data={"answer": inv.status if inv.status in (InvitationStatus.ACCEPTED, InvitationStatus.DECLINED) else None,
                                    "comment": inv.answer_comment})
     return render_template("conferences/view_partner.html", conference=conference, answer_form=answer_form,
                            **data, **labels())
@@ -263,7 +299,7 @@ def view(conference_id):
 def index():
     authorize("staff.area")
     past = request.args.get("zeitraum") == "vergangen"
-    page = services.team_conferences(db.session, current_user.team_id, upcoming=not past,
+    page = queries.team_conferences(db.session, current_user.team_id, upcoming=not past,
                                      number=_page_arg("seite"), size=current_app.config["PAGE_SIZE"])
     return render_template("conferences/index.html", page=page, past=past, **labels())
 
@@ -276,15 +312,15 @@ def invite(conference_id):
     conference = _conference(conference_id)
     authorize("conference.change", conference)
     case = _get(Case, conference.case_id)
-    options = services.invitation_options(db.session, conference)
+    options = invitations.invitation_options(db.session, conference)
     form = InviteForm()
     form.agencies.choices = [(agency.id, agency.name) for agency, _consent in options.eligible]
     form.people.choices = [(user.id, f"{user.name} ({agency_name})") for user, agency_name in options.people]
     if form.validate_on_submit():
         try:
-            created = services.invite(db.session, conference, current_user, agency_ids=form.agencies.data,
+            created = invitations.invite(db.session, conference, current_user, agency_ids=form.agencies.data,
                                       user_ids=form.people.data or [])
-        except services.ConferenceError as err:
+        except ConferenceError as err:
             db.session.rollback()
             form[err.field].errors.append(err.message)
         else:
@@ -297,7 +333,7 @@ def invite(conference_id):
 
 def _live_invitation(conference, invitation_id) -> Invitation:
     invitation = _child(Invitation, invitation_id, conference)
-    if invitation.status == "cancelled":
+    if invitation.status == InvitationStatus.CANCELLED:
         abort(404)
     return invitation
 
@@ -307,7 +343,7 @@ def resend(conference_id, invitation_id):
     conference = _conference(conference_id)
     authorize("conference.change", conference)
     invitation = _live_invitation(conference, invitation_id)
-    services.resend_invitation(db.session, conference, invitation, current_user)
+    invitations.resend_invitation(db.session, conference, invitation, current_user)
     db.session.commit()
     flash(_("Die Einladung wurde erneut verschickt."), "success")
     return redirect(url_for("conferences.view", conference_id=conference.id))
@@ -318,7 +354,7 @@ def withdraw_invitation(conference_id, invitation_id):
     conference = _conference(conference_id)
     authorize("conference.change", conference)
     invitation = _live_invitation(conference, invitation_id)
-    services.cancel_invitation(db.session, invitation, current_user, reason="withdrawn")
+    invitations.cancel_invitation(db.session, invitation, current_user, reason="withdrawn")
     db.session.commit()
     flash(_("Die Einladung ist zurückgezogen; die Einrichtung wurde benachrichtigt."), "success")
     return redirect(url_for("conferences.view", conference_id=conference.id))
@@ -331,13 +367,13 @@ def answer(conference_id):
     invitation = partner_invitation(current_user, conference)
     form = AnswerForm()
     if not form.is_submitted():
-        form.answer.data = invitation.status if invitation.status in ("accepted", "declined") else None
+        form.answer.data = invitation.status if invitation.status in (InvitationStatus.ACCEPTED, InvitationStatus.DECLINED) else None
         form.comment.data = invitation.answer_comment
     if form.validate_on_submit():
-        services.answer_invitation(db.session, invitation, current_user, answer=form.answer.data,
+        invitations.answer_invitation(db.session, invitation, current_user, answer=form.answer.data,
                                    comment=form.comment.data, overridden_kinds=form.overridden_kinds)
         db.session.commit()
-        flash(_("Ihre Zusage ist gespeichert.") if form.answer.data == "accepted"
+        flash(_("Ihre Zusage ist gespeichert.") if form.answer.data == InvitationStatus.ACCEPTED
               else _("Ihre Absage ist gespeichert."), "success")
         return redirect(url_for("conferences.view", conference_id=conference.id))
     case = _get(Case, conference.case_id)
@@ -351,7 +387,7 @@ def answer(conference_id):
 def _note_form(conference, note=None):
     form = NoteForm()
     consent = None if is_staff(current_user) else partner_consent(current_user, conference)
-    allowed = services.note_category_choices(consent)
+    allowed = records.note_category_choices(consent)
     form.categories.choices = [(key, DATA_CATEGORIES[key]) for key in allowed]
     if note is not None and not form.is_submitted():
         form.body.data, form.visibility.data, form.version.data = note.body, note.visibility, note.version
@@ -365,7 +401,7 @@ def note_new(conference_id):
     authorize("note.create", conference)
     form, consent = _note_form(conference)
     if form.validate_on_submit():
-        services.add_note(db.session, conference, current_user, body=form.body.data,
+        records.add_note(db.session, conference, current_user, body=form.body.data,
                           categories=form.categories.data, visibility=form.visibility.data,
                           overridden_kinds=form.overridden_kinds)
         db.session.commit()
@@ -385,7 +421,7 @@ def note_edit(conference_id, note_id):
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
-            services.edit_note(db.session, note, current_user, version=form.version.data, body=form.body.data,
+            records.edit_note(db.session, note, current_user, version=form.version.data, body=form.body.data,
                                categories=form.categories.data, visibility=form.visibility.data,
                                overridden_kinds=form.overridden_kinds)
         except StaleEdit:
@@ -409,7 +445,7 @@ def note_withdraw(conference_id, note_id):
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.withdraw_note(db.session, note, current_user, version=form.version.data)
+        records.withdraw_note(db.session, note, current_user, version=form.version.data)
     except StaleEdit:
         db.session.rollback()
         return render_template("errors/error.html", code=409, title=_("Zwischenzeitlich geändert"),
@@ -427,19 +463,19 @@ def note_withdraw(conference_id, note_id):
 def record(conference_id):
     conference = _conference(conference_id)
     authorize("conference.edit", conference)
-    invitations = services.live_invitations(db.session, conference)
-    items = services.agenda_items(db.session, conference)
-    form = record_form(invitations, items)
+    invited = invitations.live_invitations(db.session, conference)
+    items = scheduling.agenda_items(db.session, conference)
+    form = record_form(invited, items)
     if not form.is_submitted():
         form.version.data = conference.version
         form.person_attended.data = {True: "yes", False: "no"}.get(conference.person_attended, "")
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
-            services.record_conference(
+            records.record_conference(
                 db.session, conference, current_user, version=form.version.data,
                 person_attended={"yes": True, "no": False}.get(form.person_attended.data),
-                attendance={inv.id: form[f"attendance_{inv.id}"].data or None for inv, _name in invitations},
+                attendance={inv.id: form[f"attendance_{inv.id}"].data or None for inv, _name in invited},
                 discussion={item.id: (form[f"discussion_{item.id}"].data or "").strip() for item in items},
                 overridden_kinds=form.overridden_kinds)
         except StaleEdit:
@@ -451,14 +487,14 @@ def record(conference_id):
             return redirect(url_for("conferences.view", conference_id=conference.id))
     case = _get(Case, conference.case_id)
     return render_template("conferences/record.html", form=form, conference=conference, pseudonym=case.pseudonym,
-                           invitations=invitations, items=items), status
+                           invitations=invited, items=items), status
 
 
 def _measure_form(conference, measure=None):
     form = MeasureForm()
-    form.responsible.choices = services.responsible_choices(db.session, conference)
+    form.responsible.choices = records.responsible_choices(db.session, conference)
     if measure is not None:
-        value = services.responsible_value(measure)
+        value = records.responsible_value(measure)
         if value not in dict(form.responsible.choices):
             # An agency whose invitation ended stays selectable for the measure it already holds.
             from app.agencies.models import Agency
@@ -477,11 +513,11 @@ def measure_new(conference_id):
     form = _measure_form(conference)
     if form.validate_on_submit():
         try:
-            services.add_measure(db.session, conference, current_user, what=form.what.data,
+            records.add_measure(db.session, conference, current_user, what=form.what.data,
                                  responsible=form.responsible.data, due_on=form.due_on.data,
                                  status=form.status.data, outcome=form.outcome.data,
                                  overridden_kinds=form.overridden_kinds)
-        except services.ConferenceError as err:
+        except ConferenceError as err:
             db.session.rollback()
             form[err.field].errors.append(err.message)
         else:
@@ -509,15 +545,15 @@ def measure_edit(conference_id, measure_id):
     if form.validate_on_submit():
         try:
             if staff:
-                services.update_measure(db.session, measure, current_user, version=form.version.data,
+                records.update_measure(db.session, measure, current_user, version=form.version.data,
                                         what=form.what.data, responsible=form.responsible.data,
                                         due_on=form.due_on.data, status=form.status.data,
                                         outcome=form.outcome.data, overridden_kinds=form.overridden_kinds)
             else:
-                services.update_measure_status(db.session, measure, current_user, version=form.version.data,
+                records.update_measure_status(db.session, measure, current_user, version=form.version.data,
                                                status=form.status.data, outcome=form.outcome.data,
                                                overridden_kinds=form.overridden_kinds)
-        except services.ConferenceError as err:
+        except ConferenceError as err:
             db.session.rollback()
             form[err.field].errors.append(err.message)
         except StaleEdit:
@@ -545,7 +581,7 @@ def measure_review(conference_id, measure_id):
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
-            services.update_measure_status(db.session, measure, current_user, version=form.version.data,
+            records.update_measure_status(db.session, measure, current_user, version=form.version.data,
                                            status=form.status.data, outcome=form.outcome.data,
                                            review_conference=conference, overridden_kinds=form.overridden_kinds)
         except StaleEdit:

@@ -5,8 +5,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import db
-from app.conferences import services as conferences
 from app.conferences.models import INVITATION_STATUS, MEASURE_STATUS, RESPONSIBLE_KINDS
+from app.conferences.services import queries
 from app.permissions import authenticated_only, is_admin, is_partner, is_staff, public
 
 bp = Blueprint("main", __name__)
@@ -29,10 +29,10 @@ def index():
     labels = {"invitation_status": INVITATION_STATUS, "measure_status": MEASURE_STATUS,
               "responsible_kinds": RESPONSIBLE_KINDS}
     if is_staff(current_user):
-        lists = conferences.staff_start(db.session, current_user, _pages(STAFF_LISTS), size)
+        lists = queries.staff_start(db.session, current_user, _pages(STAFF_LISTS), size)
         return render_template("main/index.html", role="staff", **lists, **labels)
     if is_partner(current_user):
-        lists = conferences.partner_start(db.session, current_user, _pages(PARTNER_LISTS), size)
+        lists = queries.partner_start(db.session, current_user, _pages(PARTNER_LISTS), size)
         return render_template("main/index.html", role="partner", **lists, **labels)
     return render_template("main/index.html", role=None)
 

@@ -3,8 +3,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from app import audit, db
-from app.db import utcnow
-from app.filters import berlin_today
+from app.clock import berlin_today, utcnow
 from app.permissions import authorize
 from app.reports import services
 

@@ -11,8 +11,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import exists, func, select
 
 from app.accounts.models import Role, User
-from app.cases.models import Case
-from app.conferences.models import Conference, Measure, Minutes, measure_open
+from app.cases.models import Case, CaseStatus
+from app.conferences.models import Conference, ConferenceStatus, Measure, measure_open
+from app.minutes.models import Minutes, MinutesStatus
 
 CASE_COUNT_LIMIT = 500
 COUNT_LIMIT = 100
@@ -63,19 +64,19 @@ def team_overview(session, team_id: int, *, now: datetime, today: date, list_siz
             .order_by(User.name))
     ]
 
-    open_cases = select(Case.id).where(Case.team_id == team_id, Case.status == "open")
-    closed = select(Case.id).where(Case.team_id == team_id, Case.status == "closed",
+    open_cases = select(Case.id).where(Case.team_id == team_id, Case.status == CaseStatus.OPEN)
+    closed = select(Case.id).where(Case.team_id == team_id, Case.status == CaseStatus.CLOSED,
                                    Case.closed_at >= now - timedelta(days=365))
     team_conferences = select(Conference.id).join(Case, Case.id == Conference.case_id).where(Case.team_id == team_id)
-    upcoming = team_conferences.where(Conference.status == "planned",
+    upcoming = team_conferences.where(Conference.status == ConferenceStatus.PLANNED,
                                       Conference.starts_at >= now, Conference.starts_at <= now + timedelta(days=30))
-    held = team_conferences.where(Conference.status.in_(["held", "closed"]),
+    held = team_conferences.where(Conference.status.in_([ConferenceStatus.HELD, ConferenceStatus.CLOSED]),
                                   Conference.starts_at >= now - timedelta(days=30), Conference.starts_at < now)
     # Overdue measures of open cases: walked from the overdue measures (a short, recent range),
     # each checked against its case, rather than through every open case of the team.
     def overdue(*case_conditions):
         return select(Measure.id).where(measure_open(), Measure.due_on < today, exists().where(
-            Case.id == Measure.case_id, Case.team_id == team_id, Case.status == "open", *case_conditions))
+            Case.id == Measure.case_id, Case.team_id == team_id, Case.status == CaseStatus.OPEN, *case_conditions))
 
     # Every figure in one query; a caseworker's figures are keyed (figure, user id).
     figures = _Figures()
@@ -95,13 +96,13 @@ def team_overview(session, team_id: int, *, now: datetime, today: date, list_siz
 
     # Held conferences whose minutes are not final yet: the team lead's to-do list.
     final = select(Minutes.id).where(Minutes.conference_id == Conference.id,
-                                     Minutes.status.in_(["final", "replaced"])).exists()
+                                     Minutes.status.in_([MinutesStatus.FINAL, MinutesStatus.REPLACED])).exists()
     draft_status = (select(Minutes.status).where(Minutes.conference_id == Conference.id)
                     .order_by(Minutes.version_number.desc()).limit(1).scalar_subquery())
     awaiting = session.execute(
         select(Conference, Case.pseudonym, draft_status)
         .join(Case, Case.id == Conference.case_id)
-        .where(Case.team_id == team_id, Conference.status == "held", ~final)
+        .where(Case.team_id == team_id, Conference.status == ConferenceStatus.HELD, ~final)
         .order_by(Conference.starts_at).limit(list_size)
     ).all()
 

@@ -9,7 +9,7 @@ from app import create_app, db
 from app.accounts.models import LoginFailure, UserSession
 from app.accounts.services import sha256
 from app.audit import AuditEntry
-from app.db import utcnow
+from app.clock import utcnow
 from tests.accounts.flows import (CODE_URL, ENROL_URL, full_login, logged_in, password_step, second_factor,
                                   session_value)
 from tests.conftest import PASSWORD, login_as, text_of

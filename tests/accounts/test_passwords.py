@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from app.accounts.models import AccountToken, User, UserSession
 from app.accounts.services import check_password, sha256
 from app.audit import AuditEntry
-from app.db import utcnow
+from app.clock import utcnow
 from tests.accounts.flows import CODE_URL, ENROL_URL, logged_in, password_step
 from tests.conftest import PASSWORD, login_as, outbox_messages, post, text_of
 

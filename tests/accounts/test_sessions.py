@@ -6,7 +6,7 @@ from sqlalchemy import func, select, update
 
 from app.accounts.models import User, UserSession
 from app.accounts.services import sha256
-from app.db import utcnow
+from app.clock import utcnow
 from tests.accounts.flows import full_login, logged_in, logout, password_step, session_value
 from tests.conftest import csrf_token, login_as
 

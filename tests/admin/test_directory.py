@@ -4,7 +4,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from app.accounts.models import Team
-from app.admin.forms import AGENCY_TYPE_CHOICES
+from app.agencies.models import AGENCY_TYPE_LABELS
 from app.agencies.models import Agency, District, Location
 from app.audit import AuditEntry
 from tests.conftest import login_as, post, text_of
@@ -41,7 +41,7 @@ def test_teams_are_created_renamed_and_deactivated(app, client, session, admin):
     assert last_action(session) == "team.updated"
 
 
-@pytest.mark.parametrize("agency_type", [value for value, _label in AGENCY_TYPE_CHOICES])
+@pytest.mark.parametrize("agency_type", list(AGENCY_TYPE_LABELS))
 def test_agencies_of_every_type_with_district_and_contact(app, client, session, factory, admin, agency_type):
     district = factory.district("Nordend")
     r = post(client, app, "/verwaltung/einrichtungen/neu", {
@@ -52,7 +52,7 @@ def test_agencies_of_every_type_with_district_and_contact(app, client, session, 
     assert (agency.type, agency.district_id, agency.contact_email) == (agency_type, district.id, "kontakt@example.org")
     page = text_of(client.get("/verwaltung/einrichtungen"))
     assert "Nordend" in page and "kontakt@example.org" in page
-    label = dict(AGENCY_TYPE_CHOICES)[agency_type]
+    label = AGENCY_TYPE_LABELS[agency_type]
     assert str(label) in page
 
 
@@ -103,7 +103,7 @@ def test_districts_are_created_and_listed(app, client, session, admin):
 # --- bad input ------------------------------------------------------------------------------
 
 REQUIRED = "Bitte füllen Sie dieses Feld aus."
-CHOICE = "Keine gültige Auswahl."
+CHOICE = "Bitte wählen Sie einen der angebotenen Einträge."
 EMAIL = "Bitte geben Sie eine gültige E-Mail-Adresse ein."
 CONTROL = "Der Text enthält unzulässige Steuerzeichen."
 
@@ -131,7 +131,7 @@ BAD_INPUT = {
         ("long name", {"name": too_long(160)[0]}, too_long(160)[1], "ost@example.org"),
         ("unknown type", {"type": "casino"}, CHOICE, "Beratung Ost"),
         ("unknown district", {"district_id": "999999"}, CHOICE, "Beratung Ost"),
-        ("district not a number", {"district_id": "1 OR 1=1"}, "Ungültige Auswahl", "Beratung Ost"),
+        ("district not a number", {"district_id": "1 OR 1=1"}, "Bitte wählen Sie einen der angebotenen Einträge.", "Beratung Ost"),
         ("no contact", {"contact_email": ""}, REQUIRED, "Beratung Ost"),
         ("bad contact", {"contact_email": "<b>ost</b>"}, EMAIL, "<b>ost</b>"),
     ],
@@ -141,7 +141,7 @@ BAD_INPUT = {
         ("long address", {"address": too_long(300)[0]}, too_long(300)[1], "Raum 1.01"),
         ("unknown kind", {"kind": "boat"}, CHOICE, "Raum 1.01"),
         ("unknown agency", {"agency_id": "999999"}, CHOICE, "Raum 1.01"),
-        ("agency not a number", {"agency_id": "eins"}, "Ungültige Auswahl", "Raum 1.01"),
+        ("agency not a number", {"agency_id": "eins"}, "Bitte wählen Sie einen der angebotenen Einträge.", "Raum 1.01"),
         ("script link", {"kind": "online", "video_url": "javascript:alert(1)"}, "https://", "javascript:alert(1)"),
     ],
 }

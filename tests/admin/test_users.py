@@ -172,10 +172,10 @@ BAD_USER_INPUT = {
     "script as email": ({"email": "<script>alert(1)</script>"}, "Bitte geben Sie eine gültige E-Mail-Adresse ein.",
                         "<script>alert(1)</script>"),
     "NUL in name": ({"name": "Maria\x00Muster"}, "Der Text enthält unzulässige Steuerzeichen.", "maria@example.org"),
-    "unknown role": ({"role": "superuser"}, "Keine gültige Auswahl.", "Maria Muster"),
-    "team not a number": ({"team_id": "abc"}, "Ungültige Auswahl", "Maria Muster"),
-    "unknown team": ({"team_id": "999999"}, "Keine gültige Auswahl.", "Maria Muster"),
-    "unknown agency": ({"role": "partner", "agency_id": "999999"}, "Keine gültige Auswahl.", "Maria Muster"),
+    "unknown role": ({"role": "superuser"}, "Bitte wählen Sie einen der angebotenen Einträge.", "Maria Muster"),
+    "team not a number": ({"team_id": "abc"}, "Bitte wählen Sie einen der angebotenen Einträge.", "Maria Muster"),
+    "unknown team": ({"team_id": "999999"}, "Bitte wählen Sie einen der angebotenen Einträge.", "Maria Muster"),
+    "unknown agency": ({"role": "partner", "agency_id": "999999"}, "Bitte wählen Sie einen der angebotenen Einträge.", "Maria Muster"),
 }
 
 

@@ -6,7 +6,7 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from app.filters import berlin_today
+from app.clock import berlin_today
 from tests.browser.conftest import check_a11y, follow, log_in, visit
 
 pytestmark = pytest.mark.browser

@@ -11,7 +11,7 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from app.filters import berlin_today
+from app.clock import berlin_today
 from tests.browser.conftest import follow, log_in, visit
 from tests.conferences.conftest import calendar_of, event_of
 from tests.conftest import outbox_messages

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from app.filters import to_local
+from app.clock import to_local
 from tests.browser.conftest import follow, visit
 from tests.conftest import PASSWORD
 from tests.minutes.conftest import make_scene

@@ -7,15 +7,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.cases.models import Case
-from app.filters import berlin_today
+from app.clock import berlin_today
 from tests.cases.conftest import case_data, count
 from tests.conftest import login_as, post
 from tests.dbstate import differences, snapshot
 
 REQUIRED = "Bitte füllen Sie dieses Feld aus."
-BAD_CHOICE = "Keine gültige Auswahl."
-NOT_A_NUMBER = "Ungültige Auswahl: Konnte nicht umwandeln."
-NOT_A_DATE = "Kein gültiges Datum."
+BAD_CHOICE = "Bitte wählen Sie einen der angebotenen Einträge."
+NOT_A_NUMBER = "Bitte wählen Sie einen der angebotenen Einträge."
+NOT_A_DATE = "Bitte geben Sie ein gültiges Datum ein (TT.MM.JJJJ)."
 
 
 def page_text(response) -> str:

@@ -7,7 +7,7 @@ from sqlalchemy import event, select
 
 from app import db
 from app.cases.models import Case, CaseObstacle
-from app.db import utcnow
+from app.clock import utcnow
 from tests.cases.conftest import audit_actions, case_data, count
 from tests.conftest import login_as, post, text_of
 
@@ -252,7 +252,7 @@ def test_invalid_list_filter_is_a_german_400(app, client, caseworker):
     login_as(client, app, caseworker)
     r = client.get("/faelle?stadtteil=abc&status=irgendwas")
     assert r.status_code == 400
-    assert "Ungültige Auswahl" in text_of(r) or "Keine gültige Auswahl" in text_of(r)
+    assert "Bitte wählen Sie einen der angebotenen Einträge." in text_of(r) or "Keine gültige Auswahl" in text_of(r)
 
 
 # --- edit -------------------------------------------------------------------------------
@@ -327,7 +327,7 @@ def test_reassign_to_someone_outside_the_team_is_refused(app, client, session, f
     for user_id in (outsider.id, inactive.id, partner.id, 999999):
         r = post(client, app, f"/faelle/{case.id}/zustaendigkeit", {"caseworker_id": str(user_id)})
         assert r.status_code == 400
-        assert "Keine gültige Auswahl" in text_of(r)
+        assert "Bitte wählen Sie einen der angebotenen Einträge." in text_of(r)
     assert _only_case(session).caseworker_id == caseworker.id
 
 

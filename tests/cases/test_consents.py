@@ -4,10 +4,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from app import filters
+from app import clock
 from app.cases.models import Consent
 from app.conferences.models import Invitation
-from app.filters import berlin_today
+from app.clock import berlin_today
 from app.permissions import can, partner_sees_note, valid_consent
 from tests.cases.conftest import audit_actions, count, in_request
 from tests.conftest import login_as, outbox_messages, post, text_of
@@ -145,7 +145,7 @@ def test_scope_is_stored_as_checked_and_decides_which_notes_a_partner_sees(app, 
 
 
 class _Clock:
-    """Replaces ``datetime`` in app.filters so that berlin_today() sees a chosen instant."""
+    """Replaces ``datetime`` in app.clock so that berlin_today() sees a chosen instant."""
 
     def __init__(self, instant):
         self.instant = instant
@@ -168,7 +168,7 @@ def test_consent_expires_at_midnight_in_berlin(app, monkeypatch, session, factor
     factory.invitation(conf, agency, status="accepted")
 
     def access_at(instant):
-        monkeypatch.setattr(filters, "datetime", _Clock(instant))
+        monkeypatch.setattr(clock, "datetime", _Clock(instant))
         with in_request(app, session):
             return valid_consent(case.id, agency.id) is not None, can(partner, "conference.view", conf)
 
@@ -309,8 +309,8 @@ def test_withdrawal_dates_are_checked(app, client, session, factory, case, casew
     cases = {
         (berlin_today() + timedelta(days=1)).isoformat(): "Ein Widerruf gilt sofort",
         (berlin_today() - timedelta(days=6)).isoformat(): "Der Widerruf kann nicht vor der Unterschrift liegen.",
-        "31.02.2026": "Kein gültiges Datum.",
-        "gestern": "Kein gültiges Datum.",
+        "31.02.2026": "Bitte geben Sie ein gültiges Datum ein (TT.MM.JJJJ).",
+        "gestern": "Bitte geben Sie ein gültiges Datum ein (TT.MM.JJJJ).",
         "": "Bitte füllen Sie dieses Feld aus.",
     }
     for value, message in cases.items():

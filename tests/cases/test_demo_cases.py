@@ -8,7 +8,7 @@ from app.accounts.models import Team, User
 from app.cases.models import Case, CaseObstacle, Consent
 from app.cases.services import consent_state
 from app.demo import seed, seed_conferences
-from app.filters import berlin_today
+from app.clock import berlin_today
 from tests.conftest import login_as, text_of
 
 

@@ -2,8 +2,8 @@
 from datetime import timedelta
 
 from app.cases.models import CaseObstacle
-from app.db import utcnow
-from app.filters import berlin_today
+from app.clock import utcnow
+from app.clock import berlin_today
 from tests.conftest import get_counting_queries, login_as, text_of
 
 MAX_QUERIES = 12  # issue 6

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app import db
 from app.cases import services
 from app.cases.models import Case, PseudonymCounter
-from app.filters import berlin_today
+from app.clock import berlin_today
 from tests.cases.conftest import in_request
 
 DATA = {"district_id": None, "age_band": "u25", "household_type": "single", "obstacles": [],

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.audit import AuditEntry
-from app.db import utcnow
+from app.clock import utcnow
 
 
 @dataclass

@@ -4,7 +4,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.conferences.models import AgendaItem, Invitation
-from app.filters import berlin_today, to_local
+from app.clock import berlin_today, to_local
 from tests.conferences.conftest import audit_actions, fresh, calendar_of, count, event_of, future
 from tests.conftest import login_as, outbox_messages, post, text_of
 

@@ -5,7 +5,7 @@ case's team, the partner's invitation and consent) are read once per request.
 """
 from datetime import timedelta
 
-from app.filters import berlin_today
+from app.clock import berlin_today
 from tests.conferences.conftest import future
 from tests.conftest import get_counting_queries, login_as, text_of
 

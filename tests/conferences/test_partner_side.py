@@ -2,7 +2,7 @@
 from sqlalchemy import select
 
 from app.conferences.models import AgendaItem, Measure, Note
-from app.filters import berlin_today
+from app.clock import berlin_today
 from tests.conferences.conftest import audit_actions, count, fresh, future
 from tests.conftest import login_as, post, text_of
 

@@ -4,10 +4,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app import db
-from app.conferences import services
+from app.conferences.services import reminders
 from app.conferences.models import Conference, Measure
-from app.db import utcnow
-from app.filters import berlin_today, to_local
+from app.clock import utcnow
+from app.clock import berlin_today, to_local
 from tests.conferences.conftest import audit_actions, fresh
 from tests.conftest import login_as, outbox_messages, post
 
@@ -93,7 +93,7 @@ def test_reminders_go_out_once_to_whom_they_concern(app, session, factory, scene
 def _run(app, today, now=None):
     with app.app_context():
         s = db.get_session()
-        result = services.send_reminders(s, now=now, today=today)
+        result = reminders.send_reminders(s, now=now, today=today)
         s.commit()
     return result
 

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from app.conferences.models import AgendaItem, Conference
-from app.filters import local_to_utc, to_local
+from app.clock import local_to_utc, to_local
 from tests.conferences.conftest import audit_actions, fresh, calendar_of, conference_form, count, event_of, future
 from tests.conftest import login_as, outbox_messages, post, text_of
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 from sqlalchemy import event
 
 from app import db
-from app.db import utcnow
-from app.filters import berlin_today
+from app.clock import utcnow
+from app.clock import berlin_today
 from tests.conferences.conftest import future
 from tests.conftest import login_as, text_of
 

@@ -10,8 +10,9 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app.audit import AuditEntry
-from app.conferences.models import AgendaItem, Minutes, MinutesPdf
-from app.db import utcnow
+from app.conferences.models import AgendaItem
+from app.minutes.models import Minutes, MinutesPdf
+from app.clock import utcnow
 from tests.conftest import login_as, post
 
 INTERNAL_REFERENCE = "INTREF-4711-0815"

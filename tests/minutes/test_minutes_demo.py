@@ -2,7 +2,8 @@
 from sqlalchemy import select
 
 from app import db
-from app.conferences.models import Conference, Minutes, MinutesPdf
+from app.conferences.models import Conference
+from app.minutes.models import Minutes, MinutesPdf
 from app.demo import seed_minutes
 from tests.minutes.conftest import make_scene
 

@@ -5,8 +5,8 @@ import io
 import zipfile
 from datetime import timedelta
 
-from app.conferences import minutes as services
-from app.filters import berlin_today, to_local
+from app.minutes import export
+from app.clock import berlin_today, to_local
 from tests.conftest import login_as, post, text_of
 from tests.minutes.conftest import audit_actions, finalised, make_scene, page_url, stored_pdf
 
@@ -109,7 +109,7 @@ def test_only_the_team_its_period_district_and_agency(app, client, factory):
 
 
 def test_the_zip_is_streamed_in_pieces_reading_in_short_transactions(app, client, factory, monkeypatch):
-    monkeypatch.setattr(services, "EXPORT_BATCH", 2)
+    monkeypatch.setattr(export, "EXPORT_BATCH", 2)
     a = make_scene(factory)
     conferences = [a.conference]
     for n in range(4):

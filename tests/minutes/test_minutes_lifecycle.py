@@ -7,8 +7,9 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from app import db
-from app.conferences.models import Conference, Measure, Minutes, MinutesComment, MinutesPdf
-from app.filters import berlin_today
+from app.conferences.models import Conference, Measure
+from app.minutes.models import Minutes, MinutesComment, MinutesPdf
+from app.clock import berlin_today
 from tests.conftest import login_as, outbox_messages, post, text_of
 from tests.minutes.conftest import (INTERNAL_REFERENCE, MINUTES_DATA, NOTE_DEBT, NOTE_HEALTH, NOTE_JOBCENTER_ONLY,
                                     NOTE_SHARED_GENERAL, audit_actions, count, finalised, latest, page_url,

@@ -5,8 +5,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app import pdf as pdf_module
-from app.conferences.models import Invitation, MinutesPdf
-from app.filters import berlin_today
+from app.conferences.models import Invitation
+from app.minutes.models import MinutesPdf
+from app.clock import berlin_today
 from tests.conftest import login_as, text_of
 from tests.minutes.conftest import (INTERNAL_REFERENCE, MINUTES_DATA, NOTE_DEBT, NOTE_HEALTH, NOTE_HEALTH_AGENCY_OWN,
                                     NOTE_JOBCENTER_ONLY, NOTE_SHARED_GENERAL, audit_actions, count, finalised,

@@ -10,13 +10,14 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from app import pdf as pdf_module
-from app.conferences.models import AgendaItem, Measure, Minutes, MinutesPdf, Note
-from app.filters import to_local
+from app.conferences.models import AgendaItem, Measure, Note
+from app.minutes.models import Minutes, MinutesPdf
+from app.clock import to_local
 from tests.conftest import login_as
 from tests.minutes.conftest import (INTERNAL_REFERENCE, MINUTES_DATA, NOTE_DEBT, NOTE_HEALTH, NOTE_HEALTH_AGENCY_OWN,
                                     NOTE_JOBCENTER_ONLY, NOTE_SHARED_GENERAL, audit_actions, finalised, pdf_text,
                                     stored_pdf)
-from tests.minutes.test_pdf import local_server  # noqa: F401  (fixture)
+from tests.test_pdf import local_server  # noqa: F401  (fixture)
 
 
 def flat(text: str) -> str:
@@ -203,13 +204,13 @@ def test_rendering_that_hits_a_limit_saves_nothing_and_says_so(app, client, scen
 
 
 def test_the_logo_is_configurable_and_can_be_left_out(app, client, scene, monkeypatch):
-    from app.conferences import minutes as services
+    from app.minutes import document
 
     minutes = finalised(client, app, scene)
     with app.test_request_context():
         from app import db
 
         s = db.get_session()
-        assert 'src="pdf/logo.svg"' in services.document_html(s, minutes, minutes.content)
+        assert 'src="pdf/logo.svg"' in document.document_html(s, minutes, minutes.content)
         monkeypatch.setitem(app.config, "ORGANISATION_LOGO", "")
-        assert "<img" not in services.document_html(s, minutes, minutes.content)
+        assert "<img" not in document.document_html(s, minutes, minutes.content)

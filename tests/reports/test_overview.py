@@ -3,8 +3,8 @@ import re
 from datetime import timedelta
 
 
-from app.db import utcnow
-from app.filters import berlin_today
+from app.clock import utcnow
+from app.clock import berlin_today
 from tests.conftest import get_counting_queries, login_as
 
 

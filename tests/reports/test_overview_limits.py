@@ -2,8 +2,8 @@
 import re
 from datetime import timedelta
 
-from app.db import utcnow
-from app.filters import berlin_today
+from app.clock import utcnow
+from app.clock import berlin_today
 from app.reports import services
 from tests.conftest import login_as
 

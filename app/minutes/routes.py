@@ -8,12 +8,13 @@ from sqlalchemy import select
 from app import db
 from app.agencies.models import Agency, District
 from app.cases.models import Case
-from app.conferences import minutes as services
-from app.conferences.minutes_forms import (CommentForm, CorrectionForm, ExportForm, FinaliseForm, MinutesForm,
-                                           ShareForm)
-from app.conferences.models import Conference, Minutes
-from app.filters import berlin_today
+from app.clock import berlin_today
+from app.conferences.models import Conference
 from app.forms import StaleEdit
+from app.minutes import document, services
+from app.minutes import export as batch
+from app.minutes.forms import CommentForm, CorrectionForm, ExportForm, FinaliseForm, MinutesForm, ShareForm
+from app.minutes.models import Minutes, MinutesStatus
 from app.permissions import authorize, can, is_staff, partner_consent
 
 bp = Blueprint("minutes", __name__)
@@ -51,20 +52,20 @@ def _render_page(conference, status=200, *, form=None, share_form=None, comment_
     current = versions[0] if versions else None
     case = db.session.get(Case, conference.case_id)
     staff = is_staff(current_user)
-    final = next((v for v in versions if v.status == "final"), None)
+    final = next((v for v in versions if v.status == MinutesStatus.FINAL), None)
     ctx = dict(conference=conference, case=case, versions=versions, current=current, final=final, staff=staff,
-               error=error, labels=services.labels(), names=services.finaliser_names(db.session, versions),
+               error=error, labels=document.labels(), names=services.finaliser_names(db.session, versions),
                back_url=url_for("conferences.view", conference_id=conference.id)
                if "conferences.view" in current_app.view_functions else None)
     if staff:
-        draft = current if current is not None and current.status == "draft" else None
+        draft = current if current is not None and current.status == MinutesStatus.DRAFT else None
         editable = (can(current_user, "minutes.edit", draft) if draft is not None
                     else current is None and can(current_user, "minutes.create", conference))
         ctx.update(
             draft=draft, editable=editable,
             may_finalise=draft is not None and can(current_user, "minutes.finalise", draft),
             may_correct=final is not None and can(current_user, "minutes.correct", final),
-            content=(services.assemble(db.session, conference) if current is None or draft is not None
+            content=(document.assemble(db.session, conference) if current is None or draft is not None
                      else current.content),
             scope=None,
             comments=services.comments(db.session, draft) if draft is not None else [],
@@ -74,18 +75,18 @@ def _render_page(conference, status=200, *, form=None, share_form=None, comment_
         )
     else:
         consent = partner_consent(current_user, conference)
-        draft = current if current is not None and current.status == "draft" else None
+        draft = current if current is not None and current.status == MinutesStatus.DRAFT else None
         commenting = draft is not None and can(current_user, "minutes.comment", draft)
         ctx.update(
             draft=draft if commenting else None, editable=False, may_finalise=False, may_correct=False,
-            content=services.assemble(db.session, conference) if commenting else None,
+            content=document.assemble(db.session, conference) if commenting else None,
             scope=consent.scope if consent else [],
             comments=[row for row in services.comments(db.session, draft)
                       if row[0].agency_id == current_user.agency_id] if commenting else [],
             comment_form=comment_form or (CommentForm() if commenting else None),
         )
     ctx.setdefault("comment_form", comment_form)
-    ctx["notes"] = services.notes_for(ctx["content"], ctx["scope"]) if ctx["content"] else []
+    ctx["notes"] = document.notes_for(ctx["content"], ctx["scope"]) if ctx["content"] else []
     return render_template("minutes/page.html", **ctx), status
 
 
@@ -109,8 +110,9 @@ def save(conference_id):
     else:
         authorize("minutes.edit", current)
     finalise = "finalise" in request.form
-    if finalise:
-        authorize("minutes.finalise", current or Minutes(conference_id=conference.id, status="draft"))
+    if finalise and current is not None:
+        # Without a draft yet, minutes.create admitted the organiser, who may finalise it too.
+        authorize("minutes.finalise", current)
     form = MinutesForm()
     if not form.validate_on_submit():
         return _render_page(conference, 400, form=form)
@@ -123,7 +125,7 @@ def save(conference_id):
         versions = services.versions(db.session, conference)
         form.version.data = versions[0].version if versions else None
         return _render_page(conference, 409, form=form, error=str(STALE))
-    except services.MinutesError as err:
+    except document.MinutesError as err:
         db.session.rollback()
         return _render_page(conference, 400, form=form, error=str(err.message))
     db.session.commit()
@@ -144,7 +146,7 @@ def finalise(minutes_id):
     except StaleEdit:
         db.session.rollback()
         return _render_page(conference, 409, error=str(STALE))
-    except services.MinutesError as err:
+    except document.MinutesError as err:
         db.session.rollback()
         return _render_page(conference, 400, error=str(err.message))
     db.session.commit()
@@ -199,7 +201,7 @@ def correct(minutes_id):
             db.session.refresh(minutes)
             form.version.data = minutes.version
             status, error = 409, str(STALE)
-        except services.MinutesError as err:
+        except document.MinutesError as err:
             db.session.rollback()
             status, error = 400, str(err.message)
             if err.field:
@@ -220,15 +222,15 @@ def download(minutes_id):
     minutes = _get(Minutes, minutes_id)
     authorize("minutes.download", minutes)
     try:
-        document = services.download(db.session, minutes, current_user)
-    except services.MinutesError as err:
+        stored = services.download(db.session, minutes, current_user)
+    except document.MinutesError as err:
         db.session.rollback()
         conference = db.session.get(Conference, minutes.conference_id)
         return _render_page(conference, 400, error=str(err.message))
     db.session.commit()
-    return Response(document.content, mimetype="application/pdf", headers={
-        # The name holds only letters, digits, "-", "_" and "." (services.filename).
-        "Content-Disposition": f'attachment; filename="{document.filename}"',
+    return Response(stored.content, mimetype="application/pdf", headers={
+        # The name holds only letters, digits, "-", "_" and "." (document.filename).
+        "Content-Disposition": f'attachment; filename="{stored.filename}"',
     })
 
 
@@ -259,9 +261,9 @@ def export():
     if not form.validate_on_submit():
         return render_template("minutes/export.html", form=form), 400
     try:
-        result = services.export(db.session, current_user, form.date_from.data, form.date_to.data,
-                                 form.district_id.data, form.agency_id.data)
-    except services.MinutesError as err:
+        result = batch.export(db.session, current_user, form.date_from.data, form.date_to.data,
+                              form.district_id.data, form.agency_id.data)
+    except document.MinutesError as err:
         db.session.rollback()
         form[err.field].errors.append(err.message)
         return render_template("minutes/export.html", form=form), 400

@@ -1,0 +1,138 @@
+"""Notes (Stellungnahmen), the record of the conference (attendance, discussion) and measures."""
+from datetime import date
+
+from sqlalchemy import and_, or_
+
+from app import audit
+from app.accounts.models import Role
+from app.cases.models import DATA_CATEGORIES
+from app.clock import utcnow
+from app.conferences.models import OPEN_MEASURE_STATUSES, RESPONSIBLE_KINDS, Conference, Measure, Note, ResponsibleKind
+from app.conferences.services import ConferenceError
+from app.conferences.services.invitations import live_invitations
+from app.conferences.services.scheduling import agenda_items
+from app.forms import check_version
+
+
+def add_note(session, conference, actor, *, body: str, categories: list[str], visibility: str,
+             overridden_kinds=()) -> Note:
+    note = Note(conference_id=conference.id, author_id=actor.id,
+                agency_id=actor.agency_id if actor.role == Role.PARTNER else None,
+                body=body.strip(), categories=sorted(set(categories)), visibility=visibility)
+    session.add(note)
+    session.flush()
+    audit.record("note.created", note, actor=actor, session=session, conference_id=conference.id,
+                 categories=note.categories, visibility=visibility)
+    audit.record_overrides(note, actor, overridden_kinds, session=session)
+    return note
+
+
+def edit_note(session, note, actor, *, version, body: str, categories: list[str], visibility: str,
+              overridden_kinds=()) -> None:
+    check_version(note, version)
+    note.body, note.categories, note.visibility = body.strip(), sorted(set(categories)), visibility
+    note.updated_at = utcnow()
+    audit.record("note.updated", note, actor=actor, session=session, conference_id=note.conference_id,
+                 categories=note.categories, visibility=visibility)
+    audit.record_overrides(note, actor, overridden_kinds, session=session)
+
+
+def withdraw_note(session, note, actor, *, version) -> None:
+    check_version(note, version)
+    note.withdrawn_at = utcnow()
+    note.updated_at = note.withdrawn_at
+    audit.record("note.withdrawn", note, actor=actor, session=session, conference_id=note.conference_id)
+
+
+def note_category_choices(consent) -> list[str]:
+    """Categories a partner may tag: those its consent covers. Staff (no consent) may tag all."""
+    if consent is None:
+        return list(DATA_CATEGORIES)
+    return [key for key in DATA_CATEGORIES if key in set(consent.scope)]
+
+
+def record_conference(session, conference, actor, *, version, person_attended, attendance: dict,
+                      discussion: dict, overridden_kinds=()) -> None:
+    """Attendance per invited party, whether the person attended, discussion per agenda item."""
+    check_version(conference, version)
+    conference.person_attended = person_attended
+    conference.updated_at = utcnow()
+    for inv, _name in live_invitations(session, conference):
+        if inv.id in attendance:
+            inv.attendance = attendance[inv.id]
+    for item in agenda_items(session, conference):
+        if item.id in discussion and item.discussion != discussion[item.id]:
+            item.discussion = discussion[item.id]
+            item.version += 1
+    audit.record("conference.recorded", conference, actor=actor, session=session,
+                 attendance={str(k): v for k, v in attendance.items()}, person_attended=person_attended)
+    audit.record_overrides(conference, actor, overridden_kinds, session=session)
+
+
+def responsible_choices(session, conference) -> list[tuple[str, str]]:
+    """Who can be responsible for a measure: the Jobcenter, the person, or an invited agency."""
+    agencies = [(f"agency:{inv.agency_id}", name) for inv, name in live_invitations(session, conference)]
+    return [(ResponsibleKind.JOBCENTER.value, str(RESPONSIBLE_KINDS[ResponsibleKind.JOBCENTER])),
+            (ResponsibleKind.PERSON.value, str(RESPONSIBLE_KINDS[ResponsibleKind.PERSON]))] + agencies
+
+
+def parse_responsible(session, conference, value: str) -> tuple[str, int | None]:
+    allowed = dict(responsible_choices(session, conference))
+    if value not in allowed:
+        raise ConferenceError("responsible", "Bitte wählen Sie das Jobcenter, die Person oder eine "
+                              "eingeladene Einrichtung.")
+    if value.startswith("agency:"):
+        return ResponsibleKind.AGENCY, int(value.split(":", 1)[1])
+    return ResponsibleKind(value), None
+
+
+def responsible_value(measure) -> str:
+    return f"agency:{measure.responsible_agency_id}" if measure.responsible_kind == ResponsibleKind.AGENCY else measure.responsible_kind
+
+
+def add_measure(session, conference, actor, *, what: str, responsible: str, due_on: date, status: str,
+                outcome: str, overridden_kinds=()) -> Measure:
+    kind, agency_id = parse_responsible(session, conference, responsible)
+    measure = Measure(conference_id=conference.id, case_id=conference.case_id, what=what.strip(),
+                      responsible_kind=kind, responsible_agency_id=agency_id, due_on=due_on, status=status,
+                      outcome=(outcome or "").strip())
+    session.add(measure)
+    session.flush()
+    audit.record("measure.created", measure, actor=actor, session=session, conference_id=conference.id,
+                 responsible_kind=kind, agency_id=agency_id, status=status)
+    audit.record_overrides(measure, actor, overridden_kinds, session=session)
+    return measure
+
+
+def update_measure(session, measure, actor, *, version, what: str, responsible: str, due_on: date,
+                   status: str, outcome: str, overridden_kinds=()) -> None:
+    conference = session.get(Conference, measure.conference_id)
+    kind, agency_id = parse_responsible(session, conference, responsible)
+    check_version(measure, version)
+    measure.what, measure.responsible_kind, measure.responsible_agency_id = what.strip(), kind, agency_id
+    if measure.due_on != due_on:
+        measure.reminded_on = None  # a new due date gets its own reminders
+    measure.due_on, measure.status, measure.outcome = due_on, status, (outcome or "").strip()
+    measure.updated_at = utcnow()
+    audit.record("measure.updated", measure, actor=actor, session=session, status=status,
+                 responsible_kind=kind, agency_id=agency_id)
+    audit.record_overrides(measure, actor, overridden_kinds, session=session)
+
+
+def update_measure_status(session, measure, actor, *, version, status: str, outcome: str,
+                          review_conference=None, overridden_kinds=()) -> None:
+    """A status change by the responsible partner, or the review in a follow-up conference."""
+    check_version(measure, version)
+    measure.status, measure.outcome = status, (outcome or "").strip()
+    measure.updated_at = utcnow()
+    if review_conference is not None:
+        measure.reviewed_in_conference_id = review_conference.id
+    audit.record("measure.reviewed" if review_conference is not None else "measure.status_changed", measure,
+                 actor=actor, session=session, status=status,
+                 review_conference_id=review_conference.id if review_conference is not None else None)
+    audit.record_overrides(measure, actor, overridden_kinds, session=session)
+
+
+def under_review(follow_up):
+    return and_(Measure.conference_id == follow_up.previous_conference_id,
+                or_(Measure.status.in_(OPEN_MEASURE_STATUSES), Measure.reviewed_in_conference_id == follow_up.id))

@@ -1,0 +1,170 @@
+"""Scheduling: a conference's date, place and agenda; changes, cancellation, holding it."""
+import uuid
+from datetime import datetime
+
+from sqlalchemy import or_, select
+
+from app import audit
+from app.agencies.models import Location
+from app.clock import local_day, to_local, utcnow
+from app.conferences.models import OPEN_MEASURE_STATUSES, AgendaItem, Conference, ConferenceStatus, Measure
+from app.conferences.services import ConferenceError
+from app.conferences.services.invitations import live_invitations
+from app.conferences.services.notifications import send_invitation_mail
+from app.forms import check_version
+from app.permissions import valid_consent
+
+
+def location_choices(session, current_id=None):
+    rows = session.execute(
+        select(Location.id, Location.name).where(or_(Location.active.is_(True), Location.id == current_id))
+        .order_by(Location.name)
+    ).all()
+    return rows
+
+
+def clashes(session, location_id: int, starts_at: datetime, ends_at: datetime, exclude_id=None) -> list:
+    """Other conferences at the same place and overlapping time: (start, end) only, one query.
+
+    Only times are returned: the clashing conference may belong to another team.
+    """
+    stmt = select(Conference.starts_at, Conference.ends_at).where(
+        Conference.location_id == location_id, Conference.status.in_((ConferenceStatus.PLANNED, ConferenceStatus.HELD)),
+        Conference.starts_at < ends_at, Conference.ends_at > starts_at,
+    ).order_by(Conference.starts_at)
+    if exclude_id is not None:
+        stmt = stmt.where(Conference.id != exclude_id)
+    return session.execute(stmt).all()
+
+
+def agenda_items(session, conference) -> list[AgendaItem]:
+    return list(session.execute(
+        select(AgendaItem).where(AgendaItem.conference_id == conference.id).order_by(AgendaItem.position)
+    ).scalars())
+
+
+def _plan_agenda(existing: list[AgendaItem], titles: list[str]):
+    """Match new agenda lines to existing items so that discussion notes stay with their item.
+
+    Same title → same item; the remaining lines take over the remaining items in order
+    (a reworded item); what is left over is removed, which is refused for an item that
+    already holds discussion notes.
+    """
+    unused = list(existing)
+    plan: list[tuple[AgendaItem | None, str]] = []
+    for title in titles:
+        match = next((item for item in unused if item.title == title), None)
+        if match is not None:
+            unused.remove(match)
+        plan.append((match, title))
+    for i, (item, title) in enumerate(plan):
+        if item is None and unused:
+            plan[i] = (unused.pop(0), title)
+    kept_with_notes = [item for item in unused if item.discussion.strip()]
+    if kept_with_notes:
+        raise ConferenceError("agenda", "Der Tagesordnungspunkt „%s“ enthält schon Notizen aus der Besprechung "
+                              "und kann nicht entfernt werden." % kept_with_notes[0].title)
+    return plan, unused
+
+
+def _apply_agenda(session, conference, plan, removed):
+    for item in removed:
+        session.delete(item)
+    session.flush()
+    for position, (item, title) in enumerate(plan, start=1):
+        if item is None:
+            session.add(AgendaItem(conference_id=conference.id, position=position, title=title))
+        elif item.title != title or item.position != position:
+            item.title, item.position = title, position
+            item.version += 1
+
+
+def schedule(session, case, actor, *, occasion: str, starts_at: datetime, ends_at: datetime, location_id: int,
+             agenda: list[str], person_attends: bool, overridden_kinds=(), previous=None) -> Conference:
+    conference = Conference(
+        case_id=case.id, occasion=occasion.strip(), starts_at=starts_at, ends_at=ends_at,
+        location_id=location_id, organiser_id=actor.id, person_attends=person_attends,
+        previous_conference_id=previous.id if previous else None,
+        ical_uid=f"{uuid.uuid4()}@fallkonferenz",
+    )
+    session.add(conference)
+    session.flush()
+    plan, _removed = _plan_agenda([], agenda)
+    _apply_agenda(session, conference, plan, [])
+    audit.record("conference.created", conference, actor=actor, session=session, case_id=case.id,
+                 previous_conference_id=conference.previous_conference_id)
+    audit.record_overrides(conference, actor, overridden_kinds, session=session)
+    return conference
+
+
+def update_conference(session, conference, actor, *, version, occasion: str, starts_at: datetime,
+                      ends_at: datetime, location_id: int, agenda: list[str], person_attends: bool,
+                      overridden_kinds=()) -> list[str]:
+    """Save a changed conference; a new time or place goes out to every invited agency."""
+    new_day = to_local(starts_at).date()
+    plan, removed = _plan_agenda(agenda_items(session, conference), agenda)
+    if new_day != local_day(conference.starts_at):
+        lapsing = [name for inv, name in live_invitations(session, conference)
+                   if valid_consent(conference.case_id, inv.agency_id, new_day) is None]
+        if lapsing:
+            raise ConferenceError("day", "Am neuen Datum gilt keine Einwilligung für: %s. Ziehen Sie diese "
+                                  "Einladungen zuerst zurück oder wählen Sie ein anderes Datum." % ", ".join(lapsing))
+    check_version(conference, version)
+    changed = [name for name, value in (("occasion", occasion.strip()), ("starts_at", starts_at),
+                                        ("ends_at", ends_at), ("location_id", location_id),
+                                        ("person_attends", person_attends))
+               if getattr(conference, name) != value]
+    reschedule = any(name in changed for name in ("starts_at", "ends_at", "location_id"))
+    conference.occasion, conference.starts_at, conference.ends_at = occasion.strip(), starts_at, ends_at
+    conference.location_id, conference.person_attends = location_id, person_attends
+    conference.updated_at = utcnow()
+    before = [(item.id, item.title) for item in agenda_items(session, conference)]
+    _apply_agenda(session, conference, plan, removed)
+    session.flush()
+    if before != [(item.id, item.title) for item in agenda_items(session, conference)]:
+        changed.append("agenda")
+    if reschedule:
+        conference.ical_sequence += 1
+        conference.reminder_sent_at = None  # the new date gets its own reminder
+        for inv, _name in live_invitations(session, conference):
+            send_invitation_mail(session, conference, inv, actor, kind="update")
+    audit.record("conference.updated", conference, actor=actor, session=session, fields=changed,
+                 sequence=conference.ical_sequence)
+    audit.record_overrides(conference, actor, overridden_kinds, session=session)
+    return changed
+
+
+def cancel_conference(session, conference, actor, *, version, reason: str, overridden_kinds=()) -> None:
+    check_version(conference, version)
+    conference.status = ConferenceStatus.CANCELLED
+    conference.cancel_reason = reason.strip()
+    conference.ical_sequence += 1
+    conference.updated_at = utcnow()
+    for inv, _name in live_invitations(session, conference):
+        send_invitation_mail(session, conference, inv, actor, kind="conference_cancelled")
+    audit.record("conference.cancelled", conference, actor=actor, session=session,
+                 sequence=conference.ical_sequence)
+    audit.record_overrides(conference, actor, overridden_kinds, session=session)
+
+
+def mark_held(session, conference, actor) -> None:
+    conference.status = ConferenceStatus.HELD
+    conference.version += 1
+    conference.updated_at = utcnow()
+    audit.record("conference.held", conference, actor=actor, session=session)
+
+
+def follow_up_agenda(session, previous) -> list[str]:
+    """The agenda a follow-up starts with: the earlier conference's open measures, for review."""
+    lines = ["Überprüfung der vereinbarten Maßnahmen"]
+    for measure in open_measures(session, previous):
+        what = " ".join(measure.what.split())
+        lines.append(f"Maßnahme prüfen: {what[:240]}")
+    return lines
+
+
+def open_measures(session, conference) -> list[Measure]:
+    return list(session.execute(
+        select(Measure).where(Measure.conference_id == conference.id, Measure.status.in_(OPEN_MEASURE_STATUSES))
+        .order_by(Measure.due_on, Measure.id)
+    ).scalars())
