@@ -129,7 +129,7 @@ class MultiCheckboxField(SelectMultipleField):
         offered = _offered(self)
         unknown = [value for value in self.data or () if value not in offered]
         if unknown:
-            raise ValidationError(_l("Bitte wählen Sie nur angebotene Einträge („%(value)s“ gehört nicht dazu).",
+            raise ValidationError(_l("Bitte wählen Sie einen der angebotenen Einträge. „%(value)s“ gehört nicht dazu.",
                                      value=unknown[0]))
 
 

@@ -2,16 +2,18 @@
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, or_, select
 
 from app import audit
 from app.accounts.models import Role, User
 from app.agencies.models import Agency
 from app.cases.models import Consent
-from app.clock import de_date, local_day, utcnow
+from app.clock import local_day, utcnow
 from app.conferences.models import Conference, ConferenceStatus, Invitation, InvitationStatus
 from app.conferences.services import ConferenceError
 from app.conferences.services.notifications import send_invitation_mail
+from app.filters import date_de
 
 
 def consent_valid_on(case_id_col, agency_id_col, day: date):
@@ -43,12 +45,12 @@ class InvitationOptions:
 def _refusal_reason(consents: list[Consent], day: date) -> str:
     newest = max(consents, key=lambda c: (c.signed_on, c.id))
     if newest.withdrawn_on is not None and newest.withdrawn_on <= day:
-        return "Einwilligung widerrufen am %s" % de_date(newest.withdrawn_on)
+        return _l("Einwilligung widerrufen am %(date)s", date=date_de(newest.withdrawn_on))
     if newest.valid_until < day:
-        return "Einwilligung gilt nur bis %s, der Termin liegt danach" % de_date(newest.valid_until)
+        return _l("Einwilligung gilt nur bis %(date)s, der Termin liegt danach", date=date_de(newest.valid_until))
     if newest.signed_on > day:
-        return "Einwilligung gilt erst ab %s" % de_date(newest.signed_on)
-    return "keine am Termin gültige Einwilligung"
+        return _l("Einwilligung gilt erst ab %(date)s", date=date_de(newest.signed_on))
+    return _l("keine am Termin gültige Einwilligung")
 
 
 def invitation_options(session, conference) -> InvitationOptions:
@@ -74,7 +76,7 @@ def invitation_options(session, conference) -> InvitationOptions:
             continue
         valid = next((c for c in consents if c.is_valid_on(day)), None)
         if not agency.active:
-            refused.append((agency, "Einrichtung ist deaktiviert"))
+            refused.append((agency, _l("Einrichtung ist deaktiviert")))
         elif valid is None:
             refused.append((agency, _refusal_reason(consents, day)))
         else:
@@ -93,17 +95,17 @@ def invite(session, conference, actor, *, agency_ids: list[int], user_ids: list[
     options = invitation_options(session, conference)
     eligible = {agency.id for agency, _c in options.eligible}
     if not agency_ids or any(a not in eligible for a in agency_ids):
-        raise ConferenceError("agencies", "Diese Einrichtung kann nicht eingeladen werden: Für sie gilt am "
-                              "Termin keine Einwilligung, oder sie ist schon eingeladen.")
+        raise ConferenceError("agencies", _l("Diese Einrichtung kann nicht eingeladen werden: Für sie gilt am "
+                                             "Termin keine Einwilligung, oder sie ist schon eingeladen."))
     people = {user.id: user for user, _name in options.people}
     named: dict[int, int] = {}
     for user_id in user_ids:
         user = people.get(user_id)
         if user is None or user.agency_id not in agency_ids:
-            raise ConferenceError("people", "Namentlich einladen können Sie nur Personen der ausgewählten "
-                                  "Einrichtungen.")
+            raise ConferenceError("people", _l("Namentlich einladen können Sie nur Personen der ausgewählten "
+                                               "Einrichtungen."))
         if user.agency_id in named:
-            raise ConferenceError("people", "Pro Einrichtung kann eine Person namentlich eingeladen werden.")
+            raise ConferenceError("people", _l("Pro Einrichtung kann eine Person namentlich eingeladen werden."))
         named[user.agency_id] = user.id
     previous = {inv.agency_id: inv for inv, _a, _u in options.invited}
     created = []

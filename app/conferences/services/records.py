@@ -1,6 +1,7 @@
 """Notes (Stellungnahmen), the record of the conference (attendance, discussion) and measures."""
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_
 
 from app import audit
@@ -79,8 +80,8 @@ def responsible_choices(session, conference) -> list[tuple[str, str]]:
 def parse_responsible(session, conference, value: str) -> tuple[str, int | None]:
     allowed = dict(responsible_choices(session, conference))
     if value not in allowed:
-        raise ConferenceError("responsible", "Bitte wählen Sie das Jobcenter, die Person oder eine "
-                              "eingeladene Einrichtung.")
+        raise ConferenceError("responsible", _l("Bitte wählen Sie das Jobcenter, die Person oder eine "
+                                                "eingeladene Einrichtung."))
     if value.startswith("agency:"):
         return ResponsibleKind.AGENCY, int(value.split(":", 1)[1])
     return ResponsibleKind(value), None

@@ -2,6 +2,7 @@
 import uuid
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from app import audit
@@ -62,8 +63,9 @@ def _plan_agenda(existing: list[AgendaItem], titles: list[str]):
             plan[i] = (unused.pop(0), title)
     kept_with_notes = [item for item in unused if item.discussion.strip()]
     if kept_with_notes:
-        raise ConferenceError("agenda", "Der Tagesordnungspunkt „%s“ enthält schon Notizen aus der Besprechung "
-                              "und kann nicht entfernt werden." % kept_with_notes[0].title)
+        raise ConferenceError("agenda", _l("Der Tagesordnungspunkt „%(title)s“ enthält schon Notizen aus der "
+                                           "Besprechung und kann nicht entfernt werden.",
+                                           title=kept_with_notes[0].title))
     return plan, unused
 
 
@@ -107,8 +109,9 @@ def update_conference(session, conference, actor, *, version, occasion: str, sta
         lapsing = [name for inv, name in live_invitations(session, conference)
                    if valid_consent(conference.case_id, inv.agency_id, new_day) is None]
         if lapsing:
-            raise ConferenceError("day", "Am neuen Datum gilt keine Einwilligung für: %s. Ziehen Sie diese "
-                                  "Einladungen zuerst zurück oder wählen Sie ein anderes Datum." % ", ".join(lapsing))
+            raise ConferenceError("day", _l("Am neuen Datum gilt keine Einwilligung für: %(agencies)s. Ziehen Sie "
+                                            "diese Einladungen zuerst zurück oder wählen Sie ein anderes Datum.",
+                                            agencies=", ".join(lapsing)))
     check_version(conference, version)
     changed = [name for name, value in (("occasion", occasion.strip()), ("starts_at", starts_at),
                                         ("ends_at", ends_at), ("location_id", location_id),
