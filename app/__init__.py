@@ -89,6 +89,10 @@ class DatabaseId(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+# Written by the log-in session's loader, outside any route's own work.
+BOOKKEEPING = {"user_session"}
+
+
 def _select_locale():
     lang = session.get("lang")
     if lang in ("de", "en"):
@@ -122,20 +126,27 @@ def _init_login(app):
         if request.endpoint is None or request.endpoint == "static" or getattr(view, "public", False):
             return None
         if not current_user.is_authenticated:
-            db.session.commit()  # an expired session record was removed by the loader
             return redirect(url_for("accounts.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
         g.user = current_user
         return None
 
     @app.after_request
-    def persist_session_clock(response):
-        # Routes commit their own work. What is left is the idle clock the loader moved
-        # (kept), or the leftovers of a refused or invalid request (dropped). The clock may
-        # already have been flushed by the page's first query, so "dirty" alone is not enough.
+    def end_transaction(response):
+        """The route commits its work, once. What may be left is the log-in session's
+        bookkeeping (the idle clock the loader moved, an expired session it removed), kept
+        here; a refused or invalid request's leftovers are dropped. Anything else left
+        uncommitted is a route that forgot its commit: an error in tests, dropped otherwise."""
         s = g.get("db_session")
-        if s is not None:
-            if response.status_code >= 400:
-                s.rollback()
-            elif db.has_writes(s):
-                s.commit()
+        if s is None:
+            return response
+        left = db.uncommitted_tables(s)
+        if response.status_code >= 400 or not left:
+            s.rollback()
+        elif left <= BOOKKEEPING:
+            s.commit()
+        else:
+            s.rollback()
+            if app.config.get("TESTING"):
+                raise AssertionError(f"route {request.endpoint} left uncommitted changes to {sorted(left)}")
+            app.logger.error("Route %s left uncommitted changes; they were dropped.", request.endpoint)
         return response

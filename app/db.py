@@ -97,26 +97,42 @@ def init_app(app):
     app.extensions["db_engine"] = engine
     maker = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
     event.listen(maker, "after_flush", _note_flush)
-    event.listen(maker, "after_commit", _forget_flush)
-    event.listen(maker, "after_rollback", _forget_flush)
+    event.listen(maker, "do_orm_execute", _note_statement)
+    event.listen(maker, "after_commit", _forget_writes)
+    event.listen(maker, "after_rollback", _forget_writes)
     app.extensions["db_sessionmaker"] = maker
     app.teardown_appcontext(_close_session)
 
 
-_FLUSHED = "fk_flushed"
+# The tables the open transaction has written to (by a flush or an INSERT/UPDATE/DELETE
+# statement): what the end of a request would lose or commit.
+_WRITTEN = "fk_written"
 
 
 def _note_flush(session, _context):
-    session.info[_FLUSHED] = True
+    # Still the state before the flush: these objects were just written.
+    session.info.setdefault(_WRITTEN, set()).update(
+        _table_of(obj) for obj in (*session.new, *session.dirty, *session.deleted))
 
 
-def _forget_flush(session, *_args):
-    session.info.pop(_FLUSHED, None)
+def _note_statement(state):
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        state.session.info.setdefault(_WRITTEN, set()).add(getattr(table, "name", "?"))
 
 
-def has_writes(session) -> bool:
-    """Changes not yet committed: pending in the session, or already sent by an autoflush."""
-    return bool(session.dirty or session.new or session.deleted or session.info.get(_FLUSHED))
+def _forget_writes(session, *_args):
+    session.info.pop(_WRITTEN, None)
+
+
+def _table_of(obj) -> str:
+    return getattr(obj, "__tablename__", type(obj).__name__)
+
+
+def uncommitted_tables(session) -> set[str]:
+    """Tables with changes not yet committed: pending in the session, or already written."""
+    pending = {_table_of(obj) for obj in (*session.new, *session.dirty, *session.deleted)}
+    return pending | session.info.get(_WRITTEN, set())
 
 
 def engine():

@@ -48,11 +48,11 @@ def authorize(action: str, obj=None, user=None) -> None:
     if can(user, action, obj):
         return
     _fn, hide = _RULES[action]
-    audit.record(
-        "access.refused", obj, actor=user if getattr(user, "id", None) else None,
-        rule=action,
-    )
-
+    # Nothing the request did before the refusal is kept; the refusal itself is recorded.
+    actor_id = getattr(user, "id", None)
+    object_type, object_id = getattr(obj, "__tablename__", None), getattr(obj, "id", None)
+    db.session.rollback()
+    audit.record("access.refused", actor=actor_id, object_type=object_type, object_id=object_id, rule=action)
     db.session.commit()
     abort(404 if hide else 403)
 
