@@ -14,18 +14,24 @@ DISTRICTS = [
     "Tempelsee", "Bieber", "Bürgel", "Rumpenheim", "Waldheim", "Buchhügel", "Kaiserlei",
 ]
 
-# name, type, district, contact
+# name, type, district, contact, what its taking part reveals (None: its type's default)
 AGENCIES = [
-    ("Schuldner- und Insolvenzberatung Offenbach (Demo)", AgencyType.COUNSELLING, "Innenstadt", "schuldnerberatung@demo.invalid"),
-    ("Bildungswerk Main (Demo)", AgencyType.EDUCATION, "Kaiserlei", "bildung@demo.invalid"),
-    ("Gesundheitsförderung Offenbach (Demo)", AgencyType.HEALTH, "Westend", "gesundheit@demo.invalid"),
-    ("Stadtteilbüro Nordend (Demo)", AgencyType.NEIGHBOURHOOD_OFFICE, "Nordend", "stadtteilbuero.nordend@demo.invalid"),
-    ("Stadtteilbüro Lauterborn (Demo)", AgencyType.NEIGHBOURHOOD_OFFICE, "Lauterborn", "stadtteilbuero.lauterborn@demo.invalid"),
-    ("Stadtteilbüro Senefelder (Demo)", AgencyType.NEIGHBOURHOOD_OFFICE, "Senefelder", "stadtteilbuero.senefelder@demo.invalid"),
-    ("Suchtberatung am Main (Demo)", AgencyType.COUNSELLING, "Mathildenviertel", "suchtberatung@demo.invalid"),
-    ("Jugendberufshilfe Offenbach (Demo)", AgencyType.YOUTH, "Innenstadt", "jugend@demo.invalid"),
-    ("Migrationsberatung Offenbach (Demo)", AgencyType.COUNSELLING, "Innenstadt", "migration@demo.invalid"),
-    ("Nachbarschaftshilfe Bieber (Demo)", AgencyType.OTHER, "Bieber", "nachbarschaft@demo.invalid"),
+    ("Schuldner- und Insolvenzberatung Offenbach (Demo)", AgencyType.COUNSELLING, "Innenstadt",
+     "schuldnerberatung@demo.invalid", ["debt"]),
+    ("Bildungswerk Main (Demo)", AgencyType.EDUCATION, "Kaiserlei", "bildung@demo.invalid", None),
+    ("Gesundheitsförderung Offenbach (Demo)", AgencyType.HEALTH, "Westend", "gesundheit@demo.invalid", None),
+    ("Stadtteilbüro Nordend (Demo)", AgencyType.NEIGHBOURHOOD_OFFICE, "Nordend", "stadtteilbuero.nordend@demo.invalid",
+     None),
+    ("Stadtteilbüro Lauterborn (Demo)", AgencyType.NEIGHBOURHOOD_OFFICE, "Lauterborn",
+     "stadtteilbuero.lauterborn@demo.invalid", None),
+    ("Stadtteilbüro Senefelder (Demo)", AgencyType.NEIGHBOURHOOD_OFFICE, "Senefelder",
+     "stadtteilbuero.senefelder@demo.invalid", None),
+    ("Suchtberatung am Main (Demo)", AgencyType.COUNSELLING, "Mathildenviertel", "suchtberatung@demo.invalid",
+     ["addiction"]),
+    ("Jugendberufshilfe Offenbach (Demo)", AgencyType.YOUTH, "Innenstadt", "jugend@demo.invalid", None),
+    ("Migrationsberatung Offenbach (Demo)", AgencyType.COUNSELLING, "Innenstadt", "migration@demo.invalid",
+     ["residence"]),
+    ("Nachbarschaftshilfe Bieber (Demo)", AgencyType.OTHER, "Bieber", "nachbarschaft@demo.invalid", ["general"]),
 ]
 
 LOCATIONS = [
@@ -69,8 +75,9 @@ def seed(session, *, if_empty: bool = False) -> bool:
         teams[name] = Team(name=name)
         session.add(teams[name])
     agencies = {}
-    for name, type_, district, email in AGENCIES:
-        agencies[name] = Agency(name=name, type=type_, district_id=districts[district].id, contact_email=email)
+    for name, type_, district, email, reveals in AGENCIES:
+        agencies[name] = Agency(name=name, type=type_, district_id=districts[district].id, contact_email=email,
+                                reveals=reveals)
         session.add(agencies[name])
     session.flush()
     for name, kind, district, agency, address, video in LOCATIONS:
@@ -207,15 +214,23 @@ def _demo_consent(session, Consent, case, agency, state, scope, recorder, today,
 
 # --- minutes (issue 5) ----------------------------------------------------------------------
 
+# Summary and each decision with the data categories they reveal: a partner sees them only
+# where its consent covers all of them.
 DEMO_MINUTES = [
     {"summary": "Die Lage hat sich stabilisiert. Die Schuldenregulierung läuft, ein Bewerbungstraining ist vereinbart.",
-     "decisions": "1. Das Bewerbungstraining wird gefördert.\n2. Die Schuldnerberatung begleitet den Ratenplan.",
+     "summary_categories": ["debt", "general", "work"],
+     "decisions": [{"text": "Das Bewerbungstraining wird gefördert.", "categories": ["work"]},
+                   {"text": "Die Schuldnerberatung begleitet den Ratenplan.", "categories": ["debt"]}],
      "next_date_note": "Folgetermin in etwa drei Monaten."},
     {"summary": "Die Kinderbetreuung ist gesichert; eine Teilzeitstelle am Vormittag ist das nächste Ziel.",
-     "decisions": "1. Vermittlungsvorschläge nur für Teilzeit am Vormittag.\n2. Sprachkurs B1 wird beantragt.",
+     "summary_categories": ["family", "general", "work"],
+     "decisions": [{"text": "Vermittlungsvorschläge nur für Teilzeit am Vormittag.", "categories": ["work"]},
+                   {"text": "Sprachkurs B1 wird beantragt.", "categories": ["residence"]}],
      "next_date_note": ""},
     {"summary": "Gesundheitliche Einschränkungen werden ärztlich abgeklärt, bevor weitere Schritte folgen.",
-     "decisions": "1. Gutachten abwarten.\n2. Bis dahin keine Vermittlungsvorschläge.",
+     "summary_categories": ["general", "health"],
+     "decisions": [{"text": "Gutachten abwarten.", "categories": ["health"]},
+                   {"text": "Bis dahin keine Vermittlungsvorschläge.", "categories": ["work"]}],
      "next_date_note": "Neuer Termin nach Eingang des Gutachtens."},
 ]
 
@@ -236,7 +251,8 @@ def seed_minutes(session, conferences) -> list:
         minutes = services.save_draft(session, conference, None, organiser, text, finalise=n % 2 == 0)
         if n == 0:
             minutes = services.correct(session, minutes, organiser, {
-                **text, "decisions": text["decisions"] + "\n3. Die Person meldet sich nach dem Training.",
+                **text, "decisions": text["decisions"] + [
+                    {"text": "Die Person meldet sich nach dem Training.", "categories": ["work"]}],
                 "reason": "Beschluss 3 fehlte in Version 1.", "version": minutes.version})
         made.append(minutes)
     session.commit()
@@ -266,22 +282,31 @@ CONFERENCE_PLAN = [
     {"held": None, "upcoming": {2: "accepted", 6: "pending", 1: "pending"}, "days": 9},
     {"held": {8: ("accepted", "present"), 3: ("declined", "excused")}, "upcoming": None, "cancelled": {1: "pending"}},
 ]
-DEMO_AGENDA = ["Begrüßung und Anlass", "Aktuelle Situation aus Sicht der Beteiligten",
-               "Vereinbarung von Maßnahmen", "Nächster Termin"]
-DEMO_DISCUSSION = [
-    "Die Person hat den Anlass selbst geschildert und ist mit der Fallkonferenz einverstanden.",
-    "Die Beteiligten sehen Fortschritte; offen sind die Finanzen und die Kinderbetreuung am Nachmittag.",
-    "Maßnahmen siehe unten; alle Beteiligten haben zugestimmt.",
-    "Folgekonferenz in einigen Wochen.",
+# (title, data categories, discussion once held): each partner sees the items its consent covers.
+DEMO_AGENDA = [
+    ("Begrüßung und Anlass", ["general"],
+     "Die Person hat den Anlass selbst geschildert und ist mit der Fallkonferenz einverstanden."),
+    ("Aktuelle Situation aus Sicht der Beteiligten", ["general", "work"],
+     "Die Beteiligten sehen Fortschritte bei der Stellensuche; eine Teilzeitstelle am Vormittag ist realistisch."),
+    ("Stand der Schuldenregulierung", ["debt", "housing"],
+     "Mietschulden ca. 3.000 €, eine Stromsperre ist angedroht; der Ratenplan ist in Arbeit."),
+    ("Gesundheitliche Situation", ["health"],
+     "Rückenbeschwerden, Krankschreibung bis Monatsende; höchstens sechs Stunden täglich belastbar."),
+    ("Interne Abstimmung zum Leistungsbezug", [],
+     "Nur für das Jobcenter: Weiterbewilligung läuft, keine Sanktionen vorgesehen."),
+    ("Vereinbarung von Maßnahmen", ["general"], "Maßnahmen siehe unten; alle Beteiligten haben zugestimmt."),
+    ("Nächster Termin", ["general"], "Folgekonferenz in einigen Wochen."),
 ]
-# (what, responsible agency index or "jobcenter"/"person", due in days from today, status, outcome)
+# (what, data categories, responsible agency index or "jobcenter"/"person", due in days from today, status, outcome)
 DEMO_MEASURES = [
-    ("Ratenplan mit den Gläubigern abstimmen", 0, -6, "agreed", ""),
-    ("Bewerbungstraining (vier Termine) besuchen", "person", 2, "in_progress", "Zwei Termine wahrgenommen."),
-    ("Vermittlungsvorschläge für Teilzeit am Vormittag", "jobcenter", -2, "in_progress", ""),
-    ("Anmeldung zum Sprachkurs B1", 1, -10, "done", "Anmeldung ist erfolgt, Beginn im nächsten Monat."),
-    ("Wohngeldantrag gemeinsam ausfüllen", 3, -3, "not_done", "Termin zweimal nicht wahrgenommen."),
-    ("Rückmeldung zum Stand der Beratung", 0, 21, "agreed", ""),
+    ("Ratenplan mit den Gläubigern abstimmen", ["debt"], 0, -6, "agreed", ""),
+    ("Bewerbungstraining (vier Termine) besuchen", ["work"], "person", 2, "in_progress", "Zwei Termine wahrgenommen."),
+    ("Vermittlungsvorschläge für Teilzeit am Vormittag", ["work"], "jobcenter", -2, "in_progress", ""),
+    ("Anmeldung zum Sprachkurs B1", ["residence", "work"], 1, -10, "done",
+     "Anmeldung ist erfolgt, Beginn im nächsten Monat."),
+    ("Wohngeldantrag gemeinsam ausfüllen", ["housing"], 3, -3, "not_done", "Termin zweimal nicht wahrgenommen."),
+    ("Rückmeldung zum Stand der Beratung", ["debt"], 0, 21, "agreed", ""),
+    ("Ärztliches Gutachten zur Belastbarkeit einholen", ["health"], "jobcenter", 10, "agreed", ""),
 ]
 # (author: agency index or None for the organiser, body, categories, visibility, withdrawn)
 DEMO_NOTES = [
@@ -338,9 +363,9 @@ def seed_conferences(session, cases) -> list:
                           cancel_reason="Termin entfällt, neuer Termin folgt." if status == "cancelled" else "")
         session.add(conf)
         session.flush()
-        for position, title in enumerate(agenda, start=1):
-            session.add(AgendaItem(conference_id=conf.id, position=position, title=title,
-                                   discussion=DEMO_DISCUSSION[position - 1] if status == "held" and position <= 4 else ""))
+        for position, (title, categories, discussion) in enumerate(agenda, start=1):
+            session.add(AgendaItem(conference_id=conf.id, position=position, title=title, categories=categories,
+                                   discussion=discussion if status == "held" else ""))
         for index, answer in answers.items():
             consent_for(case, index)
             answer, attendance = answer if isinstance(answer, tuple) else (answer, None)
@@ -385,16 +410,18 @@ def seed_conferences(session, cases) -> list:
             held.person_attended = n % 2 == 0
             notes(held, case, plan["held"])
             accepted = [i for i, (a, _att) in plan["held"].items() if a == "accepted"]
-            for what, responsible, due, status, outcome in DEMO_MEASURES:
+            for what, categories, responsible, due, status, outcome in DEMO_MEASURES:
                 if isinstance(responsible, int) and responsible not in accepted:
-                    responsible = accepted[0] if accepted else "jobcenter"
+                    # Another agency that took part takes it over, if its consent covers it (DESIGN.md section 4).
+                    responsible = next((i for i in accepted if set(categories) <= set(CONSENT_SCOPES[i])), "jobcenter")
                 kind = "agency" if isinstance(responsible, int) else responsible
-                session.add(Measure(conference_id=held.id, case_id=case.id, what=what, responsible_kind=kind,
+                session.add(Measure(conference_id=held.id, case_id=case.id, what=what, categories=categories,
+                                    responsible_kind=kind,
                                     responsible_agency_id=by_index[responsible].id if kind == "agency" else None,
                                     due_on=today + timedelta(days=due), status=status, outcome=outcome))
         if plan.get("upcoming"):
             agenda = DEMO_AGENDA if held is None else (
-                ["Überprüfung der vereinbarten Maßnahmen"] + DEMO_AGENDA[1:])
+                [("Überprüfung der vereinbarten Maßnahmen", ["general"], "")] + DEMO_AGENDA[1:])
             upcoming = conference(case, n, at(plan["days"], 9 + n), "planned", plan["upcoming"], previous=held,
                                   agenda=agenda)
             notes(upcoming, case, plan["upcoming"])

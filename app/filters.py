@@ -3,22 +3,22 @@ from datetime import date, datetime
 
 from flask_babel import format_date, format_datetime
 
-from app.clock import to_local
+from app.clock import local_day, to_local
 
 
-def datetime_de(value: datetime | None) -> str:
-    # "Mo., 14. Dez. 2026, 10:00"
+def datetime_de(value: datetime | str | None) -> str:
+    # "Mo., 14. Dez. 2026, 10:00"; frozen minutes hold ISO text.
     if value is None:
         return "–"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     return format_datetime(to_local(value), "EEE, d. MMM y, HH:mm")
 
 
-def date_de(value: date | datetime | None) -> str:
+def date_de(value: date | datetime | str | None) -> str:
     if value is None:
         return "–"
-    if isinstance(value, datetime):
-        value = to_local(value).date()
-    return format_date(value, "EEE, d. MMM y")
+    return format_date(local_day(value), "EEE, d. MMM y")
 
 
 def init_app(app):

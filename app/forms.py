@@ -16,6 +16,7 @@ from wtforms.validators import Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import pii
+from app.cases.models import DATA_CATEGORIES
 
 REQUIRED = _l("Bitte füllen Sie dieses Feld aus.")
 CHOICE_INVALID = _l("Bitte wählen Sie einen der angebotenen Einträge.")
@@ -33,14 +34,18 @@ class GuardedForm(FlaskForm):
     """
 
     guarded_fields: tuple[str, ...] = ()
+
+    def guarded(self) -> list:
+        """The fields the guard reads: ``guarded_fields`` by name; a form with rows adds theirs."""
+        return [self[name] for name in self.guarded_fields]
+
     confirm_not_personal = BooleanField(_l("Kein Bezug zur Person – trotzdem speichern"))
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         self.overridden_kinds: list[str] = []
         self.guard_findings = False
-        for name in self.guarded_fields:
-            field = self[name]
+        for field in self.guarded():
             text = field.data or ""
             findings = pii.find_personal_data(text)
             if not findings:
@@ -66,7 +71,9 @@ class StaleEdit(Exception):
 
 
 def check_version(obj, submitted) -> None:
-    if submitted is not None and submitted != obj.version:
+    """Refuse a save from a form loaded before the last save, or one that does not say which
+    version it edits (it cannot prove it is not stale)."""
+    if submitted is None or submitted != obj.version:
         raise StaleEdit()
     obj.version += 1
 
@@ -163,3 +170,9 @@ class WholeNumberField(IntegerField):
             super().process_formdata(valuelist)
         except ValueError as exc:
             raise ValueError(str(WHOLE_NUMBER_INVALID)) from exc
+
+
+def category_field(label=None):
+    """The one picker of data categories, for notes and every other item that can reach a
+    partner (DESIGN.md section 4): none chosen means for the Jobcenter only."""
+    return MultiCheckboxField(label or _l("Datenkategorien"), choices=list(DATA_CATEGORIES.items()))

@@ -5,6 +5,7 @@ functions registered per action; a domain adds rules, never checks of its own.
 A refusal is written to the audit trail and answered with 403, or with 404 where the
 user must not learn that the object exists.
 """
+from dataclasses import dataclass
 from functools import wraps
 from typing import Callable
 
@@ -14,7 +15,7 @@ from sqlalchemy import select
 
 from app import audit, db
 from app.accounts.models import Role
-from app.cases.models import Case, CaseStatus, Consent
+from app.cases.models import DATA_CATEGORIES, OBSTACLE_CATEGORIES, Case, CaseStatus, Consent
 from app.clock import berlin_today, utcnow
 from app.conferences.models import Conference, ConferenceStatus, Invitation, InvitationStatus, NoteVisibility
 from app.minutes.models import MinutesStatus
@@ -235,13 +236,137 @@ def partner_consent(user, conference):
     return valid_consent(conference.case_id, user.agency_id)
 
 
-def partner_sees_note(consent, agency_id, note) -> bool:
-    """A partner sees its own agency's notes, and shared notes within its consent scope."""
-    if note.withdrawn_at is not None:
-        return False
-    if note.agency_id == agency_id:
-        return True
-    return note.visibility == NoteVisibility.SHARED and consent is not None and consent.covers(note.categories)
+# --- what a reader sees of a conference (DESIGN.md section 4, "Consent-exact content") ------
+#
+# Every page, PDF and e-mail that shows a conference's content to someone takes it from
+# ``visible_content``: the conference page and start page of a partner, the shared draft of the
+# minutes, the partner's PDF, and the staff's preview of what an agency sees. Templates render
+# what it returns and decide nothing themselves.
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who reads a conference: the Jobcenter (``agency_id`` None, everything), or one partner
+    agency within the scope of its consent for the case."""
+
+    agency_id: int | None
+    scope: frozenset = frozenset()
+
+    @property
+    def is_jobcenter(self) -> bool:
+        return self.agency_id is None
+
+    def shares(self, categories) -> bool:
+        """An item reaches an agency only if it has categories and the consent names every one:
+        nothing defaults to shared, an item without categories is for the Jobcenter only."""
+        return self.is_jobcenter or (bool(categories) and set(categories) <= self.scope)
+
+    def may_name(self, agency_id, reveals) -> bool:
+        """Another agency is named only where the consent covers what its taking part reveals."""
+        return self.is_jobcenter or agency_id == self.agency_id or set(reveals or ()) <= self.scope
+
+
+JOBCENTER = Reader(None)
+
+
+def reader_of(user, conference) -> Reader | None:
+    """How ``user`` reads ``conference`` now, or None: no access."""
+    if _staff_of_conference(user, conference):
+        return JOBCENTER
+    consent = partner_consent(user, conference)
+    return Reader(user.agency_id, frozenset(consent.scope)) if consent is not None else None
+
+
+def agency_reader(conference, agency_id: int) -> Reader | None:
+    """What a partner of ``agency_id`` would read of ``conference`` now (the staff's preview):
+    None while it has no live invitation or no valid consent."""
+    live = db.session.execute(
+        select(Invitation.id).where(Invitation.conference_id == conference.id, Invitation.agency_id == agency_id,
+                                    Invitation.status != InvitationStatus.CANCELLED)
+    ).first()
+    consent = valid_consent(conference.case_id, agency_id) if live else None
+    return Reader(agency_id, frozenset(consent.scope)) if consent is not None else None
+
+
+def visible_content(reader: Reader, content: dict, minutes=None, comments=()) -> dict:
+    """What ``reader`` may see of a conference's ``content`` (``minutes.document.assemble``, live
+    or frozen), of the ``minutes``' summary and decisions, and of the minutes' ``comments``
+    (rows of comment, agency name, author name)."""
+    return _split(reader, content, minutes, comments)[0]
+
+
+def withheld_content(reader: Reader, content: dict, minutes=None) -> list[dict]:
+    """What ``visible_content`` holds back from ``reader``: [{"kind", "text", "categories"}]; for
+    staff only (the list, before sharing, of what each agency will not see)."""
+    return _split(reader, content, minutes, ())[1]
+
+
+def _split(reader: Reader, content: dict, minutes, comments) -> tuple[dict, list]:
+    withheld: list[dict] = []
+
+    def keep(kind, items, shared, text):
+        kept = []
+        for item in items:
+            if shared(item):
+                kept.append(item)
+            else:
+                withheld.append({"kind": kind, "text": text(item), "categories": item.get("categories", [])})
+        return kept
+
+    participants = []
+    for p in content.get("participants", []):
+        if reader.may_name(p.get("agency_id"), p.get("reveals", DATA_CATEGORIES)):
+            participants.append(dict(p, own=p.get("agency_id") == reader.agency_id and not reader.is_jobcenter))
+        else:
+            # That another agency takes part is itself content: it is counted, not named.
+            participants.append({"masked": True})
+            withheld.append({"kind": "participant", "text": p.get("agency"), "categories": p.get("reveals", [])})
+
+    def measure_shared(m):
+        return (m.get("responsible_agency_id") is not None and m.get("responsible_agency_id") == reader.agency_id) \
+            or reader.shares(m.get("categories", []))
+
+    def measure_named(m):
+        if m.get("responsible_agency_id") is None or reader.may_name(m["responsible_agency_id"],
+                                                                   m.get("responsible_reveals", DATA_CATEGORIES)):
+            return dict(m, own=m.get("responsible_agency_id") == reader.agency_id and not reader.is_jobcenter)
+        return dict(m, responsible_agency=None, responsible_masked=True, own=False)
+
+    def note_shared(n):
+        own = n.get("agency_id") is not None and n.get("agency_id") == reader.agency_id
+        return reader.is_jobcenter or own or (n.get("visibility") == NoteVisibility.SHARED
+                                              and reader.shares(n.get("categories", [])))
+
+    visible = {
+        **{key: content.get(key) for key in ("pseudonym", "district", "starts_at", "ends_at", "location",
+                                             "organiser", "person_attends", "person_attended", "next_conference")},
+        # The occasion is free text without categories: the Jobcenter's own heading.
+        "occasion": content.get("occasion") if reader.is_jobcenter else None,
+        "participants": participants,
+        "obstacles": keep("obstacle", [{"code": code, "categories": list(OBSTACLE_CATEGORIES.get(code, DATA_CATEGORIES))}
+                                       for code in content.get("obstacles", [])],
+                          lambda o: reader.shares(o["categories"]), lambda o: o["code"]),
+        "agenda": keep("agenda", content.get("agenda", []), lambda i: reader.shares(i.get("categories", [])),
+                       lambda i: i.get("title")),
+        "notes": keep("note", content.get("notes", []), note_shared, lambda n: n.get("body")),
+        "measures": [measure_named(m) for m in keep("measure", content.get("measures", []), measure_shared,
+                                                    lambda m: m.get("what"))],
+        "reviewed": [measure_named(m) for m in keep("measure", content.get("reviewed", []), measure_shared,
+                                                    lambda m: m.get("what"))],
+        "summary": None, "decisions": [], "next_date_note": None,
+        "comments": [row for row in comments if reader.is_jobcenter or row[0].agency_id == reader.agency_id],
+        "reader": reader,
+    }
+    if minutes is not None:
+        if reader.shares(minutes.summary_categories) and minutes.summary:
+            visible["summary"] = minutes.summary
+        elif minutes.summary:
+            withheld.append({"kind": "summary", "text": minutes.summary, "categories": minutes.summary_categories})
+        visible["decisions"] = keep("decision", minutes.decisions or [], lambda d: reader.shares(d.get("categories", [])),
+                                    lambda d: d.get("text"))
+        # The note on the next date is free text without categories, like the occasion.
+        visible["next_date_note"] = minutes.next_date_note if reader.is_jobcenter else None
+    return visible, withheld
 
 
 # --- conferences ------------------------------------------------------------------------
@@ -261,6 +386,12 @@ def _conference_view(user, conference):
     if _staff_of_conference(user, conference):
         return True
     return partner_consent(user, conference) is not None
+
+
+@rule("conference.preview")
+def _conference_preview(user, conference):
+    """Staff of the conference see what an invited agency would see (read-only)."""
+    return _staff_of_conference(user, conference)
 
 
 @rule("conference.edit")

@@ -17,10 +17,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from app.clock import berlin_today, to_local, utcnow
 from app.conferences.models import AgendaItem, Conference, Invitation
-from app.clock import utcnow
-from app.clock import berlin_today, to_local
 from tests.access_matrix import Redirect, actor, obj, protected, route
+from tests.conftest import agenda_fields
 
 # --- objects -------------------------------------------------------------------------------
 
@@ -172,14 +172,14 @@ def _form_of(conf_name, **extra):
         local = to_local(conf.starts_at)
         return {"occasion": "Fallgespräch", "day": local.date().isoformat(), "start_time": local.strftime("%H:%M"),
                 "end_time": to_local(conf.ends_at).strftime("%H:%M"), "location_id": str(s.location.id),
-                "agenda": "Situation\nMaßnahmen", "version": str(conf.version), **extra}
+                **agenda_fields("Situation\nMaßnahmen"), "version": str(conf.version), **extra}
     return data
 
 
 def _new_form(s):
     day = (utcnow() + timedelta(days=20)).date().isoformat()
     return {"occasion": "Fallgespräch", "day": day, "start_time": "10:00", "end_time": "11:00",
-            "location_id": str(s.location.id), "agenda": "Situation"}
+            "location_id": str(s.location.id), **agenda_fields("Situation")}
 
 
 C = "/konferenzen/<int:conference_id>"

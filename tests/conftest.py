@@ -324,3 +324,17 @@ def get_counting_queries(app, client, url) -> tuple[int, "object"]:
     finally:
         event.remove(engine, "before_cursor_execute", counter)
     return count["n"], response
+
+
+def agenda_fields(rows) -> dict:
+    """Form fields of the conference form's agenda rows: ``rows`` is one title per line (text),
+    or a list of titles and (title, categories) pairs."""
+    if isinstance(rows, str):
+        rows = rows.splitlines()
+    data = {}
+    for i, row in enumerate(rows):
+        title, categories = (row, ()) if isinstance(row, str) else row
+        data[f"agenda-{i}-title"] = title
+        if categories:
+            data[f"agenda-{i}-categories"] = list(categories)
+    return data

@@ -12,13 +12,20 @@ from wtforms.validators import (
 
 from app.accounts.models import ROLE_LABELS
 from app.agencies.models import AGENCY_TYPE_LABELS, LOCATION_KIND_LABELS
-from app.forms import REQUIRED, ChoiceField, id_or_none, no_control_characters
+from app.forms import REQUIRED, ChoiceField, category_field, id_or_none, no_control_characters
 
 ROLE_CHOICES = list(ROLE_LABELS.items())
 AGENCY_TYPE_CHOICES = list(AGENCY_TYPE_LABELS.items())
 LOCATION_KIND_CHOICES = list(LOCATION_KIND_LABELS.items())
 EMAIL_INVALID = _l("Bitte geben Sie eine gültige E-Mail-Adresse ein.")
 HTTPS_ONLY = _l("Bitte geben Sie eine vollständige Adresse ein, die mit https:// beginnt.")
+
+
+class DirectoryForm(FlaskForm):
+    """A directory entry's form; ``entry_data`` is what the service saves."""
+
+    def entry_data(self) -> dict:
+        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
 
 
 class UserForm(FlaskForm):
@@ -29,25 +36,39 @@ class UserForm(FlaskForm):
     agency_id = ChoiceField(_l("Partnereinrichtung"), coerce=id_or_none, validators=[Optional()])
 
 
-class TeamForm(FlaskForm):
+class TeamForm(DirectoryForm):
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120), no_control_characters])
     active = BooleanField(_l("Aktiv"), default=True)
 
 
-class DistrictForm(FlaskForm):
+class DistrictForm(DirectoryForm):
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=80), no_control_characters])
     active = BooleanField(_l("Aktiv"), default=True)
 
 
-class AgencyForm(FlaskForm):
+class AgencyForm(DirectoryForm):
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=160), no_control_characters])
     type = ChoiceField(_l("Art der Einrichtung"), choices=AGENCY_TYPE_CHOICES)
     district_id = ChoiceField(_l("Stadtteil"), coerce=id_or_none, validators=[Optional()])
     contact_email = EmailField(_l("Kontakt-E-Mail-Adresse"), validators=[DataRequired(REQUIRED), Length(max=254), no_control_characters, Email(EMAIL_INVALID)])
+    reveals_default = BooleanField(_l("Was die Teilnahme erkennen lässt: Voreinstellung der Art verwenden"), default=True)
+    reveals = category_field(_l("Sonst: Die Teilnahme dieser Einrichtung lässt erkennen"))
     active = BooleanField(_l("Aktiv"), default=True)
 
+    def __init__(self, *args, obj=None, **kwargs):
+        super().__init__(*args, obj=obj, **kwargs)
+        if not self.is_submitted():
+            self.reveals_default.data = obj is None or obj.reveals is None
+            self.reveals.data = list(obj.reveals) if obj is not None and obj.reveals is not None else []
 
-class LocationForm(FlaskForm):
+    def entry_data(self) -> dict:
+        data = super().entry_data()
+        # None: the type's default (DESIGN.md section 4); otherwise the agency's own list.
+        data["reveals"] = None if data.pop("reveals_default") else sorted(set(data["reveals"] or ()))
+        return data
+
+
+class LocationForm(DirectoryForm):
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=160), no_control_characters])
     kind = ChoiceField(_l("Art des Orts"), choices=LOCATION_KIND_CHOICES)
     district_id = ChoiceField(_l("Stadtteil"), coerce=id_or_none, validators=[Optional()])

@@ -199,9 +199,8 @@ def directory_form(kind, obj_id=None):
     form = entry.form(obj=obj)
     _fill_choices(form)
     if form.validate_on_submit():
-        data = {k: v for k, v in form.data.items() if k != "csrf_token"}
         try:
-            services.save_entry(db.session, current_user, entry.model, data, obj)
+            services.save_entry(db.session, current_user, entry.model, form.entry_data(), obj)
         except services.AdminError as err:
             form[err.field].errors.append(err.message)
         else:

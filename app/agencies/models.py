@@ -3,7 +3,7 @@ from enum import StrEnum
 from typing import Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlmodel import Field, SQLModel
+from sqlmodel import JSON, Column, Field, SQLModel
 
 from app.clock import utcnow
 from app.db import one_of
@@ -35,6 +35,26 @@ class LocationKind(StrEnum):
     ONLINE = "online"
 
 
+# What it reveals about the person that an agency of a type takes part (DESIGN.md section 4:
+# a Suchtberatung at the table reveals addiction). Counselling and "other" cover several
+# kinds of service, so their default is wide; set an agency's own list where it is narrower.
+AGENCY_TYPE_REVEALS = {
+    AgencyType.EDUCATION: ("work",),
+    AgencyType.HEALTH: ("health",),
+    AgencyType.COUNSELLING: ("addiction", "debt", "family", "residence"),
+    AgencyType.YOUTH: ("family",),
+    AgencyType.NEIGHBOURHOOD_OFFICE: ("general",),
+    AgencyType.OTHER: ("general", "health", "addiction", "debt", "housing", "family", "residence"),
+}
+
+
+def reveals(agency) -> list[str]:
+    """The data categories that ``agency`` taking part reveals: its own list, or its type's."""
+    if agency.reveals is not None:
+        return list(agency.reveals)
+    return list(AGENCY_TYPE_REVEALS.get(agency.type, AGENCY_TYPE_REVEALS[AgencyType.OTHER]))
+
+
 LOCATION_KIND_LABELS = {
     LocationKind.JOBCENTER_ROOM: _l("Raum im Jobcenter"),
     LocationKind.NEIGHBOURHOOD_OFFICE: _l("Stadtteilbüro"),
@@ -58,6 +78,8 @@ class Agency(SQLModel, table=True):
     type: str = Field(max_length=30, index=True)
     district_id: Optional[int] = Field(default=None, foreign_key="district.id", index=True)
     contact_email: str = Field(max_length=254)
+    # The data categories that this agency's taking part reveals; None: its type's default.
+    reveals: Optional[list] = Field(default=None, sa_column=Column(JSON, nullable=True))
     active: bool = Field(default=True, index=True)
     created_at: datetime = Field(default_factory=utcnow)
 

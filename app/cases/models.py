@@ -35,6 +35,21 @@ OBSTACLES = {
     "legal": _l("Rechtliche oder aufenthaltsrechtliche Fragen"),
 }
 
+# What a placement obstacle, shown to a partner, reveals: a partner sees an obstacle only
+# where its consent covers these categories.
+OBSTACLE_CATEGORIES = {
+    "health": ("health",),
+    "addiction": ("addiction",),
+    "debt": ("debt",),
+    "housing": ("housing",),
+    "childcare": ("family",),
+    "care": ("family",),
+    "language": ("residence",),
+    "qualification": ("work",),
+    "mobility": ("general",),
+    "legal": ("residence",),
+}
+
 AGE_BANDS = {
     "u25": _l("unter 25"),
     "25_34": _l("25 bis 34"),

@@ -3,10 +3,9 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField, TextAreaField
+from wtforms import BooleanField, FieldList, Form, FormField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from app.cases.models import DATA_CATEGORIES
 from app.clock import berlin_today
 from app.conferences.models import (
     ATTENDANCE,
@@ -25,6 +24,7 @@ from app.forms import (
     MultiCheckboxField,
     RadioChoiceField,
     VersionedForm,
+    category_field,
     id_or_none,
     no_control_characters,
 )
@@ -42,21 +42,29 @@ def _within_reach(_form, field):
         raise ValidationError(_l("Bitte wählen Sie ein Datum zwischen einem Jahr zurück und zwei Jahren voraus."))
 
 
-def agenda_lines(text: str | None) -> list[str]:
-    """One agenda item per line; blank lines and surrounding spaces are dropped."""
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+class AgendaRowForm(Form):
+    """One agenda item: its title and what its discussion may reveal (the data categories)."""
+
+    title = StringField(_l("Tagesordnungspunkt"), validators=[Optional(), Length(max=MAX_AGENDA_TITLE),
+                                                               no_control_characters])
+    categories = category_field()
+
+
+AGENDA_ROWS_ADDED = 3  # rows a "more rows" button adds (without JavaScript: a round trip)
 
 
 class ConferenceForm(GuardedForm, VersionedForm):
-    guarded_fields = ("occasion", "agenda")
+    guarded_fields = ("occasion",)
+
+    def guarded(self):
+        return super().guarded() + [row.form.title for row in self.agenda]
 
     occasion = StringField(_l("Anlass"), validators=[DataRequired(REQUIRED), Length(max=200), no_control_characters])
     day = GermanDateField(_l("Datum"), validators=[InputRequired(REQUIRED), _within_reach])
     start_time = GermanTimeField(_l("Beginn"), validators=[InputRequired(REQUIRED)])
     end_time = GermanTimeField(_l("Ende"), validators=[InputRequired(REQUIRED)])
     location_id = ChoiceField(_l("Ort"), coerce=id_or_none, validators=[InputRequired(REQUIRED)])
-    agenda = TextAreaField(_l("Tagesordnung (ein Punkt pro Zeile)"), validators=[DataRequired(REQUIRED),
-                                                                            no_control_characters])
+    agenda = FieldList(FormField(AgendaRowForm), label=_l("Tagesordnung"), max_entries=MAX_AGENDA_ITEMS + 10)
     person_attends = BooleanField(_l("Die Person nimmt an der Fallkonferenz teil"))
     accept_clash = BooleanField(_l("Trotz Überschneidung an diesem Ort speichern"))
 
@@ -65,14 +73,27 @@ class ConferenceForm(GuardedForm, VersionedForm):
             raise ValidationError(_l("Das Ende muss nach dem Beginn liegen."))
 
     def validate_agenda(self, field):
-        lines = agenda_lines(field.data)
-        if not lines:
-            raise ValidationError(REQUIRED)
-        if len(lines) > MAX_AGENDA_ITEMS:
+        rows = agenda_rows(self)
+        if not rows:
+            raise ValidationError(_l("Bitte geben Sie mindestens einen Tagesordnungspunkt an."))
+        if len(rows) > MAX_AGENDA_ITEMS:
             raise ValidationError(_l("Höchstens %(n)s Tagesordnungspunkte.", n=MAX_AGENDA_ITEMS))
-        if any(len(line) > MAX_AGENDA_TITLE for line in lines):
-            raise ValidationError(_l("Jeder Tagesordnungspunkt darf höchstens %(n)s Zeichen lang sein.",
-                                     n=MAX_AGENDA_TITLE))
+
+
+def agenda_rows(form) -> list[tuple[str, list[str]]]:
+    """The filled agenda rows, in order: (title, categories); empty rows are dropped."""
+    return [((row.form.title.data or "").strip(), sorted(set(row.form.categories.data or ())))
+            for row in form.agenda if (row.form.title.data or "").strip()]
+
+
+def fill_agenda(form, rows, blank: int = 2) -> None:
+    """Put ``rows`` (title, categories) into the form's agenda, plus ``blank`` empty rows."""
+    while len(form.agenda.entries):
+        form.agenda.pop_entry()
+    for title, categories in rows:
+        form.agenda.append_entry({"title": title, "categories": list(categories)})
+    for _ in range(blank):
+        form.agenda.append_entry()
 
 
 class CancelForm(GuardedForm, VersionedForm):
@@ -103,7 +124,7 @@ class NoteForm(GuardedForm, VersionedForm):
     guarded_fields = ("body",)
 
     body = TextAreaField(_l("Text der Stellungnahme"), validators=[DataRequired(REQUIRED), Length(max=10000), no_control_characters])
-    categories = MultiCheckboxField(_l("Datenkategorien"), choices=list(DATA_CATEGORIES.items()))
+    categories = category_field()
     visibility = RadioChoiceField(_l("Sichtbarkeit"), choices=list(NOTE_VISIBILITY.items()), default=NoteVisibility.SHARED.value,
                             validators=[InputRequired(_l("Bitte wählen Sie, wer die Stellungnahme sehen darf."))])
 
@@ -120,6 +141,7 @@ class MeasureForm(GuardedForm, VersionedForm):
     guarded_fields = ("what", "outcome")
 
     what = TextAreaField(_l("Maßnahme (was ist zu tun?)"), validators=[DataRequired(REQUIRED), Length(max=2000), no_control_characters])
+    categories = category_field()
     responsible = ChoiceField(_l("Verantwortlich"), validators=[InputRequired(REQUIRED)])
     due_on = GermanDateField(_l("Fällig am"), validators=[InputRequired(REQUIRED), _within_reach])
     status = ChoiceField(_l("Status"), choices=list(MEASURE_STATUS.items()), default=MeasureStatus.AGREED.value)
@@ -140,7 +162,8 @@ ATTENDANCE_CHOICES = [("", _l("noch nicht erfasst"))] + list(ATTENDANCE.items())
 
 
 def record_form(invitations, items, **kwargs):
-    """The in-conference form: attendance per invited party and discussion per agenda item.
+    """The in-conference form: attendance per invited party, and per agenda item its discussion
+    and data categories (the discussion may reveal more than the title did).
 
     Its fields depend on the conference, so the class is built per request.
     """
@@ -155,4 +178,10 @@ def record_form(invitations, items, **kwargs):
     for item in items:
         setattr(RecordForm, f"discussion_{item.id}",
                 TextAreaField(item.title, validators=[Optional(), Length(max=10000), no_control_characters], default=item.discussion))
-    return RecordForm(**kwargs)
+        setattr(RecordForm, f"categories_{item.id}",
+                category_field(_l("Datenkategorien: %(title)s", title=item.title)))
+    form = RecordForm(**kwargs)
+    if not form.is_submitted():
+        for item in items:
+            form[f"categories_{item.id}"].data = list(item.categories)
+    return form

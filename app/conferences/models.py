@@ -161,6 +161,8 @@ class AgendaItem(SQLModel, table=True):
     position: int
     title: str = Field(max_length=300)
     discussion: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # Data categories of the title and the discussion; none: for the Jobcenter only.
+    categories: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     version: int = Field(default=1)
 
 
@@ -204,6 +206,8 @@ class Measure(SQLModel, table=True):
     conference_id: int = Field(foreign_key="conference.id", index=True)
     case_id: int = Field(foreign_key="case_file.id")
     what: str = Field(sa_column=Column(Text, nullable=False))
+    # Data categories of what and outcome; none: for the Jobcenter only (and then no agency holds it).
+    categories: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     responsible_kind: str = Field(max_length=10)
     responsible_agency_id: Optional[int] = Field(default=None, foreign_key="agency.id")
     due_on: date

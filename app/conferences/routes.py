@@ -21,7 +21,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app import audit, db
-from app.cases.models import DATA_CATEGORIES, Case
+from app.agencies.models import Agency
+from app.cases.models import DATA_CATEGORIES, OBSTACLES, Case
 from app.clock import local_to_utc, to_local, utcnow
 from app.conferences.forms import (
     AnswerForm,
@@ -32,7 +33,9 @@ from app.conferences.forms import (
     MeasureStatusForm,
     NoteForm,
     WithdrawForm,
-    agenda_lines,
+    AGENDA_ROWS_ADDED,
+    agenda_rows,
+    fill_agenda,
     record_form,
 )
 from app.conferences.models import (
@@ -51,11 +54,11 @@ from app.conferences.models import (
 from app.conferences.services import ConferenceError, invitations, queries, records, scheduling
 from app.forms import StaleEdit
 from app.permissions import (
+    agency_reader,
     authorize,
     can,
-    is_staff,
-    partner_consent,
     partner_invitation,
+    reader_of,
 )
 
 bp = Blueprint("conferences", __name__)
@@ -69,18 +72,15 @@ def _policy_in_templates():
 STALE = _l("Jemand anderes hat diesen Eintrag gespeichert, nachdem Sie das Formular geöffnet haben. "
            "Ihre Änderungen sind nicht gespeichert; Ihre Eingaben stehen noch im Formular. Öffnen Sie "
            "den aktuellen Stand in einem neuen Tab, übernehmen Sie Ihre Ergänzungen dort und speichern Sie erneut.")
-DEFAULT_AGENDA = "\n".join([
-    "Begrüßung und Anlass",
-    "Aktuelle Situation aus Sicht der Beteiligten",
-    "Vereinbarung von Maßnahmen",
-    "Nächster Termin",
-])
+# Without categories, as every new item: for the Jobcenter only until someone shares it.
+DEFAULT_AGENDA = [_l("Begrüßung und Anlass"), _l("Aktuelle Situation aus Sicht der Beteiligten"),
+                  _l("Vereinbarung von Maßnahmen"), _l("Nächster Termin")]
 
 
 def labels() -> dict:
     return {"conference_status": CONFERENCE_STATUS, "invitation_status": INVITATION_STATUS,
             "attendance": ATTENDANCE, "measure_status": MEASURE_STATUS, "visibility": NOTE_VISIBILITY,
-            "categories": DATA_CATEGORIES, "responsible_kinds": RESPONSIBLE_KINDS}
+            "categories": DATA_CATEGORIES, "responsible_kinds": RESPONSIBLE_KINDS, "obstacles": OBSTACLES}
 
 
 def _get(model, obj_id):
@@ -107,6 +107,11 @@ def _child(model, obj_id, conference):
     if obj.conference_id != conference.id:
         abort(404)
     return obj
+
+
+def _form_status(form) -> int:
+    """A submitted form shown again is an error (400), unless it only asked for more rows."""
+    return 400 if form.is_submitted() and MORE_ROWS not in request.form else 200
 
 
 def _page_arg(name):
@@ -144,13 +149,26 @@ def _clashes(form, starts, ends, exclude_id=None):
 
 def _schedule_data(form, starts, ends) -> dict:
     return {"occasion": form.occasion.data, "starts_at": starts, "ends_at": ends,
-            "location_id": form.location_id.data, "agenda": agenda_lines(form.agenda.data),
+            "location_id": form.location_id.data, "agenda": agenda_rows(form),
             "person_attends": form.person_attends.data, "overridden_kinds": form.overridden_kinds}
+
+
+def _more_rows(form) -> bool:
+    """The "more agenda rows" button: the form comes back with empty rows added, nothing saved."""
+    if form.is_submitted() and MORE_ROWS in request.form:
+        fill_agenda(form, agenda_rows(form), blank=AGENDA_ROWS_ADDED)
+        return True
+    return False
+
+
+MORE_ROWS = "weitere_zeilen"
 
 
 def _schedule(case, form, previous=None):
     """Shared by a new conference and a follow-up: validate, warn of clashes, save."""
     clash = None
+    if _more_rows(form):
+        return None, None
     if form.validate_on_submit():
         starts, ends = _times(form)
         clash = _clashes(form, starts, ends)
@@ -171,12 +189,12 @@ def new(case_id):
     form = ConferenceForm()
     _fill_locations(form)
     if not form.is_submitted():
-        form.agenda.data = DEFAULT_AGENDA
+        fill_agenda(form, [(str(title), []) for title in DEFAULT_AGENDA])
     clash, done = _schedule(case, form)
     if done:
         return done
     return render_template("conferences/form.html", form=form, case=case, clash=clash, mode="new",
-                           conference=None, previous=None), (400 if form.is_submitted() else 200)
+                           conference=None, previous=None), _form_status(form)
 
 
 @bp.route("/konferenzen/<int:conference_id>/folgekonferenz", methods=["GET", "POST"])
@@ -189,13 +207,13 @@ def follow_up(conference_id):
     if not form.is_submitted():
         form.occasion.data = _("Folgekonferenz")
         form.location_id.data = previous.location_id
-        form.agenda.data = "\n".join(scheduling.follow_up_agenda(db.session, previous))
+        fill_agenda(form, scheduling.follow_up_agenda(db.session, previous))
         form.person_attends.data = previous.person_attends
     clash, done = _schedule(case, form, previous=previous)
     if done:
         return done
     return render_template("conferences/form.html", form=form, case=case, clash=clash, mode="follow_up",
-                           conference=None, previous=previous), (400 if form.is_submitted() else 200)
+                           conference=None, previous=previous), _form_status(form)
 
 
 @bp.route("/konferenzen/<int:conference_id>/bearbeiten", methods=["GET", "POST"])
@@ -210,10 +228,12 @@ def edit(conference_id):
         form.occasion.data, form.day.data = conference.occasion, start.date()
         form.start_time.data, form.end_time.data = start.time(), end.time()
         form.location_id.data, form.person_attends.data = conference.location_id, conference.person_attends
-        form.agenda.data = "\n".join(item.title for item in scheduling.agenda_items(db.session, conference))
+        fill_agenda(form, [(item.title, item.categories) for item in scheduling.agenda_items(db.session, conference)])
         form.version.data = conference.version
     clash, status = None, 200
-    if form.is_submitted():
+    if _more_rows(form):
+        pass
+    elif form.is_submitted():
         status = 400
         if form.validate_on_submit():
             starts, ends = _times(form)
@@ -278,21 +298,44 @@ def mark_held(conference_id):
 @bp.route("/konferenzen/<int:conference_id>")
 def view(conference_id):
     conference = _conference(conference_id)
-    if is_staff(current_user):
+    reader = reader_of(current_user, conference)
+    if reader.is_jobcenter and request.args.get(PREVIEW):
+        return _preview(conference, request.args.get(PREVIEW, type=int))
+    if reader.is_jobcenter:
         data = queries.staff_page(db.session, conference)
         audit.record("conference.viewed", conference, actor=current_user)
         db.session.commit()
         return render_template("conferences/view_staff.html", conference=conference, now=utcnow(),
                                **data, **labels())
-    consent = partner_consent(current_user, conference)
-    data = queries.partner_page(db.session, conference, current_user, consent)
-    audit.record("conference.viewed", conference, actor=current_user, consent_id=consent.id)
+    data = queries.partner_page(db.session, conference, reader, partner_invitation(current_user, conference))
+    audit.record("conference.viewed", conference, actor=current_user, agency_id=reader.agency_id)
     db.session.commit()
     inv = data["invitation"]
-    answer_form = AnswerForm(data={"answer": inv.status if inv.status in (InvitationStatus.ACCEPTED, InvitationStatus.DECLINED) else None,
-                                   "comment": inv.answer_comment})
+    answered = inv.status if inv.status in (InvitationStatus.ACCEPTED, InvitationStatus.DECLINED) else None
+    answer_form = AnswerForm(data={"answer": answered, "comment": inv.answer_comment})
     return render_template("conferences/view_partner.html", conference=conference, answer_form=answer_form,
-                           **data, **labels())
+                           preview=None, **data, **labels())
+
+
+PREVIEW = "ansicht"
+
+
+def _preview(conference, agency_id):
+    """Staff see exactly what an invited agency sees (the same filter), read-only."""
+    authorize("conference.preview", conference)
+    # Ids beyond the database's integer are no agency (and no error).
+    agency = db.session.get(Agency, agency_id) if agency_id and 0 < agency_id < 2**31 else None
+    reader = agency_reader(conference, agency.id) if agency is not None else None
+    if reader is None:
+        return render_template("errors/error.html", code=404, title=_("Keine Ansicht"), message=_(
+            "Diese Einrichtung ist nicht eingeladen oder hat derzeit keine gültige Einwilligung: "
+            "Sie sieht diese Fallkonferenz nicht.")), 404
+    data = queries.partner_page(db.session, conference, reader, invitations.live_invitation(db.session, conference,
+                                                                                          agency.id))
+    audit.record("conference.previewed", conference, actor=current_user, agency_id=agency.id)
+    db.session.commit()
+    return render_template("conferences/view_partner.html", conference=conference, answer_form=None,
+                           preview=agency, **data, **labels())
 
 
 @bp.route("/konferenzen")
@@ -385,21 +428,22 @@ def answer(conference_id):
 
 
 def _note_form(conference, note=None):
+    """A partner tags only categories its consent covers; the Jobcenter any."""
     form = NoteForm()
-    consent = None if is_staff(current_user) else partner_consent(current_user, conference)
-    allowed = records.note_category_choices(consent)
+    reader = reader_of(current_user, conference)
+    allowed = records.note_category_choices(reader)
     form.categories.choices = [(key, DATA_CATEGORIES[key]) for key in allowed]
     if note is not None and not form.is_submitted():
         form.body.data, form.visibility.data, form.version.data = note.body, note.visibility, note.version
         form.categories.data = [c for c in note.categories if c in allowed]
-    return form, consent
+    return form, reader
 
 
 @bp.route("/konferenzen/<int:conference_id>/stellungnahmen/neu", methods=["GET", "POST"])
 def note_new(conference_id):
     conference = _conference(conference_id)
     authorize("note.create", conference)
-    form, consent = _note_form(conference)
+    form, reader = _note_form(conference)
     if form.validate_on_submit():
         records.add_note(db.session, conference, current_user, body=form.body.data,
                           categories=form.categories.data, visibility=form.visibility.data,
@@ -409,7 +453,7 @@ def note_new(conference_id):
         return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="stellungnahmen"))
     case = _get(Case, conference.case_id)
     return render_template("conferences/note_form.html", form=form, conference=conference, note=None,
-                           pseudonym=case.pseudonym, consent=consent), (400 if form.is_submitted() else 200)
+                           pseudonym=case.pseudonym, reader=reader), (400 if form.is_submitted() else 200)
 
 
 @bp.route("/konferenzen/<int:conference_id>/stellungnahmen/<int:note_id>", methods=["GET", "POST"])
@@ -417,7 +461,7 @@ def note_edit(conference_id, note_id):
     conference = _conference(conference_id)
     note = _child(Note, note_id, conference)
     authorize("note.edit", note)
-    form, consent = _note_form(conference, note)
+    form, reader = _note_form(conference, note)
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
@@ -433,7 +477,7 @@ def note_edit(conference_id, note_id):
             return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="stellungnahmen"))
     case = _get(Case, conference.case_id)
     return render_template("conferences/note_form.html", form=form, conference=conference, note=note,
-                           pseudonym=case.pseudonym, consent=consent), status
+                           pseudonym=case.pseudonym, reader=reader), status
 
 
 @bp.route("/konferenzen/<int:conference_id>/stellungnahmen/<int:note_id>/zurueckziehen", methods=["POST"])
@@ -477,6 +521,7 @@ def record(conference_id):
                 person_attended={"yes": True, "no": False}.get(form.person_attended.data),
                 attendance={inv.id: form[f"attendance_{inv.id}"].data or None for inv, _name in invited},
                 discussion={item.id: (form[f"discussion_{item.id}"].data or "").strip() for item in items},
+                categories={item.id: form[f"categories_{item.id}"].data or [] for item in items},
                 overridden_kinds=form.overridden_kinds)
         except StaleEdit:
             _stale(form)
@@ -492,17 +537,19 @@ def record(conference_id):
 
 def _measure_form(conference, measure=None):
     form = MeasureForm()
-    form.responsible.choices = records.responsible_choices(db.session, conference)
-    if measure is not None:
-        value = records.responsible_value(measure)
-        if value not in dict(form.responsible.choices):
-            # An agency whose invitation ended stays selectable for the measure it already holds.
-            from app.agencies.models import Agency
+    # The same choices the service accepts: an agency keeps the measure it holds after its invitation ended.
+    form.responsible.choices = records.responsible_choices(db.session, conference, measure)
+    if measure is not None and not form.is_submitted():
+        form.what.data, form.categories.data = measure.what, list(measure.categories)
+        form.responsible.data, form.due_on.data = records.responsible_value(measure), measure.due_on
+        form.status.data, form.outcome.data, form.version.data = measure.status, measure.outcome, measure.version
+    return form
 
-            form.responsible.choices.append((value, db.session.get(Agency, measure.responsible_agency_id).name))
-        if not form.is_submitted():
-            form.what.data, form.responsible.data, form.due_on.data = measure.what, value, measure.due_on
-            form.status.data, form.outcome.data, form.version.data = measure.status, measure.outcome, measure.version
+
+def _status_form(measure):
+    form = MeasureStatusForm()
+    if not form.is_submitted():
+        form.status.data, form.outcome.data, form.version.data = measure.status, measure.outcome, measure.version
     return form
 
 
@@ -514,7 +561,8 @@ def measure_new(conference_id):
     if form.validate_on_submit():
         try:
             records.add_measure(db.session, conference, current_user, what=form.what.data,
-                                 responsible=form.responsible.data, due_on=form.due_on.data,
+                                categories=form.categories.data or [],
+                                responsible=form.responsible.data, due_on=form.due_on.data,
                                  status=form.status.data, outcome=form.outcome.data,
                                  overridden_kinds=form.overridden_kinds)
         except ConferenceError as err:
@@ -534,21 +582,19 @@ def measure_edit(conference_id, measure_id):
     conference = _conference(conference_id)
     measure = _child(Measure, measure_id, conference)
     authorize("measure.update", measure)
-    staff = is_staff(current_user)
-    if staff:
-        form = _measure_form(conference, measure)
-    else:
-        form = MeasureStatusForm()
-        if not form.is_submitted():
-            form.status.data, form.outcome.data, form.version.data = measure.status, measure.outcome, measure.version
+    # What, who and by when only while the conference is open (the policy); after its minutes
+    # are final, and for the responsible partner, status and outcome only.
+    terms = can(current_user, "measure.edit_terms", measure)
+    form = _measure_form(conference, measure) if terms else _status_form(measure)
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
-            if staff:
+            if terms:
                 records.update_measure(db.session, measure, current_user, version=form.version.data,
-                                        what=form.what.data, responsible=form.responsible.data,
-                                        due_on=form.due_on.data, status=form.status.data,
-                                        outcome=form.outcome.data, overridden_kinds=form.overridden_kinds)
+                                       what=form.what.data, categories=form.categories.data or [],
+                                       responsible=form.responsible.data, due_on=form.due_on.data,
+                                       status=form.status.data, outcome=form.outcome.data,
+                                       overridden_kinds=form.overridden_kinds)
             else:
                 records.update_measure_status(db.session, measure, current_user, version=form.version.data,
                                                status=form.status.data, outcome=form.outcome.data,
@@ -565,7 +611,7 @@ def measure_edit(conference_id, measure_id):
             return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="massnahmen"))
     case = _get(Case, conference.case_id)
     return render_template("conferences/measure_form.html", form=form, conference=conference, measure=measure,
-                           pseudonym=case.pseudonym, mode="edit" if staff else "status"), status
+                           pseudonym=case.pseudonym, mode="edit" if terms else "status"), status
 
 
 @bp.route("/konferenzen/<int:conference_id>/ueberpruefung/<int:measure_id>", methods=["GET", "POST"])

@@ -11,12 +11,13 @@ from datetime import date
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
 
 from app import pdf
 from app.accounts.models import User
-from app.agencies.models import LOCATION_KIND_LABELS, Agency, District, Location
-from app.cases.models import DATA_CATEGORIES, Case
+from app.agencies.models import LOCATION_KIND_LABELS, Agency, District, Location, LocationKind, reveals
+from app.cases.models import DATA_CATEGORIES, OBSTACLES, Case, CaseObstacle
 from app.clock import de_long_date, de_short_date, de_stamp, de_time, local_day
 from app.conferences.models import (
     ATTENDANCE,
@@ -31,9 +32,9 @@ from app.conferences.models import (
     InvitationStatus,
     Measure,
     Note,
-    NoteVisibility,
 )
 from app.minutes.models import MINUTES_STATUS, Minutes
+from app.permissions import JOBCENTER, Reader, visible_content
 
 ARCHIVE = "archive"
 
@@ -51,15 +52,33 @@ def _iso(value):
     return value.isoformat() if value is not None else None
 
 
-def assemble(session, conference: Conference) -> dict:
-    """What the minutes show, as plain JSON-ready data (never the internal reference)."""
-    case = session.get(Case, conference.case_id)
-    location = session.get(Location, conference.location_id)
-    organiser = session.get(User, conference.organiser_id)
-    district = session.get(District, case.district_id)
+def assemble(session, conference: Conference, keep: list | None = None) -> dict:
+    """What a conference's record holds, as plain JSON-ready data with the data categories of
+    every item (never the internal reference): the minutes freeze it, and every reader's view
+    of it passes ``permissions.visible_content``.
 
+    ``keep`` collects the rows read (place, notes), so that a page that needs them as objects
+    finds them in the session instead of reading them again.
+    """
+    obstacle_codes = (select(func.aggregate_strings(CaseObstacle.obstacle, ","))
+                      .where(CaseObstacle.case_id == Case.id).scalar_subquery())
+    following = aliased(Conference)
+    next_place = aliased(Location)
+    next_conference = (select(following.id).where(following.previous_conference_id == conference.id,
+                                                  following.status.in_((ConferenceStatus.PLANNED, ConferenceStatus.HELD)))
+                       .order_by(following.starts_at, following.id).limit(1).scalar_subquery())
+    case, district, location, organiser, obstacle_text, next_starts, next_location = session.execute(
+        select(Case, District, Location, User, obstacle_codes,
+               select(following.starts_at).where(following.id == next_conference).scalar_subquery(),
+               select(next_place.name).join(following, following.location_id == next_place.id)
+               .where(following.id == next_conference).scalar_subquery())
+        .select_from(Conference)
+        .join(Case, Case.id == Conference.case_id).outerjoin(District, District.id == Case.district_id)
+        .join(Location, Location.id == Conference.location_id).join(User, User.id == Conference.organiser_id)
+        .where(Conference.id == conference.id)
+    ).one()
     invitations = session.execute(
-        select(Invitation, Agency.name, User.name)
+        select(Invitation, Agency, User.name)
         .join(Agency, Agency.id == Invitation.agency_id).outerjoin(User, User.id == Invitation.user_id)
         .where(Invitation.conference_id == conference.id, Invitation.status != InvitationStatus.CANCELLED)
         .order_by(Agency.name)
@@ -73,26 +92,23 @@ def assemble(session, conference: Conference) -> dict:
         .where(Note.conference_id == conference.id, Note.withdrawn_at.is_(None))
         .order_by(Note.created_at, Note.id)
     ).all()
-    agency_names = dict(session.execute(select(Agency.id, Agency.name)).all())
-
-    def measure(m: Measure, agreed_at=None) -> dict:
-        return {"what": m.what, "responsible_kind": m.responsible_kind,
-                "responsible_agency": agency_names.get(m.responsible_agency_id),
-                "due_on": _iso(m.due_on), "status": m.status, "outcome": m.outcome,
-                "agreed_at": _iso(agreed_at)}
-
+    # This conference's measures, and the earlier ones it reviewed (with the day they were agreed).
     measures = session.execute(
-        select(Measure).where(Measure.conference_id == conference.id).order_by(Measure.due_on, Measure.id)
-    ).scalars()
-    reviewed = session.execute(
-        select(Measure, Conference.starts_at).join(Conference, Conference.id == Measure.conference_id)
-        .where(Measure.reviewed_in_conference_id == conference.id).order_by(Measure.due_on, Measure.id)
+        select(Measure, Agency, Conference.starts_at).join(Conference, Conference.id == Measure.conference_id)
+        .outerjoin(Agency, Agency.id == Measure.responsible_agency_id)
+        .where(or_(Measure.conference_id == conference.id, Measure.reviewed_in_conference_id == conference.id))
+        .order_by(Measure.due_on, Measure.id)
     ).all()
-    following = session.execute(
-        select(Conference.starts_at, Location.name).join(Location, Location.id == Conference.location_id)
-        .where(Conference.previous_conference_id == conference.id, Conference.status.in_((ConferenceStatus.PLANNED, ConferenceStatus.HELD)))
-        .order_by(Conference.starts_at).limit(1)
-    ).first()
+    obstacles = set((obstacle_text or "").split(","))
+    if keep is not None:
+        keep.extend([location, *(note for note, _author, _agency in notes)])
+
+    def measure(m: Measure, agency, agreed_at=None) -> dict:
+        return {"id": m.id, "what": m.what, "categories": sorted(m.categories), "responsible_kind": m.responsible_kind,
+                "responsible_agency_id": m.responsible_agency_id,
+                "responsible_agency": agency.name if agency is not None else None,
+                "responsible_reveals": reveals(agency) if agency is not None else [],
+                "due_on": _iso(m.due_on), "status": m.status, "outcome": m.outcome, "agreed_at": _iso(agreed_at)}
 
     return {
         "pseudonym": case.pseudonym,
@@ -102,34 +118,34 @@ def assemble(session, conference: Conference) -> dict:
         "ends_at": _iso(conference.ends_at),
         "location": {"name": location.name, "kind": location.kind,
                      # a room or street address of the venue; a video link is never printed
-                     "address": location.address if location.kind != "online" else None},
+                     "address": location.address if location.kind != LocationKind.ONLINE else None},
         "organiser": organiser.name,
         "person_attends": conference.person_attends,
         "person_attended": conference.person_attended,
-        "participants": [{"agency": agency, "person": person, "invitation": inv.status,
-                          "attendance": inv.attendance} for inv, agency, person in invitations],
-        "agenda": [{"position": item.position, "title": item.title, "discussion": item.discussion}
-                   for item in agenda],
-        "notes": [{"agency": agency, "author": author, "categories": sorted(note.categories),
-                   "visibility": note.visibility, "body": note.body, "written_at": _iso(note.created_at)}
+        # In the register's order, as the case page lists them.
+        "obstacles": [code for code in OBSTACLES if code in obstacles],
+        "participants": [{"agency_id": agency.id, "agency": agency.name, "reveals": reveals(agency), "person": person,
+                          "invitation": inv.status, "attendance": inv.attendance}
+                         for inv, agency, person in invitations],
+        "agenda": [{"id": item.id, "position": item.position, "title": item.title, "discussion": item.discussion,
+                    "categories": sorted(item.categories)} for item in agenda],
+        "notes": [{"id": note.id, "agency_id": note.agency_id, "agency": agency, "author": author,
+                   "categories": sorted(note.categories), "visibility": note.visibility, "body": note.body,
+                   "written_at": _iso(note.created_at)}
                   for note, author, agency in notes],
-        "measures": [measure(m) for m in measures],
-        "reviewed": [measure(m, agreed_at) for m, agreed_at in reviewed],
-        "next_conference": ({"starts_at": _iso(following[0]), "location": following[1]} if following else None),
+        "measures": [measure(m, agency) for m, agency, _at in measures if m.conference_id == conference.id],
+        "reviewed": [measure(m, agency, agreed_at) for m, agency, agreed_at in measures
+                     if m.conference_id != conference.id],
+        "next_conference": ({"starts_at": _iso(next_starts), "location": next_location} if next_starts else None),
     }
 
 
-def notes_for(content: dict, scope) -> list[dict]:
-    """The notes a reader sees: all for the Jobcenter (``scope`` None); for a partner agency
-    only shared notes whose categories its consent names, whoever wrote them."""
-    if scope is None:
-        return content["notes"]
-    allowed = set(scope)
-    return [n for n in content["notes"] if n["visibility"] == NoteVisibility.SHARED and set(n["categories"]) <= allowed]
-
-
-def variant_for(scope) -> str:
-    return ARCHIVE if scope is None else "scope:" + ",".join(sorted(set(scope)))
+def variant_for(reader) -> str:
+    """The cache key of a rendering: the archive copy, or one partner agency's view (its own
+    notes and measures differ from another agency's with the same scope)."""
+    if reader.is_jobcenter:
+        return ARCHIVE
+    return f"agency:{reader.agency_id};scope:" + ",".join(sorted(reader.scope))
 
 
 def filename(pseudonym: str, day: date, version_number: int) -> str:
@@ -154,28 +170,32 @@ def labels() -> dict:
     """Labels and German formats for the minutes, on the page and in the PDF."""
     return {"attendance": ATTENDANCE, "invitation": INVITATION_STATUS, "measure": MEASURE_STATUS,
             "responsible": RESPONSIBLE_KINDS, "visibility": NOTE_VISIBILITY, "location": LOCATION_KIND_LABELS,
+            "obstacles": OBSTACLES, "categories": DATA_CATEGORIES,
             "category_names": category_names, "long_date": de_long_date, "short_date": de_short_date,
             "clock": de_time, "stamp": de_stamp, "minutes_status": MINUTES_STATUS}
 
 
-def document_html(session, minutes: Minutes, content: dict, scope=None) -> str:
-    """The HTML of the PDF: our template, the user's text escaped by Jinja's autoescape."""
+def document_html(session, minutes: Minutes, content: dict, reader: Reader = JOBCENTER) -> str:
+    """The HTML of the PDF for ``reader``: what ``visible_content`` lets it see, in our template,
+    the user's text escaped by Jinja's autoescape."""
     config = current_app.config
     finalised_by = session.get(User, minutes.finalised_by_id) if minutes.finalised_by_id else None
     replaced = session.get(Minutes, minutes.replaces_id) if minutes.replaces_id else None
-    scope_labels = None if scope is None else category_names(scope)
+    agency = None if reader.is_jobcenter else session.get(Agency, reader.agency_id)
     with force_locale("de"):
         return render_template(
-            "pdf/minutes.html", c=content, m=minutes, notes=notes_for(content, scope), scope=scope,
-            scope_labels=scope_labels, finalised_by=finalised_by.name if finalised_by else None,
+            "pdf/minutes.html", v=visible_content(reader, content, minutes), m=minutes,
+            agency_name=agency.name if agency is not None else None,
+            scope_labels=None if reader.is_jobcenter else category_names(reader.scope),
+            finalised_by=finalised_by.name if finalised_by else None,
             replaced=replaced, organisation=config["ORGANISATION_NAME"],
             logo=config["ORGANISATION_LOGO"], labels=labels(),
         )
 
 
-def render_pdf(session, minutes: Minutes, content: dict, scope=None) -> bytes:
+def render_pdf(session, minutes: Minutes, content: dict, reader: Reader = JOBCENTER) -> bytes:
     config = current_app.config
-    html = document_html(session, minutes, content, scope)
+    html = document_html(session, minutes, content, reader)
     try:
         return pdf.render(
             html, static_folder=current_app.static_folder,

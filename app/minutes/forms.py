@@ -1,8 +1,8 @@
 """Forms of the minutes pages. Every free-text field passes the anonymisation guard."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import FieldList, Form, FormField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.forms import (
     REQUIRED,
@@ -11,6 +11,7 @@ from app.forms import (
     GuardedForm,
     VersionedForm,
     WholeNumberField,
+    category_field,
     id_or_none,
     no_control_characters,
 )
@@ -24,18 +25,60 @@ def _optional_choice(label):
     return ChoiceField(label, coerce=id_or_none, validators=[Optional()])
 
 
+MAX_DECISIONS = 30
+MAX_DECISION = 2000
+DECISION_ROWS_ADDED = 3  # rows a "more rows" button adds (without JavaScript: a round trip)
+
+
+class DecisionForm(Form):
+    """One decision and the data categories it reveals (who may read it)."""
+
+    text = TextAreaField(_l("Beschluss"), validators=[Optional(), Length(max=MAX_DECISION), no_control_characters])
+    categories = category_field()
+
+
 class MinutesForm(GuardedForm, VersionedForm):
-    guarded_fields = ("summary", "decisions", "next_date_note")
+    guarded_fields = ("summary", "next_date_note")
     summary = TextAreaField(_l("Zusammenfassung"),
                             validators=[Optional(), Length(max=MAX_TEXT), no_control_characters])
-    decisions = TextAreaField(_l("Beschlüsse"),
-                              validators=[Optional(), Length(max=MAX_TEXT), no_control_characters])
+    summary_categories = category_field(_l("Datenkategorien der Zusammenfassung"))
+    decisions = FieldList(FormField(DecisionForm), label=_l("Beschlüsse"), max_entries=MAX_DECISIONS + 10)
     next_date_note = StringField(_l("Hinweis zum nächsten Termin"),
                                  validators=[Optional(), Length(max=300), no_control_characters])
 
+    def guarded(self):
+        return super().guarded() + [row.form.text for row in self.decisions]
+
+    def validate_decisions(self, field):
+        if len(decision_rows(self)) > MAX_DECISIONS:
+            raise ValidationError(_l("Höchstens %(n)s Beschlüsse.", n=MAX_DECISIONS))
+
+
+def decision_rows(form) -> list[dict]:
+    """The filled decision rows, in order: {"text", "categories"}; empty rows are dropped."""
+    return [{"text": (row.form.text.data or "").strip(), "categories": sorted(set(row.form.categories.data or ()))}
+            for row in form.decisions if (row.form.text.data or "").strip()]
+
+
+def fill_decisions(form, decisions, blank: int = 2) -> None:
+    """Put ``decisions`` into the form, plus ``blank`` empty rows."""
+    while len(form.decisions.entries):
+        form.decisions.pop_entry()
+    for decision in decisions:
+        form.decisions.append_entry({"text": decision.get("text", ""), "categories": list(decision.get("categories", ()))})
+    for _ in range(blank):
+        form.decisions.append_entry()
+
+
+def minutes_data(form) -> dict:
+    """What a minutes form asks the services to save."""
+    return {"summary": form.summary.data, "summary_categories": form.summary_categories.data or [],
+            "decisions": decision_rows(form), "next_date_note": form.next_date_note.data,
+            "version": form.version.data}
+
 
 class CorrectionForm(MinutesForm):
-    guarded_fields = ("summary", "decisions", "next_date_note", "reason")
+    guarded_fields = ("summary", "next_date_note", "reason")
     reason = TextAreaField(_l("Grund der Korrektur"),
                            validators=[DataRequired(REQUIRED), Length(max=2000), no_control_characters])
 

@@ -37,7 +37,9 @@ class Minutes(SQLModel, table=True):
     version_number: int = Field(default=1)
     status: str = Field(default=MinutesStatus.DRAFT, max_length=10)
     summary: str = Field(default="", sa_column=Column(Text, nullable=False))
-    decisions: str = Field(default="", sa_column=Column(Text, nullable=False))
+    summary_categories: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Each decision with its own data categories: [{"text": ..., "categories": [...]}, ...].
+    decisions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     next_date_note: str = Field(default="", max_length=300)
     replaces_id: Optional[int] = Field(default=None, foreign_key="minutes.id")
     correction_reason: str = Field(default="", sa_column=Column(Text, nullable=False))

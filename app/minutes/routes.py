@@ -13,12 +13,24 @@ from app.conferences.models import Conference
 from app.forms import StaleEdit
 from app.minutes import document, services
 from app.minutes import export as batch
-from app.minutes.forms import CommentForm, CorrectionForm, ExportForm, FinaliseForm, MinutesForm, ShareForm
+from app.minutes.forms import (
+    DECISION_ROWS_ADDED,
+    CommentForm,
+    CorrectionForm,
+    ExportForm,
+    FinaliseForm,
+    MinutesForm,
+    ShareForm,
+    decision_rows,
+    fill_decisions,
+    minutes_data,
+)
 from app.minutes.models import Minutes, MinutesStatus
-from app.permissions import authorize, can, is_staff, partner_consent
+from app.permissions import agency_reader, authorize, can, reader_of, visible_content, withheld_content
 
 bp = Blueprint("minutes", __name__)
 
+MORE_ROWS = "weitere_zeilen"
 STALE = _l("Das Protokoll wurde zwischenzeitlich geändert. Ihre Eingaben sind unten erhalten; bitte prüfen Sie "
            "den aktuellen Stand und speichern Sie erneut.")
 
@@ -47,56 +59,83 @@ def _link(conference):
 
 
 def _render_page(conference, status=200, *, form=None, share_form=None, comment_form=None, finalise_form=None,
-                 error=None):
+                 error=None, preview_id=None):
+    """The minutes page. Whatever it shows of the conference passes the policy's
+    ``visible_content`` for the reader: everything for the Jobcenter, the agency's view for a
+    partner and for the staff's preview of an agency (``preview_id``)."""
     versions = services.versions(db.session, conference)
     current = versions[0] if versions else None
-    case = db.session.get(Case, conference.case_id)
-    staff = is_staff(current_user)
+    draft = current if current is not None and current.status == MinutesStatus.DRAFT else None
     final = next((v for v in versions if v.status == MinutesStatus.FINAL), None)
-    ctx = dict(conference=conference, case=case, versions=versions, current=current, final=final, staff=staff,
-               error=error, labels=document.labels(), names=services.finaliser_names(db.session, versions),
-               back_url=url_for("conferences.view", conference_id=conference.id)
-               if "conferences.view" in current_app.view_functions else None)
-    if staff:
-        draft = current if current is not None and current.status == MinutesStatus.DRAFT else None
+    reader = reader_of(current_user, conference)
+    ctx = dict(conference=conference, case=db.session.get(Case, conference.case_id), versions=versions,
+               current=current, final=final, draft=None, staff=reader.is_jobcenter, error=error,
+               labels=document.labels(), names=services.finaliser_names(db.session, versions),
+               back_url=url_for("conferences.view", conference_id=conference.id), form=None, share_form=None,
+               comment_form=comment_form, finalise_form=None, editable=False, may_finalise=False,
+               may_correct=False, v=None, withheld=[], preview=None, participants_all=[])
+    if reader.is_jobcenter:
+        # The live record while the minutes are open, the frozen one once they are final.
+        content = document.assemble(db.session, conference) if current is None or draft is not None else current.content
+        shown = draft if draft is not None else final
         editable = (can(current_user, "minutes.edit", draft) if draft is not None
                     else current is None and can(current_user, "minutes.create", conference))
+        if form is None and editable:
+            form = MinutesForm(obj=draft)
+            fill_decisions(form, draft.decisions if draft is not None else [])
         ctx.update(
-            draft=draft, editable=editable,
+            draft=draft, editable=editable, form=form,
             may_finalise=draft is not None and can(current_user, "minutes.finalise", draft),
             may_correct=final is not None and can(current_user, "minutes.correct", final),
-            content=(document.assemble(db.session, conference) if current is None or draft is not None
-                     else current.content),
-            scope=None,
-            comments=services.comments(db.session, draft) if draft is not None else [],
-            form=form or (MinutesForm(obj=draft) if editable else None),
             share_form=share_form or (ShareForm() if draft is not None and editable else None),
             finalise_form=finalise_form or (FinaliseForm(obj=draft) if draft is not None else None),
+            v=visible_content(reader, content, shown if draft is None else None,
+                              services.comments(db.session, draft) if draft is not None else ()),
+            withheld=_withheld_per_agency(conference, content, shown),
+            participants_all=[p for p in content.get("participants", []) if p.get("agency_id")],
         )
+        if preview_id:  # 0: the Jobcenter's own view
+            agency, preview_reader = _preview_reader(conference, preview_id)
+            if agency is not None:
+                ctx.update(preview=agency,
+                           v=visible_content(preview_reader, content, shown) if preview_reader else None)
     else:
-        consent = partner_consent(current_user, conference)
-        draft = current if current is not None and current.status == MinutesStatus.DRAFT else None
         commenting = draft is not None and can(current_user, "minutes.comment", draft)
-        ctx.update(
-            draft=draft if commenting else None, editable=False, may_finalise=False, may_correct=False,
-            content=document.assemble(db.session, conference) if commenting else None,
-            scope=consent.scope if consent else [],
-            comments=[row for row in services.comments(db.session, draft)
-                      if row[0].agency_id == current_user.agency_id] if commenting else [],
-            comment_form=comment_form or (CommentForm() if commenting else None),
-        )
-    ctx.setdefault("comment_form", comment_form)
-    ctx["notes"] = document.notes_for(ctx["content"], ctx["scope"]) if ctx["content"] else []
+        if commenting:
+            ctx.update(draft=draft, comment_form=comment_form or CommentForm(),
+                       v=visible_content(reader, document.assemble(db.session, conference), draft,
+                                         services.comments(db.session, draft)))
     return render_template("minutes/page.html", **ctx), status
+
+
+def _preview_reader(conference, agency_id):
+    agency = db.session.get(Agency, agency_id) if 0 < agency_id < 2**31 else None
+    return agency, (agency_reader(conference, agency.id) if agency is not None else None)
+
+
+def _withheld_per_agency(conference, content, minutes) -> list:
+    """For each agency taking part: what it will not see ([] when it sees everything), or None
+    when it has no access now (no valid consent)."""
+    result = []
+    for participant in content.get("participants", []):
+        reader = agency_reader(conference, participant["agency_id"]) if participant.get("agency_id") else None
+        result.append((participant.get("agency"), withheld_content(reader, content, minutes) if reader else None))
+    return result
 
 
 @bp.route("/konferenzen/<int:conference_id>/protokoll")
 def page(conference_id):
     conference = _get(Conference, conference_id)
     authorize("conference.view", conference)
+    preview_id = request.args.get(PREVIEW, type=int)
+    if preview_id is not None:
+        authorize("conference.preview", conference)
     services.record_view(db.session, conference, current_user)
     db.session.commit()
-    return _render_page(conference)
+    return _render_page(conference, preview_id=preview_id)
+
+
+PREVIEW = "ansicht"
 
 
 @bp.route("/konferenzen/<int:conference_id>/protokoll", methods=["POST"])
@@ -114,16 +153,21 @@ def save(conference_id):
         # Without a draft yet, minutes.create admitted the organiser, who may finalise it too.
         authorize("minutes.finalise", current)
     form = MinutesForm()
+    if MORE_ROWS in request.form:
+        fill_decisions(form, decision_rows(form), blank=DECISION_ROWS_ADDED)
+        return _render_page(conference, 200, form=form)
     if not form.validate_on_submit():
         return _render_page(conference, 400, form=form)
     try:
-        services.save_draft(db.session, conference, current, current_user, form.data,
+        services.save_draft(db.session, conference, current, current_user, minutes_data(form),
                             overridden_kinds=form.overridden_kinds, finalise=finalise)
     except StaleEdit:
         db.session.rollback()
-        # The input stays; the version moves on, so saving again is a conscious overwrite.
+        # The input stays; the version moves on, so saving again is a conscious overwrite
+        # (the hidden field renders what was sent, so the new version goes into raw_data too).
         versions = services.versions(db.session, conference)
-        form.version.data = versions[0].version if versions else None
+        newest = versions[0].version if versions else None
+        form.version.data, form.version.raw_data = newest, [str(newest)] if newest is not None else []
         return _render_page(conference, 409, form=form, error=str(STALE))
     except document.MinutesError as err:
         db.session.rollback()
@@ -190,16 +234,21 @@ def correct(minutes_id):
     minutes, conference = _minutes_and_conference(minutes_id)
     authorize("minutes.correct", minutes)
     form = CorrectionForm(obj=minutes)
+    if not form.is_submitted():
+        fill_decisions(form, minutes.decisions)
     case = db.session.get(Case, conference.case_id)
     status = 200
     error = None
-    if form.validate_on_submit():
+    if MORE_ROWS in request.form:
+        fill_decisions(form, decision_rows(form), blank=DECISION_ROWS_ADDED)
+    elif form.validate_on_submit():
         try:
-            new = services.correct(db.session, minutes, current_user, form.data, form.overridden_kinds)
+            new = services.correct(db.session, minutes, current_user, {**minutes_data(form), "reason": form.reason.data},
+                                   form.overridden_kinds)
         except StaleEdit:
             db.session.rollback()
             db.session.refresh(minutes)
-            form.version.data = minutes.version
+            form.version.data, form.version.raw_data = minutes.version, [str(minutes.version)]
             status, error = 409, str(STALE)
         except document.MinutesError as err:
             db.session.rollback()
@@ -221,11 +270,11 @@ def correct(minutes_id):
 def download(minutes_id):
     minutes = _get(Minutes, minutes_id)
     authorize("minutes.download", minutes)
+    conference = db.session.get(Conference, minutes.conference_id)
     try:
-        stored = services.download(db.session, minutes, current_user)
+        stored = services.download(db.session, minutes, current_user, reader_of(current_user, conference))
     except document.MinutesError as err:
         db.session.rollback()
-        conference = db.session.get(Conference, minutes.conference_id)
         return _render_page(conference, 400, error=str(err.message))
     db.session.commit()
     return Response(stored.content, mimetype="application/pdf", headers={

@@ -30,7 +30,7 @@ from app.db import insert
 from app.forms import StaleEdit, check_version
 from app.minutes.document import ARCHIVE, MinutesError, assemble, conference_day, filename, render_pdf, variant_for
 from app.minutes.models import Minutes, MinutesComment, MinutesPdf, MinutesStatus
-from app.permissions import is_staff, partner_consent, valid_consent
+from app.permissions import Reader, valid_consent
 
 MAX_COMMENT_DAYS = 30
 
@@ -69,7 +69,16 @@ def _sha256(content: bytes) -> str:
 
 # --- draft ---------------------------------------------------------------------------------
 
-TEXT_FIELDS = ("summary", "decisions", "next_date_note")
+def _texts(data: dict) -> dict:
+    """The written parts of the minutes from ``data``: summary and the note on the next date as
+    text, each decision with its data categories."""
+    return {
+        "summary": (data.get("summary") or "").strip(),
+        "summary_categories": sorted(set(data.get("summary_categories") or ())),
+        "decisions": [{"text": d["text"].strip(), "categories": sorted(set(d.get("categories") or ()))}
+                      for d in data.get("decisions") or () if d.get("text", "").strip()],
+        "next_date_note": (data.get("next_date_note") or "").strip(),
+    }
 
 
 def _add_version(session, minutes: Minutes) -> None:
@@ -99,8 +108,8 @@ def save_draft(session, conference: Conference, minutes: Minutes | None, actor: 
             raise StaleEdit()
         check_version(minutes, data.get("version"))
         action = "minutes.updated"
-    for key in TEXT_FIELDS:
-        setattr(minutes, key, (data.get(key) or "").strip())
+    for key, value in _texts(data).items():
+        setattr(minutes, key, value)
     minutes.updated_at = utcnow()
     session.flush()
     audit.record(action, minutes, actor=actor, session=session, conference_id=conference.id)
@@ -207,7 +216,7 @@ def correct(session, old: Minutes, actor: User, data: dict, overridden_kinds=())
         raise MinutesError("reason", _l("Bitte geben Sie den Grund der Korrektur an."))
     new = Minutes(conference_id=old.conference_id, version_number=old.version_number + 1, status=MinutesStatus.DRAFT,
                   replaces_id=old.id, correction_reason=reason,
-                  **{key: (data.get(key) or "").strip() for key in TEXT_FIELDS})
+                  **_texts(data))
     _add_version(session, new)
     # The conference's records are locked: the correction changes the text, not the record.
     _seal(session, new, old.content, actor)
@@ -231,26 +240,19 @@ class Download:
     variant: str
 
 
-def download(session, minutes: Minutes, actor: User) -> Download:
-    """The PDF this reader may have: the stored archive copy for staff, the copy for its consent
-    scope for a partner (rendered from the frozen content on first request, then cached)."""
-    conference = session.get(Conference, minutes.conference_id)
-    if is_staff(actor):
-        scope = None
-    else:
-        consent = partner_consent(actor, conference)
-        if consent is None:  # the route's policy check makes this unreachable; never fall back to more
-            raise PermissionError("no valid consent")
-        scope = consent.scope
-    variant = variant_for(scope)
+def download(session, minutes: Minutes, actor: User, reader: Reader) -> Download:
+    """The PDF for ``reader`` (the policy's ``reader_of`` the actor): the stored archive copy for
+    the Jobcenter, a partner agency's view for a partner (rendered from the frozen content on
+    first request, then cached)."""
+    variant = variant_for(reader)
     row = session.execute(
         select(MinutesPdf.content, MinutesPdf.sha256)
         .where(MinutesPdf.minutes_id == minutes.id, MinutesPdf.variant == variant)
     ).first()
     if row is None:
-        document = render_pdf(session, minutes, minutes.content, scope)
+        document = render_pdf(session, minutes, minutes.content, reader)
         row = (document, _sha256(document))
-        # If another request stored this scope a moment ago, its copy stays; ours is as good.
+        # If another request stored this view a moment ago, its copy stays; ours is as good.
         session.execute(insert(session, MinutesPdf).values(
             minutes_id=minutes.id, variant=variant, content=row[0], sha256=row[1], created_at=utcnow(),
         ).on_conflict_do_nothing(index_elements=["minutes_id", "variant"]))

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from app.audit import AuditEntry
 from app.clock import utcnow
+from tests.conftest import agenda_fields
 
 
 @dataclass
@@ -60,7 +61,9 @@ def conference_form(scene, **overrides) -> dict:
     day = (utcnow() + timedelta(days=10)).date()
     data = {"occasion": "Erstes Fallgespräch", "day": day.isoformat(), "start_time": "10:00",
             "end_time": "11:30", "location_id": str(scene.location.id),
-            "agenda": "Begrüßung\nSituation\nMaßnahmen", "person_attends": "y"}
+            "person_attends": "y"}
+    agenda = overrides.pop("agenda", "Begrüßung\nSituation\nMaßnahmen")
+    data.update(agenda_fields(agenda))
     data.update(overrides)
     return data
 

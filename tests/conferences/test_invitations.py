@@ -6,7 +6,7 @@ from sqlalchemy import select
 from app.conferences.models import AgendaItem, Invitation
 from app.clock import berlin_today, to_local
 from tests.conferences.conftest import audit_actions, fresh, calendar_of, count, event_of, future
-from tests.conftest import login_as, outbox_messages, post, text_of
+from tests.conftest import agenda_fields, login_as, outbox_messages, post, text_of
 
 
 def assert_pseudonym_only(msg, scene, conf):
@@ -150,7 +150,7 @@ def test_uid_stays_and_sequence_rises_from_invitation_to_update_to_cancellation(
     local = to_local(conf.starts_at)
     post(client, app, f"/konferenzen/{conf.id}/bearbeiten", {
         "occasion": conf.occasion, "day": local.date().isoformat(), "start_time": "14:00", "end_time": "15:00",
-        "location_id": str(scene.location.id), "agenda": "Situation besprechen", "version": "1"})
+        "location_id": str(scene.location.id), **agenda_fields("Situation besprechen"), "version": "1"})
     post(client, app, f"/konferenzen/{conf.id}/absagen", {"reason": "Entfällt.", "version": "2"})
     messages = outbox_messages(app)  # files of the same second come in any order
     assert len(messages) == 3

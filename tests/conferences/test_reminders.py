@@ -9,7 +9,7 @@ from app.conferences.models import Conference, Measure
 from app.clock import utcnow
 from app.clock import berlin_today, to_local
 from tests.conferences.conftest import audit_actions, fresh
-from tests.conftest import login_as, outbox_messages, post
+from tests.conftest import agenda_fields, login_as, outbox_messages, post
 
 
 def _run_cli(app):
@@ -124,7 +124,7 @@ def test_rescheduling_brings_a_new_conference_reminder(app, client, session, fac
     start = "10:00" if to_local(conf.starts_at).strftime("%H:%M") != "10:00" else "10:30"
     response = post(client, app, f"/konferenzen/{conf.id}/bearbeiten", {
         "occasion": conf.occasion, "day": tomorrow.isoformat(), "start_time": start, "end_time": "11:30",
-        "location_id": str(scene.location.id), "agenda": "Lage", "version": "1"})
+        "location_id": str(scene.location.id), **agenda_fields("Lage"), "version": "1"})
     assert response.status_code == 302, response.get_data(as_text=True)
     fresh(session, conf)
     assert conf.reminder_sent_at is None

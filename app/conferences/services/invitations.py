@@ -25,6 +25,14 @@ def consent_valid_on(case_id_col, agency_id_col, day: date):
     )
 
 
+def live_invitation(session, conference, agency_id: int) -> Invitation | None:
+    """The agency's invitation to ``conference`` unless it was withdrawn."""
+    return session.execute(
+        select(Invitation).where(Invitation.conference_id == conference.id, Invitation.agency_id == agency_id,
+                                 Invitation.status != InvitationStatus.CANCELLED)
+    ).scalar_one_or_none()
+
+
 def live_invitations(session, conference) -> list[tuple[Invitation, str]]:
     """Invitations not cancelled, with the agency's name."""
     return list(session.execute(

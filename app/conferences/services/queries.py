@@ -21,7 +21,8 @@ from app.conferences.services.invitations import consent_valid_on
 from app.conferences.services.records import under_review
 from app.conferences.services.scheduling import agenda_items
 from app.db import Page, paginate
-from app.permissions import partner_invitation, partner_sees_note
+from app.minutes.document import assemble
+from app.permissions import Reader, visible_content
 
 MEASURE_DUE_SOON_DAYS = 7  # start page: "due soon"
 
@@ -94,24 +95,17 @@ def staff_page(session, conference) -> dict:
     }
 
 
-def partner_page(session, conference, user, consent) -> dict:
-    """Only what DESIGN.md section 4 lets a partner see: never the internal reference, the
-    summary, other conferences of the case, other agencies' answers, or notes outside the
-    consent scope or meant for the Jobcenter only."""
-    case, district, location, _organiser = _facts(session, conference)
-    notes = [(note, author, agency) for note, author, agency in notes_of(session, conference)
-             if partner_sees_note(consent, user.agency_id, note)]
-    return {
-        "pseudonym": case.pseudonym,
-        "district": district,
-        "location": location,
-        "agenda": agenda_items(session, conference),
-        # The live invitation through which the partner sees this page (read by the policy).
-        "invitation": partner_invitation(user, conference),
-        "notes": notes,
-        "measures": measures_of(session, conference),
-        "consent": consent,
-    }
+def partner_page(session, conference, reader: Reader, invitation) -> dict:
+    """What a partner agency (``reader``, invited by ``invitation``) sees of a conference: the
+    record through the policy's ``visible_content`` (never the internal reference, the case
+    summary, other conferences of the case, or any item its consent does not cover), the place
+    with its video link, and its own notes (for their edit and withdraw actions)."""
+    loaded: list = []
+    v = visible_content(reader, assemble(session, conference, keep=loaded))
+    # Read with the content and kept: the session has them, no further query.
+    own_notes = {n["id"]: session.get(Note, n["id"]) for n in v["notes"] if n.get("agency_id") == reader.agency_id}
+    return {"v": v, "location": session.get(Location, conference.location_id), "invitation": invitation,
+            "own_notes": own_notes}
 
 
 def team_conferences(session, team_id, *, upcoming: bool, number: int, size: int) -> Page:
@@ -197,9 +191,16 @@ def partner_start(session, user, pages: dict, size: int) -> dict:
         .where(Measure.responsible_agency_id == agency, measure_open(), visible)
         .order_by(Measure.due_on, Measure.id)
     )
+    measure_page = paginate(session, measures, pages.get("measures", 1), size)
+    # The list holds only the agency's own measures, which the policy always shows it; they
+    # still pass its filter, read with the narrowest scope (no categories at all).
+    shown = {m["id"] for m in visible_content(Reader(agency), {"measures": [
+        {"id": m.id, "responsible_agency_id": m.responsible_agency_id, "categories": m.categories}
+        for m, _pseudonym in measure_page.items]})["measures"]}
+    measure_page.items = [row for row in measure_page.items if row[0].id in shown]
     return {
         "upcoming": paginate(session, upcoming, pages.get("upcoming", 1), size),
         "awaiting": paginate(session, awaiting, pages.get("awaiting", 1), size),
-        "measures": paginate(session, measures, pages.get("measures", 1), size),
+        "measures": measure_page,
         "today": today,
     }

@@ -6,6 +6,7 @@ from sqlalchemy import and_, or_
 
 from app import audit
 from app.accounts.models import Role
+from app.agencies.models import Agency
 from app.cases.models import DATA_CATEGORIES
 from app.clock import utcnow
 from app.conferences.models import OPEN_MEASURE_STATUSES, RESPONSIBLE_KINDS, Conference, Measure, Note, ResponsibleKind
@@ -13,6 +14,7 @@ from app.conferences.services import ConferenceError
 from app.conferences.services.invitations import live_invitations
 from app.conferences.services.scheduling import agenda_items
 from app.forms import check_version
+from app.permissions import valid_consent
 
 
 def add_note(session, conference, actor, *, body: str, categories: list[str], visibility: str,
@@ -45,16 +47,17 @@ def withdraw_note(session, note, actor, *, version) -> None:
     audit.record("note.withdrawn", note, actor=actor, session=session, conference_id=note.conference_id)
 
 
-def note_category_choices(consent) -> list[str]:
-    """Categories a partner may tag: those its consent covers. Staff (no consent) may tag all."""
-    if consent is None:
+def note_category_choices(reader) -> list[str]:
+    """Categories a partner may tag: those its consent covers. The Jobcenter may tag all."""
+    if reader.is_jobcenter:
         return list(DATA_CATEGORIES)
-    return [key for key in DATA_CATEGORIES if key in set(consent.scope)]
+    return [key for key in DATA_CATEGORIES if key in reader.scope]
 
 
 def record_conference(session, conference, actor, *, version, person_attended, attendance: dict,
-                      discussion: dict, overridden_kinds=()) -> None:
-    """Attendance per invited party, whether the person attended, discussion per agenda item."""
+                      discussion: dict, categories: dict, overridden_kinds=()) -> None:
+    """Attendance per invited party, whether the person attended, and per agenda item its
+    discussion and data categories."""
     check_version(conference, version)
     conference.person_attended = person_attended
     conference.updated_at = utcnow()
@@ -62,23 +65,31 @@ def record_conference(session, conference, actor, *, version, person_attended, a
         if inv.id in attendance:
             inv.attendance = attendance[inv.id]
     for item in agenda_items(session, conference):
-        if item.id in discussion and item.discussion != discussion[item.id]:
-            item.discussion = discussion[item.id]
+        new_categories = sorted(set(categories.get(item.id, item.categories)))
+        if item.discussion != discussion.get(item.id, item.discussion) or sorted(item.categories) != new_categories:
+            item.discussion = discussion.get(item.id, item.discussion)
+            item.categories = new_categories
             item.version += 1
     audit.record("conference.recorded", conference, actor=actor, session=session,
                  attendance={str(k): v for k, v in attendance.items()}, person_attended=person_attended)
     audit.record_overrides(conference, actor, overridden_kinds, session=session)
 
 
-def responsible_choices(session, conference) -> list[tuple[str, str]]:
-    """Who can be responsible for a measure: the Jobcenter, the person, or an invited agency."""
+def responsible_choices(session, conference, measure=None) -> list[tuple[str, str]]:
+    """Who can be responsible for a measure: the Jobcenter, the person, or an invited agency; and
+    for an existing measure the agency that holds it, even once its invitation has ended (so
+    that its outcome can still be recorded)."""
     agencies = [(f"agency:{inv.agency_id}", name) for inv, name in live_invitations(session, conference)]
+    if measure is not None and measure.responsible_agency_id is not None:
+        held = f"agency:{measure.responsible_agency_id}"
+        if held not in dict(agencies):
+            agencies.append((held, session.get(Agency, measure.responsible_agency_id).name))
     return [(ResponsibleKind.JOBCENTER.value, str(RESPONSIBLE_KINDS[ResponsibleKind.JOBCENTER])),
             (ResponsibleKind.PERSON.value, str(RESPONSIBLE_KINDS[ResponsibleKind.PERSON]))] + agencies
 
 
-def parse_responsible(session, conference, value: str) -> tuple[str, int | None]:
-    allowed = dict(responsible_choices(session, conference))
+def parse_responsible(session, conference, value: str, measure=None) -> tuple[str, int | None]:
+    allowed = dict(responsible_choices(session, conference, measure))
     if value not in allowed:
         raise ConferenceError("responsible", _l("Bitte wählen Sie das Jobcenter, die Person oder eine "
                                                 "eingeladene Einrichtung."))
@@ -88,35 +99,64 @@ def parse_responsible(session, conference, value: str) -> tuple[str, int | None]
 
 
 def responsible_value(measure) -> str:
-    return f"agency:{measure.responsible_agency_id}" if measure.responsible_kind == ResponsibleKind.AGENCY else measure.responsible_kind
+    if measure.responsible_kind == ResponsibleKind.AGENCY:
+        return f"agency:{measure.responsible_agency_id}"
+    return measure.responsible_kind
 
 
-def add_measure(session, conference, actor, *, what: str, responsible: str, due_on: date, status: str,
-                outcome: str, overridden_kinds=()) -> Measure:
+def _check_within_scope(session, conference, agency_id: int, categories: list[str]) -> None:
+    """DESIGN.md section 4: a measure is given to an agency only within its consent's scope;
+    and it needs categories, since the agency always sees the measures it holds."""
+    name = session.get(Agency, agency_id).name
+    if not categories:
+        raise ConferenceError("categories", _l(
+            "Eine Maßnahme, die %(agency)s übernimmt, sieht diese Einrichtung: Bitte wählen Sie ihre "
+            "Datenkategorien.", agency=name))
+    consent = valid_consent(conference.case_id, agency_id)
+    outside = [code for code in DATA_CATEGORIES if code in categories and (consent is None or code not in consent.scope)]
+    if outside:
+        raise ConferenceError("categories", _l(
+            "Die Einwilligung für %(agency)s umfasst nicht: %(categories)s. Geben Sie die Maßnahme einer "
+            "anderen Stelle oder wählen Sie nur Kategorien im Umfang der Einwilligung.",
+            agency=name, categories=", ".join(str(DATA_CATEGORIES[code]) for code in outside)))
+
+
+def add_measure(session, conference, actor, *, what: str, categories: list[str], responsible: str, due_on: date,
+                status: str, outcome: str, overridden_kinds=()) -> Measure:
     kind, agency_id = parse_responsible(session, conference, responsible)
+    categories = sorted(set(categories))
+    if agency_id is not None:
+        _check_within_scope(session, conference, agency_id, categories)
     measure = Measure(conference_id=conference.id, case_id=conference.case_id, what=what.strip(),
-                      responsible_kind=kind, responsible_agency_id=agency_id, due_on=due_on, status=status,
-                      outcome=(outcome or "").strip())
+                      categories=categories, responsible_kind=kind, responsible_agency_id=agency_id, due_on=due_on,
+                      status=status, outcome=(outcome or "").strip())
     session.add(measure)
     session.flush()
     audit.record("measure.created", measure, actor=actor, session=session, conference_id=conference.id,
-                 responsible_kind=kind, agency_id=agency_id, status=status)
+                 responsible_kind=kind, agency_id=agency_id, status=status, categories=categories)
     audit.record_overrides(measure, actor, overridden_kinds, session=session)
     return measure
 
 
-def update_measure(session, measure, actor, *, version, what: str, responsible: str, due_on: date,
-                   status: str, outcome: str, overridden_kinds=()) -> None:
+def update_measure(session, measure, actor, *, version, what: str, categories: list[str], responsible: str,
+                   due_on: date, status: str, outcome: str, overridden_kinds=()) -> None:
+    """Change what, who, by when, status and outcome (while the conference's minutes are open)."""
     conference = session.get(Conference, measure.conference_id)
-    kind, agency_id = parse_responsible(session, conference, responsible)
+    kind, agency_id = parse_responsible(session, conference, responsible, measure)
+    categories = sorted(set(categories))
+    # The scope is checked when the holder or the categories change; an agency whose consent has
+    # narrowed since keeps the measure it holds, so that its outcome can be recorded.
+    if agency_id is not None and (agency_id != measure.responsible_agency_id or categories != sorted(measure.categories)):
+        _check_within_scope(session, conference, agency_id, categories)
     check_version(measure, version)
     measure.what, measure.responsible_kind, measure.responsible_agency_id = what.strip(), kind, agency_id
+    measure.categories = categories
     if measure.due_on != due_on:
         measure.reminded_on = None  # a new due date gets its own reminders
     measure.due_on, measure.status, measure.outcome = due_on, status, (outcome or "").strip()
     measure.updated_at = utcnow()
     audit.record("measure.updated", measure, actor=actor, session=session, status=status,
-                 responsible_kind=kind, agency_id=agency_id)
+                 responsible_kind=kind, agency_id=agency_id, categories=categories)
     audit.record_overrides(measure, actor, overridden_kinds, session=session)
 
 

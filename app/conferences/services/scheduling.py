@@ -44,23 +44,26 @@ def agenda_items(session, conference) -> list[AgendaItem]:
     ).scalars())
 
 
-def _plan_agenda(existing: list[AgendaItem], titles: list[str]):
-    """Match new agenda lines to existing items so that discussion notes stay with their item.
+Row = tuple[str, list[str]]  # an agenda item as a form gives it: title, data categories
 
-    Same title → same item; the remaining lines take over the remaining items in order
+
+def _plan_agenda(existing: list[AgendaItem], rows: list[Row]):
+    """Match new agenda rows to existing items so that discussion notes stay with their item.
+
+    Same title → same item; the remaining rows take over the remaining items in order
     (a reworded item); what is left over is removed, which is refused for an item that
     already holds discussion notes.
     """
     unused = list(existing)
-    plan: list[tuple[AgendaItem | None, str]] = []
-    for title in titles:
-        match = next((item for item in unused if item.title == title), None)
+    plan: list[tuple[AgendaItem | None, Row]] = []
+    for row in rows:
+        match = next((item for item in unused if item.title == row[0]), None)
         if match is not None:
             unused.remove(match)
-        plan.append((match, title))
-    for i, (item, title) in enumerate(plan):
+        plan.append((match, row))
+    for i, (item, row) in enumerate(plan):
         if item is None and unused:
-            plan[i] = (unused.pop(0), title)
+            plan[i] = (unused.pop(0), row)
     kept_with_notes = [item for item in unused if item.discussion.strip()]
     if kept_with_notes:
         raise ConferenceError("agenda", _l("Der Tagesordnungspunkt „%(title)s“ enthält schon Notizen aus der "
@@ -73,16 +76,17 @@ def _apply_agenda(session, conference, plan, removed):
     for item in removed:
         session.delete(item)
     session.flush()
-    for position, (item, title) in enumerate(plan, start=1):
+    for position, (item, (title, categories)) in enumerate(plan, start=1):
+        categories = sorted(set(categories))
         if item is None:
-            session.add(AgendaItem(conference_id=conference.id, position=position, title=title))
-        elif item.title != title or item.position != position:
-            item.title, item.position = title, position
+            session.add(AgendaItem(conference_id=conference.id, position=position, title=title, categories=categories))
+        elif item.title != title or item.position != position or sorted(item.categories) != categories:
+            item.title, item.position, item.categories = title, position, categories
             item.version += 1
 
 
 def schedule(session, case, actor, *, occasion: str, starts_at: datetime, ends_at: datetime, location_id: int,
-             agenda: list[str], person_attends: bool, overridden_kinds=(), previous=None) -> Conference:
+             agenda: list[Row], person_attends: bool, overridden_kinds=(), previous=None) -> Conference:
     conference = Conference(
         case_id=case.id, occasion=occasion.strip(), starts_at=starts_at, ends_at=ends_at,
         location_id=location_id, organiser_id=actor.id, person_attends=person_attends,
@@ -100,7 +104,7 @@ def schedule(session, case, actor, *, occasion: str, starts_at: datetime, ends_a
 
 
 def update_conference(session, conference, actor, *, version, occasion: str, starts_at: datetime,
-                      ends_at: datetime, location_id: int, agenda: list[str], person_attends: bool,
+                      ends_at: datetime, location_id: int, agenda: list[Row], person_attends: bool,
                       overridden_kinds=()) -> list[str]:
     """Save a changed conference; a new time or place goes out to every invited agency."""
     new_day = to_local(starts_at).date()
@@ -121,10 +125,10 @@ def update_conference(session, conference, actor, *, version, occasion: str, sta
     conference.occasion, conference.starts_at, conference.ends_at = occasion.strip(), starts_at, ends_at
     conference.location_id, conference.person_attends = location_id, person_attends
     conference.updated_at = utcnow()
-    before = [(item.id, item.title) for item in agenda_items(session, conference)]
+    before = [(item.id, item.title, sorted(item.categories)) for item in agenda_items(session, conference)]
     _apply_agenda(session, conference, plan, removed)
     session.flush()
-    if before != [(item.id, item.title) for item in agenda_items(session, conference)]:
+    if before != [(item.id, item.title, sorted(item.categories)) for item in agenda_items(session, conference)]:
         changed.append("agenda")
     if reschedule:
         conference.ical_sequence += 1
@@ -157,13 +161,14 @@ def mark_held(session, conference, actor) -> None:
     audit.record("conference.held", conference, actor=actor, session=session)
 
 
-def follow_up_agenda(session, previous) -> list[str]:
-    """The agenda a follow-up starts with: the earlier conference's open measures, for review."""
-    lines = ["Überprüfung der vereinbarten Maßnahmen"]
+def follow_up_agenda(session, previous) -> list[Row]:
+    """The agenda a follow-up starts with: the earlier conference's open measures, for review,
+    each with the measure's own data categories."""
+    rows: list[Row] = [(str(_l("Überprüfung der vereinbarten Maßnahmen")), [])]
     for measure in open_measures(session, previous):
         what = " ".join(measure.what.split())
-        lines.append(f"Maßnahme prüfen: {what[:240]}")
-    return lines
+        rows.append((str(_l("Maßnahme prüfen: %(what)s", what=what[:240])), sorted(measure.categories)))
+    return rows
 
 
 def open_measures(session, conference) -> list[Measure]:
