@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    FieldList,
     HiddenField,
     IntegerField,
     RadioField,
@@ -57,7 +58,26 @@ class GuardedForm(FlaskForm):
                 field.errors = list(field.errors) + pii.describe(findings, text)
                 ok = False
         self.overridden_kinds = sorted(set(self.overridden_kinds))
+        if self.guard_findings:
+            _refresh_row_errors(self)
         return ok
+
+
+def _refresh_row_errors(form) -> None:
+    """A list of rows gathers its rows' errors when it validates; the guard runs after that,
+    so the lists gather again (the summary at the top of the page reads them)."""
+    for field in form:
+        if isinstance(field, FieldList):
+            rows = [entry.errors for entry in field.entries]
+            field.errors = (rows if any(rows) else []) + [e for e in field.errors if not isinstance(e, dict)]
+
+
+class RowForm(FlaskForm):
+    """One row of a list of rows (agenda items, decisions): the page's form carries the CSRF
+    token; the row has the same German messages."""
+
+    class Meta:
+        csrf = False
 
 
 class VersionedForm(FlaskForm):

@@ -251,6 +251,7 @@ class Reader:
 
     agency_id: int | None
     scope: frozenset = frozenset()
+    consent_id: int | None = None  # the consent through which the agency reads (for the audit trail)
 
     @property
     def is_jobcenter(self) -> bool:
@@ -274,7 +275,7 @@ def reader_of(user, conference) -> Reader | None:
     if _staff_of_conference(user, conference):
         return JOBCENTER
     consent = partner_consent(user, conference)
-    return Reader(user.agency_id, frozenset(consent.scope)) if consent is not None else None
+    return Reader(user.agency_id, frozenset(consent.scope), consent.id) if consent is not None else None
 
 
 def agency_reader(conference, agency_id: int) -> Reader | None:
@@ -285,7 +286,7 @@ def agency_reader(conference, agency_id: int) -> Reader | None:
                                     Invitation.status != InvitationStatus.CANCELLED)
     ).first()
     consent = valid_consent(conference.case_id, agency_id) if live else None
-    return Reader(agency_id, frozenset(consent.scope)) if consent is not None else None
+    return Reader(agency_id, frozenset(consent.scope), consent.id) if consent is not None else None
 
 
 def visible_content(reader: Reader, content: dict, minutes=None, comments=()) -> dict:
@@ -333,9 +334,13 @@ def _split(reader: Reader, content: dict, minutes, comments) -> tuple[dict, list
         return dict(m, responsible_agency=None, responsible_masked=True, own=False)
 
     def note_shared(n):
+        # An agency sees the notes shared with all and its own (even one it meant for the
+        # Jobcenter only), in both cases only within its consent: after a consent narrows, its
+        # own older notes outside the new scope are hidden from it too.
+        if reader.is_jobcenter:
+            return True
         own = n.get("agency_id") is not None and n.get("agency_id") == reader.agency_id
-        return reader.is_jobcenter or own or (n.get("visibility") == NoteVisibility.SHARED
-                                              and reader.shares(n.get("categories", [])))
+        return reader.shares(n.get("categories", [])) and (own or n.get("visibility") == NoteVisibility.SHARED)
 
     visible = {
         **{key: content.get(key) for key in ("pseudonym", "district", "starts_at", "ends_at", "location",

@@ -242,13 +242,13 @@ class Factory:
         return n
 
     def measure(self, conference, what="Bewerbungstraining besuchen", responsible_kind="jobcenter",
-                agency=None, due_on=None, status="agreed"):
+                agency=None, due_on=None, status="agreed", categories=()):
         from datetime import timedelta
 
         from app.conferences.models import Measure
         from app.clock import berlin_today
 
-        m = Measure(conference_id=conference.id, case_id=conference.case_id, what=what,
+        m = Measure(conference_id=conference.id, case_id=conference.case_id, what=what, categories=list(categories),
                     responsible_kind=responsible_kind, responsible_agency_id=agency.id if agency else None,
                     due_on=due_on or berlin_today() + timedelta(days=14), status=status)
         self.s.add(m)

@@ -14,7 +14,7 @@ from weasyprint import HTML
 
 from app import pdf
 
-STATIC = Path(__file__).resolve().parents[2] / "app" / "static"
+STATIC = Path(__file__).resolve().parents[1] / "app" / "static"
 
 
 def page(body: str, head: str = "") -> str:
@@ -118,7 +118,7 @@ REFUSED = [
      "https://static.fallkonferenz.invalid@127.0.0.1/pdf/logo.svg"),
     ("encoded traversal", '<img src="pdf/%2e%2e/%2e%2e/%2e%2e/pyproject.toml" alt="x">',
      f"{pdf.STATIC_BASE}pdf/%2e%2e/%2e%2e/%2e%2e/pyproject.toml"),
-    ("not a static type", '<link rel="stylesheet" href="../conferences/minutes.py">', None),
+    ("not a static type", '<link rel="stylesheet" href="../minutes/services.py">', None),
 ]
 
 

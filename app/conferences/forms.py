@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FieldList, Form, FormField, StringField, TextAreaField
+from wtforms import BooleanField, FieldList, FormField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from app.clock import berlin_today
@@ -21,6 +21,7 @@ from app.forms import (
     GermanDateField,
     GermanTimeField,
     GuardedForm,
+    RowForm,
     MultiCheckboxField,
     RadioChoiceField,
     VersionedForm,
@@ -42,11 +43,12 @@ def _within_reach(_form, field):
         raise ValidationError(_l("Bitte wählen Sie ein Datum zwischen einem Jahr zurück und zwei Jahren voraus."))
 
 
-class AgendaRowForm(Form):
+class AgendaRowForm(RowForm):
     """One agenda item: its title and what its discussion may reveal (the data categories)."""
 
-    title = StringField(_l("Tagesordnungspunkt"), validators=[Optional(), Length(max=MAX_AGENDA_TITLE),
-                                                               no_control_characters])
+    title = StringField(_l("Tagesordnungspunkt"), validators=[
+        Optional(), Length(max=MAX_AGENDA_TITLE, message=_l("Jeder Tagesordnungspunkt darf höchstens %(max)d Zeichen "
+                                                            "lang sein.")), no_control_characters])
     categories = category_field()
 
 

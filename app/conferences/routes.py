@@ -308,7 +308,7 @@ def view(conference_id):
         return render_template("conferences/view_staff.html", conference=conference, now=utcnow(),
                                **data, **labels())
     data = queries.partner_page(db.session, conference, reader, partner_invitation(current_user, conference))
-    audit.record("conference.viewed", conference, actor=current_user, agency_id=reader.agency_id)
+    audit.record("conference.viewed", conference, actor=current_user, consent_id=reader.consent_id)
     db.session.commit()
     inv = data["invitation"]
     answered = inv.status if inv.status in (InvitationStatus.ACCEPTED, InvitationStatus.DECLINED) else None

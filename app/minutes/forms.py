@@ -1,7 +1,7 @@
 """Forms of the minutes pages. Every free-text field passes the anonymisation guard."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, StringField, TextAreaField
+from wtforms import FieldList, FormField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.forms import (
@@ -9,6 +9,7 @@ from app.forms import (
     ChoiceField,
     GermanDateField,
     GuardedForm,
+    RowForm,
     VersionedForm,
     WholeNumberField,
     category_field,
@@ -30,7 +31,7 @@ MAX_DECISION = 2000
 DECISION_ROWS_ADDED = 3  # rows a "more rows" button adds (without JavaScript: a round trip)
 
 
-class DecisionForm(Form):
+class DecisionForm(RowForm):
     """One decision and the data categories it reveals (who may read it)."""
 
     text = TextAreaField(_l("Beschluss"), validators=[Optional(), Length(max=MAX_DECISION), no_control_characters])

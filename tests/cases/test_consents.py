@@ -8,7 +8,7 @@ from app import clock
 from app.cases.models import Consent
 from app.conferences.models import Invitation
 from app.clock import berlin_today
-from app.permissions import can, partner_sees_note, valid_consent
+from app.permissions import Reader, can, valid_consent, visible_content
 from tests.cases.conftest import audit_actions, count, in_request
 from tests.conftest import login_as, outbox_messages, post, text_of
 
@@ -136,8 +136,10 @@ def test_scope_is_stored_as_checked_and_decides_which_notes_a_partner_sees(app, 
     health = factory.note(conf, author, categories=("health",), agency=None)
     mixed = factory.note(conf, author, categories=("general", "health"), agency=None)
     internal = factory.note(conf, author, categories=("general",), agency=None, visibility="jobcenter")
-    seen = [n for n in (general, addiction, health, mixed, internal) if partner_sees_note(consent, agency.id, n)]
-    assert seen == [general, addiction]
+    content = {"notes": [{"id": n.id, "agency_id": n.agency_id, "categories": n.categories, "visibility": n.visibility}
+                         for n in (general, addiction, health, mixed, internal)]}
+    seen = [n["id"] for n in visible_content(Reader(agency.id, frozenset(consent.scope)), content)["notes"]]
+    assert seen == [general.id, addiction.id]
     assert consent.covers(["general"]) and not consent.covers(["health"])
 
 

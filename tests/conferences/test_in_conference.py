@@ -73,7 +73,7 @@ def test_record_refuses_bad_input_and_stale_saves(app, client, session, factory,
 
 
 def _measure(scene, **overrides):
-    data = {"what": "Bewerbungsunterlagen überarbeiten", "responsible": f"agency:{scene.debt.id}",
+    data = {"what": "Bewerbungsunterlagen überarbeiten", "categories": ["work"], "responsible": f"agency:{scene.debt.id}",
             "due_on": (berlin_today() + timedelta(days=14)).isoformat(), "status": "agreed", "outcome": ""}
     data.update(overrides)
     return data

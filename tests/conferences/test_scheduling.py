@@ -6,7 +6,7 @@ from sqlalchemy import select
 from app.conferences.models import AgendaItem, Conference
 from app.clock import local_to_utc, to_local
 from tests.conferences.conftest import audit_actions, fresh, calendar_of, conference_form, count, event_of, future
-from tests.conftest import login_as, outbox_messages, post, text_of
+from tests.conftest import agenda_fields, login_as, outbox_messages, post, text_of
 
 
 def test_caseworker_schedules_a_conference(app, client, session, scene):
@@ -47,7 +47,7 @@ BAD_INPUT = [
     ({"location_id": "999999"}, "Bitte wählen Sie einen der angebotenen Einträge."),
     ({"location_id": "abc"}, "Bitte wählen Sie einen der angebotenen Einträge."),
     ({"location_id": ""}, "Bitte füllen Sie dieses Feld aus."),
-    ({"agenda": "  \n \n"}, "Bitte füllen Sie dieses Feld aus."),
+    ({"agenda": "  \n \n"}, "Bitte geben Sie mindestens einen Tagesordnungspunkt an."),
     ({"agenda": "\n".join(f"Punkt {i}" for i in range(31))}, "Höchstens 30 Tagesordnungspunkte."),
     ({"agenda": "x" * 301}, "höchstens 300 Zeichen"),
     ({"occasion": "x" * 201}, "200"),
@@ -128,9 +128,12 @@ def _edit_form(conf, session, **overrides):
     local = to_local(conf.starts_at)
     data = {"occasion": conf.occasion, "day": local.date().isoformat(), "start_time": local.strftime("%H:%M"),
             "end_time": to_local(conf.ends_at).strftime("%H:%M"), "location_id": str(conf.location_id),
-            "agenda": "\n".join(session.execute(select(AgendaItem.title).where(AgendaItem.conference_id == conf.id)
-                                                .order_by(AgendaItem.position)).scalars()),
+            **agenda_fields([(item.title, item.categories) for item in session.execute(
+                select(AgendaItem).where(AgendaItem.conference_id == conf.id).order_by(AgendaItem.position)).scalars()]),
             "version": str(conf.version)}
+    if "agenda" in overrides:
+        data = {k: v for k, v in data.items() if not k.startswith("agenda-")}
+        data.update(agenda_fields(overrides.pop("agenda")))
     data.update(overrides)
     return data
 

@@ -74,11 +74,14 @@ def make_scene(factory, starts_at=None) -> Scene:
                                                 (youth, partner_youth, "declined", "absent")):
         inv = factory.invitation(conference, agency, status=status, user=partner)
         inv.attendance = attendance
-    for position, (title, discussion) in enumerate((
-            ("Begrüßung und Vorstellungsrunde", "Alle Beteiligten stellen sich vor; Frau Ö. moderiert."),
-            ("Rückblick auf die Maßnahmen", "Die Schuldnerberatung berichtet über Fortschritte.\nZweiter Absatz mit Ümläuten."),
-            ("Nächste Schritte & Ziele", "Bewerbungstraining ab Mai; Übergang in Teilzeitarbeit geplant.")), start=1):
-        s.add(AgendaItem(conference_id=conference.id, position=position, title=title, discussion=discussion))
+    for position, (title, categories, discussion) in enumerate((
+            ("Begrüßung und Vorstellungsrunde", ["general"], "Alle Beteiligten stellen sich vor; Frau Ö. moderiert."),
+            ("Rückblick auf die Maßnahmen", ["debt"],
+             "Die Schuldnerberatung berichtet über Fortschritte.\nZweiter Absatz mit Ümläuten."),
+            ("Nächste Schritte & Ziele", ["work"], "Bewerbungstraining ab Mai; Übergang in Teilzeitarbeit geplant.")),
+            start=1):
+        s.add(AgendaItem(conference_id=conference.id, position=position, title=title, discussion=discussion,
+                         categories=categories))
     s.commit()
     factory.note(conference, organiser, body=NOTE_JOBCENTER_ONLY, categories=("general",), visibility="jobcenter")
     factory.note(conference, organiser, body=NOTE_SHARED_GENERAL, categories=("general", "family"))
@@ -88,13 +91,13 @@ def make_scene(factory, starts_at=None) -> Scene:
     # An own note of the health agency in a category its consent does not name (family).
     factory.note(conference, partner_health, body=NOTE_HEALTH_AGENCY_OWN, categories=("health", "family"))
     factory.measure(conference, what="Bewerbungstraining „Fit für den Job“ besuchen", responsible_kind="person",
-                    due_on=date(2026, 5, 29))
+                    due_on=date(2026, 5, 29), categories=("work",))
     factory.measure(conference, what="Ratenplan mit Gläubigern abstimmen", responsible_kind="agency", agency=debt,
-                    due_on=date(2026, 4, 15), status="in_progress")
+                    due_on=date(2026, 4, 15), status="in_progress", categories=("debt",))
     factory.measure(conference, what="Kinderbetreuungsplatz bestätigen", responsible_kind="jobcenter",
-                    due_on=date(2026, 3, 31))
+                    due_on=date(2026, 3, 31), categories=("family",))
     old = factory.measure(previous, what="Erstgespräch bei der Schuldnerberatung wahrnehmen", responsible_kind="agency",
-                          agency=debt, due_on=date(2026, 2, 13), status="done")
+                          agency=debt, due_on=date(2026, 2, 13), status="done", categories=("debt",))
     old.reviewed_in_conference_id = conference.id
     old.outcome = "Termin wahrgenommen, Unterlagen vollständig."
     s.commit()
@@ -111,9 +114,16 @@ def scene(factory):
     return make_scene(factory)
 
 
+SUMMARY = "Die Lage hat sich stabilisiert. Größere Schulden sind geordnet; Übergang in Arbeit ist realistisch."
+DECISION_WORK = "Bewerbungstraining wird gefördert."
+DECISION_DEBT = "Ratenplan wird bis Mitte April abgestimmt."
 MINUTES_DATA = {
-    "summary": "Die Lage hat sich stabilisiert. Größere Schulden sind geordnet; Übergang in Arbeit ist realistisch.",
-    "decisions": "1. Bewerbungstraining wird gefördert.\n2. Ratenplan wird bis Mitte April abgestimmt.",
+    "summary": SUMMARY,
+    "summary_categories": ["debt", "general", "work"],
+    "decisions-0-text": DECISION_WORK,
+    "decisions-0-categories": ["work"],
+    "decisions-1-text": DECISION_DEBT,
+    "decisions-1-categories": ["debt"],
     "next_date_note": "Folgetermin in etwa drei Monaten im Stadtteilbüro.",
 }
 

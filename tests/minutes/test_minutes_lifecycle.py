@@ -11,7 +11,7 @@ from app.conferences.models import Conference, Measure
 from app.minutes.models import Minutes, MinutesComment, MinutesPdf
 from app.clock import berlin_today
 from tests.conftest import login_as, outbox_messages, post, text_of
-from tests.minutes.conftest import (INTERNAL_REFERENCE, MINUTES_DATA, NOTE_DEBT, NOTE_HEALTH, NOTE_JOBCENTER_ONLY,
+from tests.minutes.conftest import (DECISION_DEBT, INTERNAL_REFERENCE, MINUTES_DATA, NOTE_DEBT, NOTE_HEALTH, NOTE_JOBCENTER_ONLY,
                                     NOTE_SHARED_GENERAL, audit_actions, count, finalised, latest, page_url,
                                     pdf_text, save_draft, stored_pdf)
 
@@ -229,9 +229,8 @@ def test_the_final_minutes_keep_what_they_showed_while_measures_are_followed_up(
     measure = factory.s.execute(select(Measure).where(Measure.what == "Kinderbetreuungsplatz bestätigen")).scalar_one()
     measure.status, measure.outcome = "done", "Platz ab März bestätigt."
     factory.s.commit()
-    login_as(client, app, scene.partner_debt)
     text = " ".join(pdf_text(client.get(f"/protokolle/{minutes.id}/pdf").data).split())
-    assert "Kinderbetreuungsplatz bestätigen Jobcenter 31.03.2026 vereinbart" in text
+    assert "Kinderbetreuungsplatz bestätigen Weitergabe: Familie und Pflege Jobcenter 31.03.2026 vereinbart" in text
     assert "Platz ab März bestätigt." not in text
 
 
@@ -244,7 +243,7 @@ def test_a_correction_is_a_new_version_naming_the_one_it_replaces(app, client, s
     form = client.get(f"/protokolle/{v1.id}/korrektur")
     assert form.status_code == 200 and MINUTES_DATA["summary"] in form.get_data(as_text=True)
     r = post(client, app, f"/protokolle/{v1.id}/korrektur", {
-        **MINUTES_DATA, "decisions": "1. Bewerbungstraining wird gefördert.\n2. Ratenplan bis Ende April.",
+        **MINUTES_DATA, "decisions-1-text": "Ratenplan bis Ende April.",
         "reason": "Beschluss 2 nannte das falsche Datum.", "version": str(v1.version)})
     assert r.status_code == 302
     v2 = latest(app, scene.conference)
@@ -255,7 +254,7 @@ def test_a_correction_is_a_new_version_naming_the_one_it_replaces(app, client, s
     text = " ".join(pdf_text(stored_pdf(app, v2).content).split())
     assert "Version 2 – ersetzt Version 1" in text
     assert "Diese Version ersetzt Version 1 vom" in text and "Beschluss 2 nannte das falsche Datum." in text
-    assert "2. Ratenplan bis Ende April." in text
+    assert "2. Ratenplan bis Ende April." in text and DECISION_DEBT not in text
     entry = audit_actions(app, "minutes.corrected")[-1]
     assert entry.details["replaces_id"] == v1.id and entry.details["version_number"] == 2
 

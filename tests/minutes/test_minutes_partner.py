@@ -9,7 +9,8 @@ from app.conferences.models import Invitation
 from app.minutes.models import MinutesPdf
 from app.clock import berlin_today
 from tests.conftest import login_as, text_of
-from tests.minutes.conftest import (INTERNAL_REFERENCE, MINUTES_DATA, NOTE_DEBT, NOTE_HEALTH, NOTE_HEALTH_AGENCY_OWN,
+from tests.minutes.conftest import (DECISION_DEBT, DECISION_WORK, INTERNAL_REFERENCE, MINUTES_DATA, NOTE_DEBT,
+                                    SUMMARY, NOTE_HEALTH, NOTE_HEALTH_AGENCY_OWN,
                                     NOTE_JOBCENTER_ONLY, NOTE_SHARED_GENERAL, audit_actions, count, finalised,
                                     page_url, pdf_text, stored_pdf)
 
@@ -29,15 +30,19 @@ def test_a_partner_pdf_shows_only_what_the_consent_covers(app, client, scene):
     assert r.status_code == 200
     text = flat(pdf_text(r.data))
     # the minutes themselves
-    for expected in (scene.case.pseudonym, "Protokoll der Fallkonferenz", MINUTES_DATA["summary"],
+    for expected in (scene.case.pseudonym, "Protokoll der Fallkonferenz", SUMMARY, DECISION_WORK, DECISION_DEBT,
                      "Ratenplan mit Gläubigern abstimmen", "Vertraulich – enthält Sozialdaten (§ 35 SGB I)",
-                     NOTE_DEBT, "Fassung für Partnereinrichtungen im Umfang der Einwilligung: "
-                     "Allgemeine Lebenssituation, Qualifikation und Arbeit, Schulden"):
+                     NOTE_DEBT, "Fassung für Schuldner- und Insolvenzberatung Offenbach im Umfang ihrer Einwilligung: "
+                     "Allgemeine Lebenssituation, Qualifikation und Arbeit, Schulden",
+                     "Rückblick auf die Maßnahmen", "Nächste Schritte & Ziele", "Begrüßung und Vorstellungsrunde"):
         assert expected in text, expected
-    # never: the internal reference, Jobcenter-only notes, notes outside the scope (health; family)
+    # never: the internal reference, Jobcenter-only notes, anything outside the scope (health; family),
+    # the other agencies' names where their taking part reveals what the scope does not cover
     for hidden in (INTERNAL_REFERENCE, NOTE_JOBCENTER_ONLY, NOTE_HEALTH, NOTE_SHARED_GENERAL, NOTE_HEALTH_AGENCY_OWN,
-                   "nur für das Jobcenter", "Aktenexemplar"):
+                   "Kinderbetreuungsplatz bestätigen", "Gesundheitsförderung Mühlheim", "Jugendberufshilfe",
+                   "nur für das Jobcenter", "Aktenexemplar", "Überprüfung der Vereinbarungen"):
         assert hidden not in text, hidden
+    assert text.count("eine weitere Einrichtung") == 2
     assert INTERNAL_REFERENCE.encode() not in r.data
 
 
@@ -61,15 +66,16 @@ def test_partner_pdfs_are_cached_per_scope_and_every_download_is_audited(app, cl
     first = partner_pdf(client, app, scene.partner_debt, minutes)
     second = partner_pdf(client, app, colleague, minutes)
     assert first.data == second.data and len(calls) == 1
-    cached = stored_pdf(app, minutes, "scope:debt,general,work")
+    debt_variant = f"agency:{scene.debt.id};scope:debt,general,work"
+    health_variant = f"agency:{scene.health.id};scope:general,health"
+    cached = stored_pdf(app, minutes, debt_variant)
     assert cached is not None and cached.content == first.data
     assert partner_pdf(client, app, scene.partner_health, minutes).status_code == 200
-    assert len(calls) == 2 and stored_pdf(app, minutes, "scope:general,health") is not None
-    assert count(app, MinutesPdf) == 3  # archive and two scopes
+    assert len(calls) == 2 and stored_pdf(app, minutes, health_variant) is not None
+    assert count(app, MinutesPdf) == 3  # archive and two agencies' views
     entries = audit_actions(app, "minutes.downloaded")
     assert [(e.actor_id, e.details["variant"]) for e in entries] == [
-        (scene.partner_debt.id, "scope:debt,general,work"), (colleague.id, "scope:debt,general,work"),
-        (scene.partner_health.id, "scope:general,health")]
+        (scene.partner_debt.id, debt_variant), (colleague.id, debt_variant), (scene.partner_health.id, health_variant)]
     assert stored_pdf(app, minutes).content != first.data  # the archive copy stays the archive copy
 
 

@@ -54,11 +54,15 @@ def test_archive_pdf_contains_every_element_with_german_characters(app, client, 
         # summary and decisions
         MINUTES_DATA["summary"], "1. Bewerbungstraining wird gefördert.",
         "2. Ratenplan wird bis Mitte April abgestimmt.",
+        # and with whom each item is shared (the archive copy says it)
+        "Weitergabe: Allgemeine Lebenssituation, Qualifikation und Arbeit, Schulden",
         # measures: what, who, by when, status
         "Vereinbarte Maßnahmen", "Was Wer Bis Stand",
-        "Kinderbetreuungsplatz bestätigen Jobcenter 31.03.2026 vereinbart",
-        "Ratenplan mit Gläubigern abstimmen Schuldner- und Insolvenzberatung Offenbach 15.04.2026 in Arbeit",
-        "Bewerbungstraining „Fit für den Job“ besuchen die Person selbst 29.05.2026 vereinbart",
+        "Kinderbetreuungsplatz bestätigen Weitergabe: Familie und Pflege Jobcenter 31.03.2026 vereinbart",
+        "Ratenplan mit Gläubigern abstimmen Weitergabe: Schulden Schuldner- und Insolvenzberatung Offenbach "
+        "15.04.2026 in Arbeit",
+        "Bewerbungstraining „Fit für den Job“ besuchen Weitergabe: Qualifikation und Arbeit die Person selbst "
+        "29.05.2026 vereinbart",
         # review of earlier measures
         "Überprüfung früherer Maßnahmen", "Erstgespräch bei der Schuldnerberatung wahrnehmen",
         "13.02.2026 erledigt", "Termin wahrgenommen, Unterlagen vollständig.",
