@@ -163,7 +163,8 @@ def generate(session, cases: int, *, batch: int = 1000, seed: int = 1, echo=prin
                 for pos in range(1, 4):
                     rows["agenda_item"].append(dict(id=ids(AgendaItem), conference_id=conf_id, position=pos,
                                                     title=["Aktuelle Situation", "Stellungnahmen", "Vereinbarungen"][pos - 1],
-                                                    discussion="Besprochen." if past else "", version=1))
+                                                    discussion="Besprochen." if past else "",
+                                                    categories=["general"] if pos != 2 else [], version=1))
                 for agency_id in invited:
                     inv_status = rnd.choice(["accepted", "accepted", "declined"]) if past else rnd.choice(["pending", "accepted", "declined"])
                     rows["invitation"].append(dict(
@@ -195,6 +196,7 @@ def generate(session, cases: int, *, batch: int = 1000, seed: int = 1, echo=prin
                         kind = rnd.choice(["agency", "agency", "jobcenter", "person"])
                         rows["measure"].append(dict(
                             id=ids(Measure), conference_id=conf_id, case_id=case_id, what=rnd.choice(MEASURES),
+                            categories=["general"],
                             responsible_kind=kind, responsible_agency_id=rnd.choice(invited) if kind == "agency" else None,
                             due_on=due, status=m_status, outcome="", reviewed_in_conference_id=None, reminded_on=None,
                             created_at=starts, updated_at=starts, version=1))
@@ -204,7 +206,8 @@ def generate(session, cases: int, *, batch: int = 1000, seed: int = 1, echo=prin
                     minutes_id = ids(Minutes)
                     rows["minutes"].append(dict(
                         id=minutes_id, conference_id=conf_id, version_number=1, status="final",
-                        summary="Die Teilnehmenden haben die Situation besprochen.", decisions="Maßnahmen wie vereinbart.",
+                        summary="Die Teilnehmenden haben die Situation besprochen.", summary_categories=["general"],
+                        decisions=[{"text": "Maßnahmen wie vereinbart.", "categories": ["general"]}],
                         next_date_note="", replaces_id=None, correction_reason="", comments_until=None,
                         finalised_by_id=worker, finalised_at=finalised,
                         pdf_sha256=hashlib.sha256(f"{minutes_id}".encode()).hexdigest(), pdf_size=60000,
