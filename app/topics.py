@@ -72,7 +72,7 @@ _LEXICON: dict[str, str] = {
         arbeit*, gearbeitet, *arbeitsplatz*, *arbeitsstelle*, *arbeitsvertrag*, *arbeitsverhältnis*
         *arbeitgeber*, *arbeitnehmer*, *arbeitslos*, *arbeitssuch*, *arbeitsaufnahme*
         *schichtarbeit*, *zeitarbeit*, *leiharbeit*, *schwarzarbeit*, *saisonarbeit*, *erwerbsarbeit*
-        *arbeiter*, !*mitarbeiter*, !*sozialarbeiter*
+        *arbeiter*, !*mitarbeiter*, !*sozialarbeiter*, !*bearbeiter*
         !arbeitsgruppe*, !arbeitskreis*, !arbeitsweise*, !arbeitsauftrag*, !arbeitsaufträge*
         !arbeitsvermittl*, !arbeitsagentur*, !arbeitstreffen*, !arbeitshilfe*, !arbeitsteilung*
         !arbeitsschritt*, !arbeitsstand, !arbeitsbündnis*, !arbeitsbeziehung*, !arbeitsgemeinschaft*
@@ -97,6 +97,17 @@ _LEXICON: dict[str, str] = {
         Betrieb, *betrieb, betrieblich*, Firma, *firma
         pflegefachkraft*, pflegehelfer*, pflegehilfskraft*, pflegeassistent*, pflegekraft*
         pflegeberuf*, pflegeausbildung*, altenpfleg*, krankenschwester*, krankenpfleger*
+        eigenbemühung*, *eigenbemühung*, gelernte, gelernter, gelernten
+        ohne abschluss, keinen abschluss, keinem abschluss
+        # Job titles, by the endings German job titles are built with ("Erfahrung als
+        # Hauswirtschafterin"); endings that also name agency staff are left out (Fachkraft,
+        # Sachbearbeiterin, Sozialarbeiter).
+        *kraft, !kraft, !fachkraft, !*lehrkraft*, !kaufkraft, !*willenskraft, !*überzeugungskraft, !*wirtschaftskraft
+        *helfer, *helferin, *helferinnen, !helfer, !helferin, !helferinnen, !*bewährungshelfer*
+        *helferstelle*, *kauffrau*, *kaufmann*, *kaufleute*, *verkäufer*, *wirtschafter*
+        *fahrer, *fahrerin, *fahrerinnen, *mechaniker*, *mechatroniker*, *techniker*, *elektriker*
+        *monteur*, *installateur*, *tischler*, *schreiner*, *lackierer*, *friseur*, *kassierer*
+        *lagerist*, *logistiker*, *zusteller*, *kellner*, *hausmeister*, *erzieherin*, *erzieher
     """,
     "health": """
         *krank*, !krankenkasse*, !*krankenkasse*, !krankenversicher*, !*krankenversicher*
@@ -128,7 +139,9 @@ _LEXICON: dict[str, str] = {
         Behandlung, *behandlung, behandelnd*, !*gleichbehandlung*, !sonderbehandlung
         verletzt*, *verletzung*, !*pflichtverletzung*
         hörminder*, hörgerät*, *hörgerät*, schwerhörig*, gehörlos*, blind, erblindet
-        Kur, neurolog*, orthopäd*
+        Kur, neurolog*, orthopäd*, notaufnahme*, *notaufnahme*
+        # Body parts, named when they hurt ("Probleme mit der Schulter").
+        schulter*, Rücken, Knie, hüfte*, gelenk, gelenke*, *gelenk, *gelenke, *gelenken, wirbelsäule*, *wirbelsäule*, Nacken
         gesetzliche betreuung, rechtliche betreuung, gesetzlicher betreuer, gesetzliche betreuerin
         rechtlicher betreuer, rechtliche betreuerin, betreuungsgericht*, *berufsbetreuer*
         gelbsucht*, *magersucht*, *magersüchtig*, *fettsucht*, *fettsüchtig*
@@ -147,7 +160,8 @@ _LEXICON: dict[str, str] = {
         substitu*, *substitution*, methadon*, *methadon*, polamidon*, subutex, buprenorphin*
         abstinen*, *abstinenz*, rückfall*, rückfällig*
         cannabis*, *cannabis*, kiff*, heroin*, *heroin*, kokain*, *kokain*, amphetamin*, *amphetamin*
-        opiat*, opioid*, benzodiazepin*, ecstasy, crack, haschisch, marihuana, LSD
+        opiat*, opioid*, benzodiazepin*, ecstasy, crack, haschisch, marihuana, LSD, crystal*, joint, joints
+        kreuzbund*, blaues kreuz, blauen kreuz, guttempler*
         trink*, !trinkgeld*, !trinkwasser*, !trinkflasche*, getrunken, betrunken, *trunkenheit*, *trinker*
         trocken*, !trockenbau*
         clean
@@ -161,7 +175,7 @@ _LEXICON: dict[str, str] = {
         *pfänd*, p konto, pkonto
         *insolvenz*, *inkasso*
         *stromsperre*, *gassperre*, *energiesperre*, *wassersperre*, *versorgungssperre*
-        stromabschaltung*, gasabschaltung*
+        stromabschaltung*, gasabschaltung*, sperrandrohung*, *sperrandrohung*, sperrankündigung*
         forderung*, *rückforderung*, *erstattungsforderung*
         # "raten" is also the verb (wir raten dazu).
         Rate, Raten, raten*, !raten, *ratenzahlung*, *ratenvereinbarung*, *monatsrate*, *kreditrate*
@@ -208,7 +222,7 @@ _LEXICON: dict[str, str] = {
         getrennt lebend, lebt getrennt, leben getrennt, getrenntlebend*
         verwitwet, witwe*, witwer*, ledig
         alleinerziehend*, *alleinerziehend*
-        *jugendamt*, *jugendhilfe*, *erziehung*
+        *jugendamt*, *jugendhilfe*, *erziehung*, familienhelfer*, *familienhelfer*
         famili*, *famili*, familiennachzug*, *familiennachzug*, ganztagsschul*, ganztagsbetreuung*
         *unterhalt*, !lebensunterhalt*, !*lebensunterhalt*, !unterhalten, !unterhaltung*, !*unterhaltung*
         !unterhaltsam*
