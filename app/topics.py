@@ -27,6 +27,9 @@ How words are recognised:
   entry can move a compound to another category ("pflegefachkraft*" is work, although
   "pflege*" is family). A word can speak of several categories ("Mietschulden": debt
   and housing; "Kinderarzt": family and health).
+* ``wort(e|en)`` lists inflectional endings of a whole word or stem: "Rücken(s)" is
+  "Rücken" and "Rückens" (endings are spelled out rather than guessed, since "Kur" + "s"
+  is "Kurs" and "Ehe" + "r" is "eher").
 * Entries with spaces are expressions over consecutive words, separated only by spaces
   or hyphens ("häusliche gewalt", "stelle als", "p konto"); each word matches exactly or,
   with a trailing ``*``, as a prefix. The words an expression covers are not looked at
@@ -60,7 +63,7 @@ CATEGORIES: tuple[str, ...] = tuple(code for code in DATA_CATEGORIES if code != 
 _LEXICON: dict[str, str] = {
     "work": """
         bewerb*, *bewerbung*, bewirbt, beworben, bewarb*
-        *ausbildung*, auszubildend*, azubi*, ausgebildet, lehrjahr*, *lehrstelle*
+        *ausbildung*, auszubildend*, azubi*, ausgebildet, lehrjahr*, *lehrstelle*, ausgebildete(n|r)
         umschulung*, *umschulung*, umschulen, umschult, umgeschult
         weiterbild*, *weiterbildung*, weitergebildet, fortbild*, *fortbildung*
         qualifizier*, *qualifizierung*, *qualifikation*, *einstiegsqualifizierung*
@@ -70,31 +73,35 @@ _LEXICON: dict[str, str] = {
         # "arbeit" heads the words of paid work (arbeitet, Arbeitsplatz, arbeitslos), but
         # also the working vocabulary of a case conference itself.
         arbeit*, gearbeitet, *arbeitsplatz*, *arbeitsstelle*, *arbeitsvertrag*, *arbeitsverhältnis*
-        *arbeitgeber*, *arbeitnehmer*, *arbeitslos*, *arbeitssuch*, *arbeitsaufnahme*
+        *arbeitgeber*, *arbeitnehmer*, *arbeitslos*, *arbeitssuch*, *arbeitsuch*, *arbeitsaufnahme*
         *schichtarbeit*, *zeitarbeit*, *leiharbeit*, *schwarzarbeit*, *saisonarbeit*, *erwerbsarbeit*
-        *arbeiter*, !*mitarbeiter*, !*sozialarbeiter*, !*bearbeiter*
+        # Staff are "Mitarbeiterin", a job can be "Lagermitarbeiter".
+        *arbeiter*, !mitarbeiter*, !*sozialarbeiter*, !*bearbeiter*
         !arbeitsgruppe*, !arbeitskreis*, !arbeitsweise*, !arbeitsauftrag*, !arbeitsaufträge*
         !arbeitsvermittl*, !arbeitsagentur*, !arbeitstreffen*, !arbeitshilfe*, !arbeitsteilung*
         !arbeitsschritt*, !arbeitsstand, !arbeitsbündnis*, !arbeitsbeziehung*, !arbeitsgemeinschaft*
         !arbeitsmaterial*, !arbeitssitzung*, !arbeitsablauf*, !arbeitsabläufe*, !arbeitspapier*
         !arbeitsgrundlage*, !arbeitsfassung*, !arbeitsentwurf*
         !agentur für arbeit, !bundesagentur für arbeit
-        Beschäftigung, *beschäftigung*, beschäftigt, beschäftigte*
+        Beschäftigung(en), *beschäftigung*, beschäftigt, beschäftigte*
         !beschäftigt sich, !beschäftigen sich, !beschäftigte sich
         *erwerbstätig*, berufstätig*, *erwerbslos*, *tätigkeit*
         *beruf*, !*berufung*, !berufen, !berufene*, !einberuf*, !beruft
         *stellenangebot*, stellenanzeige*, stellensuche, stellenbörse*, stellenausschreibung*
         stellenportal*, *zeitstelle*, *ausbildungsstelle*, *praktikumsstelle*
-        stelle als, stellen als
+        stelle als, stellen als, neue stelle, feste stelle, freie stelle*, offene stelle*
+        einstellungstest*, einstellungsgespräch*, einstellungszusage*, zeitvertrag*, *zeitvertrag*
+        vermittlungsgutschein*, gewerbe*, Selbstständigkeit, Selbständigkeit
+        selbstständig machen, selbständig machen, selbstständig gemacht, selbständig gemacht
         *teilzeit*, *vollzeit*, schicht*, *schicht
         probezeit*, probearbeit*, *probearbeit*, *einarbeitung*
         lebenslauf*, *lebenslauf*, vorstellungsgespräch*, *vorstellungsgespräch*, vorstellungstermin*
         *zeugnis*, *schulabschluss*, abitur*, fachabitur*, *hochschulreife*, *studium*, studiert
         *führerschein*, fahrerlaubnis*, *stapler*
         aushilf*, *aushilfe*, *hilfskraft*, reinigungskraft*, angestellt*
-        lohn*, *lohn, !lohnt, !lohnen, !lohnend*, !lohnenswert*, Gehalt, Gehalts*
+        lohn*, *lohn, !lohnt, !lohnen, !lohnend*, !lohnenswert*, Gehalt(s|es), Gehalts*
         eingliederungszuschuss*, bildungsgutschein*, vermittlungsvorschl*, *vermittlungsvorschl*
-        Betrieb, *betrieb, betrieblich*, Firma, *firma
+        Betrieb(s|es|e|en), *betrieb, betrieblich*, Firma, Firmen, *firma
         pflegefachkraft*, pflegehelfer*, pflegehilfskraft*, pflegeassistent*, pflegekraft*
         pflegeberuf*, pflegeausbildung*, altenpfleg*, krankenschwester*, krankenpfleger*
         eigenbemühung*, *eigenbemühung*, gelernte, gelernter, gelernten
@@ -122,7 +129,7 @@ _LEXICON: dict[str, str] = {
         *leiden, !leiden
         *attest*
         medikament*, *medikament*, medikation*, *medizin*, tablette*
-        operation*, *operation, operiert, OP, !kooperation*, !*kooperation*
+        operation*, *operation, operiert, OP(s), !kooperation*, !*kooperation*
         *behinder*, gdb
         *unfall*, rollstuhl*, *rollstuhl*, rollator*, gehhilfe*
         *erwerbsminder*, *erwerbsunfähig*, *erwerbsfähigkeit*, *berufsunfähig*, *arbeitsunfähig*
@@ -131,17 +138,17 @@ _LEXICON: dict[str, str] = {
         *gutacht*
         schwanger*, *schwanger*, entbindung*
         körperlich*, chronisch*
-        Herz, Herzen, herzinfarkt*, herzprobl*, herzschwäche*, *herzfehler*, !am herzen
+        Herz(ens), Herzen, herzinfarkt*, herzprobl*, herzschwäche*, *herzfehler*, !am herzen
         diabet*, *diabet*, asthma*, epilep*, migräne*, rheuma*, *rheuma*, arthrose*
-        demenz*, *demenz*, Krebs, tumor*, chemo*, *bandscheibe*, allergi*, *allergie*
+        demenz*, *demenz*, Krebs(es), tumor*, chemo*, *bandscheibe*, allergi*, *allergie*
         adipositas, übergewicht*, untergewicht*, bluthochdruck*, *blutdruck*, schlaganfall*
-        hepatitis, hiv, burnout*, burn out, erschöpf*, *erschöpfung*
-        Behandlung, *behandlung, behandelnd*, !*gleichbehandlung*, !sonderbehandlung
+        hepatitis, hiv, burnout*, burn out, covid*, long covid, post covid, MRT, blutverdünn*, erschöpf*, *erschöpfung*, antriebslos*, *antriebslosigkeit*
+        Behandlung(en), *behandlung, behandelnd*, !*gleichbehandlung*, !sonderbehandlung
         verletzt*, *verletzung*, !*pflichtverletzung*
-        hörminder*, hörgerät*, *hörgerät*, schwerhörig*, gehörlos*, blind, erblindet
-        Kur, neurolog*, orthopäd*, notaufnahme*, *notaufnahme*
+        hörminder*, hörgerät*, *hörgerät*, schwerhörig*, gehörlos*, blind(e|en|er|es), erblindet(e|en|er)
+        Kur(en), neurolog*, orthopäd*, notaufnahme*, *notaufnahme*
         # Body parts, named when they hurt ("Probleme mit der Schulter").
-        schulter*, Rücken, Knie, hüfte*, gelenk, gelenke*, *gelenk, *gelenke, *gelenken, wirbelsäule*, *wirbelsäule*, Nacken
+        schulter*, Rücken(s), Knie(n), hüfte*, gelenk, gelenke*, *gelenk, *gelenke, *gelenken, wirbelsäule*, *wirbelsäule*, Nacken(s)
         gesetzliche betreuung, rechtliche betreuung, gesetzlicher betreuer, gesetzliche betreuerin
         rechtlicher betreuer, rechtliche betreuerin, betreuungsgericht*, *berufsbetreuer*
         gelbsucht*, *magersucht*, *magersüchtig*, *fettsucht*, *fettsüchtig*
@@ -149,7 +156,7 @@ _LEXICON: dict[str, str] = {
     "addiction": """
         # The noun "Sucht" and its compounds, not the verb "sucht" and what contains it
         # (besucht, versucht, gesucht, untersucht).
-        Sucht, sucht*, *sucht*, *süchtig*, !sucht, !suchten
+        Sucht, Süchte(n), sucht*, *sucht*, *süchtig*, !sucht, !suchten
         !*besucht*, !*versucht*, !ersucht*, !*untersucht*, !*gesucht*
         !sehnsucht*, !*sehnsucht*, !*sehnsüchtig*, !*eifersucht*, !*eifersüchtig*
         alkohol*, *alkohol*, drogen*, *drogen*
@@ -160,13 +167,15 @@ _LEXICON: dict[str, str] = {
         substitu*, *substitution*, methadon*, *methadon*, polamidon*, subutex, buprenorphin*
         abstinen*, *abstinenz*, rückfall*, rückfällig*
         cannabis*, *cannabis*, kiff*, heroin*, *heroin*, kokain*, *kokain*, amphetamin*, *amphetamin*
-        opiat*, opioid*, benzodiazepin*, ecstasy, crack, haschisch, marihuana, LSD, crystal*, joint, joints
+        opiat*, opioid*, benzodiazepin*, ecstasy, crack, haschisch, marihuana, LSD, crystal*, joint(s)
         kreuzbund*, blaues kreuz, blauen kreuz, guttempler*
-        trink*, !trinkgeld*, !trinkwasser*, !trinkflasche*, getrunken, betrunken, *trunkenheit*, *trinker*
+        trink*, !trinkgeld*, !trinkwasser*, !trinkflasche*, getrunken, betrunken(e|en|er), *trunkenheit*, *trinker*
         trocken*, !trockenbau*
         clean
         urinkontroll*, *urinkontroll*, beikonsum*, *beikonsum*
-        glücksspiel*, *glücksspiel*, spielautomat*, *spielautomat*, spielhalle*, sportwette*, wettbüro*
+        # "Konsum" alone is, in a case conference, the use of a substance.
+        Konsum(s), konsumiert, konsumieren, konsumverhalten*
+        glücksspiel*, *glücksspiel*, poker*, *poker*, casino*, *casino*, spielautomat*, *spielautomat*, spielhalle*, sportwette*, wettbüro*
     """,
     "debt": """
         *schulden*, !Verschulden, *schuldner*, *schuldet*, *schuldung*, restschuld*, *restschuld*
@@ -184,43 +193,48 @@ _LEXICON: dict[str, str] = {
         mahnung*, *mahnung*, !*ermahnung*, mahnbescheid*, *mahnbescheid*, mahnverfahren*, *mahnverfahren*
         mahnschreiben*, *mahngebühr*, gemahnt, angemahnt, *zahlungserinnerung*
         gerichtsvollzieher*, *vollstreck*, vermögensauskunft*
-        schufa*, *schufa*, Dispo
+        schufa*, *schufa*, Dispo(s), im minus, unbezahlt*
         *rückstand*, *rückständ*, !*bearbeitungsrückst*
         zahlungsverzug*, *zahlungsverzug*, mietverzug*
         *zahlungsunfähig*, *zahlungsschwierigkeit*
         *bußgeld*, aufrechnung*, *aufrechnung*, aufgerechnet, *überzahlung*, stundung*, *verbindlichkeit*
-        offene rechnung*, offenen rechnung*, offener rechnung*
+        offene rechnung*, offenen rechnung*, offener rechnung*, offene beträge, offenen beträge, offener betrag
+        # What is owed and not paid, whatever it is ("Rundfunkbeiträge nicht bezahlt").
+        nicht bezahl*, nicht mehr bezahl*, nicht begleich*, nicht beglichen, nicht mehr begleich*
+        # Not "nicht gezahlt": that is mostly the Jobcenter not paying a benefit.
+        nicht zurückzahl*, nicht zurückgezahlt, nicht abbezahl*
         finanzielle probleme, finanziellen problemen, finanzielle schwierigkeiten, finanziellen schwierigkeiten
         geldsorgen, *geldprobleme*
     """,
     "housing": """
         *wohnung*, *wohngeld*, *wohnheim*, wohnsitz*, wohnsituation*, *wohnraum*, *wohngemeinschaft*
-        wohnen, wohnt, wohnte, wohnten, *bewohn*, wohnhaft*, wohnort*, *wohnverhältnis*, wohnform*
+        wohnen(s), wohnt, wohnte, wohnten, *bewohn*, wohnhaft*, wohnort*, *wohnverhältnis*, wohnform*
         wohnprojekt*, wohnberechtigung*, WBS
-        umzug*, *umzug*, umzieh*, umgezogen, zieht um, auszieh*, ausgezogen, Einzug
+        umzug*, *umzug*, umzieh*, umgezogen, zieht um, auszieh*, ausgezogen, Einzug(s|es)
         *miet*, !raummiete*, !*raummiete*, !*mietwagen*
         *räumung*, !einräumung*, !*einräumung*
         *obdach*, *unterkunft*, unterbringung*, *unterbringung*, untergebracht, untergekommen, KdU
         *nebenkost*, *heizkost*, *betriebskost*, heizung*
         *frauenhaus*
-        auf der straße, schläft im, schlafen im, übernacht*
+        auf der straße, schläft im, schlafen im, übernacht*, campier*, Bleibe
+        Nachbar(n|in|innen|schaft)
         kaution*, *kaution*, erstausstattung*, renovier*, *renovierung*, *schimmel*
     """,
     "family": """
         *kind*, *kita*, *krippe*, hort*
-        tagesmutter*, *tagesmutter*, tagesvater, tagespflege*, *tagespflege*
+        tagesmutter*, *tagesmutter*, tagesvater(s), tagespflege*, *tagespflege*
         # The verb also means keeping data up to date (Konten pflegen); a relative cared
         # for is named anyway (pflegt seine Mutter).
         pflege*, !pflegen, !pflegt, !pflegte, !pflegten, pflegend*, kurzzeitpflege*, verhinderungspflege*, *pflegegrad*, *pflegebedürft*
         *angehörigenpflege*, angehörig*, *familienangehörig*
         *mutter*, *mütter*, *vater*, *väter*, *eltern*
         *sohn*, *söhne*, *tochter*, *töchter*, !*tochtergesellschaft*
-        *bruder*, *brüder*, *schwester*, geschwister*, *geschwister*, enkel*, oma, opa
-        Onkel, Tante, Neffe, Nichte, cousin*, schwieger*
-        Ehe, ehemann*, ehemänner, ehefrau*, ehepartner*, *ehepartner*, ehepaar*, eheleute, ehelich*
-        verheiratet, geschieden, scheidung*, *ehescheidung*, trennung*
+        *bruder*, *brüder*, *schwester*, geschwister*, *geschwister*, enkel*
+        oma(s), opa(s), Onkel(s|n), Tante(n), Neffe(n), Nichte(n), cousin*, schwieger*, zwilling*
+        Ehe(n), ehemann*, ehemänner, ehefrau*, ehepartner*, *ehepartner*, ehepaar*, eheleute(n), ehelich*
+        verheiratet(e|en|er), geschieden(e|en|er), scheidung*, *ehescheidung*, trennung*
         getrennt lebend, lebt getrennt, leben getrennt, getrenntlebend*
-        verwitwet, witwe*, witwer*, ledig
+        verwitwet(e|en|er), witwe*, witwer*, ledig(e|en|er)
         alleinerziehend*, *alleinerziehend*
         *jugendamt*, *jugendhilfe*, *erziehung*, familienhelfer*, *familienhelfer*
         famili*, *famili*, familiennachzug*, *familiennachzug*, ganztagsschul*, ganztagsbetreuung*
@@ -228,11 +242,12 @@ _LEXICON: dict[str, str] = {
         !unterhaltsam*
         sorgerecht*, *sorgerecht*, umgangsrecht*, *umgangsrecht*, umgangskontakt*
         beistandschaft*, vormund*, *vormundschaft*
-        schwanger*, *schwanger*, Geburt, geburtstermin*
+        schwanger*, *schwanger*, Geburt(en), geburtstermin*, betreuungsplatz*
         häusliche gewalt, häuslicher gewalt, gewaltschutz*, *partnerschaftsgewalt*
-        Beziehung, lebensgefährt*, lebenspartner*, *lebenspartner*, eingetragene partnerschaft
+        Beziehung(en), lebensgefährt*, lebenspartner*, *lebenspartner*, eingetragene partnerschaft
         ihr partner, ihrem partner, ihren partner, ihres partners, sein partner, seinem partner
-        seine partnerin, seiner partnerin, ihre partnerin, ihrer partnerin
+        seine partnerin, seiner partnerin, ihre partnerin, ihrer partnerin, ex partner*, expartner*
+        partner der kundin, partner des kunden, partnerin der kundin, partnerin des kunden
         gemeinsamen haushalt*, gemeinsamer haushalt*
         volljährig*, minderjährig*, *grundschul*
         paarberatung*, paartherapie*, baby*, säugling*
@@ -241,15 +256,15 @@ _LEXICON: dict[str, str] = {
         aufenthalts*, *aufenthaltsrecht*, *aufenthaltserlaubnis*, *aufenthaltstitel*, *aufenthaltsgestattung*
         !aufenthaltsraum*, !aufenthaltsort*
         wohnsitzauflage*, familiennachzug*, *familiennachzug*
-        *duldung*, geduldet, gestattung*, *gestattung*, fiktionsbescheinigung*, niederlassungserlaubnis*
+        *duldung*, geduldet(e|en|er), gestattung*, *gestattung*, fiktionsbescheinigung*, niederlassungserlaubnis*
         *erlaubnis, !erlaubnis
         *ausländ*, ausland*
         *asyl*
         *flüchtling*, geflüchtet*, geflohen, flucht*
         *schutzberechtigt*, subsidiär*, *schutzstatus*
-        *abschieb*, abgeschoben, einbürger*, eingebürgert, ausreisepflicht*, *ausreisepflicht*
+        *abschieb*, abgeschoben(e|en|er), einbürger*, eingebürgert, ausreisepflicht*, *ausreisepflicht*
         einreise*, eingereist
-        Pass, *reisepass*, passersatz*, passbeschaffung*, Botschaft, *konsulat*
+        Pass(es), *reisepass*, passersatz*, passbeschaffung*, Botschaft(en), *konsulat*
         bamf, dtz, *zuwander*, *migration*
         *integrationskurs*, *orientierungskurs*, *sprachkurs*, deutschkurs*, *deutschkurs*
         *alphabetisier*, analphabet*, *analphabet*
@@ -266,7 +281,11 @@ _LEXICON: dict[str, str] = {
         herkunftsland*, *herkunftsland*, heimatland*, herkunft*
         staatsangehörig*, *staatsangehörig*, staatsbürger*, *staatsbürger*, unionsbürger*
         freizügigkeit*, *freizügigkeit*, eu bürger*
-        visum, visa, bleiberecht*, *bleiberecht*
+        visum, visa, bleiberecht*, *bleiberecht*, blaue karte, blauen karte
+        # Languages named as what someone speaks ("spricht fließend Arabisch").
+        arabisch, türkisch, russisch, ukrainisch, polnisch, rumänisch, bulgarisch, kurdisch, persisch
+        farsi, dari, paschtu, tigrinya, somali, albanisch, serbisch, kroatisch, bosnisch, englisch
+        französisch, spanisch, italienisch, portugiesisch, griechisch, vietnamesisch, *sprachig*
     """,
 }
 
@@ -331,6 +350,17 @@ class LexiconError(ValueError):
     pass
 
 
+_ENDINGS = re.compile(r"(?P<base>[^()]+)\((?P<endings>[^()]+)\)(?P<star>\*?)")
+
+
+def _expand(raw: str) -> list[str]:
+    """ "Rücken(s)" -> ["Rücken", "Rückens"]; anything else unchanged."""
+    m = _ENDINGS.fullmatch(raw)
+    if m is None:
+        return [raw]
+    return [m["base"] + ending + m["star"] for ending in ["", *m["endings"].split("|")]]
+
+
 def _parse_word(raw: str) -> tuple[str, str, bool]:
     """(literal, position, capitalised) of one lexicon word such as "*schulden*"."""
     starts, ends = raw.startswith("*"), raw.endswith("*")
@@ -373,10 +403,11 @@ def _compile(lexicon: dict[str, str]) -> _Lexicon:
                     tuple((p.rstrip("*"), p.endswith("*")) for p in key[1:]), set()))
                 phrase.categories.add(target)
             else:
-                literal, position, capitalised = _parse_word(raw)
-                entry = words.setdefault(literal, {}).setdefault(
-                    (position, capitalised), _Entry(position, capitalised))
-                entry.categories.add(target)
+                for variant in _expand(raw):
+                    literal, position, capitalised = _parse_word(variant)
+                    entry = words.setdefault(literal, {}).setdefault(
+                        (position, capitalised), _Entry(position, capitalised))
+                    entry.categories.add(target)
     # A look-alike that is also a topic word would make the result depend on the order
     # of the lexicon; refuse it.
     for literal, by_position in words.items():
