@@ -109,7 +109,9 @@ _LEXICON: dict[str, str] = {
         # Job titles, by the endings German job titles are built with ("Erfahrung als
         # Hauswirtschafterin"); endings that also name agency staff are left out (Fachkraft,
         # Sachbearbeiterin, Sozialarbeiter).
-        *kraft, !kraft, !fachkraft, !*lehrkraft*, !kaufkraft, !*willenskraft, !*überzeugungskraft, !*wirtschaftskraft
+        # "-fachkraft" also names agency and Jobcenter staff (Integrationsfachkraft); the jobs
+        # among them are listed above (Pflegefachkraft).
+        *kraft, !kraft, !fachkraft, !*fachkraft, !*lehrkraft*, !kaufkraft, !*willenskraft, !*überzeugungskraft, !*wirtschaftskraft
         *helfer, *helferin, *helferinnen, !helfer, !helferin, !helferinnen, !*bewährungshelfer*
         *helferstelle*, *kauffrau*, *kaufmann*, *kaufleute*, *verkäufer*, *wirtschafter*
         *fahrer, *fahrerin, *fahrerinnen, *mechaniker*, *mechatroniker*, *techniker*, *elektriker*
