@@ -46,9 +46,9 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from flask_babel import lazy_gettext as _l
 
@@ -111,7 +111,8 @@ _LEXICON: dict[str, str] = {
         # Sachbearbeiterin, Sozialarbeiter).
         # "-fachkraft" also names agency and Jobcenter staff (Integrationsfachkraft); the jobs
         # among them are listed above (Pflegefachkraft).
-        *kraft, !kraft, !fachkraft, !*fachkraft, !*lehrkraft*, !kaufkraft, !*willenskraft, !*überzeugungskraft, !*wirtschaftskraft
+        *kraft, !kraft, !fachkraft, !*fachkraft, !*lehrkraft*, !kaufkraft
+        !*willenskraft, !*überzeugungskraft, !*wirtschaftskraft
         *helfer, *helferin, *helferinnen, !helfer, !helferin, !helferinnen, !*bewährungshelfer*
         *helferstelle*, *kauffrau*, *kaufmann*, *kaufleute*, *verkäufer*, *wirtschafter*
         *fahrer, *fahrerin, *fahrerinnen, *mechaniker*, *mechatroniker*, *techniker*, *elektriker*
@@ -144,13 +145,15 @@ _LEXICON: dict[str, str] = {
         diabet*, *diabet*, asthma*, epilep*, migräne*, rheuma*, *rheuma*, arthrose*
         demenz*, *demenz*, Krebs(es), tumor*, chemo*, *bandscheibe*, allergi*, *allergie*
         adipositas, übergewicht*, untergewicht*, bluthochdruck*, *blutdruck*, schlaganfall*
-        hepatitis, hiv, burnout*, burn out, covid*, long covid, post covid, MRT, blutverdünn*, erschöpf*, *erschöpfung*, antriebslos*, *antriebslosigkeit*
+        hepatitis, hiv, burnout*, burn out, covid*, long covid, post covid, MRT, blutverdünn*
+        erschöpf*, *erschöpfung*, antriebslos*, *antriebslosigkeit*
         Behandlung(en), *behandlung, behandelnd*, !*gleichbehandlung*, !sonderbehandlung
         verletzt*, *verletzung*, !*pflichtverletzung*
         hörminder*, hörgerät*, *hörgerät*, schwerhörig*, gehörlos*, blind(e|en|er|es), erblindet(e|en|er)
         Kur(en), neurolog*, orthopäd*, notaufnahme*, *notaufnahme*
         # Body parts, named when they hurt ("Probleme mit der Schulter").
-        schulter*, Rücken(s), Knie(n), hüfte*, gelenk, gelenke*, *gelenk, *gelenke, *gelenken, wirbelsäule*, *wirbelsäule*, Nacken(s)
+        schulter*, Rücken(s), Knie(n), hüfte*, gelenk, gelenke*, *gelenk, *gelenke, *gelenken
+        wirbelsäule*, *wirbelsäule*, Nacken(s)
         gesetzliche betreuung, rechtliche betreuung, gesetzlicher betreuer, gesetzliche betreuerin
         rechtlicher betreuer, rechtliche betreuerin, betreuungsgericht*, *berufsbetreuer*
         gelbsucht*, *magersucht*, *magersüchtig*, *fettsucht*, *fettsüchtig*
@@ -177,7 +180,8 @@ _LEXICON: dict[str, str] = {
         urinkontroll*, *urinkontroll*, beikonsum*, *beikonsum*
         # "Konsum" alone is, in a case conference, the use of a substance.
         Konsum(s), konsumiert, konsumieren, konsumverhalten*
-        glücksspiel*, *glücksspiel*, poker*, *poker*, casino*, *casino*, spielautomat*, *spielautomat*, spielhalle*, sportwette*, wettbüro*
+        glücksspiel*, *glücksspiel*, poker*, *poker*, casino*, *casino*, spielautomat*, *spielautomat*
+        spielhalle*, sportwette*, wettbüro*
     """,
     "debt": """
         *schulden*, !Verschulden, *schuldner*, *schuldet*, *schuldung*, restschuld*, *restschuld*
@@ -227,7 +231,8 @@ _LEXICON: dict[str, str] = {
         tagesmutter*, *tagesmutter*, tagesvater(s), tagespflege*, *tagespflege*
         # The verb also means keeping data up to date (Konten pflegen); a relative cared
         # for is named anyway (pflegt seine Mutter).
-        pflege*, !pflegen, !pflegt, !pflegte, !pflegten, pflegend*, kurzzeitpflege*, verhinderungspflege*, *pflegegrad*, *pflegebedürft*
+        pflege*, !pflegen, !pflegt, !pflegte, !pflegten, pflegend*
+        kurzzeitpflege*, verhinderungspflege*, *pflegegrad*, *pflegebedürft*
         *angehörigenpflege*, angehörig*, *familienangehörig*
         *mutter*, *mütter*, *vater*, *väter*, *eltern*
         *sohn*, *söhne*, *tochter*, *töchter*, !*tochtergesellschaft*
