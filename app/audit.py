@@ -76,9 +76,16 @@ def record(action: str, obj: Any = None, *, actor=None, object_type: str | None 
 
 
 def record_overrides(obj, actor, kinds, *, session=None) -> None:
-    """The guard's findings a user confirmed as not about the person: kinds only, never the text."""
-    if kinds:
-        record("pii.override", obj, actor=actor, session=session, kinds=sorted(set(kinds)))
+    """What a user confirmed and saved anyway, kinds only, never the text: the guard's findings
+    as not about the person ("pii.override"), the topic hint's categories as not needed
+    ("topic.override", from kinds "topic:<category>")."""
+    kinds = set(kinds)
+    categories = sorted(kind.split(":", 1)[1] for kind in kinds if kind.startswith("topic:"))
+    personal = sorted(kind for kind in kinds if not kind.startswith("topic:"))
+    if personal:
+        record("pii.override", obj, actor=actor, session=session, kinds=personal)
+    if categories:
+        record("topic.override", obj, actor=actor, session=session, categories=categories)
 
 
 class BulkChain:

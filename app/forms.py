@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app import pii
+from app import pii, topics
 from app.cases.models import DATA_CATEGORIES
 
 REQUIRED = _l("Bitte füllen Sie dieses Feld aus.")
@@ -27,11 +27,14 @@ WHOLE_NUMBER_INVALID = _l("Bitte geben Sie eine ganze Zahl ein.")
 
 
 class GuardedForm(FlaskForm):
-    """A form whose free-text fields pass the anonymisation guard (DESIGN.md section 4).
+    """A form whose free-text fields pass the anonymisation guard and, where the text belongs
+    to an item with data categories, the topic hint (DESIGN.md section 4).
 
-    List the guarded fields in ``guarded_fields``. A finding is a field error naming
-    what was found; ticking ``confirm_not_personal`` saves anyway, and the route hands
-    ``overridden_kinds`` to the service, which writes them (never the text) to the audit trail.
+    List the guarded fields in ``guarded_fields``; ``tagged`` pairs texts with the data
+    categories of their item. A finding is a field error naming what was found; ticking
+    ``confirm_not_personal`` (or ``confirm_categories``) saves anyway, and the route hands
+    ``overridden_kinds`` to the service, which writes them (never the text) to the audit
+    trail: the guard's kinds as they are, the topic hint's as "topic:<category>".
     """
 
     guarded_fields: tuple[str, ...] = ()
@@ -40,7 +43,13 @@ class GuardedForm(FlaskForm):
         """The fields the guard reads: ``guarded_fields`` by name; a form with rows adds theirs."""
         return [self[name] for name in self.guarded_fields]
 
+    def tagged(self) -> list[tuple[list, object]]:
+        """(text fields, categories field) of each item the form edits; none by default. The
+        categories may also be the item's fixed list: the hint is then shown at the last text."""
+        return []
+
     confirm_not_personal = BooleanField(_l("Kein Bezug zur Person – trotzdem speichern"))
+    confirm_categories = BooleanField(_l("Die Datenkategorien stimmen – trotzdem speichern"))
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -57,9 +66,32 @@ class GuardedForm(FlaskForm):
             else:
                 field.errors = list(field.errors) + pii.describe(findings, text)
                 ok = False
+        ok = self._check_topics() and ok
         self.overridden_kinds = sorted(set(self.overridden_kinds))
-        if self.guard_findings:
+        if self.guard_findings or self.topic_findings:
             _refresh_row_errors(self)
+        return ok
+
+    def _check_topics(self) -> bool:
+        """Text that speaks of a category its item is not tagged with would reach agencies whose
+        consent does not cover it. An item without categories is for the Jobcenter only: no hint."""
+        ok, self.topic_findings = True, False
+        for texts, categories in self.tagged():
+            chosen = categories.data or [] if hasattr(categories, "data") else list(categories)
+            if not chosen:
+                continue
+            # A text is a field, or fixed text of the item (the title of an agenda item being recorded).
+            text = "\n".join((getattr(field, "data", field) or "") for field in texts)
+            missing = topics.missing_categories(text, chosen)
+            if not missing:
+                continue
+            self.topic_findings = True
+            if self.confirm_categories.data:
+                self.overridden_kinds.extend(f"topic:{code}" for code in missing)
+            else:
+                target = categories if hasattr(categories, "data") else texts[-1]
+                target.errors = list(target.errors) + topics.describe(text, missing)
+                ok = False
         return ok
 
 

@@ -61,6 +61,9 @@ class ConferenceForm(GuardedForm, VersionedForm):
     def guarded(self):
         return super().guarded() + [row.form.title for row in self.agenda]
 
+    def tagged(self):
+        return [([row.form.title], row.form.categories) for row in self.agenda]
+
     occasion = StringField(_l("Anlass"), validators=[DataRequired(REQUIRED), Length(max=200), no_control_characters])
     day = GermanDateField(_l("Datum"), validators=[InputRequired(REQUIRED), _within_reach])
     start_time = GermanTimeField(_l("Beginn"), validators=[InputRequired(REQUIRED)])
@@ -134,6 +137,9 @@ class NoteForm(GuardedForm, VersionedForm):
         if not field.data:
             raise ValidationError(_l("Bitte wählen Sie mindestens eine Datenkategorie."))
 
+    def tagged(self):
+        return [([self.body], self.categories)]
+
 
 class WithdrawForm(VersionedForm):
     pass
@@ -149,6 +155,9 @@ class MeasureForm(GuardedForm, VersionedForm):
     status = ChoiceField(_l("Status"), choices=list(MEASURE_STATUS.items()), default=MeasureStatus.AGREED.value)
     outcome = TextAreaField(_l("Ergebnis"), validators=[Optional(), Length(max=4000), no_control_characters])
 
+    def tagged(self):
+        return [([self.what, self.outcome], self.categories)]
+
 
 class MeasureStatusForm(GuardedForm, VersionedForm):
     """What a responsible partner (or a follow-up review) changes: status and outcome."""
@@ -157,6 +166,14 @@ class MeasureStatusForm(GuardedForm, VersionedForm):
 
     status = ChoiceField(_l("Status"), choices=list(MEASURE_STATUS.items()))
     outcome = TextAreaField(_l("Ergebnis"), validators=[Optional(), Length(max=4000), no_control_characters])
+
+    def __init__(self, *args, categories=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.measure_categories = list(categories)
+
+    def tagged(self):
+        # The outcome is shown with the measure, to whoever its categories reach.
+        return [([self.outcome], self.measure_categories)]
 
 
 PERSON_ATTENDED = [("", _l("noch nicht erfasst")), ("yes", _l("ja")), ("no", _l("nein"))]
@@ -173,6 +190,9 @@ def record_form(invitations, items, **kwargs):
     class RecordForm(GuardedForm, VersionedForm):
         guarded_fields = tuple(f"discussion_{item.id}" for item in items)
         person_attended = ChoiceField(_l("Die Person war anwesend"), choices=PERSON_ATTENDED)
+
+        def tagged(self):
+            return [([item.title, self[f"discussion_{item.id}"]], self[f"categories_{item.id}"]) for item in items]
 
     for inv, agency_name in invitations:
         setattr(RecordForm, f"attendance_{inv.id}", ChoiceField(agency_name, choices=ATTENDANCE_CHOICES,

@@ -547,7 +547,7 @@ def _measure_form(conference, measure=None):
 
 
 def _status_form(measure):
-    form = MeasureStatusForm()
+    form = MeasureStatusForm(categories=measure.categories)
     if not form.is_submitted():
         form.status.data, form.outcome.data, form.version.data = measure.status, measure.outcome, measure.version
     return form
@@ -621,9 +621,7 @@ def measure_review(conference_id, measure_id):
     measure = _get(Measure, measure_id)
     if conference.previous_conference_id is None or measure.conference_id != conference.previous_conference_id:
         abort(404)
-    form = MeasureStatusForm()
-    if not form.is_submitted():
-        form.status.data, form.outcome.data, form.version.data = measure.status, measure.outcome, measure.version
+    form = _status_form(measure)
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:

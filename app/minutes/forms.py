@@ -50,6 +50,10 @@ class MinutesForm(GuardedForm, VersionedForm):
     def guarded(self):
         return super().guarded() + [row.form.text for row in self.decisions]
 
+    def tagged(self):
+        return [([self.summary], self.summary_categories)] + [([row.form.text], row.form.categories)
+                                                                for row in self.decisions]
+
     def validate_decisions(self, field):
         if len(decision_rows(self)) > MAX_DECISIONS:
             raise ValidationError(_l("Höchstens %(n)s Beschlüsse.", n=MAX_DECISIONS))
