@@ -58,8 +58,14 @@ def test_caseworker_and_two_partners_run_a_conference_to_its_measures(app, facto
     staff.get_by_label("Beginn").fill("10:00")
     staff.get_by_label("Ende").fill("11:30")
     staff.get_by_label("Ort").select_option(label="Jobcenter, Raum 2.14")
-    staff.get_by_label("Tagesordnung (ein Punkt pro Zeile)").fill(
-        "Begrüßung und Anlass\nSchulden und Ratenplan\nVereinbarung von Maßnahmen")
+    # Four rows come pre-filled; each item gets the data categories it may reveal.
+    for n, (title, category) in enumerate((("Begrüßung und Anlass", "Allgemeine Lebenssituation"),
+                                           ("Schulden und Ratenplan", "Schulden"),
+                                           ("Vereinbarung von Maßnahmen", "Allgemeine Lebenssituation"),
+                                           ("", None)), start=1):
+        staff.get_by_role("textbox", name=re.compile(f"^Tagesordnungspunkt {n}( |$)")).fill(title)
+        if category:
+            staff.get_by_role("group", name=f"Datenkategorien von Punkt {n}").get_by_label(category).check()
     staff.get_by_label("Die Person nimmt an der Fallkonferenz teil").check()
     follow(staff, staff.get_by_role("button", name="Fallkonferenz planen"))
     expect(status_message(staff)).to_have_text("Die Fallkonferenz ist geplant. Laden Sie jetzt die Einrichtungen ein.")
@@ -155,7 +161,7 @@ def test_caseworker_and_two_partners_run_a_conference_to_its_measures(app, facto
     staff.get_by_label("Die Person war anwesend").select_option(label="ja")
     staff.get_by_label("Schuldnerberatung Nordend").select_option(label="anwesend")
     staff.get_by_label("Suchtberatung Main").select_option(label="entschuldigt")
-    discussion = {"Begrüßung und Anlass": "Anlass ist die Rückkehr in Arbeit trotz Schulden.",
+    discussion = {"Begrüßung und Anlass": "Alle Beteiligten haben sich vorgestellt.",
                   "Schulden und Ratenplan": "Ratenplan wird bis Monatsende mit den Gläubigern abgestimmt.",
                   "Vereinbarung von Maßnahmen": "Drei Maßnahmen vereinbart, siehe unten."}
     for title, text in discussion.items():
@@ -168,19 +174,20 @@ def test_caseworker_and_two_partners_run_a_conference_to_its_measures(app, facto
     expect(rows.filter(has_text="Schuldnerberatung Nordend")).to_contain_text("anwesend")
     expect(rows.filter(has_text="Suchtberatung Main")).to_contain_text("entschuldigt")
 
-    measures = [("Ratenplan mit den Gläubigern abstimmen", "Schuldnerberatung Nordend", 14),
-                ("Bewerbungstraining anbieten", "Jobcenter", 21),
-                ("Unterlagen zu den Schulden sammeln", "die Person selbst", 7)]
-    for what, responsible, days in measures:
+    measures = [("Ratenplan mit den Gläubigern abstimmen", "Schuldnerberatung Nordend", 14, "Schulden"),
+                ("Bewerbungstraining anbieten", "Jobcenter", 21, "Qualifikation und Arbeit"),
+                ("Unterlagen zu den Schulden sammeln", "die Person selbst", 7, "Schulden")]
+    for what, responsible, days, category in measures:
         follow(staff, staff.get_by_role("link", name="Maßnahme hinzufügen"))
         staff.get_by_label("Maßnahme (was ist zu tun?)").fill(what)
+        staff.get_by_role("group", name="Datenkategorien").get_by_label(category).check()
         staff.get_by_label("Verantwortlich").select_option(label=responsible)
         staff.get_by_label("Fällig am").fill((today + timedelta(days=days)).isoformat())
         follow(staff, staff.get_by_role("button", name="Speichern"))
         expect(status_message(staff)).to_have_text("Die Maßnahme ist gespeichert.")
     table = staff.get_by_role("table", name="Maßnahmen dieser Fallkonferenz")
     expect(table.locator("tbody tr")).to_have_count(3)
-    for what, responsible, _days in measures:
+    for what, responsible, _days, _category in measures:
         expect(table.locator("tbody tr").filter(has_text=what)).to_contain_text(responsible)
     staff.screenshot(path=SCREENSHOTS.format("staff-view"), full_page=True)
 
@@ -199,8 +206,10 @@ def test_caseworker_and_two_partners_run_a_conference_to_its_measures(app, facto
         has_text="Ratenplan mit den Gläubigern abstimmen")
     expect(row).to_contain_text("erledigt")
     expect(row).to_contain_text("Ratenplan mit allen drei Gläubigern vereinbart.")
-    # All three measures are listed; only the agency's own one offers a status update.
-    expect(partner.get_by_role("table", name="Maßnahmen dieser Fallkonferenz").locator("tbody tr")).to_have_count(3)
+    # The measures its consent covers are listed (not the one on work); only its own offers a status update.
+    partner_rows = partner.get_by_role("table", name="Maßnahmen dieser Fallkonferenz").locator("tbody tr")
+    expect(partner_rows).to_have_count(2)
+    expect(partner_rows.filter(has_text="Bewerbungstraining anbieten")).to_have_count(0)
     expect(partner.get_by_role("link", name=re.compile("Stand eintragen"))).to_have_count(1)
     partner.screenshot(path=SCREENSHOTS.format("partner-view-held"), full_page=True)
     visit(partner, "/")

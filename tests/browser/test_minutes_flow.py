@@ -36,7 +36,10 @@ def test_organiser_finalises_and_team_lead_downloads_pdf_and_zip(app, factory, n
     expect(organiser.get_by_role("heading", level=1)).to_have_text(
         f"Protokoll der Fallkonferenz {scene.case.pseudonym}")
     organiser.get_by_label("Zusammenfassung").fill("Die Lage hat sich stabilisiert; Übergang in Arbeit geplant.")
-    organiser.get_by_label("Beschlüsse").fill("1. Bewerbungstraining wird gefördert.\n2. Ratenplan bis April.")
+    organiser.get_by_role("textbox", name=re.compile("^Beschluss 1( |$)")).fill("Bewerbungstraining wird gefördert.")
+    organiser.get_by_role("group", name="Datenkategorien von Beschluss 1").get_by_label("Qualifikation und Arbeit").check()
+    organiser.get_by_role("textbox", name=re.compile("^Beschluss 2( |$)")).fill("Ratenplan bis April.")
+    organiser.get_by_role("group", name="Datenkategorien von Beschluss 2").get_by_label("Schulden").check()
     follow(organiser, organiser.get_by_role("button", name="Entwurf speichern"))
     expect(organiser.get_by_role("status").first).to_have_text("Der Entwurf wurde gespeichert.")
     follow(organiser, organiser.get_by_role("button", name="Speichern und abschließen"))
@@ -79,6 +82,8 @@ def test_partner_page_with_shared_draft_and_final_minutes(app, factory, new_cont
     log_in(organiser, scene.organiser.email)
     visit(organiser, minutes_page)
     organiser.get_by_label("Zusammenfassung").fill("Entwurf zur Abstimmung.")
+    organiser.get_by_role("group", name="Datenkategorien der Zusammenfassung").get_by_label(
+        "Allgemeine Lebenssituation").check()
     follow(organiser, organiser.get_by_role("button", name="Entwurf speichern"))
     organiser.get_by_label("Frist für Anmerkungen in Tagen").fill("5")
     follow(organiser, organiser.get_by_role("button", name="Freigeben und benachrichtigen"))
