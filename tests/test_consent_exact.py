@@ -25,7 +25,7 @@ from sqlalchemy import select
 from app.agencies.models import Agency
 from app.cases.models import DATA_CATEGORIES, Consent
 from app.clock import berlin_today, utcnow
-from app.conferences.models import AgendaItem, Invitation
+from app.conferences.models import AgendaItem
 from app.minutes.models import Minutes
 from tests.conftest import login_as, outbox_messages, post, text_of
 
