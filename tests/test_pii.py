@@ -126,7 +126,8 @@ def test_vat_id_is_not_an_iban():
     ("Der Vater, 17.09.1959, ist pflegebedürftig.", "17.09.1959"),
 ])
 def test_birth_date(text, expected):
-    assert found(text) == [("birth_date", expected)]
+    # "Sohn Emil" is a name as well; the date is what this test is about.
+    assert [f for f in found(text) if f[0] != "name"] == [("birth_date", expected)]
 
 
 @pytest.mark.parametrize("text", [

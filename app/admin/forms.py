@@ -1,10 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField, URLField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
 
 from app.accounts.forms import REQUIRED
-from app.forms import no_control_characters
+from app.forms import TextForm, no_control_characters
 
 ROLE_CHOICES = [
     ("caseworker", _l("Fallmanagement")),
@@ -37,7 +36,7 @@ def optional_id(value):
     return int(value)
 
 
-class UserForm(FlaskForm):
+class UserForm(TextForm):
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120), no_control_characters])
     email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(REQUIRED), Length(max=254), no_control_characters, Email(EMAIL_INVALID)])
     role = SelectField(_l("Rolle"), choices=ROLE_CHOICES)
@@ -45,17 +44,17 @@ class UserForm(FlaskForm):
     agency_id = SelectField(_l("Partnereinrichtung"), coerce=optional_id, validators=[Optional()])
 
 
-class TeamForm(FlaskForm):
+class TeamForm(TextForm):
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120), no_control_characters])
     active = BooleanField(_l("Aktiv"), default=True)
 
 
-class DistrictForm(FlaskForm):
+class DistrictForm(TextForm):
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=80), no_control_characters])
     active = BooleanField(_l("Aktiv"), default=True)
 
 
-class AgencyForm(FlaskForm):
+class AgencyForm(TextForm):
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=160), no_control_characters])
     type = SelectField(_l("Art der Einrichtung"), choices=AGENCY_TYPE_CHOICES)
     district_id = SelectField(_l("Stadtteil"), coerce=optional_id, validators=[Optional()])
@@ -63,7 +62,7 @@ class AgencyForm(FlaskForm):
     active = BooleanField(_l("Aktiv"), default=True)
 
 
-class LocationForm(FlaskForm):
+class LocationForm(TextForm):
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=160), no_control_characters])
     kind = SelectField(_l("Art des Orts"), choices=LOCATION_KIND_CHOICES)
     district_id = SelectField(_l("Stadtteil"), coerce=optional_id, validators=[Optional()])

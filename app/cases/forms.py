@@ -9,7 +9,7 @@ from app.accounts.forms import REQUIRED
 from app.admin.forms import optional_id
 from app.cases.models import AGE_BANDS, CLOSE_REASONS, DATA_CATEGORIES, HOUSEHOLD_TYPES, OBSTACLES
 from app.filters import berlin_today
-from app.forms import GuardedForm, VersionedForm
+from app.forms import GuardedForm, VersionedForm, no_control_characters
 
 TEXT_MAX = 4000
 NOTE_MAX = 2000
@@ -17,13 +17,6 @@ CHOOSE = _l("– bitte wählen –")
 # Browsers send ISO dates from a date picker; people typing by hand write German dates.
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
 DATE_HINT = _l("Format TT.MM.JJJJ, zum Beispiel 31.10.2027.")
-
-
-def no_control_characters(_form, field):
-    # Control characters (a NUL byte above all) cannot be stored in PostgreSQL text
-    # and never come from a keyboard.
-    if any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127 for ch in field.data or ""):
-        raise ValidationError(_l("Der Text enthält unzulässige Steuerzeichen."))
 
 
 class MultiCheckboxField(SelectMultipleField):
