@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import re
 import sys
 import threading
@@ -109,6 +110,73 @@ def _mask(value: str) -> str:
 
 
 # --------------------------------------------------------------------------
+# Where numbers are
+#
+# Most kinds need digits: IBANs, phone numbers, dates, house numbers,
+# postcodes. Python's regular expressions try a pattern at every position, so
+# instead of running a dozen patterns over the whole text, each runs only in
+# the windows around digit clusters (with enough context before a house
+# number for its street, and after a postcode for its town). Ordinary prose
+# between the numbers is scanned once, by the cluster pattern.
+
+_NUMBER_CLUSTER = re.compile(r"[0-9][0-9 ./:,()+/–-]*")
+# Before a number: its cue or prefix ("Steuernummer:", "DE" of an IBAN, "geb." is looked
+# up separately); before a house number: its street, or "wohnt jetzt in der"; after a number:
+# the town of a postcode.
+_WINDOW_BEFORE = 24
+_HOUSE_WINDOW_BEFORE = 56
+_WINDOW_AFTER = 48
+
+
+class _Windows(list):
+    """Windows around digit clusters; ``houses`` the narrower ones before 1–3 digit numbers."""
+
+    houses: list[tuple[int, int]]
+
+
+def _merged(spans: Iterable[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    n = len(text)
+    merged: list[list[int]] = []
+    for lo, hi in spans:
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    result = []
+    for lo, hi in merged:
+        # End a window after a whole word, so that a lookahead at its edge sees the truth.
+        stop = min(n, hi + 40)
+        while hi < stop and (text[hi].isalnum() or text[hi] in "-."):
+            hi += 1
+        result.append((lo, hi))
+    return result
+
+
+def _digit_windows(text: str) -> _Windows:
+    n = len(text)
+    numbers, houses = [], []
+    for m in _NUMBER_CLUSTER.finditer(text):
+        start, end = m.span()
+        numbers.append((max(0, start - _WINDOW_BEFORE), min(n, end + _WINDOW_AFTER)))
+        # A house number has one to three digits; its street (or "wohnt ...") comes before.
+        run = 1
+        while run < 4 and start + run < n and text[start + run].isdigit():
+            run += 1
+        # "14.12.2026", "10:00", "2.14" are dates, times and rooms, not house numbers.
+        after = text[start + run:start + run + 2]
+        if run <= 3 and not (after[:1] in (".", ",", ":") and after[1:2].isdigit()):
+            houses.append((max(0, start - _HOUSE_WINDOW_BEFORE), min(n, start + 12)))
+    windows = _Windows(_merged(numbers, text))
+    windows.houses = _merged(houses, text)
+    return windows
+
+
+def _finditer(pattern: re.Pattern, text: str, windows: list[tuple[int, int]]) -> Iterator[re.Match]:
+    for lo, hi in windows:
+        yield from pattern.finditer(text, lo, hi)
+
+
+# --------------------------------------------------------------------------
 # E-mail addresses
 
 _EMAIL = re.compile(
@@ -119,9 +187,24 @@ _EMAIL = re.compile(
 )
 
 
-def _emails(text: str, today: date) -> Iterator[Finding]:
-    for m in _EMAIL.finditer(text):
-        yield _finding("email", m.start(), m.end())
+def _emails(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[Finding]:
+    # Only around an "@" (the forms turn a full-width "＠" into one) or "(at)"/"[at]": the
+    # pattern would otherwise be tried at every word.
+    anchors = []
+    for marker in ("@", "(at)", "[at]", "(AT)", "[AT]"):
+        pos = text.find(marker)
+        while pos != -1:
+            anchors.append(pos)
+            pos = text.find(marker, pos + 1)
+    end = -1
+    for pos in sorted(anchors):
+        if pos < end:
+            continue
+        for m in _EMAIL.finditer(text, max(0, pos - 64), min(len(text), pos + 256)):
+            if m.start() <= pos < m.end():
+                end = m.end()
+                yield _finding("email", m.start(), m.end())
+                break
 
 
 # --------------------------------------------------------------------------
@@ -140,8 +223,8 @@ def _prefix_span(text: str, start: int, chars: int) -> int:
     return pos
 
 
-def _ibans(text: str, today: date) -> Iterator[Finding]:
-    for m in _IBAN.finditer(text):
+def _ibans(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[Finding]:
+    for m in _finditer(_IBAN, text, windows):
         compact = re.sub(r"\s", "", m.group())
         # The regex may run on into a following word written in capitals, so
         # try the longest checksum-valid prefix.
@@ -163,7 +246,7 @@ _PHONE = re.compile(
     r"(?:"
     r"(?:\+|00)[1-9]\d{0,2}[ -]?(?:\(0\) ?)?\d"  # +49 69 …, 0049 171 …, +49 (0)69 …
     r"|\(0\d{1,5}\) ?\d"  # (069) 1234-56
-    r"|0[1-9]\d"  # 069 …, 0170 …, 06103 …
+    r"|0 ?[1-9] ?\d"  # 069 …, 0170 …, 06103 …, 0 69 …
     r")"
     r"(?: ?[/-] ?\d| ?\d)*"
 )
@@ -175,32 +258,18 @@ _SERVICE_NUMBER = re.compile(r"^(?:(?:\+|00)49[ -]?(?:\(0\) ?)?|0)(?:800|180|900
 
 # Digit clusters worth handing to libphonenumber: its matcher is thorough but slow, so it
 # only sees the neighbourhood of six or more digits, which keeps the guard linear.
-_PHONE_CANDIDATE = re.compile(r"[+(]?\d[\d \t()/.–-]{4,40}\d")
+_PHONE_CANDIDATE = re.compile(r"(?<![\w.,/])(?:\+|\(0|0)[ \t]?\d[\d \t()/–-]{4,40}\d")
 _NOT_PRIVATE = frozenset({
     phonenumbers.PhoneNumberType.TOLL_FREE, phonenumbers.PhoneNumberType.PREMIUM_RATE,
     phonenumbers.PhoneNumberType.SHARED_COST, phonenumbers.PhoneNumberType.UAN,
 })
 
 
-def _phones(text: str, today: date) -> Iterator[Finding]:
-    # libphonenumber's matcher for region DE knows grouped digits ("0 61 04 / 12 34 5"),
-    # "+49 (0)", "0049" and which area codes exist; "valid" leniency keeps dates, amounts
-    # and IBAN fragments out.
-    for candidate in _PHONE_CANDIDATE.finditer(text):
-        if sum(ch.isdigit() for ch in candidate.group()) < 6:
-            continue
-        lo = max(0, candidate.start() - 1)
-        window = text[lo:candidate.end() + 1]
-        for match in phonenumbers.PhoneNumberMatcher(window, "DE", leniency=phonenumbers.Leniency.VALID):
-            # Dots and commas make dates and amounts ("02.11.2026": 0211 is Düsseldorf).
-            if "." in match.raw_string or "," in match.raw_string:
-                continue
-            if phonenumbers.number_type(match.number) in _NOT_PRIVATE:
-                continue
-            yield _finding("phone", lo + match.start, lo + match.end)
-    # The hand-written pattern stays for what the matcher does not validate (short
-    # extensions, numbers of areas it does not know); it never fired on the negatives.
-    for m in _PHONE.finditer(text):
+def _phones(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[Finding]:
+    taken: set[int] = set()
+    # The hand-written pattern catches the common forms cheaply; it never fired on the
+    # negatives of the corpus.
+    for m in _finditer(_PHONE, text, windows):
         value = m.group().rstrip(" -/")
         digits = sum(ch.isdigit() for ch in value)
         if not 7 <= digits <= 16:
@@ -211,7 +280,38 @@ def _phones(text: str, today: date) -> Iterator[Finding]:
         end = m.start() + len(value)
         if re.match(r"[.,]\d", text[end:end + 2]):
             continue
+        taken.add(m.start())
         yield _finding("phone", m.start(), end)
+    # libphonenumber's matcher for region DE knows grouped digits ("0 61 04 / 12 34 5"),
+    # "+49 (0)", "0049" and which area codes exist; "valid" leniency keeps dates, amounts
+    # and IBAN fragments out. It is thorough and slow, so it only sees clusters that start
+    # like a phone number and that the pattern above did not take, each distinct one once.
+    matched: dict[str, list[tuple[int, int]]] = {}
+    for candidate in _finditer(_PHONE_CANDIDATE, text, windows):
+        start = candidate.start()
+        if start in taken or sum(ch.isdigit() for ch in candidate.group()) < 6:
+            continue
+        if text[max(0, start - 2):start].rstrip()[-1:].isdigit():
+            continue  # a group inside a longer number (an IBAN, a tax id), not its start
+        lo = max(0, candidate.start() - 1)
+        window = text[lo:candidate.end() + 1]
+        spans = matched.get(window)
+        if spans is None:
+            spans = matched[window] = _phone_spans(window)
+        for a, b in spans:
+            yield _finding("phone", lo + a, lo + b)
+
+
+def _phone_spans(window: str) -> list[tuple[int, int]]:
+    spans = []
+    for match in phonenumbers.PhoneNumberMatcher(window, "DE", leniency=phonenumbers.Leniency.VALID):
+        # Dots and commas make dates and amounts ("02.11.2026": 0211 is Düsseldorf).
+        if "." in match.raw_string or "," in match.raw_string:
+            continue
+        if phonenumbers.number_type(match.number) in _NOT_PRIVATE:
+            continue
+        spans.append((match.start, match.end))
+    return spans
 
 
 # --------------------------------------------------------------------------
@@ -229,16 +329,18 @@ _TAX_NUMBER = re.compile(
 )
 
 
-def _tax_ids(text: str, today: date) -> Iterator[Finding]:
+def _tax_ids(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[Finding]:
     # The 2-3-3-3 grouping is how the id is printed on letters, distinctive
     # enough on its own.
-    for m in _TAX_GROUPED.finditer(text):
+    for m in _finditer(_TAX_GROUPED, text, windows):
         yield _finding("tax_id", m.start(), m.end())
-    for m in _TAX_COMPACT.finditer(text):
-        cued = _TAX_CUE.search(text[max(0, m.start() - 40):m.start()])
+    for m in _finditer(_TAX_COMPACT, text, windows):
+        before = text[max(0, m.start() - 40):m.start()]
+        lower = before.lower()
+        cued = any(w in lower for w in ("steuer", "idnr", "identifikation", "tin")) and _TAX_CUE.search(before)
         if cued or idnr.is_valid(m.group()):
             yield _finding("tax_id", m.start(), m.end())
-    for m in _TAX_NUMBER.finditer(text):
+    for m in _finditer(_TAX_NUMBER, text, windows):
         value = m.group(1).rstrip(" /")
         if 10 <= sum(ch.isdigit() for ch in value) <= 13:
             yield _finding("tax_id", m.start(1), m.start(1) + len(value))
@@ -253,8 +355,8 @@ _INSURANCE = re.compile(
 )
 
 
-def _insurance_numbers(text: str, today: date) -> Iterator[Finding]:
-    for m in _INSURANCE.finditer(text):
+def _insurance_numbers(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[Finding]:
+    for m in _finditer(_INSURANCE, text, windows):
         area, day, month = (int(g) for g in m.groups())
         if 2 <= area <= 89 and 1 <= day <= 31 and 1 <= month <= 12:
             yield _finding("insurance_number", m.start(), m.end())
@@ -267,9 +369,9 @@ _CUSTOMER = re.compile(r"(?<!\w)\d{3} ?[A-Z] ?\d{5,6}(?!\w)")
 _BG_NUMBER = re.compile(r"(?<!\w)\d{5} ?BG ?\d{7}(?!\w)")
 
 
-def _customer_numbers(text: str, today: date) -> Iterator[Finding]:
-    for pattern in (_BG_NUMBER, _CUSTOMER):
-        for m in pattern.finditer(text):
+def _customer_numbers(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[Finding]:
+    for pattern in ((_BG_NUMBER, _CUSTOMER) if "BG" in text else (_CUSTOMER,)):
+        for m in _finditer(pattern, text, windows):
             yield _finding("customer_number", m.start(), m.end())
 
 
@@ -307,6 +409,7 @@ _ATTRIBUTE_BEFORE = re.compile(
     r"(?:[,(]|\b(?:Sohn|Tochter|Kind|Bruder|Schwester|Ehemann|Ehefrau|Partnerin|Partner|"
     r"Mutter|Vater|Kundin|Kunde)(?:\s+[A-ZÄÖÜ][^\W\d_]+)?)\s*$"
 )
+_BIRTH_CUE_WORDS_BEFORE = ("geb", "*", "jahrgang", "dob", "date of birth")
 _RANGE_AFTER = re.compile(r"^\s*(?:[–-]|bis\b)", re.IGNORECASE)
 _ADULT_AGE = 14
 
@@ -318,19 +421,19 @@ def _full_year(year: int, today: date) -> int:
     return 2000 + year if year <= today.year % 100 else 1900 + year
 
 
-def _dates(text: str) -> Iterator[tuple[int, int, int, int, int]]:
-    for m in _NUMERIC_DATE.finditer(text):
+def _dates(text: str, windows: list[tuple[int, int]]) -> Iterator[tuple[int, int, int, int, int]]:
+    for m in _finditer(_NUMERIC_DATE, text, windows):
         yield m.start(), m.end(), int(m.group(1)), int(m.group(2)), int(m.group(3))
-    for m in _ISO_DATE.finditer(text):
+    for m in _finditer(_ISO_DATE, text, windows):
         yield m.start(), m.end(), int(m.group(3)), int(m.group(2)), int(m.group(1))
-    for m in _SLASH_DATE_FULL.finditer(text):
+    for m in _finditer(_SLASH_DATE_FULL, text, windows):
         yield m.start(), m.end(), int(m.group(1)), int(m.group(2)), int(m.group(3))
-    for m in _TEXT_DATE.finditer(text):
+    for m in _finditer(_TEXT_DATE, text, windows):
         yield m.start(), m.end(), int(m.group(1)), _MONTHS[m.group(2).lower()], int(m.group(3))
 
 
-def _birth_dates(text: str, today: date) -> Iterator[Finding]:
-    for start, end, day, month, year in _dates(text):
+def _birth_dates(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[Finding]:
+    for start, end, day, month, year in _dates(text, windows):
         if not (1 <= day <= 31 and 1 <= month <= 12):
             continue
         year = _full_year(year, today)
@@ -338,7 +441,11 @@ def _birth_dates(text: str, today: date) -> Iterator[Finding]:
             continue
         before = text[max(0, start - 40):start]
         after = text[end:end + 40]
-        if _BIRTH_CUE_BEFORE.search(before) or _BIRTH_CUE_AFTER.search(after):
+        # The cue patterns are tried only where a cue word can be: most dates have none.
+        lower_before, lower_after = before.lower(), after.lower()
+        cue_before = any(w in lower_before for w in _BIRTH_CUE_WORDS_BEFORE) and _BIRTH_CUE_BEFORE.search(before)
+        cue_after = ("gebor" in lower_after or "welt" in lower_after) and _BIRTH_CUE_AFTER.search(after)
+        if cue_before or cue_after:
             yield _finding("birth_date", start, end)
             continue
         if year > today.year - _ADULT_AGE:
@@ -395,13 +502,26 @@ _UNITS = frozenset(
 )
 
 
+_STREET_HINTS = ("str", "weg", "platz", "allee", "gasse", "ring", "damm", "ufer", "chaussee", "pfad",
+                 "steig", "stieg", "promenade")
+_ADDRESS_CUE_HINTS = ("wohn", "lebt", "anschrift", "adresse", "zugezogen", "umgezogen")
+
+
 def _is_quantity(text: str, end: int) -> bool:
     m = re.match(r"\s*([\w€%]+)", text[end:end + 20])
     return bool(m) and m.group(1).lower().rstrip(".") in _UNITS
 
 
-def _addresses(text: str, today: date) -> Iterator[Finding]:
-    for m in _STREET.finditer(text):
+def _addresses(text: str, today: date, windows: _Windows) -> Iterator[Finding]:
+    # Each pattern only where its words occur: most numbers in a note are no house numbers.
+    streets, cues = [], []
+    for lo, hi in windows.houses:
+        lower = text[lo:hi].lower()
+        if any(w in lower for w in _STREET_HINTS):
+            streets.append((lo, hi))
+        if any(w in lower for w in _ADDRESS_CUE_HINTS):
+            cues.append((lo, hi))
+    for m in _finditer(_STREET, text, streets):
         if m.group("compound") is not None:
             prefix = m.group("compound")
             if len(prefix) < 2 or not prefix[0].isupper():
@@ -414,7 +534,7 @@ def _addresses(text: str, today: date) -> Iterator[Finding]:
         if _is_quantity(text, m.end()):
             continue
         yield _finding("address", m.start(), m.end())
-    for m in _ADDRESS_CUE.finditer(text):
+    for m in _finditer(_ADDRESS_CUE, text, cues):
         if not _is_quantity(text, m.end()):
             yield _finding("address", m.start("street"), m.end())
 
@@ -436,8 +556,8 @@ _NOT_TOWNS = frozenset(
 )
 
 
-def _postcodes(text: str, today: date) -> Iterator[Finding]:
-    for m in _POSTCODE.finditer(text):
+def _postcodes(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[Finding]:
+    for m in _finditer(_POSTCODE, text, windows):
         town = m.group("town")
         if m.group("code").startswith("00") or not town[0].isupper():
             continue
@@ -471,13 +591,6 @@ _PERSON_NOUNS = (
     r"(?:Kundin|Kunde|Kunden|Sohn|Söhne|Tochter|Töchter|Kind|Kinder|Bruder|Schwester|"
     r"Ehemann|Ehefrau|Partner|Partnerin|Lebensgefährte|Lebensgefährtin|Mutter|Vater|"
     r"Nachbar|Nachbarin|Enkel|Enkelin|Onkel|Tante|Neffe|Nichte|Cousin|Cousine)"
-)
-# After a relation noun, a full name ("die Kundin Ayşe Demir") or a first
-# name with an age ("Tochter Lea (6)"). A single capitalised word alone is
-# too often an object ("der Kundin Bescheid geben").
-_RELATIVE = re.compile(
-    rf"(?<![\w-]){_PERSON_NOUNS}\s+"
-    rf"(?P<name>(?P<first>{_NAME_TOKEN})(?:\s+(?P<second>{_NAME_TOKEN})|(?=\s*\(\d{{1,2}}\))))(?![\w-])"
 )
 # "namens X" always introduces a name; "heißt X" only when a person is the
 # subject ("Die Kundin heißt Maria Popa", not "Die Maßnahme heißt ...").
@@ -543,8 +656,31 @@ def _looks_like_name(token: str) -> bool:
     )
 
 
-def _names(text: str, today: date) -> Iterator[Finding]:
-    for m in _NAME.finditer(text):
+def _anchored(pattern: re.Pattern, text: str, literals: tuple[str, ...]) -> Iterator[re.Match]:
+    """Like ``pattern.finditer(text)`` for a pattern that starts with one of ``literals``:
+    finding the literals is a fast string search, trying the pattern everywhere is not."""
+    positions = set()
+    for literal in literals:
+        pos = text.find(literal)
+        while pos != -1:
+            positions.add(pos)
+            pos = text.find(literal, pos + 1)
+    end = 0
+    for pos in sorted(positions):
+        if pos < end:
+            continue
+        m = pattern.match(text, pos)
+        if m:
+            end = m.end()
+            yield m
+
+
+_SALUTATION_LITERALS = ("Herr", "Frau", "Familie", "Fr.", "Hr", "Fam.", "Dr.", "Prof.")
+_CALLED_LITERALS = ("namens", "heißt", "hieß", "heißen", "hießen", "Name:", "Nachname:", "Vorname:")
+
+
+def _names(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[Finding]:
+    for m in _anchored(_NAME, text, _SALUTATION_LITERALS):
         before = text[max(0, m.start() - 30):m.start()]
         if _INDEFINITE_BEFORE.search(before):
             continue  # "ein Herr von der Suchtberatung"
@@ -557,11 +693,7 @@ def _names(text: str, today: date) -> Iterator[Finding]:
         if second and _looks_like_name(second) and text[m.end("first"):m.start("second")].strip() == "":
             end = m.end("second")
         yield _finding("name", m.start("name"), end)
-    for m in _RELATIVE.finditer(text):
-        second = m.group("second")
-        if _looks_like_name(m.group("first")) and (second is None or _looks_like_name(second)):
-            yield _finding("name", m.start("name"), m.end("name"))
-    for m in _CALLED.finditer(text):
+    for m in _anchored(_CALLED, text, _CALLED_LITERALS):
         if m.group("cue") in ("heißt", "hieß", "heißen", "hießen") and not _PERSON_SUBJECT.search(text[max(0, m.start() - 60):m.start()]):
             continue
         if not _looks_like_name(m.group("first")):
@@ -689,7 +821,6 @@ _ROLE_OF = re.compile(
 )
 # Adjectives of places ("Offenbacher Tafel", "Frankfurter Straße").
 _PLACE_ADJECTIVE = re.compile(r"(?:er|sche[nmrs]?)$")
-_WORD_TOKEN = re.compile(rf"{_NAME_TOKEN}")
 _SENTENCE_END = frozenset(".!?:;\n•–-*\"„“(")
 
 
@@ -720,117 +851,152 @@ _ADJECTIVE = re.compile(
 )
 
 
+# Capital letters of the Latin, Greek and Cyrillic scripts: Python's re has no \p{Lu}.
+_UPPER = "".join(ch for ch in map(chr, range(0x41, 0x530)) if ch.isupper())
+_CAP_TOKEN = re.compile("[" + re.escape(_UPPER) + r"][^\W\d_]*(?:['’-][^\W\d_]+)*")
+_NEXT_WORD = re.compile(r"[ \t]{1,2}([^\W\d_]+)")
+_MAX_NAME_LENGTH = 40  # longer "words" are no names, and compound checks on them would cost
+
+
 class _Token:
-    __slots__ = ("start", "end", "text", "initial", "first", "word", "place", "function", "surname")
+    """A capitalised word that may be a name. Nouns, function words and places are dropped
+    at once, lower-case words never looked at: they only separate tokens."""
+
+    __slots__ = ("start", "end", "text", "first", "word", "surname")
 
 
-def _classify(text: str, lex: _Lexicon, extra_terms: frozenset[str]) -> list[_Token]:
+
+
+def _previous_word(text: str, start: int) -> str:
+    """The word right before ``start`` when only one or two spaces separate them."""
+    segment = text[max(0, start - 32):start]
+    stripped = segment.rstrip(" \t")
+    if not 1 <= len(segment) - len(stripped) <= 2 or not stripped[-1:].isalpha():
+        return ""
+    word = stripped.rsplit(None, 1)[-1]
+    return word if word.isalpha() else ""
+
+
+def _name_tokens(text: str, lex: _Lexicon, extra_terms: frozenset[str]) -> list[_Token]:
     tokens: list[_Token] = []
-    for m in _WORD_TOKEN.finditer(text):
+    # Real text repeats its words ("Die", "Kundin", "Termin"): each distinct word is
+    # looked up once per call. None marks a word that can never be (part of) a name.
+    seen: dict[str, tuple[bool, bool, bool] | None] = {}
+    for m in _CAP_TOKEN.finditer(text):
         word = m.group()
+        attributes = seen.get(word, False)
+        if attributes is False:
+            attributes = seen[word] = _word_attributes(word, lex, extra_terms)
+        if attributes is None:
+            continue
+        start, end = m.span()
+        if start and (text[start - 1].isalnum() or text[start - 1] in "_'’-"):
+            continue  # inside a word ("2026Abc")
+        first, surname, is_word = attributes
+        if not (first or surname or not is_word):
+            continue  # a noun: never a name, and only a separator between names
+        if not is_word and not first and _ADJECTIVE.search(word):
+            # A capitalised adjective comes before its noun ("Ärztlicher Dienst"); elsewhere
+            # a word ending like one may well be a name ("Abdirahman Warsame hat ...").
+            nxt = _NEXT_WORD.match(text, end)
+            if nxt and nxt.group(1)[0].isupper() and seen.get(nxt.group(1)) is None \
+                    and _word_attributes(nxt.group(1), lex, extra_terms) is None:
+                continue
         t = _Token()
-        t.start, t.end, t.text = m.start(), m.end(), word
-        before = text[max(0, t.start - 3):t.start].rstrip()
-        t.initial = not before or before[-1] in _SENTENCE_END
-        folded = word.casefold()
-        t.function = folded in _FUNCTION_WORDS
-        t.first = folded in lex.first_names and len(word) > 2
-        t.surname = folded in lex.surnames
-        parts = word.replace("’", "'").split("-")
-        # A place that is also a first name ("Emilia", "Wladimir") counts as a name; the
-        # directory's own places and agencies never do.
-        t.place = folded in extra_terms or (not t.first and (
-            word in lex.places or (_PLACE_ADJECTIVE.search(word) is not None and word[:-2] in lex.places)))
-        if not word[0].isupper():
-            t.word = True  # lower case: an ordinary word
-        elif word.isupper():
-            t.word = True  # "AWO", "BuT" is mixed and stays a candidate
-        else:
-            last = parts[-1]
-            t.word = (word in lex.nouns or last in lex.nouns
-                      or (len(last) > 0 and last[0].isupper() and _is_compound_noun(last, lex.nouns))
-                      or (len(parts) > 1 and any(p in lex.nouns for p in parts)))
+        t.start, t.end, t.text, t.first, t.surname, t.word = start, end, word, first, surname, is_word
         tokens.append(t)
-    # A capitalised adjective comes before its noun ("Ärztlicher Dienst"); elsewhere a word
-    # ending like one may well be a name ("Abdirahman Warsame hat ...").
-    for t, nxt in zip(tokens, tokens[1:]):
-        if not t.word and not t.first and _ADJECTIVE.search(t.text) and nxt.text[0].isupper() and nxt.word:
-            t.word = True
     return tokens
 
 
-def _capitalised(t: _Token) -> bool:
-    return t.text[0].isupper() and not t.text.isupper() and not t.function and not t.place
+def _word_attributes(word: str, lex: _Lexicon, extra_terms: frozenset[str]) -> tuple[bool, bool, bool] | None:
+    """(first name, surname, dictionary word), or None for a word that is never a name:
+    abbreviations, function words, places, and nouns that are no name at all."""
+    if word.isupper() or len(word) > _MAX_NAME_LENGTH:
+        return None  # abbreviations ("AWO", "IBAN") and endless strings
+    folded = word.casefold()
+    if folded in _FUNCTION_WORDS or folded in extra_terms:
+        return None
+    first = len(word) > 2 and folded in lex.first_names
+    # A place that is also a first name ("Emilia", "Wladimir") counts as a name.
+    if not first and (word in lex.places or (_PLACE_ADJECTIVE.search(word) is not None and word[:-2] in lex.places)):
+        return None
+    surname = folded in lex.surnames
+    parts = word.replace("’", "'").split("-")
+    last = parts[-1]
+    is_word = (word in lex.nouns or last in lex.nouns
+               or (last[:1].isupper() and _is_compound_noun(last, lex.nouns))
+               or (len(parts) > 1 and any(part in lex.nouns for part in parts)))
+    if is_word and not first and not surname:
+        return None
+    return first, surname, is_word
+
+
+def _adjacent(text: str, a: _Token, b: _Token) -> bool:
+    gap = b.start - a.end
+    return 0 < gap <= 2 and text[a.end:b.start].isspace()
 
 
 def _strong_first(t: _Token) -> bool:
     """A first name that is no German word: "Lena", "Tarek", not "Rose" or "Ernst"."""
-    return _capitalised(t) and t.first and not t.word
-
-
-def _namey(t: _Token) -> bool:
-    return _capitalised(t) and (t.first or t.surname or not t.word)
+    return t.first and not t.word
 
 
 def _unknown(t: _Token) -> bool:
-    return _capitalised(t) and not t.word and not t.first
+    return not t.word and not t.first
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    before = text[max(0, start - 3):start].rstrip()
+    return not before or before[-1] in _SENTENCE_END
 
 
 def _names_without_cue(text: str, today: date, known: "KnownPeople | None" = None) -> Iterator[Finding]:
     lex = _lexicon()
-    tokens = _classify(text, lex, known.terms if known else frozenset())
+    tokens = _name_tokens(text, lex, known.terms if known else frozenset())
     n = len(tokens)
-
-    def adjacent(a: _Token, b: _Token) -> bool:
-        gap = text[a.end:b.start]
-        return 0 < len(gap) <= 2 and gap.strip() == ""
-
+    in_run = bytearray(n)
     i = 0
     while i < n:
-        t = tokens[i]
         # Runs of name-like capitalised words: "Emine Doğan", "Hoang Van Tuan".
-        if _namey(t):
-            j = i
-            while j + 1 < n and adjacent(tokens[j], tokens[j + 1]) and (
-                    _namey(tokens[j + 1]) or tokens[j + 1].text.casefold() in _RUN_PARTICLES):
-                j += 1
-            while j > i and not _namey(tokens[j]):
-                j -= 1  # a run does not end on a particle
-            run = tokens[i:j + 1]
-            if len(run) >= 2 and _run_is_name(run):
-                yield _finding("name", run[0].start, run[-1].end)
-                i = j + 1
-                continue
-        i += 1
+        j = i
+        while j + 1 < n and _adjacent(text, tokens[j], tokens[j + 1]):
+            j += 1
+        if j > i and _run_is_name(tokens[i:j + 1]):
+            yield _finding("name", tokens[i].start, tokens[j].end)
+            in_run[i:j + 1] = b"\x01" * (j + 1 - i)
+        i = j + 1
 
     for k, t in enumerate(tokens):
-        prev = tokens[k - 1] if k else None
+        if in_run[k]:
+            continue
+        previous_word = _previous_word(text, t.start)
         # After a relation noun: "Kundin Nowak", "Ihr Bruder Tarek", "Tochter Ayaan".
-        if prev is not None and prev.text.casefold() in _RELATION_NOUNS and adjacent(prev, t) \
-                and _namey(t) and (t.first or t.surname or not t.word):
+        if previous_word.casefold() in _RELATION_NOUNS:
             yield _finding("name", t.start, t.end)
             continue
         # "die Lehrerin von Emre"
-        if _namey(t) and (t.first or not t.word) and _ROLE_OF.search(text[max(0, t.start - 30):t.start]):
+        if (t.first or not t.word) and previous_word in ("von", "vom") \
+                and _ROLE_OF.search(text, max(0, t.start - 30), t.start):
             yield _finding("name", t.start, t.end)
             continue
-        # A first name that is no word, inside a sentence: "Laut Kita ist Leonie oft krank";
-        # not right after a noun, where it names an institution ("Frauenberatung Lilith").
-        if _strong_first(t) and not t.initial and not (
-                prev is not None and adjacent(prev, t) and prev.text[0].isupper() and prev.word):
-            yield _finding("name", t.start, t.end)
+        if not _strong_first(t):
+            continue
+        if not _sentence_initial(text, t.start):
+            # A first name that is no word, inside a sentence: "Laut Kita ist Leonie oft
+            # krank"; not right after a noun, where it names an institution
+            # ("Frauenberatung Lilith").
+            if not (previous_word[:1].isupper() and previous_word.casefold() not in _FUNCTION_WORDS):
+                yield _finding("name", t.start, t.end)
             continue
         # At the start of a sentence, only with a verb-like lower-case word after it
         # ("Mehmet kommt morgen"), since a sentence may open with anything.
-        if _strong_first(t) and t.initial and k + 1 < n and adjacent(t, tokens[k + 1]) \
-                and tokens[k + 1].text[0].islower() and tokens[k + 1].text.casefold() not in _FUNCTION_WORDS:
+        nxt = _NEXT_WORD.match(text, t.end)
+        if nxt and nxt.group(1)[0].islower() and nxt.group(1).casefold() not in _FUNCTION_WORDS:
             yield _finding("name", t.start, t.end)
-            continue
     yield from _name_lists(text, tokens)
 
 
-_RUN_PARTICLES = frozenset("van von de da di del al el bin ibn abu thi van".split())
-_LIST_JOINERS = re.compile(r"^\s*(?:,|und|oder|sowie|&|u\.)\s*(?:,|und|oder|sowie|&)?\s*$")
+_LIST_JOINERS = re.compile(r"\s*(?:,|und|oder|sowie|&|u\.)\s*(?:,|und|oder|sowie|&)?\s*$")
 
 
 def _run_is_name(run: list[_Token]) -> bool:
@@ -838,8 +1004,7 @@ def _run_is_name(run: list[_Token]) -> bool:
         return True
     if any(t.first for t in run) and any(_unknown(t) or t.surname for t in run if not t.first):
         return True
-    # Two words no dictionary knows; not when the run opens a sentence with a word that
-    # may be an adjective or a verb form the noun list lacks.
+    # Two words no dictionary knows: surnames and first names the gazetteer lacks.
     return sum(1 for t in run if _unknown(t)) >= 2
 
 
@@ -848,12 +1013,13 @@ def _name_lists(text: str, tokens: list[_Token]) -> Iterator[Finding]:
     # at least one of them no ordinary word.
     i, n = 0, len(tokens)
     while i < n:
-        if not (_capitalised(tokens[i]) and tokens[i].first):
+        if not tokens[i].first:
             i += 1
             continue
         j = i
-        while j + 1 < n and _capitalised(tokens[j + 1]) and tokens[j + 1].first \
-                and _LIST_JOINERS.match(text[tokens[j].end:tokens[j + 1].start]):
+        while j + 1 < n and tokens[j + 1].first \
+                and tokens[j + 1].start - tokens[j].end <= 12 \
+                and _LIST_JOINERS.match(text, tokens[j].end, tokens[j + 1].start):
             j += 1
         group = tokens[i:j + 1]
         if len(group) >= 2 and any(_strong_first(t) for t in group):
@@ -939,10 +1105,24 @@ def find_personal_data(text: str, *, today: date | None = None,
     usage.characters += len(text or "")
     if not text:
         return []
-    today = today or date.today()
+    # A long text can hold tens of thousands of candidates; the cyclic garbage collector
+    # would scan all of them again and again while they pile up, which makes the cost grow
+    # faster than the text. Nothing here creates reference cycles, so it pauses meanwhile.
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return _find(text, today or date.today(), known)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _find(text: str, today: date, known: KnownPeople | None) -> list[Finding]:
     candidates: list[Finding] = []
+    windows = _digit_windows(text)
     for detector in _DETECTORS:
-        candidates.extend(detector(text, today))
+        candidates.extend(detector(text, today, windows))
     candidates.extend(_names_without_cue(text, today, known))
     candidates.sort(key=lambda f: (_RANK[f.kind], -(f.end - f.start), f.start))
     # Which characters are taken: each candidate checks only its own span, so resolving
@@ -950,7 +1130,7 @@ def find_personal_data(text: str, *, today: date | None = None,
     taken = bytearray(len(text))
     accepted: list[Finding] = []
     for candidate in candidates:
-        if not any(taken[candidate.start:candidate.end]):
+        if taken.find(1, candidate.start, candidate.end) == -1:
             taken[candidate.start:candidate.end] = b"\x01" * (candidate.end - candidate.start)
             accepted.append(candidate)
     if known:
