@@ -797,6 +797,7 @@ _FUNCTION_WORDS = frozenset("""
     sehr ganz etwa rund ca ungefähr mehr weniger viel wenig gut schlecht neu alt erste zweite
     dritte letzte nächste nächsten nächster ältere ältester älteste jüngere jüngste jüngster
     auch sogar zusätzlich sonst eventuell vielleicht wahrscheinlich sicher offenbar
+    lang lange solange kurz klar gleich genau bald fast weit
     montag dienstag mittwoch donnerstag freitag samstag sonntag
     januar februar märz april mai juni juli august september oktober november dezember
     frühjahr sommer herbst winter
@@ -1077,7 +1078,12 @@ class KnownPeople:
         if finding.kind != "name":
             return False
         tokens = {t.casefold() for t in re.findall(_NAME_TOKEN, value)}
-        return any(tokens <= person for surname in tokens for person in self._people.get(surname, ()))
+        if any(tokens <= person for surname in tokens for person in self._people.get(surname, ())):
+            return True
+        # "Berna Bildung": the surname is a noun and not part of the finding, but follows it.
+        following = _NEXT_WORD.match(text, finding.end)
+        surname = following.group(1).casefold() if following else ""
+        return any(tokens <= person for person in self._people.get(surname, ()))
 
 
 @dataclass
