@@ -12,16 +12,22 @@ Design choices worth knowing:
 * A finding's span covers the personal datum itself, not its cue: for
   "Frau Yılmaz" the span is "Yılmaz", for "geb. 03.05.1987" it is the date.
   That keeps the masked excerpt in messages meaningful.
-* Names are only recognised after a salutation ("Herr", "Frau", "Fr.",
-  "Hr.", "Familie", an academic title), after "namens"/"heißt", or after a
-  relation noun as two capitalised words ("die Kundin Ayşe Demir") or a first
-  name with an age ("Tochter Lea (6)"). Lower-case writing ("frau yilmaz") is
-  not recognised: without capitals a name cannot be told from ordinary words. A capitalised word after a
-  salutation that is a role, a family relation or a time word ("Frau
-  Kollegin", "Herr Bürgermeister", "Fr. Vormittag", "Frau Anfang 30") is not
-  treated as a name, nor is a word with an institutional suffix ("Herr von der
-  Suchtberatung"). Surnames that are also nouns ("Frau Koch", "Herr Richter")
-  are still flagged: a false alarm there costs a click, a miss leaks a name.
+* Names are recognised after a salutation ("Herr", "Frau", "Fr.", "Hr.",
+  "Familie", an academic title), after "namens"/"heißt", and without any cue
+  through a gazetteer of first names and a German dictionary (see "Names
+  without a cue" below): "Emine Doğan", "Kundin Nowak", "Ihr Bruder Tarek",
+  "Lena und Tim". Lower-case writing ("frau yilmaz") is not recognised:
+  without capitals a name cannot be told from ordinary words. A capitalised
+  word after a salutation that is a role, a family relation or a time word
+  ("Frau Kollegin", "Herr Bürgermeister", "Fr. Vormittag", "Frau Anfang 30")
+  is not treated as a name, nor is a word with an institutional suffix ("Herr
+  von der Suchtberatung"). Surnames that are also nouns ("Frau Koch", "Herr
+  Richter") are still flagged: a false alarm there costs a click, a miss
+  leaks a name.
+* The tool's own people are no personal data of the case: the caller hands
+  in what the directory knows (:class:`KnownPeople`: users' names, users' and
+  agencies' addresses, names of districts, agencies and places), and their
+  names are not flagged. The guard itself never reads Flask or a database.
 * Dates count as birth dates when a birth cue is near (geb., geboren,
   Geburtsdatum, DOB, "*", "zur Welt gekommen"). Without a cue, a date fires
   only if its year lies at least 14 years back *and* it reads as an attribute
@@ -29,10 +35,20 @@ Design choices worth knowing:
   right after a relation noun. Appointment dates are recent or in the future,
   and old dates in a case history ("Ausbildung abgebrochen 15.06.2003",
   "seit 01.01.2005") have no such form, so both stay quiet.
-* Numbers with a checksum (IBAN, tax id) are validated where no cue says what
-  they are, so that arbitrary long numbers (ticket numbers) stay quiet.
+* Numbers with a checksum (IBAN, tax id) are validated by python-stdnum where
+  no cue says what they are, so that arbitrary long numbers (ticket numbers)
+  stay quiet; phone numbers are also matched by libphonenumber (region DE).
+  The social-insurance number has no validator in python-stdnum, so its
+  structure (area, birth date, letter) is checked here.
+* The cost grows linearly with the text (issue 12; bench/bench_pii.py).
+  Python's regular expressions try a pattern at every position, so the
+  number patterns only run in windows around digits, salutations and e-mail
+  addresses are found from literal anchors, and each distinct capitalised
+  word is looked up once per text.
 
-Pure standard library, so it can be used and tested without Flask.
+No Flask: the guard can be used and tested on its own. Its dependencies are
+gender-guesser (first names), german-nouns (the dictionary), phonenumbers and
+python-stdnum; the README says why these.
 """
 from __future__ import annotations
 
@@ -120,18 +136,30 @@ def _mask(value: str) -> str:
 # between the numbers is scanned once, by the cluster pattern.
 
 _NUMBER_CLUSTER = re.compile(r"[0-9][0-9 ./:,()+/–-]*")
-# Before a number: its cue or prefix ("Steuernummer:", "DE" of an IBAN, "geb." is looked
-# up separately); before a house number: its street, or "wohnt jetzt in der"; after a number:
-# the town of a postcode.
+_FIVE_DIGITS = re.compile(r"(?<![0-9])[0-9]{5}(?![0-9])")
+# Before a number: its cue or prefix ("Steuernummer:", "DE" of an IBAN; "geb." is looked
+# up separately); after it, the rest of a date ("3. Mai 1987"). Before a house number: its
+# street, or "wohnt jetzt in der". After a postcode: its town.
 _WINDOW_BEFORE = 24
+_WINDOW_AFTER = 16
 _HOUSE_WINDOW_BEFORE = 56
-_WINDOW_AFTER = 48
+_TOWN_WINDOW_AFTER = 48
+
+
+# Eight or more digits, perhaps grouped, perhaps with a letter between them: where IBANs,
+# tax ids, social-insurance, customer and household numbers can be ("DE89 3704 0044 ...",
+# "65 170839 J 003", "123D456789", "12345BG0012345").
+_LONG_NUMBER = re.compile(r"[0-9](?:[ /.-]?(?:[0-9]|[A-Za-z](?= ?[0-9])|BG(?= ?[0-9]))){7,}")
+_LONG_WINDOW_BEFORE = 24  # "Steuernummer:", the country code of an IBAN
 
 
 class _Windows(list):
-    """Windows around digit clusters; ``houses`` the narrower ones before 1–3 digit numbers."""
+    """Windows around digit clusters; ``houses`` those before one to three digits (house
+    numbers), ``postcodes`` those after five, ``long`` those around long numbers."""
 
     houses: list[tuple[int, int]]
+    postcodes: list[tuple[int, int]]
+    long: list[tuple[int, int]]
 
 
 def _merged(spans: Iterable[tuple[int, int]], text: str) -> list[tuple[int, int]]:
@@ -154,20 +182,25 @@ def _merged(spans: Iterable[tuple[int, int]], text: str) -> list[tuple[int, int]
 
 def _digit_windows(text: str) -> _Windows:
     n = len(text)
-    numbers, houses = [], []
+    numbers, houses, postcodes = [], [], []
     for m in _NUMBER_CLUSTER.finditer(text):
         start, end = m.span()
         numbers.append((max(0, start - _WINDOW_BEFORE), min(n, end + _WINDOW_AFTER)))
-        # A house number has one to three digits; its street (or "wohnt ...") comes before.
         run = 1
-        while run < 4 and start + run < n and text[start + run].isdigit():
+        while run < 6 and start + run < n and text[start + run].isdigit():
             run += 1
         # "14.12.2026", "10:00", "2.14" are dates, times and rooms, not house numbers.
         after = text[start + run:start + run + 2]
         if run <= 3 and not (after[:1] in (".", ",", ":") and after[1:2].isdigit()):
             houses.append((max(0, start - _HOUSE_WINDOW_BEFORE), min(n, start + 12)))
+        if end - start >= 5:
+            for five in _FIVE_DIGITS.finditer(text, start, end):
+                postcodes.append((max(0, five.start() - 4), min(n, five.end() + _TOWN_WINDOW_AFTER)))
     windows = _Windows(_merged(numbers, text))
     windows.houses = _merged(houses, text)
+    windows.postcodes = _merged(postcodes, text)
+    windows.long = _merged(((max(0, m.start() - _LONG_WINDOW_BEFORE), min(n, m.end() + 2))
+                            for lo, hi in windows for m in _LONG_NUMBER.finditer(text, lo, hi)), text)
     return windows
 
 
@@ -223,8 +256,8 @@ def _prefix_span(text: str, start: int, chars: int) -> int:
     return pos
 
 
-def _ibans(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[Finding]:
-    for m in _finditer(_IBAN, text, windows):
+def _ibans(text: str, today: date, windows: _Windows) -> Iterator[Finding]:
+    for m in _finditer(_IBAN, text, windows.long):
         compact = re.sub(r"\s", "", m.group())
         # The regex may run on into a following word written in capitals, so
         # try the longest checksum-valid prefix.
@@ -329,18 +362,18 @@ _TAX_NUMBER = re.compile(
 )
 
 
-def _tax_ids(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[Finding]:
+def _tax_ids(text: str, today: date, windows: _Windows) -> Iterator[Finding]:
     # The 2-3-3-3 grouping is how the id is printed on letters, distinctive
     # enough on its own.
-    for m in _finditer(_TAX_GROUPED, text, windows):
+    for m in _finditer(_TAX_GROUPED, text, windows.long):
         yield _finding("tax_id", m.start(), m.end())
-    for m in _finditer(_TAX_COMPACT, text, windows):
+    for m in _finditer(_TAX_COMPACT, text, windows.long):
         before = text[max(0, m.start() - 40):m.start()]
         lower = before.lower()
         cued = any(w in lower for w in ("steuer", "idnr", "identifikation", "tin")) and _TAX_CUE.search(before)
         if cued or idnr.is_valid(m.group()):
             yield _finding("tax_id", m.start(), m.end())
-    for m in _finditer(_TAX_NUMBER, text, windows):
+    for m in _finditer(_TAX_NUMBER, text, windows.long):
         value = m.group(1).rstrip(" /")
         if 10 <= sum(ch.isdigit() for ch in value) <= 13:
             yield _finding("tax_id", m.start(1), m.start(1) + len(value))
@@ -355,8 +388,8 @@ _INSURANCE = re.compile(
 )
 
 
-def _insurance_numbers(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[Finding]:
-    for m in _finditer(_INSURANCE, text, windows):
+def _insurance_numbers(text: str, today: date, windows: _Windows) -> Iterator[Finding]:
+    for m in _finditer(_INSURANCE, text, windows.long):
         area, day, month = (int(g) for g in m.groups())
         if 2 <= area <= 89 and 1 <= day <= 31 and 1 <= month <= 12:
             yield _finding("insurance_number", m.start(), m.end())
@@ -369,9 +402,9 @@ _CUSTOMER = re.compile(r"(?<!\w)\d{3} ?[A-Z] ?\d{5,6}(?!\w)")
 _BG_NUMBER = re.compile(r"(?<!\w)\d{5} ?BG ?\d{7}(?!\w)")
 
 
-def _customer_numbers(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[Finding]:
+def _customer_numbers(text: str, today: date, windows: _Windows) -> Iterator[Finding]:
     for pattern in ((_BG_NUMBER, _CUSTOMER) if "BG" in text else (_CUSTOMER,)):
-        for m in _finditer(pattern, text, windows):
+        for m in _finditer(pattern, text, windows.long):
             yield _finding("customer_number", m.start(), m.end())
 
 
@@ -422,13 +455,23 @@ def _full_year(year: int, today: date) -> int:
 
 
 def _dates(text: str, windows: list[tuple[int, int]]) -> Iterator[tuple[int, int, int, int, int]]:
-    for m in _finditer(_NUMERIC_DATE, text, windows):
+    # Each form only in the windows that hold its separator.
+    dotted, dashed, slashed = [], [], []
+    for lo, hi in windows:
+        part = text[lo:hi]
+        if "." in part:
+            dotted.append((lo, hi))
+        if "-" in part:
+            dashed.append((lo, hi))
+        if "/" in part:
+            slashed.append((lo, hi))
+    for m in _finditer(_NUMERIC_DATE, text, dotted):
         yield m.start(), m.end(), int(m.group(1)), int(m.group(2)), int(m.group(3))
-    for m in _finditer(_ISO_DATE, text, windows):
+    for m in _finditer(_ISO_DATE, text, dashed):
         yield m.start(), m.end(), int(m.group(3)), int(m.group(2)), int(m.group(1))
-    for m in _finditer(_SLASH_DATE_FULL, text, windows):
+    for m in _finditer(_SLASH_DATE_FULL, text, slashed):
         yield m.start(), m.end(), int(m.group(1)), int(m.group(2)), int(m.group(3))
-    for m in _finditer(_TEXT_DATE, text, windows):
+    for m in _finditer(_TEXT_DATE, text, dotted):
         yield m.start(), m.end(), int(m.group(1)), _MONTHS[m.group(2).lower()], int(m.group(3))
 
 
@@ -556,8 +599,8 @@ _NOT_TOWNS = frozenset(
 )
 
 
-def _postcodes(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[Finding]:
-    for m in _finditer(_POSTCODE, text, windows):
+def _postcodes(text: str, today: date, windows: _Windows) -> Iterator[Finding]:
+    for m in _finditer(_POSTCODE, text, windows.postcodes):
         town = m.group("town")
         if m.group("code").startswith("00") or not town[0].isupper():
             continue
@@ -706,7 +749,7 @@ def _names(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[F
 # --------------------------------------------------------------------------
 # Names without a cue (issue 12)
 #
-# A gazetteer of first names (gender-guesser's dictionary: some 48,000 names
+# A gazetteer of first names (gender-guesser's dictionary: some 60,000 names
 # from Germany, Turkey, the Arab countries, Poland, Russia, Ukraine, the
 # Balkans, Vietnam and more) combined with a German dictionary (german-nouns,
 # some 100,000 nouns from Wiktionary with all their forms) and German
@@ -717,7 +760,7 @@ def _names(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[F
 # * a run of capitalised words that holds a first name that is no German
 #   word ("Emine Doğan", "Karl Wagner", "Nguyen Thi Lan"), or a first name
 #   that is also a word ("Rose", "Ernst") next to a word no dictionary knows
-#   ("Rose Ausländer" is flagged, "Rose am Fenster" is not);
+#   ("Rose Yıldız" is flagged, "die Rose am Fenster" is not);
 # * two or more adjacent capitalised words that no dictionary knows, which
 #   covers surnames and first names the gazetteer lacks ("Tesfaye
 #   Ghebremedhin");
@@ -726,7 +769,9 @@ def _names(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[F
 #   Nowak", "Ihr Bruder Tarek"), never a noun ("der Kundin Bescheid geben");
 # * first names in a list ("Lena und Tim", "Mia, Finn und Jonas");
 # * a first name that is no German word standing alone inside a sentence
-#   ("Laut Kita ist Leonie oft krank").
+#   ("Laut Kita ist Leonie oft krank"), unless a noun comes right before it
+#   ("Frauenberatung Lilith" names an agency); at the start of a sentence only
+#   when a lower-case word follows ("Mehmet kommt morgen").
 # Compounds count as words when their last part is a noun ("Kitaplatz",
 # "Westend-Treff"), adjectives of places as places ("Offenbacher").
 
