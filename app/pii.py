@@ -149,7 +149,7 @@ _TOWN_WINDOW_AFTER = 48
 # Eight or more digits, perhaps grouped, perhaps with a letter between them: where IBANs,
 # tax ids, social-insurance, customer and household numbers can be ("DE89 3704 0044 ...",
 # "65 170839 J 003", "123D456789", "12345BG0012345").
-_LONG_NUMBER = re.compile(r"[0-9](?:[ /.-]?(?:[0-9]|[A-Za-z](?= ?[0-9])|BG(?= ?[0-9]))){7,}")
+_LONG_NUMBER = re.compile(r"[0-9](?:[ /.-]?(?:[0-9]|[A-Za-z](?= ?[0-9])|BG(?= ?[0-9]))){7,48}")
 _LONG_WINDOW_BEFORE = 24  # "Steuernummer:", the country code of an IBAN
 
 
@@ -212,19 +212,18 @@ def _finditer(pattern: re.Pattern, text: str, windows: list[tuple[int, int]]) ->
 # --------------------------------------------------------------------------
 # E-mail addresses
 
-_EMAIL = re.compile(
-    r"(?<![\w.+-])[\w.+-]+"
-    # "(at)"/"[at]" is how people dodge spam filters, still an address.
-    r"(?:@|\s?[(\[]at[)\]]\s?)"
-    r"[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b"
-)
+# "(at)"/"[at]" is how people dodge spam filters, still an address.
+_EMAIL_DOMAIN = re.compile(r"(?:@|\s?[(\[]at[)\]]\s?)[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
+_EMAIL_LOCAL = re.compile(r"(?<![\w.+-])[\w.+-]+$")
 
 
 def _emails(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[Finding]:
-    # Only around an "@" (the forms turn a full-width "＠" into one) or "(at)"/"[at]": the
-    # pattern would otherwise be tried at every word.
+    # From each "@" (the forms turn a full-width "＠" into one) or "(at)"/"[at]": first the
+    # domain after it, then, only for a plausible domain, the local part before it. Trying
+    # the whole pattern everywhere, or in a window around every "@", costs too much on a
+    # text full of them.
     anchors = []
-    for marker in ("@", "(at)", "[at]", "(AT)", "[AT]"):
+    for marker in ("@", "(at)", "[at]"):
         pos = text.find(marker)
         while pos != -1:
             anchors.append(pos)
@@ -233,11 +232,16 @@ def _emails(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[
     for pos in sorted(anchors):
         if pos < end:
             continue
-        for m in _EMAIL.finditer(text, max(0, pos - 64), min(len(text), pos + 256)):
-            if m.start() <= pos < m.end():
-                end = m.end()
-                yield _finding("email", m.start(), m.end())
-                break
+        domain = _EMAIL_DOMAIN.match(text, pos)
+        if not domain:
+            continue
+        # "a.kaya (at) gmx.net": one space may stand before the "(at)".
+        local_end = pos - 1 if text[pos] != "@" and pos and text[pos - 1].isspace() else pos
+        local = _EMAIL_LOCAL.search(text, max(0, local_end - 64), local_end)
+        if not local:
+            continue
+        end = domain.end()
+        yield _finding("email", local.start(), end)
 
 
 # --------------------------------------------------------------------------
@@ -281,7 +285,9 @@ _PHONE = re.compile(
     r"|\(0\d{1,5}\) ?\d"  # (069) 1234-56
     r"|0 ?[1-9] ?\d"  # 069 …, 0170 …, 06103 …, 0 69 …
     r")"
-    r"(?: ?[/-] ?\d| ?\d)*"
+    # Bounded: a phone number has at most 16 digits, and an unbounded repeat of an
+    # alternation makes Python's engine slower than linear on a long run of digits.
+    r"(?: ?[/-] ?\d| ?\d){0,24}"
 )
 _SLASH_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}")
 # Free-phone, shared-cost and premium numbers belong to organisations, never

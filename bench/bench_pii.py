@@ -44,6 +44,8 @@ TEXTS = {
     "long digit run": "1234567890",
     "digits in groups of one": "0 6 1 0 4 ",
     "grouped phone numbers": "Tel. 0 69 / 12 34 56, ",
+    "spaced digits": "1 2 3 4 5 6 7 8 9 0 ",
+    "e-mail markers": "a@",
     "many capitals": "Anna Berta Carl Dora Emil Friedrich Gustav Heinrich Ida Julius ",
     "first-name lists": "Lena, Tim und Mia sowie ",
     "one endless word": "Kinderbetreuungs",
