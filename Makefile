@@ -56,8 +56,10 @@ test-postgres: install-dev
 	scripts/system-deps.sh
 	$(BIN)/pytest --db=postgres $(PYTEST_ARGS)
 
+# --ignore-dirs: Babel skips folders starting with "_" by default, which would leave out
+# app/templates/_macros/.
 extract-messages: $(BIN)/.installed-dev
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o app/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l --ignore-dirs '.*' -o app/translations/messages.pot .
 	$(BIN)/pybabel update -N -i app/translations/messages.pot -d app/translations
 
 clean:

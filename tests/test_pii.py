@@ -1,13 +1,15 @@
 """Tests for the anonymisation guard (app/pii.py).
 
-Pure unit tests: no app, no database, no fixtures from conftest.
+Pure unit tests: no app, no database, no fixtures from conftest. The forms' side
+(normalisation, the directory, the guard skipped on refused fields) is in tests/test_forms.py.
 """
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from app.pii import KINDS, Finding, _main, describe, evaluate, find_personal_data
+from app import pii
+from app.pii import KINDS, Finding, KnownPeople, _main, describe, evaluate, find_personal_data
 
 TODAY = date(2026, 11, 28)
 CORPUS = Path(__file__).parent / "pii_corpus"
@@ -126,7 +128,8 @@ def test_vat_id_is_not_an_iban():
     ("Der Vater, 17.09.1959, ist pflegebedürftig.", "17.09.1959"),
 ])
 def test_birth_date(text, expected):
-    assert found(text) == [("birth_date", expected)]
+    # "Sohn Emil" is a name as well; the date is what this test is about.
+    assert [f for f in found(text) if f[0] != "name"] == [("birth_date", expected)]
 
 
 @pytest.mark.parametrize("text", [
@@ -331,19 +334,135 @@ def test_corpus_is_large_enough():
     result = evaluate(CORPUS, today=TODAY)
     assert result.positives >= 70
     assert result.negatives >= 70
+    round2 = evaluate(CORPUS / "round2", today=TODAY)
+    assert round2.positives >= 80 and round2.negatives >= 80
+    heldout = evaluate(CORPUS / "heldout", today=TODAY)
+    assert heldout.positives >= 60 and heldout.negatives >= 60
 
 
-def test_corpus_recall_and_false_alarms():
-    result = evaluate(CORPUS, today=TODAY)
+# The figures reached when round 2 was closed (issue 12): a change that loses a detection
+# or adds a false alarm fails here. Raise them when the guard gets better; never tune on
+# the held-out part (see tests/pii_corpus/heldout/positive.txt).
+FIGURES = [
+    # folder, positive sentences, detected at least, negative sentences, false alarms at most
+    ("", 134, 133, 128, 0),
+    ("round2", 86, 86, 85, 0),
+    ("heldout", 60, 59, 60, 0),
+]
+
+
+@pytest.mark.parametrize("folder, positives, detected, negatives, alarms", FIGURES)
+def test_corpus_figures_do_not_fall_back(folder, positives, detected, negatives, alarms):
+    result = evaluate(CORPUS / folder, today=TODAY)
     missed = "\n".join(f"  {n}: {s}" for n, s in result.misses)
-    alarms = "\n".join(f"  {n}: {s}" for n, s, _ in result.false_alarms)
-    assert result.recall >= 0.95, f"missed:\n{missed}"
-    assert result.false_alarm_rate <= 0.05, f"false alarms:\n{alarms}"
+    false_alarms = "\n".join(f"  {n}: {s}" for n, s, _ in result.false_alarms)
+    assert (result.positives, result.negatives) == (positives, negatives)
+    assert result.positives - len(result.misses) >= detected, f"missed:\n{missed}"
+    assert len(result.false_alarms) <= alarms, f"false alarms:\n{false_alarms}"
+
+
+def test_evaluation_counts_per_kind():
+    result = evaluate(CORPUS / "round2", today=TODAY)
+    assert result.recall_by_kind["name"] == (71, 71)
+    assert result.recall_by_kind["phone"] == (10, 10)
+    assert sum(total for total, _ in result.recall_by_kind.values()) == result.positives
 
 
 def test_cli_evaluate_exit_codes(capsys):
-    assert _main(["--evaluate", str(CORPUS)]) == 0
+    assert _main(["--evaluate", str(CORPUS), str(CORPUS / "round2"), str(CORPUS / "heldout"), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "recall" in out and "false-alarm rate" in out
+    assert out.count("== ") == 3
+    assert "name" in out and "71/71" in out
     # An impossible threshold makes the command fail.
     assert _main(["--evaluate", str(CORPUS), "--max-false-alarms", "-1"]) == 1
+
+
+# -- round 2: names without a cue, numbers by the field's libraries (issue 12) ------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Emine Doğan war heute pünktlich im Stadtteilbüro.", ["Emine Doğan"]),
+    ("Nach Auskunft der Migrationsberatung hat Bogdan Lewandowski den Kurs begonnen.", ["Bogdan Lewandowski"]),
+    ("Kundin Nowak bringt die Unterlagen nach.", ["Nowak"]),
+    ("Ihr Bruder Tarek hilft bei der Wohnungssuche.", ["Tarek"]),
+    ("Die Kinder Lena und Tim gehen in die Kita.", ["Lena", "Tim"]),
+    ("Mia, Finn und Jonas sind 4, 7 und 9 Jahre alt.", ["Mia", "Finn", "Jonas"]),
+    ("Tesfaye Ghebremedhin ist seit zwei Jahren hier.", ["Tesfaye Ghebremedhin"]),  # not in the gazetteer
+    ("Laut Kita ist Leonie häufig krank.", ["Leonie"]),
+    ("Die Lehrerin von Emre hat angerufen.", ["Emre"]),
+    ("Karl Wagner war nicht erreichbar.", ["Karl Wagner"]),  # a surname that is also a noun
+    ("Die Kinder heißen Noah und Emilia.", ["Noah", "Emilia"]),
+])
+def test_names_without_a_cue(text, expected):
+    assert found(text) == [("name", name) for name in expected]
+
+
+@pytest.mark.parametrize("text", [
+    "Im Mai beginnt die nächste Maßnahme im Nordend.",
+    "Die Lage ist ernst, aber der Ernst der Lage ist allen bewusst.",
+    "Sie hat frank und frei gesagt, dass sie nicht will.",
+    "Ab August ist der Kitaplatz in Tempelsee gesichert.",
+    "Die Rose am Fenster war ein Geschenk.",
+    "In Bürgel, Bieber, Rumpenheim, Lauterborn und im Kaiserlei fehlen Hortplätze.",
+    "Bitte der Kundin Bescheid geben.",
+    "Kunde Anfang 40, alleinstehend.",
+    "Der Internationale Bund und die Deutsche Bahn bieten Praktika an.",
+    "Nach Rücksprache mit dem Ärztlichen Dienst ist Teilzeit möglich.",
+    "Die Maßnahme Kompass Plus läuft zwölf Wochen.",
+    "Lang kommt die Rückmeldung nicht mehr.",
+])
+def test_ordinary_words_stay_quiet(text):
+    assert found(text) == []
+
+
+@pytest.mark.parametrize("text, number", [
+    ("Unter 0 61 04 / 12 34 5 ist sie vormittags erreichbar.", "0 61 04 / 12 34 5"),
+    ("Rückruf bitte unter 0170 12 34 56 7.", "0170 12 34 56 7"),
+    ("Mobil +49 (0) 176 23 45 67 89, nur nachmittags.", "+49 (0) 176 23 45 67 89"),
+    ("Nummer des Vaters: 0 1 7 6 / 1 2 3 4 5 6 7", "0 1 7 6 / 1 2 3 4 5 6 7"),
+])
+def test_grouped_phone_numbers(text, number):
+    assert found(text) == [("phone", number)]
+
+
+def test_dates_are_no_phone_numbers_though_libphonenumber_knows_the_area_code():
+    # 0211 is Düsseldorf: without the dot check "02.11.2026" would be a valid number.
+    assert found("Die Anmeldung erfolgte am 02.11.2026.") == []
+
+
+def test_the_directory_people_are_not_flagged():
+    known = KnownPeople(["Berna Bildung (Demo)", "Fatih Fallmanager"], ["info@bildungswerk.example"],
+                        ["Frauenberatung Lilith"])
+    text = ("Frau Bildung nimmt teil, Rückfragen an Berna Bildung oder info@bildungswerk.example; "
+            "Herr Fallmanager informiert die Frauenberatung Lilith.")
+    assert find_personal_data(text, today=TODAY, known=known) == []
+    # Without the directory every one of them is a finding.
+    assert {f.kind for f in find_personal_data(text, today=TODAY)} == {"name", "email"}
+
+
+def test_a_first_name_alone_is_flagged_though_staff_share_it():
+    known = KnownPeople(["Berna Bildung"])
+    text = "Ihre Tochter Berna geht in die Kita."
+    assert [(f.kind, text[f.start:f.end]) for f in find_personal_data(text, today=TODAY, known=known)] == [
+        ("name", "Berna")]
+
+
+def test_the_person_is_flagged_beside_the_professionals():
+    known = KnownPeople(["Berna Bildung"])
+    text = "Frau Bildung hat mit Emine Doğan gesprochen."
+    assert [text[f.start:f.end] for f in find_personal_data(text, today=TODAY, known=known)] == ["Emine Doğan"]
+
+
+def test_usage_counts_every_call():
+    before = (pii.usage.calls, pii.usage.characters)
+    find_personal_data("Nichts Persönliches.", today=TODAY)
+    assert (pii.usage.calls, pii.usage.characters) == (before[0] + 1, before[1] + 20)
+
+
+def test_long_adversarial_text_gives_sane_findings():
+    # Speed is measured by bench/bench_pii.py, never here; this only shows that a long
+    # text of repeated addresses is handled whole, each address once.
+    text = "Hauptstraße 1 " * 2000
+    findings = find_personal_data(text, today=TODAY)
+    assert len(findings) == 2000 and all(f.kind == "address" for f in findings)

@@ -13,13 +13,8 @@ from sqlalchemy.orm import object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import audit, mail
-from app.accounts.models import (
-    AccountToken,
-    LoginFailure,
-    RecoveryCode,
-    User,
-    UserSession,
-)
+from app.accounts.models import AccountToken, LoginFailure, RecoveryCode, Team, User, UserSession
+from app.agencies.models import Agency, District, Location
 from app.clock import utcnow
 
 _hasher = PasswordHasher()  # argon2id with the library's current parameters
@@ -258,3 +253,23 @@ def deactivate(session, user: User, *, actor) -> None:
     user.active = False
     end_all_sessions(session, user)
     audit.record("user.deactivated", user, actor=actor, session=session)
+
+
+# --- the directory as the anonymisation guard sees it ---------------------------------
+
+
+def directory_people(session) -> tuple[list[str], list[str], list[str]]:
+    """What the directory knows, as the anonymisation guard needs it (issue 12).
+
+    Names and e-mail addresses of the tool's own people (active users; agencies' contact
+    addresses) are the professionals around a case, not the person, so the guard does not
+    flag them; the names of districts, agencies, locations and teams are never taken for
+    a person's name.
+    """
+    users = session.execute(select(User.name, User.email).where(User.active.is_(True))).all()
+    emails = [email for _name, email in users]
+    emails += session.execute(select(Agency.contact_email).where(Agency.active.is_(True))).scalars().all()
+    terms: list[str] = []
+    for column in (District.name, Agency.name, Location.name, Team.name):
+        terms += session.execute(select(column)).scalars().all()
+    return [name for name, _email in users], emails, terms

@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField, URLField
 from wtforms.validators import (
     URL,
@@ -12,7 +11,7 @@ from wtforms.validators import (
 
 from app.accounts.models import ROLE_LABELS
 from app.agencies.models import AGENCY_TYPE_LABELS, LOCATION_KIND_LABELS
-from app.forms import REQUIRED, ChoiceField, category_field, id_or_none, no_control_characters
+from app.forms import REQUIRED, ChoiceField, TextForm, category_field, id_or_none, no_control_characters
 
 ROLE_CHOICES = list(ROLE_LABELS.items())
 AGENCY_TYPE_CHOICES = list(AGENCY_TYPE_LABELS.items())
@@ -21,14 +20,14 @@ EMAIL_INVALID = _l("Bitte geben Sie eine gültige E-Mail-Adresse ein.")
 HTTPS_ONLY = _l("Bitte geben Sie eine vollständige Adresse ein, die mit https:// beginnt.")
 
 
-class DirectoryForm(FlaskForm):
+class DirectoryForm(TextForm):
     """A directory entry's form; ``entry_data`` is what the service saves."""
 
     def entry_data(self) -> dict:
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
 
 
-class UserForm(FlaskForm):
+class UserForm(TextForm):
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120), no_control_characters])
     email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(REQUIRED), Length(max=254), no_control_characters, Email(EMAIL_INVALID)])
     role = ChoiceField(_l("Rolle"), choices=ROLE_CHOICES)

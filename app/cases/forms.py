@@ -7,19 +7,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 from app.cases.models import AGE_BANDS, CLOSE_REASONS, DATA_CATEGORIES, HOUSEHOLD_TYPES, OBSTACLES
 from app.cases.services import SORT_LABELS
 from app.clock import berlin_today
-from app.forms import REQUIRED, ChoiceField, GermanDateField, GuardedForm, MultiCheckboxField, VersionedForm, id_or_none
+from app.forms import (REQUIRED, ChoiceField, GermanDateField, GuardedForm, MultiCheckboxField, TextForm, VersionedForm,
+                       id_or_none, no_control_characters)
 
 TEXT_MAX = 4000
 NOTE_MAX = 2000
 CHOOSE = _l("– bitte wählen –")
 DATE_HINT = _l("Format TT.MM.JJJJ, zum Beispiel 31.10.2027.")
-
-
-def no_control_characters(_form, field):
-    # Control characters (a NUL byte above all) cannot be stored in PostgreSQL text
-    # and never come from a keyboard.
-    if any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127 for ch in field.data or ""):
-        raise ValidationError(_l("Der Text enthält unzulässige Steuerzeichen."))
 
 
 def _choices(mapping):
@@ -43,12 +37,12 @@ class CaseForm(GuardedForm, VersionedForm):
             "Bitte nur Buchstaben, Ziffern, Leerzeichen, Punkt, Schrägstrich und Bindestrich verwenden."))])
 
 
-class ReassignForm(FlaskForm):
+class ReassignForm(TextForm):
     caseworker_id = ChoiceField(_l("Zuständige Fachkraft"), coerce=id_or_none,
                                 validators=[InputRequired(REQUIRED)])
 
 
-class CloseForm(FlaskForm):
+class CloseForm(TextForm):
     reason = ChoiceField(_l("Grund für den Abschluss"), choices=_choices(CLOSE_REASONS),
                          validators=[DataRequired(REQUIRED)])
 
