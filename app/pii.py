@@ -978,9 +978,16 @@ def _word_attributes(word: str, lex: _Lexicon, extra_terms: frozenset[str]) -> t
     is_word = (word in lex.nouns or last in lex.nouns
                or (last[:1].isupper() and _is_compound_noun(last, lex.nouns))
                or (len(parts) > 1 and any(part in lex.nouns for part in parts)))
+    # Words of case notes that the name lists also know as first names: a word first.
+    is_word = is_word or folded in _CASE_WORDS
     if is_word and not first and not surname:
         return None
     return first, surname, is_word
+
+
+# Drugs by their street names ("konsumiert Crystal") and illnesses ("Long Covid"): first names or
+# unknown words for the name data, but in a case note nearly always the substance or the illness.
+_CASE_WORDS = frozenset({"crystal", "molly", "ecstasy", "speed", "tilidin", "long", "covid", "post"})
 
 
 def _adjacent(text: str, a: _Token, b: _Token) -> bool:
