@@ -1,4 +1,4 @@
-"""flask commands: create-admin, seed-demo, audit-verify, send-reminders."""
+"""flask commands: create-admin, seed-demo, audit-verify, send-reminders, send-mail, backup, restore."""
 import sys
 
 import click
@@ -14,6 +14,7 @@ def init_app(app):
     app.cli.add_command(seed_demo)
     app.cli.add_command(audit_verify)
     app.cli.add_command(send_reminders)
+    app.cli.add_command(send_mail)
     app.cli.add_command(generate_data)
 
 
@@ -98,3 +99,38 @@ def send_reminders():
     s.commit()
     click.echo(f"Erinnerungen verschickt: {conferences} Fallkonferenz(en), {measures} Maßnahme(n); "
                f"{cancelled} Einladung(en) wegen abgelaufener Einwilligung zurückgezogen.")
+    _send_outbox()
+
+
+@click.command("send-mail")
+@with_appcontext
+@click.option("--retry-failed", is_flag=True,
+              help="Fehlgeschlagene E-Mails erneut in die Warteschlange stellen (nach einer Störung des Mailservers).")
+def send_mail(retry_failed):
+    """Deliver the outbox: every e-mail that is due, with retries and backoff.
+
+    Written for a timer (every few minutes): two runs at once never send the same e-mail.
+    Exit 1 while the mail server cannot be reached, so the timer's log shows it.
+    """
+    from app import mail
+
+    if retry_failed:
+        s = db.get_session()
+        n = mail.retry_failed(s)
+        s.commit()
+        click.echo(f"{n} fehlgeschlagene E-Mail(s) wieder in der Warteschlange.")
+    if _send_outbox().interrupted:
+        sys.exit(1)
+
+
+def _send_outbox():
+    from app import mail
+
+    report = mail.deliver(current_app._get_current_object())
+    waiting, failed = mail.outbox_counts(db.get_session())
+    click.echo(f"E-Mails: {report.sent} versandt, {report.retrying} zum erneuten Versuch zurückgestellt, "
+               f"{report.failed} endgültig fehlgeschlagen; im Postausgang {waiting} wartend, "
+               f"{failed} fehlgeschlagen.")
+    if report.interrupted:
+        click.echo("Der Mailserver war nicht erreichbar; die übrigen E-Mails folgen beim nächsten Lauf.")
+    return report
