@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import db
+from app.errors import describe, error_code
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +47,8 @@ def check(app) -> str | None:
     return None
 
 
-def error_code(err) -> str:
-    """The SQLite error name or PostgreSQL SQLSTATE of a driver error, else ""."""
-    orig = getattr(err, "orig", None) or err
-    return (getattr(orig, "sqlite_errorname", None) or getattr(orig, "sqlstate", None) or "")
-
-
 def _fail(reason: str, err) -> str:
-    log.warning("Health check: %s (%s %s)", reason, type(err).__name__, error_code(err))
+    log.warning("Health check: %s (%s)", reason, describe(err))
     return reason
 
 
