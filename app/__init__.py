@@ -28,6 +28,9 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     db.init_app(app)
     from app import models  # noqa: F401  (every table registered before first use)
+    from app.backup import hold_server_lock
+
+    hold_server_lock(app)  # `flask restore` refuses while any process holds it
 
     if app.config["APP_ENV"] == "production":
         _refuse_demo_accounts(app)

@@ -130,7 +130,11 @@ def take_write_lock(conn) -> None:
 def init_app(app):
     engine = make_engine(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False))
     app.extensions["db_engine"] = engine
-    maker = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
+    from app import high_water
+
+    # Every session knows the deployment's pseudonym high-water file (app/high_water.py).
+    maker = sessionmaker(bind=engine, class_=Session, expire_on_commit=False,
+                         info={high_water.SESSION_KEY: app.config.get("PSEUDONYM_HIGH_WATER") or None})
     event.listen(maker, "after_flush", _note_flush)
     event.listen(maker, "after_commit", _forget_flush)
     event.listen(maker, "after_rollback", _forget_flush)
