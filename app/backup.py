@@ -25,6 +25,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -55,6 +56,14 @@ def hold_server_lock(app) -> None:
         # right now: this process does not count as a user of the database.
         return
     app.extensions["server_lock_fd"] = fd
+    weakref.finalize(app, _close, fd)  # tests make many applications in one process
+
+
+def _close(fd) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
 
 
 def take_server_lock_exclusively(app) -> None:
@@ -62,6 +71,7 @@ def take_server_lock_exclusively(app) -> None:
     if fd is None:
         fd = os.open(Path(app.instance_path) / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
         app.extensions["server_lock_fd"] = fd
+        weakref.finalize(app, _close, fd)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
