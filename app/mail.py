@@ -265,13 +265,6 @@ def _record(app, message_id: int, attempts_before: int, exc: BaseException | Non
     return state
 
 
-def _release(app, message_id: int) -> None:
-    """Give a claimed message back untried (the server went away before its turn)."""
-    with app.extensions["db_sessionmaker"]() as s:
-        s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(locked_until=None))
-        s.commit()
-
-
 def deliver(app=None, *, ids=None, timeout: float | None = None, stop_at_failure: bool = False,
             limit: int | None = None) -> DeliveryReport:
     """Send due messages (all, or those of ``ids``) one by one, each claimed first.
