@@ -28,6 +28,9 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     db.init_app(app)
     from app import models  # noqa: F401  (every table registered before first use)
+    from app.backup import hold_server_lock
+
+    hold_server_lock(app)  # `flask restore` refuses while any process holds it
 
     if app.config["APP_ENV"] == "production":
         _refuse_demo_accounts(app)
@@ -38,7 +41,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Europe/Berlin")
     _init_login(app)
 
-    from app import errors, filters, navigation, security
+    from app import errors, filters, mail, navigation, security
     from app.accounts.routes import bp as accounts_bp
     from app.admin.routes import bp as admin_bp
     from app.cases.routes import bp as cases_bp
@@ -58,6 +61,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     errors.init_app(app)
     filters.init_app(app)
     navigation.init_app(app)
+    mail.init_app(app)
     security.init_app(app)
 
     from app import cli

@@ -1,5 +1,6 @@
-"""flask commands: create-admin, seed-demo, audit-verify, send-reminders."""
+"""flask commands: create-admin, seed-demo, audit-verify, send-reminders, send-mail, backup, restore."""
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -14,6 +15,9 @@ def init_app(app):
     app.cli.add_command(seed_demo)
     app.cli.add_command(audit_verify)
     app.cli.add_command(send_reminders)
+    app.cli.add_command(send_mail)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)
     app.cli.add_command(generate_data)
 
 
@@ -98,3 +102,80 @@ def send_reminders():
     s.commit()
     click.echo(f"Erinnerungen verschickt: {conferences} Fallkonferenz(en), {measures} Maßnahme(n); "
                f"{cancelled} Einladung(en) wegen abgelaufener Einwilligung zurückgezogen.")
+    _send_outbox()
+
+
+@click.command("send-mail")
+@with_appcontext
+@click.option("--retry-failed", is_flag=True,
+              help="Fehlgeschlagene E-Mails erneut in die Warteschlange stellen (nach einer Störung des Mailservers).")
+def send_mail(retry_failed):
+    """Deliver the outbox: every e-mail that is due, with retries and backoff.
+
+    Written for a timer (every few minutes): two runs at once never send the same e-mail.
+    Exit 1 while the mail server cannot be reached, so the timer's log shows it.
+    """
+    from app import mail
+
+    if retry_failed:
+        s = db.get_session()
+        n = mail.retry_failed(s)
+        s.commit()
+        click.echo(f"{n} fehlgeschlagene E-Mail(s) wieder in der Warteschlange.")
+    if _send_outbox().interrupted:
+        sys.exit(1)
+
+
+def _send_outbox():
+    from app import mail
+
+    report = mail.deliver(current_app._get_current_object())
+    waiting, failed = mail.outbox_counts(db.get_session())
+    click.echo(f"E-Mails: {report.sent} versandt, {report.retrying} zum erneuten Versuch zurückgestellt, "
+               f"{report.failed} endgültig fehlgeschlagen; im Postausgang {waiting} wartend, "
+               f"{failed} fehlgeschlagen.")
+    if report.interrupted:
+        click.echo("Der Mailserver war nicht erreichbar; die übrigen E-Mails folgen beim nächsten Lauf.")
+    return report
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup(path):
+    """Back up the database to PATH while the application runs (SQLite: online backup API;
+    PostgreSQL: pg_dump --format=custom). Checks the copy: integrity and the audit chain."""
+    from app import backup as ops
+
+    try:
+        summary = ops.backup(current_app._get_current_object(), path)
+    except ops.BackupError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"Sicherung geschrieben: {summary.path} ({summary.size} Bytes, "
+               f"{summary.audit_entries} Audit-Einträge, Kette vollständig)")
+    click.echo(f"SHA-256: {summary.sha256}")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Ohne Rückfrage.")
+def restore(path, yes):
+    """Replace the database with the backup at PATH. Refuses while the application runs;
+    checks integrity and the audit chain of the copy first; raises the pseudonym counter to
+    its high-water mark, so no pseudonym is handed out twice."""
+    from app import backup as ops
+
+    if not yes:
+        click.confirm(f"Die Datenbank durch die Sicherung {path} ersetzen?", abort=True)
+    try:
+        restored = ops.restore(current_app._get_current_object(), path)
+    except ops.BackupError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"Wiederhergestellt aus {path}: integrity_check ok, audit-verify ok "
+               f"({restored.audit_entries} Einträge).")
+    counters = ", ".join(f"{y}: {n}" for y, n in sorted(restored.counters.items())) or "keine"
+    click.echo(f"Pseudonym-Zähler (letzte vergebene Nummer je Jahr): {counters}")
+    if restored.kept:
+        click.echo(f"Die ersetzte Datenbank liegt unter {restored.kept}.")
+    click.echo("Falls die Sicherung älter als der Code ist: `alembic upgrade head`, dann die Anwendung starten.")

@@ -49,6 +49,19 @@ class Defaults:
     MAIL_PASSWORD = None
     MAIL_SENDER = "Fallkonferenz <fallkonferenz@jobcenter.invalid>"
     MAIL_OUTBOX = None  # folder for .eml files when no MAIL_SERVER; default instance/outbox
+    # The outbox (app/mail.py): delivery right after the commit with a short timeout, then
+    # `flask send-mail` with the normal one; retries with exponential backoff.
+    MAIL_SEND_AFTER_COMMIT = True
+    MAIL_TIMEOUT_AFTER_COMMIT = 3  # seconds per SMTP step, in the request
+    MAIL_TIMEOUT = 30  # seconds per SMTP step, in `flask send-mail`
+    MAIL_MAX_ATTEMPTS = 12  # then "failed" (about 7 hours with the defaults below)
+    MAIL_RETRY_BASE_SECONDS = 60  # the wait after the first failure; doubled per attempt
+    MAIL_RETRY_MAX_SECONDS = 3600
+    MAIL_CLAIM_SECONDS = 600  # a deliverer's lease on one message; far above one attempt
+
+    # Pseudonym high-water mark outside the database (app/cases/services.py, `flask restore`);
+    # default instance/pseudonym-high-water.json. "" switches it off.
+    PSEUDONYM_HIGH_WATER = None
 
     DEMO_DATA = False
 
@@ -64,6 +77,13 @@ _ENV_TYPES = {
     "PDF_MAX_PAGES": int,
     "MAIL_PORT": int,
     "MAIL_USE_TLS": "bool",
+    "MAIL_SEND_AFTER_COMMIT": "bool",
+    "MAIL_TIMEOUT_AFTER_COMMIT": int,
+    "MAIL_TIMEOUT": int,
+    "MAIL_MAX_ATTEMPTS": int,
+    "MAIL_RETRY_BASE_SECONDS": int,
+    "MAIL_RETRY_MAX_SECONDS": int,
+    "MAIL_CLAIM_SECONDS": int,
     "REQUIRE_TWO_FACTOR": "bool",
     "DEMO_DATA": "bool",
     "DEBUG": "bool",
@@ -78,7 +98,9 @@ _ENV_TYPES = {
 _ENV_KEYS = [
     "APP_ENV", "SECRET_KEY", "DATABASE_URL", "BASE_URL", "ORGANISATION_NAME",
     "MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD",
-    "MAIL_SENDER", "MAIL_OUTBOX", "REQUIRE_TWO_FACTOR", "DEMO_DATA", "DEBUG",
+    "MAIL_SENDER", "MAIL_OUTBOX", "MAIL_SEND_AFTER_COMMIT", "MAIL_TIMEOUT_AFTER_COMMIT",
+    "MAIL_TIMEOUT", "MAIL_MAX_ATTEMPTS", "MAIL_RETRY_BASE_SECONDS", "MAIL_RETRY_MAX_SECONDS",
+    "MAIL_CLAIM_SECONDS", "PSEUDONYM_HIGH_WATER", "REQUIRE_TWO_FACTOR", "DEMO_DATA", "DEBUG",
     "SESSION_COOKIE_SECURE", "SQL_ECHO", "PAGE_SIZE", "LOGIN_MAX_FAILURES",
     "CONSENT_DEFAULT_VALIDITY_DAYS", "SESSION_IDLE_TIMEOUT",
     "ORGANISATION_LOGO", "PDF_TIME_LIMIT", "PDF_MAX_PAGES",
@@ -126,6 +148,8 @@ def load(app, overrides=None):
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'fallkonferenz.sqlite'}"
     if not app.config.get("MAIL_OUTBOX"):
         app.config["MAIL_OUTBOX"] = str(instance / "outbox")
+    if app.config.get("PSEUDONYM_HIGH_WATER") is None:
+        app.config["PSEUDONYM_HIGH_WATER"] = str(instance / "pseudonym-high-water.json")
 
 
 def _instance_secret(instance: Path) -> str:

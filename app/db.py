@@ -3,10 +3,11 @@
 One session per request (or CLI command); the route commits once. E-mails queued
 during the request leave from the ``after_commit`` hook in ``app.mail``.
 """
+import os
 from dataclasses import dataclass
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import CheckConstraint, event
+from sqlalchemy import CheckConstraint, event, exc, make_url
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
 
@@ -17,6 +18,7 @@ def make_engine(url: str, echo: bool = False):
             url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
         )
         _configure_sqlite(engine)
+        _recycle_read_only_connections(engine, sqlite_path(url))
     else:
         engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
     return engine
@@ -48,6 +50,49 @@ def _configure_sqlite(engine):
     def _before_write(conn, _cursor, statement, *_args):
         if conn.info.get(_DEFERRED) and statement.lstrip()[:9].upper().startswith(_WRITES):
             take_write_lock(conn)
+
+
+def sqlite_path(url) -> str | None:
+    """The database file of a SQLite URL (None for an in-memory database)."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return os.path.abspath(database)
+
+
+def sqlite_error_name(err) -> str:
+    """``SQLITE_READONLY`` etc. of a driver error (wrapped by SQLAlchemy or not), else ""."""
+    orig = getattr(err, "orig", err)
+    return getattr(orig, "sqlite_errorname", "") or ""
+
+
+_OPENED_READ_ONLY = "fk_opened_read_only"
+
+
+def _recycle_read_only_connections(engine, path):
+    """A SQLite connection opened while the file was not writable stays read-only for good,
+    even after the file is writable again (issue 11). Such connections are replaced:
+
+    - at checkout, when the connection was opened read-only and the file is writable now;
+    - after any SQLITE_READONLY error: it counts as a lost connection, so the pool drops it
+      (and the others of that time) and the next request connects anew.
+    """
+    if path is None:
+        return
+
+    @event.listens_for(engine, "connect")
+    def _note_read_only(_dbapi_conn, record):
+        record.info[_OPENED_READ_ONLY] = os.path.exists(path) and not os.access(path, os.W_OK)
+
+    @event.listens_for(engine, "checkout")
+    def _replace_if_writable_now(_dbapi_conn, record, _proxy):
+        if record.info.get(_OPENED_READ_ONLY) and os.access(path, os.W_OK):
+            raise exc.DisconnectionError("opened read-only; the file is writable again")
+
+    @event.listens_for(engine, "handle_error")
+    def _drop_on_read_only(context):
+        if sqlite_error_name(context.original_exception).startswith("SQLITE_READONLY"):
+            context.is_disconnect = True
 
 
 # Set per transaction in the connection's info: it began without SQLite's write lock.
@@ -95,7 +140,11 @@ def one_of(column: str, values, name: str) -> CheckConstraint:
 def init_app(app):
     engine = make_engine(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False))
     app.extensions["db_engine"] = engine
-    maker = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
+    from app import high_water
+
+    # Every session knows the deployment's pseudonym high-water file (app/high_water.py).
+    maker = sessionmaker(bind=engine, class_=Session, expire_on_commit=False,
+                         info={high_water.SESSION_KEY: app.config.get("PSEUDONYM_HIGH_WATER") or None})
     event.listen(maker, "after_flush", _note_flush)
     event.listen(maker, "do_orm_execute", _note_statement)
     event.listen(maker, "after_commit", _forget_writes)

@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 from app.accounts.models import AccountToken, LoginFailure, RecoveryCode, Team, User, UserSession  # noqa: F401
 from app.agencies.models import Agency, District, Location  # noqa: F401
 from app.audit import AuditEntry  # noqa: F401
+from app.mail import OutboxMessage  # noqa: F401
 from app.cases.models import Case, CaseObstacle, Consent, PseudonymCounter  # noqa: F401
 
 metadata = SQLModel.metadata

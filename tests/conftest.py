@@ -45,6 +45,7 @@ def app(database_url, tmp_path_factory):
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key",
         "MAIL_OUTBOX": str(instance / "outbox"),
+        "PSEUDONYM_HIGH_WATER": str(instance / "pseudonym-high-water.json"),
         "MAIL_SERVER": None,
         "BASE_URL": "http://localhost",
         "SERVER_NAME": None,
@@ -71,6 +72,7 @@ def _clean_database(request):
             else:
                 for name in tables:
                     conn.execute(text(f"DELETE FROM {name}"))
+    Path(application.config["PSEUDONYM_HIGH_WATER"]).unlink(missing_ok=True)  # it outlives the tables on purpose
     outbox = Path(application.config["MAIL_OUTBOX"])
     if outbox.exists():
         for f in outbox.iterdir():

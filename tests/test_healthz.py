@@ -70,3 +70,83 @@ def test_healthz_answers_503_json_when_the_database_is_unreachable(database_url,
     assert r.status_code == 503
     assert r.is_json and r.get_json()["status"] == "error"
     assert "Set-Cookie" not in r.headers
+
+
+# --- issue 11: an honest health check ------------------------------------------------
+
+
+def _own_app(tmp_path, **config):
+    """An application on its own SQLite file (or the test PostgreSQL) with its own folders."""
+    from app.models import metadata
+
+    cfg = {"TESTING": True, "SECRET_KEY": "test", "MAIL_SERVER": None,
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'own.sqlite'}", "MAIL_OUTBOX": str(tmp_path / "outbox")}
+    cfg.update(config)
+    own = create_app(cfg, instance_path=str(tmp_path / "instance"))
+    with own.app_context():
+        metadata.create_all(db.engine())
+    return own
+
+
+def _health(app):
+    r = app.test_client().get("/healthz")
+    assert r.is_json and "Set-Cookie" not in r.headers
+    return r.status_code, r.get_json()
+
+
+def test_healthz_503_when_the_sqlite_file_cannot_be_written(tmp_path):
+    from tests.fsfaults import read_only
+
+    own = _own_app(tmp_path)
+    assert _health(own) == (200, {"status": "ok"})
+    try:
+        with read_only(tmp_path / "own.sqlite"):
+            with own.app_context():
+                db.engine().dispose()  # as after a restart: new connections open read-only
+            assert _health(own) == (503, {"status": "error", "reason": "database_read_only"})
+        assert _health(own) == (200, {"status": "ok"})
+    finally:
+        with own.app_context():
+            db.engine().dispose()
+
+
+def test_healthz_503_when_the_sqlite_file_was_renamed(tmp_path):
+    own = _own_app(tmp_path)
+    try:
+        (tmp_path / "own.sqlite").rename(tmp_path / "moved.sqlite")
+        assert _health(own) == (503, {"status": "error", "reason": "database_missing"})
+    finally:
+        with own.app_context():
+            db.engine().dispose()
+
+
+def test_healthz_503_when_the_outbox_folder_cannot_be_written(tmp_path, database_url):
+    (tmp_path / "not-a-folder").write_text("")
+    own = _own_app(tmp_path, MAIL_OUTBOX=str(tmp_path / "not-a-folder"),
+                   **({} if database_url.startswith("sqlite") else {"DATABASE_URL": database_url}))
+    try:
+        assert _health(own) == (503, {"status": "error", "reason": "outbox_not_writable"})
+    finally:
+        with own.app_context():
+            db.engine().dispose()
+
+
+def test_healthz_503_when_postgresql_takes_no_writes(tmp_path, database_url):
+    if not database_url.startswith("postgresql"):
+        return  # the SQLite variants are above
+    read_only_url = database_url + "?options=-c%20default_transaction_read_only%3Don"
+    own = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": read_only_url,
+                      "MAIL_OUTBOX": str(tmp_path / "outbox")}, instance_path=str(tmp_path / "instance"))
+    try:
+        assert _health(own) == (503, {"status": "error", "reason": "database_read_only"})
+    finally:
+        with own.app_context():
+            db.engine().dispose()
+
+
+def test_healthz_does_not_leave_the_write_lock_taken(app, client):
+    assert client.get("/healthz").status_code == 200
+    with app.app_context():
+        with db.engine().begin() as writer:  # would wait for a lock the check had kept
+            writer.execute(insert(District).values(name="Nach der Prüfung"))
+            writer.rollback()

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
-from app import audit, db
+from app import audit, db, high_water
 from app.accounts.models import Role, User
 from app.agencies.models import Agency, District
 from app.cases.models import (
@@ -59,14 +59,25 @@ def next_pseudonym(session, year: int) -> str:
 
     The UPDATE takes the counter row's lock until commit, so two cases opened at the same
     moment get different numbers; the row of a new year is created race-free first.
+    Numbers at or below the high-water mark outside the database (``app.high_water``) are
+    skipped, so a database restored from a backup does not hand out its numbers again.
     """
     session.execute(db.insert(session, PseudonymCounter).values(year=year, last_number=0).on_conflict_do_nothing())
+    mark_file = session.info.get(high_water.SESSION_KEY)
     while True:
         number = session.execute(
             update(PseudonymCounter).where(PseudonymCounter.year == year)
             .values(last_number=PseudonymCounter.last_number + 1)
             .returning(PseudonymCounter.last_number)
         ).scalar_one()
+        if mark_file:
+            mark = high_water.read(mark_file).get(year, 0)
+            if number <= mark:
+                number = session.execute(
+                    update(PseudonymCounter).where(PseudonymCounter.year == year)
+                    .values(last_number=mark + 1).returning(PseudonymCounter.last_number)
+                ).scalar_one()
+            high_water.raise_to(mark_file, {year: number})
         pseudonym = f"FK-{year}-{number:04d}"
         # Pseudonyms that came in another way (imported cases) are skipped, not reused.
         if session.execute(select(Case.id).where(Case.pseudonym == pseudonym)).first() is None:

@@ -9,10 +9,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, func, select
+from sqlalchemy.orm import aliased
 
+from app import mail
 from app.accounts.models import Role, User
+from app.agencies.models import Agency
 from app.cases.models import Case, CaseStatus
-from app.conferences.models import Conference, ConferenceStatus, Measure, measure_open
+from app.conferences.models import Conference, ConferenceStatus, Invitation, Measure, measure_open
 from app.minutes.models import Minutes, MinutesStatus
 
 CASE_COUNT_LIMIT = 500
@@ -38,6 +41,8 @@ class Overview:
     overdue_measures: int | None
     workers: list = field(default_factory=list)
     awaiting_minutes: list = field(default_factory=list)  # (Conference, pseudonym, minutes status or None)
+    # Invitation e-mails that finally failed, none sent since: (Conference, pseudonym, agency name, error code)
+    failed_mail: list = field(default_factory=list)
 
 
 class _Figures:
@@ -108,4 +113,20 @@ def team_overview(session, team_id: int, *, now: datetime, today: date, list_siz
 
     return Overview(open_cases=n["open"], closed_last_year=n["closed"], upcoming_conferences=n["upcoming"],
                     held_last_30_days=n["held"], overdue_measures=n["overdue"], workers=workers,
-                    awaiting_minutes=awaiting)
+                    awaiting_minutes=awaiting, failed_mail=failed_invitation_mail(session, team_id, list_size))
+
+
+def failed_invitation_mail(session, team_id: int, limit: int) -> list:
+    """Invitation e-mails of the team's planned conferences whose latest e-mail failed for good."""
+    m, newer = mail.OutboxMessage, aliased(mail.OutboxMessage)
+    return session.execute(
+        select(Conference, Case.pseudonym, Agency.name, m.last_error)
+        .select_from(m)
+        .join(Invitation, (m.ref_type == Invitation.__tablename__) & (m.ref_id == Invitation.id))
+        .join(Conference, Conference.id == Invitation.conference_id)
+        .join(Case, Case.id == Conference.case_id)
+        .join(Agency, Agency.id == Invitation.agency_id)
+        .where(m.status == mail.FAILED, Case.team_id == team_id, Conference.status == "planned",
+               ~exists().where(newer.ref_type == m.ref_type, newer.ref_id == m.ref_id, newer.id > m.id))
+        .order_by(m.id.desc()).limit(limit)
+    ).all()

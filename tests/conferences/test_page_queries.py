@@ -10,6 +10,7 @@ from tests.conferences.conftest import future
 from tests.conftest import get_counting_queries, login_as, text_of
 
 MAX_QUERIES = 12  # issue 6
+STAFF_MAX_QUERIES = MAX_QUERIES + 1  # the invitations' e-mail delivery state (issue 11)
 
 
 def _queries(app, client, user, url):
@@ -49,7 +50,7 @@ def test_staff_page_query_count_does_not_grow(app, client, factory, scene):
     small, _page = _queries(app, client, scene.caseworker, url)
     _grow(factory, scene, previous, conference, 8)
     large, page = _queries(app, client, scene.caseworker, url)
-    assert large == small <= MAX_QUERIES
+    assert large == small <= STAFF_MAX_QUERIES
     # The larger page does show all of it.
     assert page.count("Notiz Jobcenter") == 9 and page.count("Maßnahme zur Überprüfung") == 9
     assert page.count("Maßnahme hier") == 9 and page.count("Erneut senden") == 10

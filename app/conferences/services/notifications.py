@@ -66,7 +66,7 @@ def send_invitation_mail(session, conference, invitation, actor, *, kind: str) -
     ics = calendar.calendar_file(conference, method=method, pseudonym=ctx["pseudonym"],
                                  location_text=ctx["location"], organiser=ctx["organiser"],
                                  attendees=to, link=ctx["link"])
-    mail.queue(to, template, attachments=[calendar.attachment(ics, method)], session=session,
+    mail.queue(to, template, attachments=[calendar.attachment(ics, method)], session=session, ref=invitation,
                kind=kind, **{k: v for k, v in ctx.items() if k not in ("location_obj", "organiser")},
                organiser_name=ctx["organiser"].name)
     invitation.sent_count += 1
