@@ -23,6 +23,11 @@ class Defaults:
     BASE_URL = "http://127.0.0.1:5000"
     PROXY_COUNT = 0  # reverse proxies in front of the app whose X-Forwarded-* headers are trusted
 
+    # Requests: a larger body is refused (413) before any form is read, and so is a multipart
+    # body of more parts. The largest form (minutes: two texts of 20,000 characters) stays far below.
+    MAX_CONTENT_LENGTH = 256 * 1024
+    MAX_FORM_PARTS = 500
+
     # Sessions: server-side records, so log-out and deactivation end them at once.
     SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=10)
@@ -62,6 +67,7 @@ class Defaults:
 _ENV_TYPES = {
     "PDF_TIME_LIMIT": int,
     "PDF_MAX_PAGES": int,
+    "PDF_MAX_HTML_BYTES": int,
     "MAIL_PORT": int,
     "MAIL_USE_TLS": "bool",
     "REQUIRE_TWO_FACTOR": "bool",
@@ -71,6 +77,8 @@ _ENV_TYPES = {
     "SQL_ECHO": "bool",
     "PAGE_SIZE": int,
     "PROXY_COUNT": int,
+    "MAX_CONTENT_LENGTH": int,
+    "MAX_FORM_PARTS": int,
     "LOGIN_MAX_FAILURES": int,
     "CONSENT_DEFAULT_VALIDITY_DAYS": int,
     "SESSION_IDLE_TIMEOUT": "minutes",
@@ -81,7 +89,8 @@ _ENV_KEYS = [
     "MAIL_SENDER", "MAIL_OUTBOX", "REQUIRE_TWO_FACTOR", "DEMO_DATA", "DEBUG",
     "SESSION_COOKIE_SECURE", "SQL_ECHO", "PAGE_SIZE", "LOGIN_MAX_FAILURES",
     "CONSENT_DEFAULT_VALIDITY_DAYS", "SESSION_IDLE_TIMEOUT",
-    "ORGANISATION_LOGO", "PDF_TIME_LIMIT", "PDF_MAX_PAGES",
+    "ORGANISATION_LOGO", "PDF_TIME_LIMIT", "PDF_MAX_PAGES", "PDF_MAX_HTML_BYTES", "PROXY_COUNT",
+    "MAX_CONTENT_LENGTH", "MAX_FORM_PARTS",
 ]
 
 

@@ -6,7 +6,7 @@ from flask import g, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +20,12 @@ TITLES = {
     429: _l("Zu viele Versuche"),
     500: _l("Interner Fehler"),
 }
+
+
+class FilesRefused(BadRequest):
+    """A file sent to the application: no route takes files (``app.security``)."""
+
+    page_message = _l("Diese Anwendung nimmt keine Dateien an. Bitte senden Sie das Formular ohne Datei.")
 
 
 def _rollback():
@@ -42,8 +48,9 @@ def init_app(app):
         code = err.code or 500
         if code >= 500:
             _rollback()
+        message = getattr(err, "page_message", None)
         return render_template("errors/error.html", code=code, title=TITLES.get(code, _("Fehler")),
-                               message=None), code
+                               message=message), code
 
     @app.errorhandler(Exception)
     def unexpected(err):
