@@ -8,7 +8,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import gettext as _
@@ -99,7 +98,7 @@ def index():
 @bp.route("/benutzer")
 def users():
     authorize("admin.manage")
-    page = max(request.args.get("seite", 1, type=int) or 1, 1)
+    page = db.requested_page()
     size = current_app.config["PAGE_SIZE"]
     rows = db.session.execute(
         select(User, Team.name, Agency.name)

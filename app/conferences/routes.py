@@ -110,7 +110,7 @@ def _child(model, obj_id, conference):
 
 
 def _page_arg(name):
-    return request.args.get(name, 1, type=int) or 1
+    return db.requested_page(name)
 
 
 def _stale(form):

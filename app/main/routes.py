@@ -1,5 +1,5 @@
 """Start page per role and the health check."""
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,7 +17,7 @@ PARTNER_LISTS = ("upcoming", "awaiting", "measures")
 
 
 def _pages(names) -> dict:
-    return {name: request.args.get(f"seite_{name}", 1, type=int) or 1 for name in names}
+    return {name: db.requested_page(f"seite_{name}") for name in names}
 
 
 @bp.route("/")
