@@ -59,6 +59,7 @@ class ConsentForm(GuardedForm):
     guarded_fields = ("proof_reference", "note")
 
     agency_id = ChoiceField(_l("Partnereinrichtung"), coerce=id_or_none, validators=[InputRequired(REQUIRED)])
+    # Signed within the last ten years (not in the future: below); valid for at most ten years ahead.
     signed_on = GermanDateField(_l("Unterschrieben am"), validators=[InputRequired(REQUIRED)])
     valid_until = GermanDateField(_l("Gültig bis einschließlich"), validators=[InputRequired(REQUIRED)])
     scope = MultiCheckboxField(_l("Umfang: welche Angaben weitergegeben werden dürfen"),
