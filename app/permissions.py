@@ -5,6 +5,7 @@ functions registered per action; a domain adds rules, never checks of its own.
 A refusal is written to the audit trail and answered with 403, or with 404 where the
 user must not learn that the object exists.
 """
+from dataclasses import dataclass
 from functools import wraps
 from typing import Callable
 
@@ -288,6 +289,46 @@ def _conference_follow_up(user, conference):
         return False
     case = db.session.get(Case, conference.case_id)
     return case is not None and case.status == CaseStatus.OPEN
+
+
+@dataclass(frozen=True)
+class Reached:
+    """A record reached through the conference its URL names (``/konferenzen/2/massnahmen/19``).
+
+    The rules below check that the two belong together; a refusal is audited with the
+    record's own type and id, so a probe of another conference's ids leaves a trace.
+    """
+
+    conference: Conference
+    record: object
+
+    @property
+    def __tablename__(self) -> str:
+        return self.record.__tablename__
+
+    @property
+    def id(self):
+        return self.record.id
+
+
+@rule("conference.part", hide=True)
+def _conference_part(_user, reached):
+    """A note, measure or invitation is reached only through its own conference."""
+    return reached.record.conference_id == reached.conference.id
+
+
+@rule("conference.review", hide=True)
+def _conference_review(_user, reached):
+    """A follow-up conference reviews the measures of the conference it follows, no others."""
+    previous = reached.conference.previous_conference_id
+    return previous is not None and reached.record.conference_id == previous
+
+
+@rule("invitation.change", hide=True)
+def _invitation_change(user, invitation):
+    """Resend or withdraw: a live invitation of a conference the user may change (a cancelled one is gone)."""
+    conference = db.session.get(Conference, invitation.conference_id)
+    return invitation.status != InvitationStatus.CANCELLED and _conference_change(user, conference)
 
 
 @rule("conference.answer")

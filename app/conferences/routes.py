@@ -51,6 +51,7 @@ from app.conferences.models import (
 from app.conferences.services import ConferenceError, invitations, queries, records, scheduling
 from app.forms import StaleEdit
 from app.permissions import (
+    Reached,
     authorize,
     can,
     is_staff,
@@ -104,8 +105,7 @@ def _conference(conference_id) -> Conference:
 
 def _child(model, obj_id, conference):
     obj = _get(model, obj_id)
-    if obj.conference_id != conference.id:
-        abort(404)
+    authorize("conference.part", Reached(conference, obj))  # another conference's: 404, audited
     return obj
 
 
@@ -333,8 +333,7 @@ def invite(conference_id):
 
 def _live_invitation(conference, invitation_id) -> Invitation:
     invitation = _child(Invitation, invitation_id, conference)
-    if invitation.status == InvitationStatus.CANCELLED:
-        abort(404)
+    authorize("invitation.change", invitation)
     return invitation
 
 
@@ -573,8 +572,7 @@ def measure_review(conference_id, measure_id):
     conference = _conference(conference_id)
     authorize("conference.edit", conference)
     measure = _get(Measure, measure_id)
-    if conference.previous_conference_id is None or measure.conference_id != conference.previous_conference_id:
-        abort(404)
+    authorize("conference.review", Reached(conference, measure))
     form = MeasureStatusForm()
     if not form.is_submitted():
         form.status.data, form.outcome.data, form.version.data = measure.status, measure.outcome, measure.version
