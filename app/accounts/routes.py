@@ -57,8 +57,9 @@ def _safe_next(target: str | None) -> str | None:
 
 def _locked(email: str) -> bool:
     cfg = current_app.config
-    return services.is_locked(db.session, email, _client_ip(),
-                              max_failures=cfg["LOGIN_MAX_FAILURES"], window=cfg["LOGIN_FAILURE_WINDOW"])
+    return services.is_locked(db.session, email, _client_ip(), max_failures=cfg["LOGIN_MAX_FAILURES"],
+                              max_per_address=cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+                              window=cfg["LOGIN_FAILURE_WINDOW"])
 
 
 # Lazy, so that the message catalogue extraction finds it.

@@ -62,14 +62,16 @@ def _failure_keys(email: str, ip: str) -> list[str]:
     return [f"email:{sha256(email.strip().lower())}", f"ip:{sha256(ip)}"]
 
 
-def is_locked(session, email: str, ip: str, *, max_failures: int, window: timedelta) -> bool:
+def is_locked(session, email: str, ip: str, *, max_failures: int, max_per_address: int, window: timedelta) -> bool:
+    """``max_failures`` for the account typed, ``max_per_address`` for the client's address."""
     since = utcnow() - window
-    count = session.execute(
+    account, address = _failure_keys(email, ip)
+    counts = dict(session.execute(
         select(LoginFailure.key, func.count())
-        .where(LoginFailure.key.in_(_failure_keys(email, ip)), LoginFailure.at >= since)
+        .where(LoginFailure.key.in_((account, address)), LoginFailure.at >= since)
         .group_by(LoginFailure.key)
-    ).all()
-    return any(n >= max_failures for _key, n in count)
+    ).all())
+    return counts.get(account, 0) >= max_failures or counts.get(address, 0) >= max_per_address
 
 
 def record_failure(session, email: str, ip: str, user: Optional[User], *, reason: str, window: timedelta) -> None:
