@@ -1,7 +1,7 @@
 """Fallkonferenz: multi-agency case conferences for a German Jobcenter."""
 import logging
 
-from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask import Flask, current_app, g, has_request_context, redirect, request, session, url_for
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
@@ -94,7 +94,8 @@ BOOKKEEPING = {"user_session"}
 
 
 def _select_locale():
-    lang = session.get("lang")
+    # Outside a request (the command line) there is no cookie session: German.
+    lang = session.get("lang") if has_request_context() else None
     if lang in ("de", "en"):
         return lang
     return "de"

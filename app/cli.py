@@ -1,4 +1,4 @@
-"""flask commands: create-admin, seed-demo, audit-verify, send-reminders."""
+"""flask commands: create-admin, seed-demo, audit-verify, send-reminders, confirm-account-change."""
 import sys
 
 import click
@@ -15,6 +15,7 @@ def init_app(app):
     app.cli.add_command(audit_verify)
     app.cli.add_command(send_reminders)
     app.cli.add_command(generate_data)
+    app.cli.add_command(confirm_account_change)
 
 
 @click.command("create-admin")
@@ -98,3 +99,30 @@ def send_reminders():
     s.commit()
     click.echo(f"Erinnerungen verschickt: {conferences} Fallkonferenz(en), {measures} Maßnahme(n); "
                f"{cancelled} Einladung(en) wegen abgelaufener Einwilligung zurückgezogen.")
+
+
+@click.command("confirm-account-change")
+@with_appcontext
+@click.argument("change_id", type=int)
+@click.option("--refuse", is_flag=True, help="Ablehnen statt bestätigen.")
+def confirm_account_change(change_id, refuse):
+    """Confirm (or refuse) an admin's account change on the server.
+
+    For a team without a team lead who could confirm it, above all the first team lead of a new
+    team; otherwise a team lead confirms on their start page. Audited without a user as actor.
+    """
+    from app.accounts import services
+    from app.accounts.models import AccountChange
+
+    s = db.get_session()
+    change = s.get(AccountChange, change_id)
+    if change is None:
+        raise click.ClickException(f"Keine Kontoänderung mit der Nummer {change_id}.")
+    try:
+        services.decide_change(s, change, actor=None, confirm=not refuse,
+                               invite_lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
+                               base_url=current_app.config["BASE_URL"])
+    except services.AccountChangeError as err:
+        raise click.ClickException(str(err.message)) from None
+    s.commit()
+    click.echo(f"Kontoänderung {change_id} {'abgelehnt' if refuse else 'bestätigt'}.")

@@ -37,7 +37,7 @@ def rule(action: str, *, hide: bool = False):
 
 
 def can(user, action: str, obj=None) -> bool:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active or not user.confirmed:
         return False
     fn, _hide = _RULES[action]
     return bool(fn(user, obj))
@@ -101,6 +101,20 @@ def is_partner(user) -> bool:
 @rule("admin.manage")
 def _admin_manage(user, _obj=None):
     return is_admin(user)
+
+
+@rule("account_change.list")
+def _account_change_list(user, _obj=None):
+    """Team leads see the proposed account changes their team is to confirm."""
+    return is_team_lead(user) and user.team_id is not None
+
+
+@rule("account_change.decide", hide=True)
+def _account_change_decide(user, change):
+    """Four eyes: a team lead of the confirming team decides; never the admin who proposed the
+    change, nor the account it is about."""
+    return (is_team_lead(user) and user.team_id is not None and user.team_id == change.confirming_team_id
+            and change.proposed_by_id != user.id and change.user_id != user.id)
 
 
 @rule("staff.area")

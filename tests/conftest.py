@@ -147,7 +147,8 @@ class Factory:
         self.s.commit()
         return loc
 
-    def user(self, role="caseworker", team=None, agency=None, email=None, active=True, totp_secret=None, name=None):
+    def user(self, role="caseworker", team=None, agency=None, email=None, active=True, totp_secret=None, name=None,
+             confirmed=True):
         n = self._next()
         if role in ("caseworker", "team_lead") and team is None:
             team = self.team()
@@ -155,7 +156,7 @@ class Factory:
             agency = self.agency()
         u = User(email=email or f"user{n}@example.org", name=name or f"Person {n}", role=role,
                  team_id=team.id if team else None, agency_id=agency.id if agency else None,
-                 password_hash=_HASH, active=active, totp_secret=totp_secret)
+                 password_hash=_HASH, active=active, totp_secret=totp_secret, confirmed=confirmed)
         self.s.add(u)
         self.s.commit()
         return u

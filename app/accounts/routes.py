@@ -30,8 +30,8 @@ from app.accounts.forms import (
     ResetRequestForm,
     SetPasswordForm,
 )
-from app.accounts.models import User
-from app.permissions import authenticated_only, public
+from app.accounts.models import AccountChange, AccountChangeKind, User
+from app.permissions import authenticated_only, authorize, public
 
 bp = Blueprint("accounts", __name__)
 
@@ -81,9 +81,10 @@ def login():
         flash(str(LOCKED_MESSAGE), "error")
         return render_template("accounts/login.html", form=form), 429
     user = db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
-    if not services.check_password(user, form.password.data) or not user.active:
-        services.record_failure(db.session, email, _client_ip(), user,
-                                reason="inactive" if user is not None and not user.active else "password",
+    if not services.check_password(user, form.password.data) or not user.active or not user.confirmed:
+        reason = ("inactive" if user is not None and not user.active
+                  else "unconfirmed" if user is not None and not user.confirmed else "password")
+        services.record_failure(db.session, email, _client_ip(), user, reason=reason,
                                 window=current_app.config["LOGIN_FAILURE_WINDOW"])
         db.session.commit()
         flash(_("E-Mail-Adresse oder Passwort ist falsch."), "error")
@@ -126,7 +127,7 @@ def _pending_user() -> User:
         session.pop("pending_user", None)
         abort(redirect(url_for("accounts.login")))
     user = db.session.get(User, uid)
-    if user is None or not user.active:
+    if user is None or not user.active or not user.confirmed:
         session.clear()
         abort(redirect(url_for("accounts.login")))
     return user
@@ -222,8 +223,8 @@ def reset_request():
         return render_template("accounts/reset_request.html", form=form), (400 if form.is_submitted() else 200)
     email = form.email.data.strip().lower()
     user = db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
-    if user is not None and user.active:
-        services.send_account_link(db.session, user, "reset",
+    if user is not None and user.active and user.confirmed:
+        services.send_account_link(db.session, user, "reset", actor=None,
                                    lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
                                    base_url=current_app.config["BASE_URL"])
         db.session.commit()
@@ -246,6 +247,34 @@ def redeem(purpose: str, token: str):
     db.session.commit()
     flash(_("Ihr Passwort ist gesetzt. Sie können sich jetzt anmelden."), "success")
     return redirect(url_for("accounts.login"))
+
+
+# --- four eyes: a team lead decides on an admin's change of a staff account -------------------
+
+
+@bp.route("/kontoaenderungen/<int:change_id>/<any(bestaetigen, ablehnen):decision>", methods=["POST"])
+def decide_change(change_id: int, decision: str):
+    change = db.session.get(AccountChange, change_id)
+    if change is None:
+        abort(404)
+    authorize("account_change.decide", change)
+    confirm = decision == "bestaetigen"
+    try:
+        services.decide_change(db.session, change, actor=current_user, confirm=confirm,
+                               invite_lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
+                               base_url=current_app.config["BASE_URL"])
+    except services.AccountChangeError as err:
+        db.session.rollback()
+        return render_template("errors/error.html", code=409, title=_("Zwischenzeitlich geändert"),
+                               message=str(err.message)), 409
+    db.session.commit()
+    if not confirm:
+        flash(_("Die Änderung ist abgelehnt; das Konto bleibt, wie es war."), "success")
+    elif change.kind == AccountChangeKind.CREATE:
+        flash(_("Das Konto ist bestätigt; die Person erhält jetzt ihre Einladung per E-Mail."), "success")
+    else:
+        flash(_("Die Änderung ist bestätigt und gilt ab sofort; die Person meldet sich neu an."), "success")
+    return redirect(url_for("main.index", _anchor="kontoaenderungen"))
 
 
 @bp.route("/sprache", methods=["POST"])

@@ -5,9 +5,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import db
+from app.accounts import services as accounts
+from app.accounts.models import ACCOUNT_CHANGE_KIND_LABELS, ROLE_LABELS
 from app.conferences.models import INVITATION_STATUS, MEASURE_STATUS, RESPONSIBLE_KINDS
 from app.conferences.services import queries
-from app.permissions import authenticated_only, is_admin, is_partner, is_staff, public
+from app.permissions import authenticated_only, can, is_admin, is_partner, is_staff, public
 
 bp = Blueprint("main", __name__)
 
@@ -30,7 +32,12 @@ def index():
               "responsible_kinds": RESPONSIBLE_KINDS}
     if is_staff(current_user):
         lists = queries.staff_start(db.session, current_user, _pages(STAFF_LISTS), size)
-        return render_template("main/index.html", role="staff", **lists, **labels)
+        # Four eyes: the admin's account changes a team lead of this team is to confirm.
+        changes = [(*row, can(current_user, "account_change.decide", row[0]))
+                   for row in accounts.changes_to_confirm(db.session, current_user.team_id)
+                   ] if can(current_user, "account_change.list") else []
+        return render_template("main/index.html", role="staff", account_changes=changes,
+                               change_kinds=ACCOUNT_CHANGE_KIND_LABELS, role_labels=ROLE_LABELS, **lists, **labels)
     if is_partner(current_user):
         lists = queries.partner_start(db.session, current_user, _pages(PARTNER_LISTS), size)
         return render_template("main/index.html", role="partner", **lists, **labels)

@@ -246,6 +246,14 @@ def test_invitation_by_the_admin_leads_to_a_first_login(app, client, factory, se
         "name": "Dora Neu", "email": "dora.neu@example.org", "role": "caseworker",
         "team_id": str(team.id), "agency_id": ""})
     assert r.status_code == 302, text_of(r)
+    # A staff account: the invitation leaves once a team lead of the team confirms it.
+    assert outbox_messages(app) == []
+    lead_client = app.test_client()
+    login_as(lead_client, app, factory.user("team_lead", team=team))
+    [change_id] = session.execute(select(AuditEntry.details["change_id"].as_integer())
+                                  .where(AuditEntry.action == "account_change.proposed")).scalars().all()
+    session.commit()
+    assert post(lead_client, app, f"/kontoaenderungen/{change_id}/bestaetigen").status_code == 302
     [message] = outbox_messages(app)
     assert message["To"] == "dora.neu@example.org"
     assert message["Subject"] == "Einladung zur Fallkonferenz-Anwendung"
