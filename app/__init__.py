@@ -38,7 +38,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Europe/Berlin")
     _init_login(app)
 
-    from app import errors, filters, navigation, security
+    from app import errors, filters, mail, navigation, security
     from app.accounts.routes import bp as accounts_bp
     from app.admin.routes import bp as admin_bp
     from app.cases.routes import bp as cases_bp
@@ -57,6 +57,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
 
     errors.init_app(app)
     filters.init_app(app)
+    mail.init_app(app)
     navigation.init_app(app)
     security.init_app(app)
 

@@ -46,6 +46,11 @@ class Defaults:
     TOTP_ISSUER = "Fallkonferenz"
 
     ACCOUNT_TOKEN_LIFETIME = timedelta(hours=48)
+    # Password reset on the public form, per RESET_WINDOW: requests from one client address (more
+    # are refused with 429), and e-mails to one account (more get the same answer, and no e-mail).
+    RESET_MAX_PER_ADDRESS = 10
+    RESET_MAX_PER_ACCOUNT = 3
+    RESET_WINDOW = timedelta(hours=1)
     PASSWORD_MIN_LENGTH = 12
 
     CONSENT_DEFAULT_VALIDITY_DAYS = 365
@@ -84,6 +89,8 @@ _ENV_TYPES = {
     "MAX_FORM_PARTS": int,
     "LOGIN_MAX_FAILURES": int,
     "LOGIN_MAX_FAILURES_PER_ADDRESS": int,
+    "RESET_MAX_PER_ADDRESS": int,
+    "RESET_MAX_PER_ACCOUNT": int,
     "CONSENT_DEFAULT_VALIDITY_DAYS": int,
     "SESSION_IDLE_TIMEOUT": "minutes",
 }
@@ -94,7 +101,7 @@ _ENV_KEYS = [
     "SESSION_COOKIE_SECURE", "SQL_ECHO", "PAGE_SIZE", "LOGIN_MAX_FAILURES", "LOGIN_MAX_FAILURES_PER_ADDRESS",
     "CONSENT_DEFAULT_VALIDITY_DAYS", "SESSION_IDLE_TIMEOUT",
     "ORGANISATION_LOGO", "PDF_TIME_LIMIT", "PDF_MAX_PAGES", "PDF_MAX_HTML_BYTES", "PROXY_COUNT",
-    "MAX_CONTENT_LENGTH", "MAX_FORM_PARTS",
+    "MAX_CONTENT_LENGTH", "MAX_FORM_PARTS", "RESET_MAX_PER_ADDRESS", "RESET_MAX_PER_ACCOUNT",
 ]
 
 

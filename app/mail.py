@@ -1,7 +1,9 @@
 """E-mail: rendered from templates, queued in the request's session, sent after commit.
 
 With ``MAIL_SERVER`` set, messages go by SMTP; otherwise they are written as ``.eml``
-files to the outbox folder. A rollback drops whatever was queued.
+files to the outbox folder. A rollback drops whatever was queued. A route that must not let
+the e-mail's delivery show in its response time (the password reset) calls ``after_response``:
+its committed e-mails leave once the response has been sent.
 """
 import logging
 import smtplib
@@ -11,7 +13,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from flask import current_app, render_template
+from flask import current_app, g, has_request_context, render_template
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -78,10 +80,35 @@ def deliver(msg: EmailMessage, app=None) -> None:
         (outbox / name).write_bytes(bytes(msg))
 
 
+def after_response() -> None:
+    """This request's committed e-mails leave after its response has gone out, not before."""
+    g.mail_after_response = []
+
+
+def init_app(app):
+    @app.after_request
+    def send_held(response):
+        held = g.pop("mail_after_response", None)
+        if held:
+            # Called by the WSGI server once the body is sent (and by the test client on close).
+            response.call_on_close(lambda: _deliver_all(held))
+        return response
+
+
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session):
     outbox = session.info.pop("outbox", None)
-    for msg, app in outbox or ():
+    if not outbox:
+        return
+    held = g.get("mail_after_response") if has_request_context() else None
+    if held is not None:
+        held.extend(outbox)
+        return
+    _deliver_all(outbox)
+
+
+def _deliver_all(outbox) -> None:
+    for msg, app in outbox:
         try:
             deliver(msg, app)
         except (OSError, smtplib.SMTPException) as exc:

@@ -6,6 +6,7 @@ from app.accounts.models import (  # noqa: F401
     AccountToken,
     LoginFailure,
     RecoveryCode,
+    ResetRequest,
     Team,
     User,
     UserSession,

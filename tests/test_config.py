@@ -179,7 +179,8 @@ def test_limits_and_proxy_count_come_from_the_environment(instance, monkeypatch)
     assert (app.config["MAX_CONTENT_LENGTH"], app.config["MAX_FORM_PARTS"]) == (256 * 1024, 500)
     assert (app.config["LOGIN_MAX_FAILURES"], app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]) == (5, 50)
     settings = {"MAX_CONTENT_LENGTH": 100000, "MAX_FORM_PARTS": 50, "LOGIN_MAX_FAILURES": 4,
-                "LOGIN_MAX_FAILURES_PER_ADDRESS": 80, "PROXY_COUNT": 1, "PDF_MAX_HTML_BYTES": 4096}
+                "LOGIN_MAX_FAILURES_PER_ADDRESS": 80, "PROXY_COUNT": 1, "PDF_MAX_HTML_BYTES": 4096,
+                "RESET_MAX_PER_ADDRESS": 20, "RESET_MAX_PER_ACCOUNT": 2}
     for key, value in settings.items():
         monkeypatch.setenv(key, str(value))
     app = make(instance)

@@ -151,6 +151,16 @@ class LoginFailure(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, index=True)
 
 
+class ResetRequest(SQLModel, table=True):
+    """Password-reset requests per client address (hashed), in the database so that the limit
+    holds across workers. Requests older than the window are deleted as new ones come."""
+
+    __tablename__ = "reset_request"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, index=True)  # "ip:<sha256 of the address>"
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
 class RecoveryCode(SQLModel, table=True):
     __tablename__ = "recovery_code"
     id: Optional[int] = Field(default=None, primary_key=True)

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 
-from app import audit, db
+from app import audit, db, mail
 from app.accounts import services
 from app.accounts.forms import (
     ChangePasswordForm,
@@ -64,6 +64,8 @@ def _locked(email: str) -> bool:
 
 # Lazy, so that the message catalogue extraction finds it.
 LOCKED_MESSAGE = _l("Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten und versuchen Sie es dann erneut.")
+RESET_LIMIT_MESSAGE = _l("Von Ihrem Netzwerk kamen zu viele Anfragen für ein neues Passwort. Bitte versuchen Sie es "
+                         "in einer Stunde erneut, oder wenden Sie sich an die Administration.")
 
 
 @bp.route("/anmelden", methods=["GET", "POST"])
@@ -221,13 +223,19 @@ def reset_request():
     form = ResetRequestForm()
     if not form.validate_on_submit():
         return render_template("accounts/reset_request.html", form=form), (400 if form.is_submitted() else 200)
-    email = form.email.data.strip().lower()
-    user = db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
-    if user is not None and user.active and user.confirmed:
-        services.send_account_link(db.session, user, "reset", actor=None,
-                                   lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
-                                   base_url=current_app.config["BASE_URL"])
-        db.session.commit()
+    cfg = current_app.config
+    # The e-mail leaves after the answer: its timing does not tell whether the address has an account.
+    mail.after_response()
+    try:
+        services.request_password_reset(
+            db.session, form.email.data, _client_ip(), max_per_address=cfg["RESET_MAX_PER_ADDRESS"],
+            max_per_account=cfg["RESET_MAX_PER_ACCOUNT"], window=cfg["RESET_WINDOW"],
+            lifetime=cfg["ACCOUNT_TOKEN_LIFETIME"], base_url=cfg["BASE_URL"])
+    except services.ResetThrottled:
+        db.session.commit()  # the refusal's audit entry
+        flash(str(RESET_LIMIT_MESSAGE), "error")
+        return render_template("accounts/reset_request.html", form=form), 429
+    db.session.commit()
     # The same answer whether or not the address has an account.
     flash(_("Wenn die Adresse zu einem aktiven Konto gehört, erhalten Sie in Kürze eine E-Mail mit einem Link."), "info")
     return redirect(url_for("accounts.login"))

@@ -22,6 +22,7 @@ from app.accounts.models import (
     AccountToken,
     LoginFailure,
     RecoveryCode,
+    ResetRequest,
     Role,
     Team,
     User,
@@ -262,6 +263,44 @@ def end_links(session, user: User, purpose: str | None = None) -> None:
     if purpose is not None:
         stmt = stmt.where(AccountToken.purpose == purpose)
     session.execute(stmt.values(used_at=utcnow()))
+
+
+class ResetThrottled(Exception):
+    """Too many reset requests from one client address."""
+
+
+def request_password_reset(session, email: str, ip: str, *, max_per_address: int, max_per_account: int,
+                           window: timedelta, lifetime: timedelta, base_url: str) -> None:
+    """The public form's request for a reset link.
+
+    The same answer, and nearly the same work, whether or not the address has an account: every
+    request is counted for its client address and writes one audit entry; the e-mail leaves
+    after the response (the route asks ``mail.after_response``). An account gets at most
+    ``max_per_account`` links per window, and only the newest one works. Raises
+    ``ResetThrottled`` beyond ``max_per_address`` requests of the address (its audit entry stays
+    to be committed).
+    """
+    since = utcnow() - window
+    session.execute(delete(ResetRequest).where(ResetRequest.at < since))
+    key = f"ip:{sha256(ip)}"
+    requests = session.execute(select(func.count()).select_from(ResetRequest)
+                               .where(ResetRequest.key == key, ResetRequest.at >= since)).scalar()
+    if requests >= max_per_address:
+        audit.record("account.reset_throttled", session=session, limit="address")
+        raise ResetThrottled()
+    session.add(ResetRequest(key=key))
+    user = session.execute(select(User).where(func.lower(User.email) == email.strip().lower())).scalar_one_or_none()
+    if user is None or not user.active or not user.confirmed:
+        # The address typed is not recorded, only that it has no (usable) account.
+        audit.record("account.reset_requested", session=session, known_account=False)
+        return
+    sent = session.execute(select(func.count()).select_from(AccountToken).where(
+        AccountToken.user_id == user.id, AccountToken.purpose == "reset", AccountToken.created_at >= since)).scalar()
+    if sent >= max_per_account:
+        audit.record("account.reset_throttled", user, session=session, limit="account")
+        return
+    end_links(session, user, "reset")  # one open reset link per account: the newest
+    send_account_link(session, user, "reset", actor=None, lifetime=lifetime, base_url=base_url)
 
 
 def redeem_token(session, row: AccountToken, password: str) -> User:

@@ -1,4 +1,4 @@
-"""four eyes for staff accounts: the confirmed flag and the proposed account changes
+"""four eyes for staff accounts (the confirmed flag, the proposed account changes); password-reset requests per address
 
 Revision ID: 0009
 Revises: 0006
@@ -41,9 +41,20 @@ def upgrade():
     op.create_index("ix_account_change_user_id", "account_change", ["user_id"])
     op.create_index("ix_account_change_confirming_team_id", "account_change", ["confirming_team_id"])
     op.create_index("ix_account_change_status", "account_change", ["status"])
+    op.create_table(
+        "reset_request",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.Column("at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_reset_request_key", "reset_request", ["key"])
+    op.create_index("ix_reset_request_at", "reset_request", ["at"])
 
 
 def downgrade():
+    op.drop_index("ix_reset_request_at", table_name="reset_request")
+    op.drop_index("ix_reset_request_key", table_name="reset_request")
+    op.drop_table("reset_request")
     op.drop_index("ix_account_change_status", table_name="account_change")
     op.drop_index("ix_account_change_confirming_team_id", table_name="account_change")
     op.drop_index("ix_account_change_user_id", table_name="account_change")
