@@ -185,3 +185,10 @@ def test_limits_and_proxy_count_come_from_the_environment(instance, monkeypatch)
         monkeypatch.setenv(key, str(value))
     app = make(instance)
     assert {key: app.config[key] for key in settings} == settings
+
+
+def test_flask_debug_in_the_environment_does_not_turn_on_debug(instance, production, monkeypatch):
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    app = make(instance)
+    assert app.debug is False and app.config["DEBUG"] is False
+    assert app.config["SESSION_COOKIE_SECURE"] is True
