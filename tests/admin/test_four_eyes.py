@@ -139,8 +139,7 @@ def test_the_team_lead_confirms_a_new_account_which_then_gets_its_invitation(app
     assert "Das Konto ist bestätigt; die Person erhält jetzt ihre Einladung per E-Mail." in text_of(lead.get("/"))
     assert "Kontoänderungen zur Bestätigung" not in text_of(lead.get("/"))
     assert user_by_email(session, "neu@example.org").confirmed is True
-    invitation = outbox_messages(app)[-1]
-    assert invitation["To"] == "neu@example.org"
+    [invitation] = [m for m in outbox_messages(app) if m["To"] == "neu@example.org"]
     path = LINK_RE.search(invitation.get_content()).group(1)
     assert post(client, app, path, {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 302
     assert password_step(app.test_client(), app, "neu@example.org", NEW_PASSWORD).location.endswith(ENROL_URL)
@@ -224,7 +223,7 @@ def test_role_team_and_email_changes_wait_and_the_old_values_hold(app, client, s
     assert all(m["To"] != "neu@example.org" for m in outbox_messages(app))
     # A reset link to the old address, issued before the change, dies with it.
     post(client, app, "/passwort-vergessen", {"email": "alt@example.org"})
-    reset = LINK_RE.search(outbox_messages(app)[-1].get_content()).group(1)
+    [reset] = [LINK_RE.search(m.get_content()).group(1) for m in outbox_messages(app) if m["To"] == "alt@example.org"]
 
     [change] = pending(session, person)
     assert decide(lead, app, change).status_code == 302
@@ -305,3 +304,26 @@ def test_an_unconfirmed_account_has_no_session_and_no_rights(app, session, facto
     assert password_step(app.test_client(), app, user.email, PASSWORD).status_code == 401
     assert [e.details["reason"] for e in audit(session, "login.failed")] == ["unconfirmed"]
     assert scalars(session, select(AccountToken)) == []
+
+
+def test_an_unconfirmed_account_changes_at_once_and_is_proposed_anew(app, session, factory, admin, lead, nord):
+    sued = factory.team("Team Süd")
+    sued_lead = factory.user("team_lead", team=sued)
+    create(admin, app, nord, role="caseworker")
+    account = user_by_email(session, "neu@example.org")
+    [first] = pending(session, account)
+    # Nobody can log in with it yet: its values change at once, the proposal goes to the new team.
+    edit(admin, app, account, team_id=str(sued.id), email="neu2@example.org")
+    account = user_by_email(session, "neu2@example.org")
+    [second] = pending(session, account)
+    assert (account.team_id, account.confirmed, second.confirming_team_id, second.kind) == (
+        sued.id, False, sued.id, "create")
+    assert decide(lead, app, first).status_code == 409  # Team Nord's lead: too late
+    assert sorted(m["To"] for m in outbox_messages(app)) == sorted([lead.user.email, sued_lead.email])
+    # Made a partner account instead: nothing to confirm, the invitation leaves now.
+    edit(admin, app, account, role="partner", agency_id=str(factory.agency().id))
+    account = user_by_email(session, "neu2@example.org")
+    assert (account.role, account.team_id, account.confirmed) == ("partner", None, True)
+    assert pending(session, account) == []
+    assert sorted(m["To"] for m in outbox_messages(app)) == sorted([lead.user.email, sued_lead.email,
+                                                                    "neu2@example.org"])
