@@ -8,11 +8,10 @@ from typing import Optional
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import aliased, object_session
 from sqlalchemy.orm.attributes import set_committed_value
-
-from flask_babel import lazy_gettext as _l
 
 from app import audit, mail
 from app.accounts.models import (

@@ -172,7 +172,8 @@ def user_invite(user_id):
     user = _get(User, user_id)
     authorize("admin.manage", user)
     try:
-        services.resend_invitation(db.session, current_user, user, lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
+        services.resend_invitation(db.session, current_user, user,
+                                   lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
                                    base_url=current_app.config["BASE_URL"])
     except services.AdminError as err:
         db.session.rollback()

@@ -245,7 +245,8 @@ def test_saving_again_keeps_the_proposal_and_the_old_values_withdraw_it(app, ses
     edit(admin, app, person, role="team_lead")
     [first] = pending(session, person)
     # The form shows the proposal; saving it again (a new name) keeps it as it is.
-    assert '<option selected value="team_lead">' in admin.get(f"/verwaltung/benutzer/{person.id}").get_data(as_text=True)
+    page = admin.get(f"/verwaltung/benutzer/{person.id}").get_data(as_text=True)
+    assert '<option selected value="team_lead">' in page
     edit(admin, app, person, name="Neuer Name", role="team_lead")
     assert [c.id for c in pending(session, person)] == [first.id]
     # Another proposal replaces it: deciding the old one is too late.
