@@ -45,7 +45,7 @@ run: migrate
 	@echo "Fallkonferenz läuft auf http://127.0.0.1:$(PORT)  (Beenden mit Strg+C)"
 	@echo "Demo-Anmeldungen, alle mit dem Passwort Fallkonferenz-Demo-2026:"
 	@$(BIN)/python -c "from app.demo import ACCOUNTS; [print(f'  {e:42} {r}') for e, _n, r, *_ in ACCOUNTS]"
-	REQUIRE_TWO_FACTOR=$${REQUIRE_TWO_FACTOR:-false} DEMO_DATA=true $(BIN)/gunicorn --workers 2 \
+	REQUIRE_TWO_FACTOR=$${REQUIRE_TWO_FACTOR:-false} DEMO_DATA=true $(BIN)/gunicorn -c gunicorn.conf.py --workers 2 \
 	  --bind 127.0.0.1:$(PORT) --access-logfile - 'app:create_app()'
 
 test: install-dev

@@ -1,7 +1,7 @@
 """Fallkonferenz: multi-agency case conferences for a German Jobcenter."""
 import logging
 
-from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask import Flask, current_app, g, has_request_context, redirect, request, session, url_for
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
@@ -60,6 +60,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
 
     errors.init_app(app)
     filters.init_app(app)
+    mail.init_app(app)
     navigation.init_app(app)
     mail.init_app(app)
     security.init_app(app)
@@ -98,7 +99,8 @@ BOOKKEEPING = {"user_session"}
 
 
 def _select_locale():
-    lang = session.get("lang")
+    # Outside a request (the command line) there is no cookie session: German.
+    lang = session.get("lang") if has_request_context() else None
     if lang in ("de", "en"):
         return lang
     return "de"

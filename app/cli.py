@@ -1,4 +1,5 @@
-"""flask commands: create-admin, seed-demo, audit-verify, send-reminders, send-mail, backup, restore."""
+"""flask commands: create-admin, seed-demo, audit-verify, send-reminders, send-mail, backup, restore,
+confirm-account-change."""
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ def init_app(app):
     app.cli.add_command(backup)
     app.cli.add_command(restore)
     app.cli.add_command(generate_data)
+    app.cli.add_command(confirm_account_change)
 
 
 @click.command("create-admin")
@@ -179,3 +181,30 @@ def restore(path, yes):
     if restored.kept:
         click.echo(f"Die ersetzte Datenbank liegt unter {restored.kept}.")
     click.echo("Falls die Sicherung älter als der Code ist: `alembic upgrade head`, dann die Anwendung starten.")
+
+
+@click.command("confirm-account-change")
+@with_appcontext
+@click.argument("change_id", type=int)
+@click.option("--refuse", is_flag=True, help="Ablehnen statt bestätigen.")
+def confirm_account_change(change_id, refuse):
+    """Confirm (or refuse) an admin's account change on the server.
+
+    For a team without a team lead who could confirm it, above all the first team lead of a new
+    team; otherwise a team lead confirms on their start page. Audited without a user as actor.
+    """
+    from app.accounts import services
+    from app.accounts.models import AccountChange
+
+    s = db.get_session()
+    change = s.get(AccountChange, change_id)
+    if change is None:
+        raise click.ClickException(f"Keine Kontoänderung mit der Nummer {change_id}.")
+    try:
+        services.decide_change(s, change, actor=None, confirm=not refuse,
+                               invite_lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
+                               base_url=current_app.config["BASE_URL"])
+    except services.AccountChangeError as err:
+        raise click.ClickException(str(err.message)) from None
+    s.commit()
+    click.echo(f"Kontoänderung {change_id} {'abgelehnt' if refuse else 'bestätigt'}.")

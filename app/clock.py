@@ -21,6 +21,14 @@ def berlin_today() -> date:
     return datetime.now(BERLIN).date()
 
 
+def add_years(day: date, years: int) -> date:
+    """The same calendar day ``years`` later (or earlier); 29 February becomes the 28th."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 def to_local(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)

@@ -23,6 +23,11 @@ class Defaults:
     BASE_URL = "http://127.0.0.1:5000"
     PROXY_COUNT = 0  # reverse proxies in front of the app whose X-Forwarded-* headers are trusted
 
+    # Requests: a larger body is refused (413) before any form is read, and so is a multipart
+    # body of more parts. The largest form (minutes: two texts of 20,000 characters) stays far below.
+    MAX_CONTENT_LENGTH = 256 * 1024
+    MAX_FORM_PARTS = 500
+
     # Sessions: server-side records, so log-out and deactivation end them at once.
     SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=10)
@@ -31,13 +36,21 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
 
+    # Failed log-ins per window: per account (the address typed), and, much higher, per client
+    # address, so that one office behind a NAT address is not locked out by a few typos.
     LOGIN_MAX_FAILURES = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 50
     LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 
     REQUIRE_TWO_FACTOR = True
     TOTP_ISSUER = "Fallkonferenz"
 
     ACCOUNT_TOKEN_LIFETIME = timedelta(hours=48)
+    # Password reset on the public form, per RESET_WINDOW: requests from one client address (more
+    # are refused with 429), and e-mails to one account (more get the same answer, and no e-mail).
+    RESET_MAX_PER_ADDRESS = 10
+    RESET_MAX_PER_ACCOUNT = 3
+    RESET_WINDOW = timedelta(hours=1)
     PASSWORD_MIN_LENGTH = 12
 
     CONSENT_DEFAULT_VALIDITY_DAYS = 365
@@ -75,6 +88,7 @@ class Defaults:
 _ENV_TYPES = {
     "PDF_TIME_LIMIT": int,
     "PDF_MAX_PAGES": int,
+    "PDF_MAX_HTML_BYTES": int,
     "MAIL_PORT": int,
     "MAIL_USE_TLS": "bool",
     "MAIL_SEND_AFTER_COMMIT": "bool",
@@ -91,7 +105,12 @@ _ENV_TYPES = {
     "SQL_ECHO": "bool",
     "PAGE_SIZE": int,
     "PROXY_COUNT": int,
+    "MAX_CONTENT_LENGTH": int,
+    "MAX_FORM_PARTS": int,
     "LOGIN_MAX_FAILURES": int,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": int,
+    "RESET_MAX_PER_ADDRESS": int,
+    "RESET_MAX_PER_ACCOUNT": int,
     "CONSENT_DEFAULT_VALIDITY_DAYS": int,
     "SESSION_IDLE_TIMEOUT": "minutes",
 }
@@ -101,9 +120,10 @@ _ENV_KEYS = [
     "MAIL_SENDER", "MAIL_OUTBOX", "MAIL_SEND_AFTER_COMMIT", "MAIL_TIMEOUT_AFTER_COMMIT",
     "MAIL_TIMEOUT", "MAIL_MAX_ATTEMPTS", "MAIL_RETRY_BASE_SECONDS", "MAIL_RETRY_MAX_SECONDS",
     "MAIL_CLAIM_SECONDS", "PSEUDONYM_HIGH_WATER", "REQUIRE_TWO_FACTOR", "DEMO_DATA", "DEBUG",
-    "SESSION_COOKIE_SECURE", "SQL_ECHO", "PAGE_SIZE", "LOGIN_MAX_FAILURES",
+    "SESSION_COOKIE_SECURE", "SQL_ECHO", "PAGE_SIZE", "LOGIN_MAX_FAILURES", "LOGIN_MAX_FAILURES_PER_ADDRESS",
     "CONSENT_DEFAULT_VALIDITY_DAYS", "SESSION_IDLE_TIMEOUT",
-    "ORGANISATION_LOGO", "PDF_TIME_LIMIT", "PDF_MAX_PAGES",
+    "ORGANISATION_LOGO", "PDF_TIME_LIMIT", "PDF_MAX_PAGES", "PDF_MAX_HTML_BYTES", "PROXY_COUNT",
+    "MAX_CONTENT_LENGTH", "MAX_FORM_PARTS", "RESET_MAX_PER_ADDRESS", "RESET_MAX_PER_ACCOUNT",
 ]
 
 

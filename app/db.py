@@ -214,6 +214,18 @@ def _close_session(_exc=None):
         s.close()
 
 
+# The deepest page a list serves: deeper requests get this page (empty when the list is
+# shorter), never an OFFSET beyond the database's integers.
+MAX_PAGE = 10_000
+
+
+def requested_page(name: str = "seite") -> int:
+    """The page number in the query string's ``name``: 1 when missing or not a number,
+    clamped to 1…MAX_PAGE (``?seite=99999999999999999999`` is page MAX_PAGE, not an error)."""
+    number = request.args.get(name, 1, type=int)
+    return min(max(number or 1, 1), MAX_PAGE)
+
+
 @dataclass
 class Page:
     items: list
@@ -223,6 +235,6 @@ class Page:
 
 def paginate(session, stmt, number: int, size: int) -> Page:
     """One query per list: fetch one row more than the page to learn whether another follows."""
-    number = max(number or 1, 1)
+    number = min(max(number or 1, 1), MAX_PAGE)
     rows = session.execute(stmt.offset((number - 1) * size).limit(size + 1)).all()
     return Page(rows[:size], number, len(rows) > size)

@@ -10,12 +10,12 @@ import sqlite3
 import traceback
 
 from flask import g, render_template
-from flask_login import AnonymousUserMixin
-from sqlalchemy.exc import SQLAlchemyError
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import BadRequest, HTTPException
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,12 @@ TITLES = {
     429: _l("Zu viele Versuche"),
     500: _l("Interner Fehler"),
 }
+
+
+class FilesRefused(BadRequest):
+    """A file sent to the application: no route takes files (``app.security``)."""
+
+    page_message = _l("Diese Anwendung nimmt keine Dateien an. Bitte senden Sie das Formular ohne Datei.")
 
 
 def _rollback():
@@ -102,7 +108,7 @@ def init_app(app):
         code = err.code or 500
         if code >= 500:
             _rollback()
-        return _render(code, TITLES.get(code, _("Fehler")))
+        return _render(code, TITLES.get(code, _("Fehler")), getattr(err, "page_message", None))
 
     @app.errorhandler(Exception)
     def unexpected(err):

@@ -3,6 +3,7 @@ hint, stale-edit detection, and the fields every domain uses (German dates and t
 import unicodedata
 
 from flask import g
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -18,11 +19,12 @@ from wtforms import (
     StringField,
     TimeField,
 )
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import pii, topics
 from app.cases.models import DATA_CATEGORIES
+from app.clock import add_years, berlin_today
 
 REQUIRED = _l("Bitte füllen Sie dieses Feld aus.")
 CHOICE_INVALID = _l("Bitte wählen Sie einen der angebotenen Einträge.")
@@ -287,6 +289,8 @@ class MultiCheckboxField(SelectMultipleField):
             super().process_formdata(valuelist)
         except ValueError as exc:
             raise ValueError(str(CHOICE_INVALID)) from exc
+        # A value sent twice (or 5,000 times) is chosen once.
+        self.data = list(dict.fromkeys(self.data))
 
     def pre_validate(self, form):
         offered = _offered(self)
@@ -297,10 +301,31 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class GermanDateField(DateField):
-    """ISO from a date picker, or typed the German way (TT.MM.JJJJ)."""
+    """ISO from a date picker, or typed the German way (TT.MM.JJJJ), within a plausible range.
 
-    def __init__(self, label=None, validators=None, **kwargs):
+    Every date field has one: ``years_back`` and ``years_ahead`` of today (Berlin), ten each
+    unless the field says otherwise. A date outside is refused with ``range_message`` (or one
+    naming the range) before the field's own checks, so no service ever computes with the
+    year 1 or 9999.
+    """
+
+    def __init__(self, label=None, validators=None, *, years_back: int = 10, years_ahead: int = 10,
+                 range_message=None, **kwargs):
         super().__init__(label, validators, format=["%Y-%m-%d", "%d.%m.%Y"], **kwargs)
+        self.years_back, self.years_ahead, self.range_message = years_back, years_ahead, range_message
+
+    def plausible_range(self):
+        today = berlin_today()
+        return add_years(today, -self.years_back), add_years(today, self.years_ahead)
+
+    def pre_validate(self, form):
+        if self.data is None:
+            return
+        earliest, latest = self.plausible_range()
+        if not earliest <= self.data <= latest:
+            raise StopValidation(str(self.range_message) if self.range_message else _(
+                "Bitte geben Sie ein Datum zwischen dem %(earliest)s und dem %(latest)s ein.",
+                earliest=earliest.strftime("%d.%m.%Y"), latest=latest.strftime("%d.%m.%Y")))
 
     def process_formdata(self, valuelist):
         try:

@@ -24,6 +24,9 @@ file name is fixed per message, so there a repeat overwrites the same file).
 With ``MAIL_SERVER`` set, messages go by SMTP; otherwise they are written as ``.eml`` files
 to the outbox folder (``MAIL_OUTBOX``). Logs name the error type and SMTP code only, never
 recipients or content.
+
+A route that must not let the delivery show in its response time (the password reset) calls
+``after_response``: its committed e-mails are then delivered once the response has been sent.
 """
 import email
 import logging
@@ -36,7 +39,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Optional
 
-from flask import current_app, render_template
+from flask import current_app, g, has_request_context, render_template
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Index, LargeBinary, event, or_, select, update
 from sqlalchemy.orm import Session
@@ -303,6 +306,11 @@ def deliver(app=None, *, ids=None, timeout: float | None = None, stop_at_failure
     return report
 
 
+def after_response() -> None:
+    """This request's committed e-mails leave after its response has gone out, not before."""
+    g.mail_after_response = []
+
+
 @event.listens_for(Session, "after_commit")
 def _deliver_after_commit(session):
     queued = session.info.pop("outbox", None)
@@ -311,9 +319,17 @@ def _deliver_after_commit(session):
     app = queued[0][1]
     if not app.config.get("MAIL_SEND_AFTER_COMMIT", True):
         return
+    ids = [message_id for message_id, _app in queued]
+    held = g.get("mail_after_response") if has_request_context() else None
+    if held is not None:
+        held.append((app, ids))
+        return
+    _deliver_soon(app, ids)
+
+
+def _deliver_soon(app, ids) -> None:
     try:
-        deliver(app, ids=[message_id for message_id, _app in queued],
-                timeout=app.config["MAIL_TIMEOUT_AFTER_COMMIT"], stop_at_failure=True)
+        deliver(app, ids=ids, timeout=app.config["MAIL_TIMEOUT_AFTER_COMMIT"], stop_at_failure=True)
     except Exception as exc:  # noqa: BLE001
         # The change is committed and the e-mails are in the outbox: `flask send-mail` sends
         # them. A failure here must not turn the request into a 500.
@@ -379,3 +395,11 @@ def _delivery_of(objects) -> dict[int, str]:
 
 def init_app(app):
     app.jinja_env.globals.update(delivery_of=_delivery_of, delivery_labels=DELIVERY_LABELS)
+
+    @app.after_request
+    def send_held(response):
+        held = g.pop("mail_after_response", None)
+        if held:
+            # Called by the WSGI server once the body is sent (and by the test client on close).
+            response.call_on_close(lambda: [_deliver_soon(app_, ids) for app_, ids in held])
+        return response

@@ -37,7 +37,7 @@ def rule(action: str, *, hide: bool = False):
 
 
 def can(user, action: str, obj=None) -> bool:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active or not user.confirmed:
         return False
     fn, _hide = _RULES[action]
     return bool(fn(user, obj))
@@ -101,6 +101,20 @@ def is_partner(user) -> bool:
 @rule("admin.manage")
 def _admin_manage(user, _obj=None):
     return is_admin(user)
+
+
+@rule("account_change.list")
+def _account_change_list(user, _obj=None):
+    """Team leads see the proposed account changes their team is to confirm."""
+    return is_team_lead(user) and user.team_id is not None
+
+
+@rule("account_change.decide", hide=True)
+def _account_change_decide(user, change):
+    """Four eyes: a team lead of the confirming team decides; never the admin who proposed the
+    change, nor the account it is about."""
+    return (is_team_lead(user) and user.team_id is not None and user.team_id == change.confirming_team_id
+            and change.proposed_by_id != user.id and change.user_id != user.id)
 
 
 @rule("staff.area")
@@ -424,6 +438,46 @@ def _conference_follow_up(user, conference):
         return False
     case = db.session.get(Case, conference.case_id)
     return case is not None and case.status == CaseStatus.OPEN
+
+
+@dataclass(frozen=True)
+class Reached:
+    """A record reached through the conference its URL names (``/konferenzen/2/massnahmen/19``).
+
+    The rules below check that the two belong together; a refusal is audited with the
+    record's own type and id, so a probe of another conference's ids leaves a trace.
+    """
+
+    conference: Conference
+    record: object
+
+    @property
+    def __tablename__(self) -> str:
+        return self.record.__tablename__
+
+    @property
+    def id(self):
+        return self.record.id
+
+
+@rule("conference.part", hide=True)
+def _conference_part(_user, reached):
+    """A note, measure or invitation is reached only through its own conference."""
+    return reached.record.conference_id == reached.conference.id
+
+
+@rule("conference.review", hide=True)
+def _conference_review(_user, reached):
+    """A follow-up conference reviews the measures of the conference it follows, no others."""
+    previous = reached.conference.previous_conference_id
+    return previous is not None and reached.record.conference_id == previous
+
+
+@rule("invitation.change", hide=True)
+def _invitation_change(user, invitation):
+    """Resend or withdraw: a live invitation of a conference the user may change (a cancelled one is gone)."""
+    conference = db.session.get(Conference, invitation.conference_id)
+    return invitation.status != InvitationStatus.CANCELLED and _conference_change(user, conference)
 
 
 @rule("conference.answer")

@@ -2,6 +2,8 @@
 from flask import g, request
 from flask_login import current_user
 
+from app.errors import FilesRefused
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
@@ -10,6 +12,14 @@ CSP = (
 
 
 def init_app(app):
+    @app.before_request
+    def refuse_files():
+        """No route takes files. A file part where a form expects text would reach the fields
+        as a file object (a TypeError in a length check): refused here, once, for every route.
+        Reading the body applies ``MAX_CONTENT_LENGTH`` and ``MAX_FORM_PARTS`` (413)."""
+        if request.files:
+            raise FilesRefused()
+
     @app.after_request
     def headers(response):
         h = response.headers

@@ -57,6 +57,7 @@ from datetime import timedelta
 from typing import Callable, Union
 
 from app.accounts import services as accounts
+from app.accounts.models import AccountChange
 from tests.conftest import PASSWORD
 
 # --- outcomes and expectations -----------------------------------------------------------
@@ -319,6 +320,47 @@ for purpose in ("invite", "reset"):
     route("POST", link, url, everyone(LOGIN), name=purpose,
           data=lambda s: {"new_password": "Ein-Neues-Passwort-2", "confirm": "Ein-Neues-Passwort-2"})
 route("POST", "/sprache", "/sprache", everyone(Redirect("/")), data=lambda s: {"lang": "en", "next": "/"})
+
+# Four eyes (issue 10): a team lead of the confirming team decides on an admin's account change;
+# never the admin, never the account it is about, never the one who proposed it.
+DECIDE = "/kontoaenderungen/<int:change_id>/<any(bestaetigen, ablehnen):decision>"
+
+
+def _change(s, user, proposer):
+    change = AccountChange(user_id=user.id, kind="create" if not user.confirmed else "update", email=user.email,
+                           role=user.role, team_id=s.team.id, confirming_team_id=s.team.id,
+                           proposed_by_id=proposer.id)
+    s.factory.s.add(change)
+    s.factory.s.commit()
+    return change
+
+
+@obj
+def account_change(s):
+    """An admin's new caseworker account in ``team``, waiting for a team lead of ``team``."""
+    return _change(s, s.factory.user("caseworker", team=s.team, confirmed=False), s.factory.user("admin"))
+
+
+@obj
+def own_account_change(s):
+    """A proposed change of the acting user's own account."""
+    return _change(s, s.user or s.staff_user, s.factory.user("admin"))
+
+
+@obj
+def change_proposed_by_actor(s):
+    """A proposal the acting user made (only admins propose: the rule holds for anyone)."""
+    return _change(s, s.factory.user("caseworker", team=s.team, confirmed=False), s.user or s.staff_user)
+
+
+for decision in ("bestaetigen", "ablehnen"):
+    route("POST", DECIDE, (lambda d: lambda s: f"/kontoaenderungen/{s.account_change.id}/{d}")(decision),
+          protected(404, team_lead=Redirect("/")), name=decision)
+    route("POST", DECIDE, (lambda d: lambda s: f"/kontoaenderungen/{s.own_account_change.id}/{d}")(decision),
+          protected(404), name=f"{decision}, own account")
+    route("POST", DECIDE, (lambda d: lambda s: f"/kontoaenderungen/{s.change_proposed_by_actor.id}/{d}")(decision),
+          protected(404), name=f"{decision}, own proposal")
+route("POST", DECIDE, "/kontoaenderungen/999999/bestaetigen", protected(MISSING), name="unknown id")
 
 # administration
 

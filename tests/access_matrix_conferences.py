@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from app.clock import berlin_today, to_local, utcnow
 from app.conferences.models import AgendaItem, Conference, Invitation
-from tests.access_matrix import Redirect, actor, obj, protected, route
+from tests.access_matrix import MISSING, Redirect, actor, obj, protected, route
 from tests.conftest import agenda_fields
 
 # --- objects -------------------------------------------------------------------------------
@@ -281,3 +281,77 @@ route("POST", f"{C}/ueberpruefung/<int:measure_id>",
       protected(404, team_lead=to_conference("follow_up_conference"),
                 caseworker=to_conference("follow_up_conference")),
       data=lambda s: {"status": "done", "outcome": "Erledigt.", "version": "1"})
+
+# --- records of another conference, reached through this one (issue 10, finding 4) -------------
+#
+# ``other_conference`` is a second conference of the same case, ``agency`` invited to it too:
+# everyone who may see it reaches its notes, measures and invitations by its own URLs. Through
+# ``conference``'s URLs they are refused by the policy (404) and the refusal is audited.
+
+
+@obj
+def other_conference(s):
+    s.conference  # noqa: B018  (the agency's consent for the case)
+    conf = s.factory.conference(s.conf_case, location=s.location, starts_at=_later(8))
+    s.factory.invitation(conf, s.agency)
+    return conf
+
+
+@obj
+def other_note(s):
+    return s.factory.note(s.other_conference, s.factory.user("partner", agency=s.agency), categories=("general",))
+
+
+@obj
+def other_measure(s):
+    return s.factory.measure(s.other_conference, responsible_kind="agency", agency=s.agency)
+
+
+@obj
+def other_invitation(s):
+    return _one(s, select(Invitation).where(Invitation.conference_id == s.other_conference.id))
+
+
+@obj
+def cancelled_invitation(s):
+    return s.factory.invitation(s.conference, s.factory.agency(), status="cancelled")
+
+
+def _through(path, name):
+    return lambda s: f"/konferenzen/{s.conference.id}/{path}/{getattr(s, name).id}"
+
+
+ELSEWHERE = "of another conference"
+route("GET", f"{C}/stellungnahmen/<int:note_id>", _through("stellungnahmen", "other_note"), protected(404),
+      name=ELSEWHERE)
+route("POST", f"{C}/stellungnahmen/<int:note_id>", _through("stellungnahmen", "other_note"), protected(404),
+      data=lambda s: dict(NOTE), name=ELSEWHERE)
+route("POST", f"{C}/stellungnahmen/<int:note_id>/zurueckziehen",
+      lambda s: _through("stellungnahmen", "other_note")(s) + "/zurueckziehen", protected(404),
+      data=lambda s: {"version": "1"}, name=ELSEWHERE)
+route("GET", f"{C}/massnahmen/<int:measure_id>", _through("massnahmen", "other_measure"), protected(404),
+      name=ELSEWHERE)
+route("POST", f"{C}/massnahmen/<int:measure_id>", _through("massnahmen", "other_measure"), protected(404),
+      data=lambda s: {**MEASURE, "responsible": f"agency:{s.agency.id}"}, name=ELSEWHERE)
+# Invitations are staff business: partners who see the conference are refused the action first (403).
+for action in ("erneut-senden", "zurueckziehen"):
+    rule_ = f"{C}/einladungen/<int:invitation_id>/{action}"
+    route("POST", rule_, (lambda a: lambda s: _through("einladungen", "other_invitation")(s) + f"/{a}")(action),
+          staff_only(404), name=ELSEWHERE)
+    route("POST", rule_, (lambda a: lambda s: _through("einladungen", "cancelled_invitation")(s) + f"/{a}")(action),
+          staff_only(404), name="cancelled")
+# A follow-up reviews the measures of the conference it follows; a measure of another is refused,
+# and so is any review through a conference that follows none.
+route("GET", f"{C}/ueberpruefung/<int:measure_id>",
+      lambda s: f"/konferenzen/{s.follow_up_conference.id}/ueberpruefung/{s.measure.id}", protected(404),
+      name=ELSEWHERE)
+route("POST", f"{C}/ueberpruefung/<int:measure_id>",
+      lambda s: f"/konferenzen/{s.follow_up_conference.id}/ueberpruefung/{s.measure.id}", protected(404),
+      data=lambda s: {"status": "done", "outcome": "Erledigt.", "version": "1"}, name=ELSEWHERE)
+route("GET", f"{C}/ueberpruefung/<int:measure_id>",
+      lambda s: f"/konferenzen/{s.held_conference.id}/ueberpruefung/{s.review_measure.id}",
+      protected(404), name="without a previous conference")
+# An id that exists nowhere: an answer (404), not a refusal.
+route("GET", f"{C}/stellungnahmen/<int:note_id>", lambda s: f"/konferenzen/{s.conference.id}/stellungnahmen/999999",
+      protected(404, team_lead=MISSING, caseworker=MISSING, partner=MISSING, partner_declined=MISSING),
+      name="unknown id")

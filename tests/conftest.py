@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from flask import request_started
+from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
 
@@ -37,6 +38,15 @@ def database_url(request, tmp_path_factory):
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
 
 
+class ClosingClient(FlaskClient):
+    """Reads each response whole and closes it, as a WSGI server does once it has sent the body:
+    what the application does after its response (the e-mail of a password reset) has happened
+    when the request returns. ``buffered=False`` keeps a response open, to look before that."""
+
+    def open(self, *args, buffered=True, **kwargs):
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
@@ -50,6 +60,7 @@ def app(database_url, tmp_path_factory):
         "BASE_URL": "http://localhost",
         "SERVER_NAME": None,
     })
+    application.test_client_class = ClosingClient
     with application.app_context():
         metadata.create_all(db.engine())
     yield application
@@ -149,7 +160,8 @@ class Factory:
         self.s.commit()
         return loc
 
-    def user(self, role="caseworker", team=None, agency=None, email=None, active=True, totp_secret=None, name=None):
+    def user(self, role="caseworker", team=None, agency=None, email=None, active=True, totp_secret=None, name=None,
+             confirmed=True):
         n = self._next()
         if role in ("caseworker", "team_lead") and team is None:
             team = self.team()
@@ -157,7 +169,7 @@ class Factory:
             agency = self.agency()
         u = User(email=email or f"user{n}@example.org", name=name or f"Person {n}", role=role,
                  team_id=team.id if team else None, agency_id=agency.id if agency else None,
-                 password_hash=_HASH, active=active, totp_secret=totp_secret)
+                 password_hash=_HASH, active=active, totp_secret=totp_secret, confirmed=confirmed)
         self.s.add(u)
         self.s.commit()
         return u

@@ -79,6 +79,8 @@ def test_admin_changes_are_recorded_with_actor_and_object(app, admin_client, ses
                                                              "district_id": "", "contact_email": "b@example.org"})
     post(admin_client, app, "/verwaltung/benutzer/neu", {"name": "Neu", "email": "neu@example.org",
                                                         "role": "caseworker", "team_id": str(team.id)})
+    post(admin_client, app, "/verwaltung/benutzer/neu", {"name": "Partnerin", "email": "partnerin@example.org",
+                                                        "role": "partner", "agency_id": str(factory.agency().id)})
     new_user = entries(session, "user.created")[0].object_id
     post(admin_client, app, f"/verwaltung/benutzer/{new_user}/deaktivieren")
     got = [(e.action, e.actor_id, e.object_type) for e in entries(session)]
@@ -86,7 +88,10 @@ def test_admin_changes_are_recorded_with_actor_and_object(app, admin_client, ses
         ("team.created", admin.id, "team"),
         ("agency.created", admin.id, "agency"),
         ("user.created", admin.id, "user_account"),
-        ("account.invite_sent", None, "user_account"),
+        # A staff account waits for a team lead; a partner's is invited at once, by the admin.
+        ("account_change.proposed", admin.id, "user_account"),
+        ("user.created", admin.id, "user_account"),
+        ("account.invite_sent", admin.id, "user_account"),
         ("user.deactivated", admin.id, "user_account"),
     ]
     assert all(e.object_id for e in entries(session))

@@ -172,3 +172,23 @@ def test_behind_a_proxy_the_forwarded_client_address_and_https_count(tmp_path):
     r = app.test_client().get("/_probe", headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"})
     assert seen == {"addr": "203.0.113.7", "secure": True}
     assert "Strict-Transport-Security" in r.headers
+
+
+def test_limits_and_proxy_count_come_from_the_environment(instance, monkeypatch):
+    app = make(instance)
+    assert (app.config["MAX_CONTENT_LENGTH"], app.config["MAX_FORM_PARTS"]) == (256 * 1024, 500)
+    assert (app.config["LOGIN_MAX_FAILURES"], app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]) == (5, 50)
+    settings = {"MAX_CONTENT_LENGTH": 100000, "MAX_FORM_PARTS": 50, "LOGIN_MAX_FAILURES": 4,
+                "LOGIN_MAX_FAILURES_PER_ADDRESS": 80, "PROXY_COUNT": 1, "PDF_MAX_HTML_BYTES": 4096,
+                "RESET_MAX_PER_ADDRESS": 20, "RESET_MAX_PER_ACCOUNT": 2}
+    for key, value in settings.items():
+        monkeypatch.setenv(key, str(value))
+    app = make(instance)
+    assert {key: app.config[key] for key in settings} == settings
+
+
+def test_flask_debug_in_the_environment_does_not_turn_on_debug(instance, production, monkeypatch):
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    app = make(instance)
+    assert app.debug is False and app.config["DEBUG"] is False
+    assert app.config["SESSION_COOKIE_SECURE"] is True

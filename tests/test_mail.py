@@ -118,7 +118,7 @@ def test_a_request_that_fails_after_queueing_sends_nothing(app, tmp_path, factor
     def mail_then_fail():
         from app.accounts import services
 
-        services.send_account_link(db.session, db.session.get(type(user), user.id), "reset",
+        services.send_account_link(db.session, db.session.get(type(user), user.id), "reset", actor=None,
                                    lifetime=other.config["ACCOUNT_TOKEN_LIFETIME"], base_url="http://localhost")
         raise RuntimeError("after the e-mail was queued")
 

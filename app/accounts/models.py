@@ -54,6 +54,9 @@ class User(SQLModel, table=True):
     locale: Optional[str] = Field(default=None, max_length=5)
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: Optional[datetime] = None
+    # A staff account an admin created takes effect once a team lead of its team confirmed it
+    # (four eyes, AccountChange): until then it cannot log in and gets no invitation link.
+    confirmed: bool = Field(default=True)
 
     # Flask-Login: the id it stores is the server-side session token, not the user id,
     # so a copied cookie dies with the session record.
@@ -83,6 +86,53 @@ class User(SQLModel, table=True):
         return self._session_token
 
 
+class AccountChangeKind(StrEnum):
+    CREATE = "create"  # a new staff account
+    UPDATE = "update"  # role, team or e-mail of an account that is or becomes staff
+
+
+class AccountChangeStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REFUSED = "refused"
+    SUPERSEDED = "superseded"  # replaced by a newer proposal, or withdrawn
+
+
+ACCOUNT_CHANGE_KIND_LABELS = {
+    AccountChangeKind.CREATE: _l("Neues Konto"),
+    AccountChangeKind.UPDATE: _l("Änderung"),
+}
+
+
+class AccountChange(SQLModel, table=True):
+    """Separation of duties (DESIGN.md section 4): a new staff account, or a change of role,
+    team or e-mail address of a staff account, as an admin proposed it. It takes effect only
+    once a team lead of ``confirming_team_id`` (not the admin, not the account itself)
+    confirms it; until then the account keeps its old values, a new one cannot log in."""
+
+    __tablename__ = "account_change"
+    __table_args__ = (
+        one_of("kind", AccountChangeKind, "ck_account_change_kind"),
+        one_of("status", AccountChangeStatus, "ck_account_change_status"),
+        one_of("role", Role, "ck_account_change_role"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    kind: str = Field(max_length=10)
+    # The account's values once confirmed.
+    email: str = Field(max_length=254)
+    role: str = Field(max_length=20)
+    team_id: Optional[int] = Field(default=None, foreign_key="team.id")
+    agency_id: Optional[int] = Field(default=None, foreign_key="agency.id")
+    # The team whose lead confirms: the one the account joins as staff, else the one it leaves.
+    confirming_team_id: int = Field(foreign_key="team.id", index=True)
+    status: str = Field(default=AccountChangeStatus.PENDING, max_length=12, index=True)
+    proposed_by_id: int = Field(foreign_key="user_account.id")
+    proposed_at: datetime = Field(default_factory=utcnow)
+    decided_by_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
+    decided_at: Optional[datetime] = None
+
+
 class UserSession(SQLModel, table=True):
     __tablename__ = "user_session"
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -98,6 +148,16 @@ class LoginFailure(SQLModel, table=True):
     __tablename__ = "login_failure"
     id: Optional[int] = Field(default=None, primary_key=True)
     key: str = Field(max_length=300, index=True)  # "email:<addr>" or "ip:<addr>"
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ResetRequest(SQLModel, table=True):
+    """Password-reset requests per client address (hashed), in the database so that the limit
+    holds across workers. Requests older than the window are deleted as new ones come."""
+
+    __tablename__ = "reset_request"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, index=True)  # "ip:<sha256 of the address>"
     at: datetime = Field(default_factory=utcnow, index=True)
 
 

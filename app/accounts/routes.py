@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 
-from app import audit, db
+from app import audit, db, mail
 from app.accounts import services
 from app.accounts.forms import (
     ChangePasswordForm,
@@ -30,8 +30,8 @@ from app.accounts.forms import (
     ResetRequestForm,
     SetPasswordForm,
 )
-from app.accounts.models import User
-from app.permissions import authenticated_only, public
+from app.accounts.models import AccountChange, AccountChangeKind, User
+from app.permissions import authenticated_only, authorize, public
 
 bp = Blueprint("accounts", __name__)
 
@@ -57,12 +57,15 @@ def _safe_next(target: str | None) -> str | None:
 
 def _locked(email: str) -> bool:
     cfg = current_app.config
-    return services.is_locked(db.session, email, _client_ip(),
-                              max_failures=cfg["LOGIN_MAX_FAILURES"], window=cfg["LOGIN_FAILURE_WINDOW"])
+    return services.is_locked(db.session, email, _client_ip(), max_failures=cfg["LOGIN_MAX_FAILURES"],
+                              max_per_address=cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+                              window=cfg["LOGIN_FAILURE_WINDOW"])
 
 
 # Lazy, so that the message catalogue extraction finds it.
 LOCKED_MESSAGE = _l("Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten und versuchen Sie es dann erneut.")
+RESET_LIMIT_MESSAGE = _l("Von Ihrem Netzwerk kamen zu viele Anfragen für ein neues Passwort. Bitte versuchen Sie es "
+                         "in einer Stunde erneut, oder wenden Sie sich an die Administration.")
 
 
 @bp.route("/anmelden", methods=["GET", "POST"])
@@ -80,9 +83,10 @@ def login():
         flash(str(LOCKED_MESSAGE), "error")
         return render_template("accounts/login.html", form=form), 429
     user = db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
-    if not services.check_password(user, form.password.data) or not user.active:
-        services.record_failure(db.session, email, _client_ip(), user,
-                                reason="inactive" if user is not None and not user.active else "password",
+    if not services.check_password(user, form.password.data) or not user.active or not user.confirmed:
+        reason = ("inactive" if user is not None and not user.active
+                  else "unconfirmed" if user is not None and not user.confirmed else "password")
+        services.record_failure(db.session, email, _client_ip(), user, reason=reason,
                                 window=current_app.config["LOGIN_FAILURE_WINDOW"])
         db.session.commit()
         flash(_("E-Mail-Adresse oder Passwort ist falsch."), "error")
@@ -125,7 +129,7 @@ def _pending_user() -> User:
         session.pop("pending_user", None)
         abort(redirect(url_for("accounts.login")))
     user = db.session.get(User, uid)
-    if user is None or not user.active:
+    if user is None or not user.active or not user.confirmed:
         session.clear()
         abort(redirect(url_for("accounts.login")))
     return user
@@ -219,13 +223,19 @@ def reset_request():
     form = ResetRequestForm()
     if not form.validate_on_submit():
         return render_template("accounts/reset_request.html", form=form), (400 if form.is_submitted() else 200)
-    email = form.email.data.strip().lower()
-    user = db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
-    if user is not None and user.active:
-        services.send_account_link(db.session, user, "reset",
-                                   lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
-                                   base_url=current_app.config["BASE_URL"])
-        db.session.commit()
+    cfg = current_app.config
+    # The e-mail leaves after the answer: its timing does not tell whether the address has an account.
+    mail.after_response()
+    try:
+        services.request_password_reset(
+            db.session, form.email.data, _client_ip(), max_per_address=cfg["RESET_MAX_PER_ADDRESS"],
+            max_per_account=cfg["RESET_MAX_PER_ACCOUNT"], window=cfg["RESET_WINDOW"],
+            lifetime=cfg["ACCOUNT_TOKEN_LIFETIME"], base_url=cfg["BASE_URL"])
+    except services.ResetThrottled:
+        db.session.commit()  # the refusal's audit entry
+        flash(str(RESET_LIMIT_MESSAGE), "error")
+        return render_template("accounts/reset_request.html", form=form), 429
+    db.session.commit()
     # The same answer whether or not the address has an account.
     flash(_("Wenn die Adresse zu einem aktiven Konto gehört, erhalten Sie in Kürze eine E-Mail mit einem Link."), "info")
     return redirect(url_for("accounts.login"))
@@ -245,6 +255,34 @@ def redeem(purpose: str, token: str):
     db.session.commit()
     flash(_("Ihr Passwort ist gesetzt. Sie können sich jetzt anmelden."), "success")
     return redirect(url_for("accounts.login"))
+
+
+# --- four eyes: a team lead decides on an admin's change of a staff account -------------------
+
+
+@bp.route("/kontoaenderungen/<int:change_id>/<any(bestaetigen, ablehnen):decision>", methods=["POST"])
+def decide_change(change_id: int, decision: str):
+    change = db.session.get(AccountChange, change_id)
+    if change is None:
+        abort(404)
+    authorize("account_change.decide", change)
+    confirm = decision == "bestaetigen"
+    try:
+        services.decide_change(db.session, change, actor=current_user, confirm=confirm,
+                               invite_lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
+                               base_url=current_app.config["BASE_URL"])
+    except services.AccountChangeError as err:
+        db.session.rollback()
+        return render_template("errors/error.html", code=409, title=_("Zwischenzeitlich geändert"),
+                               message=str(err.message)), 409
+    db.session.commit()
+    if not confirm:
+        flash(_("Die Änderung ist abgelehnt; das Konto bleibt, wie es war."), "success")
+    elif change.kind == AccountChangeKind.CREATE:
+        flash(_("Das Konto ist bestätigt; die Person erhält jetzt ihre Einladung per E-Mail."), "success")
+    else:
+        flash(_("Die Änderung ist bestätigt und gilt ab sofort; die Person meldet sich neu an."), "success")
+    return redirect(url_for("main.index", _anchor="kontoaenderungen"))
 
 
 @bp.route("/sprache", methods=["POST"])

@@ -8,12 +8,25 @@ from typing import Optional
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import aliased, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import audit, mail
-from app.accounts.models import AccountToken, LoginFailure, RecoveryCode, Team, User, UserSession
+from app.accounts.models import (
+    AccountChange,
+    AccountChangeKind,
+    AccountChangeStatus,
+    AccountToken,
+    LoginFailure,
+    RecoveryCode,
+    ResetRequest,
+    Role,
+    Team,
+    User,
+    UserSession,
+)
 from app.agencies.models import Agency, District, Location
 from app.clock import utcnow
 
@@ -57,14 +70,16 @@ def _failure_keys(email: str, ip: str) -> list[str]:
     return [f"email:{sha256(email.strip().lower())}", f"ip:{sha256(ip)}"]
 
 
-def is_locked(session, email: str, ip: str, *, max_failures: int, window: timedelta) -> bool:
+def is_locked(session, email: str, ip: str, *, max_failures: int, max_per_address: int, window: timedelta) -> bool:
+    """``max_failures`` for the account typed, ``max_per_address`` for the client's address."""
     since = utcnow() - window
-    count = session.execute(
+    account, address = _failure_keys(email, ip)
+    counts = dict(session.execute(
         select(LoginFailure.key, func.count())
-        .where(LoginFailure.key.in_(_failure_keys(email, ip)), LoginFailure.at >= since)
+        .where(LoginFailure.key.in_((account, address)), LoginFailure.at >= since)
         .group_by(LoginFailure.key)
-    ).all()
-    return any(n >= max_failures for _key, n in count)
+    ).all())
+    return counts.get(account, 0) >= max_failures or counts.get(address, 0) >= max_per_address
 
 
 def record_failure(session, email: str, ip: str, user: Optional[User], *, reason: str, window: timedelta) -> None:
@@ -106,7 +121,7 @@ def load_session_user(session, token: str, *, idle: timedelta, absolute: timedel
         return None
     us, user = row
     now = utcnow()
-    if not user.active or now - us.last_seen_at > idle or now - us.created_at > absolute:
+    if not user.active or not user.confirmed or now - us.last_seen_at > idle or now - us.created_at > absolute:
         session.delete(us)
         return None
     # Write the idle clock at most once a minute, not on every request.
@@ -218,23 +233,74 @@ def issue_token(session, user: User, purpose: str, lifetime: timedelta) -> str:
 
 
 def find_token(session, token: str, purpose: str) -> Optional[AccountToken]:
-    # A deactivated account's links die with it: no password is set for it any more.
+    # A deactivated account's links die with it (deactivate ends them for good); an account
+    # no team lead has confirmed yet has none that work.
     row = session.execute(
         select(AccountToken)
         .join(User, User.id == AccountToken.user_id)
-        .where(AccountToken.token_hash == sha256(token), AccountToken.purpose == purpose, User.active.is_(True))
+        .where(AccountToken.token_hash == sha256(token), AccountToken.purpose == purpose,
+               User.active.is_(True), User.confirmed.is_(True))
     ).scalar_one_or_none()
     if row is None or row.used_at is not None or row.expires_at < utcnow():
         return None
     return row
 
 
-def send_account_link(session, user: User, purpose: str, *, lifetime: timedelta, base_url: str) -> None:
+def send_account_link(session, user: User, purpose: str, *, actor, lifetime: timedelta, base_url: str) -> None:
+    """E-mail an invitation or reset link. ``actor``: who had it sent (the admin who sent an
+    invitation again, the team lead whose confirmation made an account; None for a reset the
+    person asked for on the public form)."""
     token = issue_token(session, user, purpose, lifetime)
     link = f"{base_url.rstrip('/')}/konto/link/{purpose}/{token}"
     mail.queue([user.email], f"account_{purpose}", session=session, user=user, link=link,
                hours=int(lifetime.total_seconds() // 3600))
-    audit.record(f"account.{purpose}_sent", user, session=session)
+    audit.record(f"account.{purpose}_sent", user, actor=actor, session=session)
+
+
+def end_links(session, user: User, purpose: str | None = None) -> None:
+    """The account's open links die (all, or those of one purpose): no later event revives them."""
+    stmt = update(AccountToken).where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None))
+    if purpose is not None:
+        stmt = stmt.where(AccountToken.purpose == purpose)
+    session.execute(stmt.values(used_at=utcnow()))
+
+
+class ResetThrottled(Exception):
+    """Too many reset requests from one client address."""
+
+
+def request_password_reset(session, email: str, ip: str, *, max_per_address: int, max_per_account: int,
+                           window: timedelta, lifetime: timedelta, base_url: str) -> None:
+    """The public form's request for a reset link.
+
+    The same answer, and nearly the same work, whether or not the address has an account: every
+    request is counted for its client address and writes one audit entry; the e-mail leaves
+    after the response (the route asks ``mail.after_response``). An account gets at most
+    ``max_per_account`` links per window, and only the newest one works. Raises
+    ``ResetThrottled`` beyond ``max_per_address`` requests of the address (its audit entry stays
+    to be committed).
+    """
+    since = utcnow() - window
+    session.execute(delete(ResetRequest).where(ResetRequest.at < since))
+    key = f"ip:{sha256(ip)}"
+    requests = session.execute(select(func.count()).select_from(ResetRequest)
+                               .where(ResetRequest.key == key, ResetRequest.at >= since)).scalar()
+    if requests >= max_per_address:
+        audit.record("account.reset_throttled", session=session, limit="address")
+        raise ResetThrottled()
+    session.add(ResetRequest(key=key))
+    user = session.execute(select(User).where(func.lower(User.email) == email.strip().lower())).scalar_one_or_none()
+    if user is None or not user.active or not user.confirmed:
+        # The address typed is not recorded, only that it has no (usable) account.
+        audit.record("account.reset_requested", session=session, known_account=False)
+        return
+    sent = session.execute(select(func.count()).select_from(AccountToken).where(
+        AccountToken.user_id == user.id, AccountToken.purpose == "reset", AccountToken.created_at >= since)).scalar()
+    if sent >= max_per_account:
+        audit.record("account.reset_throttled", user, session=session, limit="account")
+        return
+    end_links(session, user, "reset")  # one open reset link per account: the newest
+    send_account_link(session, user, "reset", actor=None, lifetime=lifetime, base_url=base_url)
 
 
 def redeem_token(session, row: AccountToken, password: str) -> User:
@@ -252,6 +318,8 @@ def redeem_token(session, row: AccountToken, password: str) -> User:
 def deactivate(session, user: User, *, actor) -> None:
     user.active = False
     end_all_sessions(session, user)
+    # A link sent before the deactivation must not work after a reactivation.
+    end_links(session, user)
     audit.record("user.deactivated", user, actor=actor, session=session)
 
 
@@ -273,3 +341,130 @@ def directory_people(session) -> tuple[list[str], list[str], list[str]]:
     for column in (District.name, Agency.name, Location.name, Team.name):
         terms += session.execute(select(column)).scalars().all()
     return [name for name, _email in users], emails, terms
+
+
+# --- four eyes: staff accounts take effect once a team lead confirms them -------------------
+#
+# An admin proposes (admin.services.save_user); a team lead of the confirming team decides.
+# Until then a new staff account cannot log in and gets no invitation; a changed account
+# keeps its old role, team and e-mail address. Every step is audited with both actors.
+
+
+class AccountChangeError(ValueError):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def confirming_team(old_role, old_team_id, role, team_id):
+    """The team whose lead confirms: the one the account joins as staff, else the one it leaves as staff;
+    None when neither the old nor the new role is staff (no confirmation)."""
+    if Role(role).is_staff:
+        return team_id
+    if old_role is not None and Role(old_role).is_staff:
+        return old_team_id
+    return None
+
+
+def pending_change(session, user: User) -> Optional[AccountChange]:
+    return session.execute(
+        select(AccountChange).where(AccountChange.user_id == user.id,
+                                    AccountChange.status == AccountChangeStatus.PENDING)
+    ).scalar_one_or_none()
+
+
+def team_leads_to_ask(session, team_id: int, user: User) -> list[str]:
+    """E-mail addresses of the team leads who may confirm a change of ``user``."""
+    return list(session.execute(
+        select(User.email).where(User.role == Role.TEAM_LEAD, User.team_id == team_id, User.active.is_(True),
+                                 User.confirmed.is_(True), User.id != user.id)
+    ).scalars())
+
+
+def withdraw_change(session, user: User, *, actor) -> None:
+    """The admin's earlier proposal for ``user`` is void (a newer one replaces it, or the old values are kept)."""
+    change = pending_change(session, user)
+    if change is not None:
+        change.status = AccountChangeStatus.SUPERSEDED
+        change.decided_by_id, change.decided_at = actor.id, utcnow()
+        audit.record("account_change.withdrawn", user, actor=actor, session=session, change_id=change.id)
+
+
+def propose_change(session, user: User, *, actor, kind: AccountChangeKind, email: str, role: str, team_id,
+                   agency_id, confirming_team_id: int, base_url: str) -> tuple[AccountChange, int]:
+    """Record an admin's proposal and ask the confirming team's leads by e-mail.
+
+    Returns the proposal and how many team leads were asked (0: the team has none yet; then
+    only ``flask confirm-account-change`` on the server confirms it)."""
+    withdraw_change(session, user, actor=actor)
+    change = AccountChange(user_id=user.id, kind=kind, email=email, role=role, team_id=team_id,
+                           agency_id=agency_id, confirming_team_id=confirming_team_id, proposed_by_id=actor.id)
+    session.add(change)
+    session.flush()
+    changed = ["email"] * (email != user.email) + ["role"] * (role != user.role) + ["team"] * (team_id != user.team_id)
+    audit.record("account_change.proposed", user, actor=actor, session=session, change_id=change.id, kind=kind,
+                 role=role, team_id=team_id, confirming_team_id=confirming_team_id,
+                 changed=changed if kind == AccountChangeKind.UPDATE else [])
+    leads = team_leads_to_ask(session, confirming_team_id, user)
+    if leads:
+        mail.queue(leads, "account_change_pending", session=session, link=f"{base_url.rstrip('/')}/#kontoaenderungen")
+    return change, len(leads)
+
+
+def changes_to_confirm(session, team_id: int) -> list[tuple]:
+    """The team's open proposals, oldest first: (change, account, the account's team's name now,
+    the proposed team's name, the proposing admin's name)."""
+    proposer, team_now, new_team = aliased(User), aliased(Team), aliased(Team)
+    return list(session.execute(
+        select(AccountChange, User, team_now.name, new_team.name, proposer.name)
+        .join(User, User.id == AccountChange.user_id)
+        .join(proposer, proposer.id == AccountChange.proposed_by_id)
+        .outerjoin(team_now, team_now.id == User.team_id)
+        .outerjoin(new_team, new_team.id == AccountChange.team_id)
+        .where(AccountChange.confirming_team_id == team_id, AccountChange.status == AccountChangeStatus.PENDING)
+        .order_by(AccountChange.proposed_at, AccountChange.id)
+    ).all())
+
+
+ALREADY_DECIDED = _l("Über diese Änderung ist schon entschieden, oder die Administration hat sie inzwischen "
+                     "ersetzt. Die Liste zeigt den aktuellen Stand.")
+EMAIL_TAKEN = _l("Die vorgeschlagene E-Mail-Adresse gehört inzwischen zu einem anderen Konto. Lehnen Sie die "
+                 "Änderung ab; die Administration kann eine neue vorschlagen.")
+
+
+def decide_change(session, change: AccountChange, *, actor, confirm: bool, invite_lifetime: timedelta,
+                  base_url: str) -> None:
+    """A team lead (``actor``; None from the server's command line) confirms or refuses a proposal.
+
+    Confirmed, a new account becomes usable and its invitation leaves; a change takes effect,
+    ends the account's sessions and open links. Whoever decided and whoever proposed are both
+    in the audit entry."""
+    user = session.get(User, change.user_id)
+    if confirm and change.kind == AccountChangeKind.UPDATE and session.execute(
+            select(User.id).where(func.lower(User.email) == change.email.lower(), User.id != user.id)).first():
+        raise AccountChangeError(EMAIL_TAKEN)
+    status = AccountChangeStatus.CONFIRMED if confirm else AccountChangeStatus.REFUSED
+    now = utcnow()
+    # One conditional UPDATE: of two team leads deciding at once, one wins.
+    claimed = session.execute(
+        update(AccountChange).where(AccountChange.id == change.id, AccountChange.status == AccountChangeStatus.PENDING)
+        .values(status=status, decided_by_id=actor.id if actor else None, decided_at=now)
+    ).rowcount
+    if not claimed:
+        raise AccountChangeError(ALREADY_DECIDED)
+    for name, value in (("status", status), ("decided_by_id", actor.id if actor else None), ("decided_at", now)):
+        set_committed_value(change, name, value)
+    details = dict(change_id=change.id, kind=change.kind, proposed_by=change.proposed_by_id)
+    if not confirm:
+        audit.record("account_change.refused", user, actor=actor, session=session, **details)
+        return
+    if change.kind == AccountChangeKind.CREATE:
+        user.confirmed = True
+        audit.record("account_change.confirmed", user, actor=actor, session=session, **details)
+        send_account_link(session, user, "invite", actor=actor, lifetime=invite_lifetime, base_url=base_url)
+        return
+    user.email, user.role, user.team_id, user.agency_id = change.email, change.role, change.team_id, change.agency_id
+    # What the account may see, or where its links go, changed: nothing from before carries over.
+    end_all_sessions(session, user)
+    end_links(session, user)
+    audit.record("account_change.confirmed", user, actor=actor, session=session, **details)

@@ -8,7 +8,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import gettext as _
@@ -99,7 +98,7 @@ def index():
 @bp.route("/benutzer")
 def users():
     authorize("admin.manage")
-    page = max(request.args.get("seite", 1, type=int) or 1, 1)
+    page = db.requested_page()
     size = current_app.config["PAGE_SIZE"]
     rows = db.session.execute(
         select(User, Team.name, Agency.name)
@@ -110,27 +109,47 @@ def users():
                            role_labels=LABELS["role"])
 
 
+def _saved_message(saved, created: bool):
+    if saved.change is None:
+        return (_("Das Konto wurde angelegt und eine Einladung per E-Mail verschickt.") if created
+                else _("Das Konto wurde gespeichert."))
+    text = (_("Das Konto wurde angelegt. Es wird wirksam, sobald eine Teamleitung des Teams es bestätigt; "
+              "dann erhält die Person ihre Einladung per E-Mail.") if created
+            else _("Gespeichert. Die Änderung von Rolle, Team oder E-Mail-Adresse wird erst wirksam, wenn eine "
+                   "Teamleitung des Teams sie bestätigt; bis dahin gelten die bisherigen Angaben."))
+    if saved.asked == 0:
+        text += " " + _("Das Team hat noch keine Teamleitung, die bestätigen kann: Bitten Sie den Betrieb, die "
+                        "Änderung auf dem Server zu bestätigen (flask confirm-account-change %(id)s).",
+                        id=saved.change.id)
+    return text
+
+
 @bp.route("/benutzer/neu", methods=["GET", "POST"])
 @bp.route("/benutzer/<int:user_id>", methods=["GET", "POST"])
 def user_form(user_id=None):
     user = _get(User, user_id) if user_id else None
     authorize("admin.manage", user)
-    form = UserForm(obj=user)
+    pending = accounts.pending_change(db.session, user) if user else None
+    # While a change waits for its confirmation, the form shows it: saving it again keeps it.
+    form = (UserForm(name=user.name, email=pending.email, role=pending.role, team_id=pending.team_id,
+                     agency_id=pending.agency_id) if pending else UserForm(obj=user))
     _fill_choices(form)
     if form.validate_on_submit():
         try:
-            user = services.save_user(
+            saved = services.save_user(
                 db.session, current_user, form.data, user,
                 invite_lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"], base_url=current_app.config["BASE_URL"])
         except services.AdminError as err:
+            db.session.rollback()
             form[err.field].errors.append(err.message)
         else:
             db.session.commit()
-            flash(_("Das Konto wurde gespeichert.") if user_id else
-                  _("Das Konto wurde angelegt und eine Einladung per E-Mail verschickt."), "success")
+            flash(_saved_message(saved, created=user_id is None), "success")
             return redirect(url_for("admin.users"))
     status = 400 if form.is_submitted() else 200
-    return render_template("admin/user_form.html", form=form, user=user), status
+    team_names = dict(db.session.execute(select(Team.id, Team.name)).all())
+    return render_template("admin/user_form.html", form=form, user=user, pending=pending, team_names=team_names,
+                           role_labels=LABELS["role"]), status
 
 
 @bp.route("/benutzer/<int:user_id>/<any(deaktivieren, aktivieren):change>", methods=["POST"])
@@ -152,9 +171,14 @@ def user_active(user_id, change):
 def user_invite(user_id):
     user = _get(User, user_id)
     authorize("admin.manage", user)
-    accounts.send_account_link(db.session, user, "invite",
-                               lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
-                               base_url=current_app.config["BASE_URL"])
+    try:
+        services.resend_invitation(db.session, current_user, user,
+                                   lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
+                                   base_url=current_app.config["BASE_URL"])
+    except services.AdminError as err:
+        db.session.rollback()
+        flash(str(err.message), "error")
+        return redirect(url_for("admin.user_form", user_id=user.id)), 303
     db.session.commit()
     flash(_("Eine neue Einladung wurde per E-Mail verschickt."), "success")
     return redirect(url_for("admin.user_form", user_id=user.id))

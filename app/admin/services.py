@@ -1,10 +1,12 @@
 """Administration: accounts and the directory (teams, agencies, locations, districts)."""
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app import audit
 from app.accounts import services as accounts
-from app.accounts.models import Role, User
+from app.accounts.models import AccountChange, AccountChangeKind, Role, User
 
 
 class AdminError(ValueError):
@@ -30,7 +32,28 @@ def _email_taken(session, email: str, exclude_id=None) -> bool:
     return session.execute(q).first() is not None
 
 
-def save_user(session, actor, data: dict, user: User | None = None, *, invite_lifetime=None, base_url=None) -> User:
+@dataclass
+class SavedUser:
+    user: User
+    # A new staff account, or a change of a staff account's role, team or e-mail address,
+    # waits for a team lead of ``change.confirming_team_id`` (four eyes).
+    change: AccountChange | None = None
+    # Team leads asked by e-mail just now; 0: the team has none who could confirm.
+    asked: int | None = None
+
+
+def _values(obj) -> tuple:
+    return obj.email, obj.role, obj.team_id, obj.agency_id
+
+
+def save_user(session, actor, data: dict, user: User | None = None, *, invite_lifetime, base_url) -> SavedUser:
+    """Create or change an account.
+
+    Partner and admin accounts take effect at once. A new staff account, and a change of the
+    role, team or e-mail address of an account that is or becomes staff, take effect only when
+    a team lead confirms them (``accounts.decide_change``): until then a new account cannot log
+    in and gets no invitation, a changed one keeps its old values. A name takes effect at once.
+    """
     role = data["role"]
     team_id = data["team_id"] if role in (Role.CASEWORKER, Role.TEAM_LEAD) else None
     agency_id = data["agency_id"] if role == Role.PARTNER else None
@@ -40,22 +63,70 @@ def save_user(session, actor, data: dict, user: User | None = None, *, invite_li
     email = data["email"].strip().lower()
     if _email_taken(session, email, user.id if user else None):
         raise AdminError("email", _l("Diese E-Mail-Adresse gehört schon zu einem Konto."))
-    created = user is None
-    if created:
-        user = User(email=email, name=data["name"].strip(), role=role, team_id=team_id, agency_id=agency_id)
+    new = (email, role, team_id, agency_id)
+    links = dict(invite_lifetime=invite_lifetime, base_url=base_url)
+    if user is None:
+        staff = Role(role).is_staff
+        user = User(email=email, name=data["name"].strip(), role=role, team_id=team_id, agency_id=agency_id,
+                    confirmed=not staff)
         session.add(user)
         session.flush()
         audit.record("user.created", user, actor=actor, session=session, role=role)
-        accounts.send_account_link(session, user, "invite", lifetime=invite_lifetime, base_url=base_url)
-        return user
-    affiliation_changed = (user.role, user.team_id, user.agency_id, user.email) != (role, team_id, agency_id, email)
-    user.name, user.email, user.role, user.team_id, user.agency_id = data["name"].strip(), email, role, team_id, agency_id
-    if affiliation_changed:
-        # What the user may see changes: their open sessions must not keep the old view.
-        accounts.end_all_sessions(session, user)
-    audit.record("user.updated", user, actor=actor, session=session, role=role,
-                 affiliation_changed=affiliation_changed)
-    return user
+        if staff:
+            return SavedUser(user, *_propose(session, actor, user, AccountChangeKind.CREATE, new, team_id, base_url))
+        accounts.send_account_link(session, user, "invite", actor=actor, lifetime=invite_lifetime, base_url=base_url)
+        return SavedUser(user)
+
+    user.name = data["name"].strip()
+    pending = accounts.pending_change(session, user)
+    if not user.confirmed:
+        return _save_unconfirmed(session, actor, user, new, pending, **links)
+    confirming_team_id = accounts.confirming_team(user.role, user.team_id, role, team_id)
+    if confirming_team_id is None or new == _values(user):
+        # Nothing a team lead must confirm: a partner's or an admin's account, or the old values
+        # kept (which withdraws an open proposal).
+        affiliation_changed = new != _values(user)
+        accounts.withdraw_change(session, user, actor=actor)
+        user.email, user.role, user.team_id, user.agency_id = new
+        if affiliation_changed:
+            # What the user may see changes: their open sessions must not keep the old view.
+            accounts.end_all_sessions(session, user)
+        audit.record("user.updated", user, actor=actor, session=session, role=role,
+                     affiliation_changed=affiliation_changed)
+        return SavedUser(user)
+    audit.record("user.updated", user, actor=actor, session=session, role=user.role, affiliation_changed=False)
+    if pending is not None and _values(pending) == new:
+        return SavedUser(user, pending)  # the open proposal stands as it is
+    return SavedUser(user, *_propose(session, actor, user, AccountChangeKind.UPDATE, new, confirming_team_id, base_url))
+
+
+def _save_unconfirmed(session, actor, user, new, pending, *, invite_lifetime, base_url) -> SavedUser:
+    """A new staff account no team lead has confirmed yet: nobody can log in with it, so its
+    values change at once, and the proposal with them."""
+    user.email, user.role, user.team_id, user.agency_id = new
+    audit.record("user.updated", user, actor=actor, session=session, role=user.role, affiliation_changed=False)
+    if not Role(user.role).is_staff:
+        # No longer a staff account: nothing to confirm; the invitation leaves now.
+        accounts.withdraw_change(session, user, actor=actor)
+        user.confirmed = True
+        accounts.send_account_link(session, user, "invite", actor=actor, lifetime=invite_lifetime, base_url=base_url)
+        return SavedUser(user)
+    if pending is not None and _values(pending) == new:
+        return SavedUser(user, pending)
+    return SavedUser(user, *_propose(session, actor, user, AccountChangeKind.CREATE, new, user.team_id, base_url))
+
+
+def _propose(session, actor, user, kind, new, confirming_team_id, base_url):
+    email, role, team_id, agency_id = new
+    return accounts.propose_change(session, user, actor=actor, kind=kind, email=email, role=role, team_id=team_id,
+                                   agency_id=agency_id, confirming_team_id=confirming_team_id, base_url=base_url)
+
+
+def resend_invitation(session, actor, user: User, *, lifetime, base_url) -> None:
+    if not user.confirmed:
+        raise AdminError("active", _l("Dieses Konto wartet noch auf die Bestätigung durch eine Teamleitung; "
+                                      "die Einladung geht mit der Bestätigung hinaus."))
+    accounts.send_account_link(session, user, "invite", actor=actor, lifetime=lifetime, base_url=base_url)
 
 
 def set_active(session, actor, user: User, active: bool) -> None:

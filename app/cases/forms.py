@@ -7,8 +7,17 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 from app.cases.models import AGE_BANDS, CLOSE_REASONS, DATA_CATEGORIES, HOUSEHOLD_TYPES, OBSTACLES
 from app.cases.services import SORT_LABELS
 from app.clock import berlin_today
-from app.forms import (REQUIRED, ChoiceField, GermanDateField, GuardedForm, MultiCheckboxField, TextForm, VersionedForm,
-                       id_or_none, no_control_characters)
+from app.forms import (
+    REQUIRED,
+    ChoiceField,
+    GermanDateField,
+    GuardedForm,
+    MultiCheckboxField,
+    TextForm,
+    VersionedForm,
+    id_or_none,
+    no_control_characters,
+)
 
 TEXT_MAX = 4000
 NOTE_MAX = 2000
@@ -53,6 +62,7 @@ class ConsentForm(GuardedForm):
     guarded_fields = ("proof_reference", "note")
 
     agency_id = ChoiceField(_l("Partnereinrichtung"), coerce=id_or_none, validators=[InputRequired(REQUIRED)])
+    # Signed within the last ten years (not in the future: below); valid for at most ten years ahead.
     signed_on = GermanDateField(_l("Unterschrieben am"), validators=[InputRequired(REQUIRED)])
     valid_until = GermanDateField(_l("Gültig bis einschließlich"), validators=[InputRequired(REQUIRED)])
     scope = MultiCheckboxField(_l("Umfang: welche Angaben weitergegeben werden dürfen"),

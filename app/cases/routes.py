@@ -95,7 +95,7 @@ def index():
     form.stadtteil.choices = [("", _("alle"))] + _district_choices()[1:]
     form.fachkraft.choices = [("", _("alle"))] + [
         (str(u.id), u.name) for u in services.team_staff(db.session, current_user.team_id)]
-    page = max(request.args.get("seite", 1, type=int) or 1, 1)
+    page = db.requested_page()
     size = current_app.config["PAGE_SIZE"]
     if request.args and not form.validate():
         return render_template("cases/index.html", form=form, result=None, labels=LABELS, args={}), 400

@@ -1,12 +1,10 @@
 """Forms of the conference pages. Every free-text field passes the anonymisation guard."""
-from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, FormField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from app.clock import berlin_today
 from app.conferences.models import (
     ATTENDANCE,
     MEASURE_STATUS,
@@ -21,9 +19,9 @@ from app.forms import (
     GermanDateField,
     GermanTimeField,
     GuardedForm,
-    RowForm,
     MultiCheckboxField,
     RadioChoiceField,
+    RowForm,
     VersionedForm,
     category_field,
     id_or_none,
@@ -34,13 +32,9 @@ MAX_AGENDA_ITEMS = 30
 MAX_AGENDA_TITLE = 300
 
 
-def _within_reach(_form, field):
-    """Dates a conference or measure can sensibly have: from a year back to two years ahead."""
-    if field.data is None:
-        return
-    today = berlin_today()
-    if not today - timedelta(days=366) <= field.data <= today + timedelta(days=2 * 366):
-        raise ValidationError(_l("Bitte wählen Sie ein Datum zwischen einem Jahr zurück und zwei Jahren voraus."))
+# Dates a conference or measure can sensibly have: from a year back to two years ahead.
+WITHIN_REACH = dict(years_back=1, years_ahead=2, range_message=_l(
+    "Bitte wählen Sie ein Datum zwischen einem Jahr zurück und zwei Jahren voraus."))
 
 
 class AgendaRowForm(RowForm):
@@ -65,7 +59,7 @@ class ConferenceForm(GuardedForm, VersionedForm):
         return [([row.form.title], row.form.categories) for row in self.agenda]
 
     occasion = StringField(_l("Anlass"), validators=[DataRequired(REQUIRED), Length(max=200), no_control_characters])
-    day = GermanDateField(_l("Datum"), validators=[InputRequired(REQUIRED), _within_reach])
+    day = GermanDateField(_l("Datum"), validators=[InputRequired(REQUIRED)], **WITHIN_REACH)
     start_time = GermanTimeField(_l("Beginn"), validators=[InputRequired(REQUIRED)])
     end_time = GermanTimeField(_l("Ende"), validators=[InputRequired(REQUIRED)])
     location_id = ChoiceField(_l("Ort"), coerce=id_or_none, validators=[InputRequired(REQUIRED)])
@@ -151,7 +145,7 @@ class MeasureForm(GuardedForm, VersionedForm):
     what = TextAreaField(_l("Maßnahme (was ist zu tun?)"), validators=[DataRequired(REQUIRED), Length(max=2000), no_control_characters])
     categories = category_field()
     responsible = ChoiceField(_l("Verantwortlich"), validators=[InputRequired(REQUIRED)])
-    due_on = GermanDateField(_l("Fällig am"), validators=[InputRequired(REQUIRED), _within_reach])
+    due_on = GermanDateField(_l("Fällig am"), validators=[InputRequired(REQUIRED)], **WITHIN_REACH)
     status = ChoiceField(_l("Status"), choices=list(MEASURE_STATUS.items()), default=MeasureStatus.AGREED.value)
     outcome = TextAreaField(_l("Ergebnis"), validators=[Optional(), Length(max=4000), no_control_characters])
 

@@ -25,6 +25,7 @@ from app.agencies.models import Agency
 from app.cases.models import DATA_CATEGORIES, OBSTACLES, Case
 from app.clock import local_to_utc, to_local, utcnow
 from app.conferences.forms import (
+    AGENDA_ROWS_ADDED,
     AnswerForm,
     CancelForm,
     ConferenceForm,
@@ -33,7 +34,6 @@ from app.conferences.forms import (
     MeasureStatusForm,
     NoteForm,
     WithdrawForm,
-    AGENDA_ROWS_ADDED,
     agenda_rows,
     fill_agenda,
     record_form,
@@ -54,6 +54,7 @@ from app.conferences.models import (
 from app.conferences.services import ConferenceError, invitations, queries, records, scheduling
 from app.forms import StaleEdit
 from app.permissions import (
+    Reached,
     agency_reader,
     authorize,
     can,
@@ -104,8 +105,7 @@ def _conference(conference_id) -> Conference:
 
 def _child(model, obj_id, conference):
     obj = _get(model, obj_id)
-    if obj.conference_id != conference.id:
-        abort(404)
+    authorize("conference.part", Reached(conference, obj))  # another conference's: 404, audited
     return obj
 
 
@@ -115,7 +115,7 @@ def _form_status(form) -> int:
 
 
 def _page_arg(name):
-    return request.args.get(name, 1, type=int) or 1
+    return db.requested_page(name)
 
 
 def _stale(form):
@@ -376,8 +376,7 @@ def invite(conference_id):
 
 def _live_invitation(conference, invitation_id) -> Invitation:
     invitation = _child(Invitation, invitation_id, conference)
-    if invitation.status == InvitationStatus.CANCELLED:
-        abort(404)
+    authorize("invitation.change", invitation)
     return invitation
 
 
@@ -619,8 +618,7 @@ def measure_review(conference_id, measure_id):
     conference = _conference(conference_id)
     authorize("conference.edit", conference)
     measure = _get(Measure, measure_id)
-    if conference.previous_conference_id is None or measure.conference_id != conference.previous_conference_id:
-        abort(404)
+    authorize("conference.review", Reached(conference, measure))
     form = _status_form(measure)
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():

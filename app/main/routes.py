@@ -1,10 +1,13 @@
 """Start page per role and the health check."""
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
+
 from app import db, health
+from app.accounts import services as accounts
+from app.accounts.models import ACCOUNT_CHANGE_KIND_LABELS, ROLE_LABELS
 from app.conferences.models import INVITATION_STATUS, MEASURE_STATUS, RESPONSIBLE_KINDS
 from app.conferences.services import queries
-from app.permissions import authenticated_only, is_admin, is_partner, is_staff, public
+from app.permissions import authenticated_only, can, is_admin, is_partner, is_staff, public
 
 bp = Blueprint("main", __name__)
 
@@ -14,7 +17,7 @@ PARTNER_LISTS = ("upcoming", "awaiting", "measures")
 
 
 def _pages(names) -> dict:
-    return {name: request.args.get(f"seite_{name}", 1, type=int) or 1 for name in names}
+    return {name: db.requested_page(f"seite_{name}") for name in names}
 
 
 @bp.route("/")
@@ -27,7 +30,12 @@ def index():
               "responsible_kinds": RESPONSIBLE_KINDS}
     if is_staff(current_user):
         lists = queries.staff_start(db.session, current_user, _pages(STAFF_LISTS), size)
-        return render_template("main/index.html", role="staff", **lists, **labels)
+        # Four eyes: the admin's account changes a team lead of this team is to confirm.
+        changes = [(*row, can(current_user, "account_change.decide", row[0]))
+                   for row in accounts.changes_to_confirm(db.session, current_user.team_id)
+                   ] if can(current_user, "account_change.list") else []
+        return render_template("main/index.html", role="staff", account_changes=changes,
+                               change_kinds=ACCOUNT_CHANGE_KIND_LABELS, role_labels=ROLE_LABELS, **lists, **labels)
     if is_partner(current_user):
         lists = queries.partner_start(db.session, current_user, _pages(PARTNER_LISTS), size)
         return render_template("main/index.html", role="partner", **lists, **labels)

@@ -106,7 +106,8 @@ class CommentForm(GuardedForm):
 
 
 class ExportForm(FlaskForm):
-    date_from = GermanDateField(_l("Von"), validators=[InputRequired(REQUIRED)])
-    date_to = GermanDateField(_l("Bis"), validators=[InputRequired(REQUIRED)])
+    # Minutes of the last ten years; a period reaching a year ahead is allowed (and empty).
+    date_from = GermanDateField(_l("Von"), validators=[InputRequired(REQUIRED)], years_back=10, years_ahead=1)
+    date_to = GermanDateField(_l("Bis"), validators=[InputRequired(REQUIRED)], years_back=10, years_ahead=1)
     district_id = _optional_choice(_l("Stadtteil"))
     agency_id = _optional_choice(_l("Partnereinrichtung"))

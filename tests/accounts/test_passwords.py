@@ -197,13 +197,18 @@ def test_bad_password_at_the_link_is_refused_and_the_link_stays_usable(app, clie
 
 
 def test_a_used_link_ends_the_other_open_links(app, client, factory):
+    # A newer reset link ends the older one at once (tests/accounts/test_reset_limits.py);
+    # an invitation sent meanwhile stays open until a link is used.
     user = factory.user()
+    admin = app.test_client()
+    login_as(admin, app, factory.user("admin"))
+    assert post(admin, app, f"/verwaltung/benutzer/{user.id}/einladung").status_code == 302
+    [invite] = [_link(m) for m in outbox_messages(app)]
     _request_reset(client, app, user.email)
-    _request_reset(client, app, user.email)
-    first, second = (_link(m) for m in outbox_messages(app))
-    assert first != second
-    assert _set_password(client, app, second).status_code == 302
-    assert client.get(first).status_code == 404
+    [reset] = [link for link in map(_link, outbox_messages(app)) if "/reset/" in link]
+    assert client.get(invite).status_code == 200
+    assert _set_password(client, app, reset).status_code == 302
+    assert client.get(invite).status_code == 404
 
 
 def test_a_link_works_only_for_its_purpose(app, client, factory):
@@ -246,6 +251,14 @@ def test_invitation_by_the_admin_leads_to_a_first_login(app, client, factory, se
         "name": "Dora Neu", "email": "dora.neu@example.org", "role": "caseworker",
         "team_id": str(team.id), "agency_id": ""})
     assert r.status_code == 302, text_of(r)
+    # A staff account: the invitation leaves once a team lead of the team confirms it.
+    assert outbox_messages(app) == []
+    lead_client = app.test_client()
+    login_as(lead_client, app, factory.user("team_lead", team=team))
+    [change_id] = session.execute(select(AuditEntry.details["change_id"].as_integer())
+                                  .where(AuditEntry.action == "account_change.proposed")).scalars().all()
+    session.commit()
+    assert post(lead_client, app, f"/kontoaenderungen/{change_id}/bestaetigen").status_code == 302
     [message] = outbox_messages(app)
     assert message["To"] == "dora.neu@example.org"
     assert message["Subject"] == "Einladung zur Fallkonferenz-Anwendung"
@@ -294,6 +307,7 @@ def test_audit_of_links_holds_no_free_text(app, client, factory, session):
     entries = session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars().all()
     assert [(e.action, e.object_id, e.details) for e in entries] == [
         ("account.reset_sent", user.id, {}),
+        ("account.reset_requested", None, {"known_account": False}),
         ("account.password_set", user.id, {}),
     ]
     dumped = repr([(e.action, e.object_type, e.details) for e in entries])

@@ -33,20 +33,34 @@ def form_data(**kw):
     return data
 
 
-def test_admin_creates_caseworker_and_an_invitation_is_sent(app, client, session, factory, admin):
+def test_admin_creates_caseworker_who_waits_for_a_team_lead(app, client, session, factory, admin):
+    """The invitation leaves once a team lead confirms (tests/admin/test_four_eyes.py)."""
     team = factory.team("Team Nord")
     r = post(client, app, "/verwaltung/benutzer/neu", form_data(email="Maria@Example.org", team_id=str(team.id)))
     assert r.status_code == 302 and r.location.endswith("/verwaltung/benutzer")
     user = user_by_email(session, "maria@example.org")
     assert (user.name, user.role, user.team_id, user.agency_id, user.active) == ("Maria Muster", "caseworker", team.id, None, True)
-    assert user.password_hash is None  # set by the person through the invitation
+    assert user.confirmed is False and user.password_hash is None
+    assert outbox_messages(app) == []  # the team has no team lead yet who could be asked
+    assert actions(session)[-2:] == ["user.created", "account_change.proposed"]
+    page = text_of(client.get(r.location))
+    assert "Maria Muster" in page and "wartet auf Bestätigung" in page
+    assert "flask confirm-account-change" in page
+
+
+def test_admin_creates_a_partner_account_and_an_invitation_is_sent(app, client, session, factory, admin):
+    agency = factory.agency()
+    r = post(client, app, "/verwaltung/benutzer/neu",
+             form_data(email="Maria@Example.org", role="partner", agency_id=str(agency.id)))
+    assert r.status_code == 302
+    user = user_by_email(session, "maria@example.org")
+    assert (user.role, user.agency_id, user.confirmed, user.password_hash) == ("partner", agency.id, True, None)
     [msg] = outbox_messages(app)
     assert msg["To"] == "maria@example.org"
     assert msg["Subject"] == "Einladung zur Fallkonferenz-Anwendung"
     link = re.search(r"http://localhost(/konto/link/invite/\S+)", msg.get_content()).group(1)
     assert client.get(link).status_code == 200
     assert actions(session)[-2:] == ["user.created", "account.invite_sent"]
-    assert "Maria Muster" in text_of(client.get("/verwaltung/benutzer"))
 
 
 def test_partner_needs_an_agency_and_keeps_no_team(app, client, session, factory, admin):
@@ -96,6 +110,7 @@ def test_duplicate_email_is_refused_on_create_and_on_edit(app, client, session, 
 def test_edit_keeps_sessions_unless_the_affiliation_changes(app, client, session, factory, admin):
     north, south = factory.team(), factory.team()
     user = factory.user(team=north, name="Alt")
+    south_lead = factory.user("team_lead", team=south)
     their_client = app.test_client()
     login_as(their_client, app, user)
 
@@ -106,6 +121,14 @@ def test_edit_keeps_sessions_unless_the_affiliation_changes(app, client, session
 
     r = post(client, app, f"/verwaltung/benutzer/{user.id}", form_data(name="Neu", email=user.email, team_id=str(south.id)))
     assert r.status_code == 302
+    # A team change waits for a team lead of the new team; until then nothing changes.
+    assert user_by_email(session, user.email).team_id == north.id
+    assert their_client.get("/konto").status_code == 200
+    lead_client = app.test_client()
+    login_as(lead_client, app, south_lead)
+    [change_id] = [e.details["change_id"] for e in scalars(session, select(AuditEntry))
+                   if e.action == "account_change.proposed"]
+    assert post(lead_client, app, f"/kontoaenderungen/{change_id}/bestaetigen").status_code == 302
     assert user_by_email(session, user.email).team_id == south.id
     # What the user may see changed: the old session must not keep the old view.
     assert their_client.get("/konto").location.startswith("/anmelden")

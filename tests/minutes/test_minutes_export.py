@@ -44,7 +44,7 @@ def test_a_month_of_final_minutes_as_zip_with_index(app, client, scene):
          {"summary": "Korrigiert.", "decisions": "", "next_date_note": "", "reason": "Tippfehler.",
           "version": str(v1.version)})
     login_as(client, app, scene.team_lead)
-    r = post(client, app, EXPORT, period())
+    r = post(client, app, EXPORT, period(), buffered=False)  # as sent, not read whole by the client
     assert r.status_code == 200 and r.is_streamed
     assert r.headers["Content-Type"] == "application/zip"
     assert r.headers["Content-Disposition"].startswith('attachment; filename="Protokolle_')
