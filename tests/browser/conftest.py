@@ -36,6 +36,11 @@ def pytest_collection_modifyitems(config, items):
     # The sync Playwright API keeps an asyncio loop running in the main thread until the
     # session ends, which breaks asyncio.run() in any later test: browser tests go last.
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    # The live server answers in threads, each request on a connection of its own: these
+    # tests run on real transactions (tests/conftest.py, "committed").
+    for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.committed)
 
 
 def pytest_terminal_summary(terminalreporter):
