@@ -27,15 +27,70 @@ def pytest_addoption(parser):
                      help="database for the test run")
 
 
-@pytest.fixture(scope="session")
-def database_url(request, tmp_path_factory):
-    if request.config.getoption("--db") == "postgres":
+# --- one database per process ------------------------------------------------------------
+#
+# With pytest-xdist (``-n auto``, the default of ``make test``) every worker is a process of
+# its own with its own session fixtures: its own SQLite file under its own temporary folder,
+# its own outbox, and free ports for every server a test starts. On PostgreSQL one
+# throwaway server serves the whole run (started once, by the controller) and each worker
+# creates its own database on it.
+
+_PG_SERVER = "fk_pg_server"  # workerinput key: the server's URL, without a database name
+
+
+def _is_worker(config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config):
+    if config.getoption("--db") == "postgres" and not _is_worker(config):
         from tests.pg import ThrowawayPostgres
 
-        pg = ThrowawayPostgres()
-        url = pg.start()
-        yield url
+        config._fk_postgres = ThrowawayPostgres()
+        config._fk_postgres.start()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """xdist, in the controller: hand each worker the server the controller started."""
+    pg = getattr(node.config, "_fk_postgres", None)
+    if pg is not None:
+        node.workerinput[_PG_SERVER] = pg.server_url
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """xdist, in the controller: collect the pages each worker checked with axe-core."""
+    urls = getattr(node, "workeroutput", {}).get("axe_checked_urls", [])
+    node.config._fk_axe_urls = getattr(node.config, "_fk_axe_urls", []) + urls
+
+
+def axe_summary(terminalreporter, urls):
+    if urls:
+        terminalreporter.write_line(f"axe-core: {len(urls)} pages checked (WCAG 2.1 A/AA), "
+                                    f"{len(set(urls))} distinct addresses")
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    # Without xdist tests/browser/conftest.py writes the line itself.
+    axe_summary(terminalreporter, getattr(config, "_fk_axe_urls", []))
+
+
+def pytest_unconfigure(config):
+    pg = getattr(config, "_fk_postgres", None)
+    if pg is not None:
         pg.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(request, tmp_path_factory):
+    config = request.config
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    if config.getoption("--db") == "postgres":
+        from tests.pg import create_database
+
+        server = config.workerinput[_PG_SERVER] if _is_worker(config) else config._fk_postgres.server_url
+        yield create_database(server, f"fallkonferenz_test_{worker}")
     else:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
 
