@@ -48,13 +48,19 @@ run: migrate
 	REQUIRE_TWO_FACTOR=$${REQUIRE_TWO_FACTOR:-false} DEMO_DATA=true $(BIN)/gunicorn -c gunicorn.conf.py --workers 2 \
 	  --bind 127.0.0.1:$(PORT) --access-logfile - 'app:create_app()'
 
+# pytest-xdist: one worker process per core (`PYTEST_WORKERS=0 make test` runs in one
+# process); each worker has its own database (tests/conftest.py). The slowest 15 tests are
+# listed at the end, to see where the time goes.
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --durations=15
+
 test: install-dev
 	scripts/system-deps.sh
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 test-postgres: install-dev
 	scripts/system-deps.sh
-	$(BIN)/pytest --db=postgres $(PYTEST_ARGS)
+	$(PYTEST) --db=postgres $(PYTEST_ARGS)
 
 # --ignore-dirs: Babel skips folders starting with "_" by default, which would leave out
 # app/templates/_macros/.

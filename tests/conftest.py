@@ -2,6 +2,7 @@
 import os
 import re
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,15 +26,70 @@ def pytest_addoption(parser):
                      help="database for the test run")
 
 
-@pytest.fixture(scope="session")
-def database_url(request, tmp_path_factory):
-    if request.config.getoption("--db") == "postgres":
+# --- one database per process ------------------------------------------------------------
+#
+# With pytest-xdist (``-n auto``, the default of ``make test``) every worker is a process of
+# its own with its own session fixtures: its own SQLite file under its own temporary folder,
+# its own outbox, and free ports for every server a test starts. On PostgreSQL one
+# throwaway server serves the whole run (started once, by the controller) and each worker
+# creates its own database on it.
+
+_PG_SERVER = "fk_pg_server"  # workerinput key: the server's URL, without a database name
+
+
+def _is_worker(config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config):
+    if config.getoption("--db") == "postgres" and not _is_worker(config):
         from tests.pg import ThrowawayPostgres
 
-        pg = ThrowawayPostgres()
-        url = pg.start()
-        yield url
+        config._fk_postgres = ThrowawayPostgres()
+        config._fk_postgres.start()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """xdist, in the controller: hand each worker the server the controller started."""
+    pg = getattr(node.config, "_fk_postgres", None)
+    if pg is not None:
+        node.workerinput[_PG_SERVER] = pg.server_url
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """xdist, in the controller: collect the pages each worker checked with axe-core."""
+    urls = getattr(node, "workeroutput", {}).get("axe_checked_urls", [])
+    node.config._fk_axe_urls = getattr(node.config, "_fk_axe_urls", []) + urls
+
+
+def axe_summary(terminalreporter, urls):
+    if urls:
+        terminalreporter.write_line(f"axe-core: {len(urls)} pages checked (WCAG 2.1 A/AA), "
+                                    f"{len(set(urls))} distinct addresses")
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    # Without xdist tests/browser/conftest.py writes the line itself.
+    axe_summary(terminalreporter, getattr(config, "_fk_axe_urls", []))
+
+
+def pytest_unconfigure(config):
+    pg = getattr(config, "_fk_postgres", None)
+    if pg is not None:
         pg.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(request, tmp_path_factory):
+    config = request.config
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    if config.getoption("--db") == "postgres":
+        from tests.pg import create_database
+
+        server = config.workerinput[_PG_SERVER] if _is_worker(config) else config._fk_postgres.server_url
+        yield create_database(server, f"fallkonferenz_test_{worker}")
     else:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
 
@@ -68,13 +124,62 @@ def app(database_url, tmp_path_factory):
         db.engine().dispose()
 
 
+# --- isolation: each test's writes are rolled back ----------------------------------------
+#
+# The default, as SQLAlchemy documents it for test suites: the test runs inside one
+# connection-level transaction that is rolled back at its end. Every session the app and
+# the test open (``app.extensions["db_sessionmaker"]``) is bound to that connection with
+# ``join_transaction_mode="create_savepoint"``, so a route's commit ends a SAVEPOINT and
+# its rollback returns to it: the route's transaction handling runs as in production,
+# and nothing of the test outlives it. On SQLite the outer transaction begins outside a
+# request, so with the write lock (BEGIN IMMEDIATE, app/db.py): requests then never wait,
+# and a GET's deferred BEGIN is exercised by the ``committed`` tests in
+# tests/test_page_view_locking.py.
+#
+# That is one connection in one thread. Tests that use other connections on purpose (a
+# second engine or app, threads, a live server answering in threads, the SQLite locking
+# between connections) are marked ``committed``: they run on real transactions, as the
+# app does in production, and every table is emptied after them.
+
+
+def _committed(request) -> bool:
+    return request.node.get_closest_marker("committed") is not None
+
+
 @pytest.fixture(autouse=True)
-def _clean_database(request):
-    """Every test starts on empty tables (TRUNCATE on PostgreSQL, DELETE on SQLite)."""
-    yield
+def _isolation(request):
     if "app" not in request.fixturenames:
+        yield
         return
     application = request.getfixturevalue("app")
+    if _committed(request):
+        yield
+        _empty_tables(application)
+    else:
+        with application.app_context():
+            engine = db.engine()
+        maker = application.extensions["db_sessionmaker"]
+        configured = dict(maker.kw)
+        connection = engine.connect()
+        outer = connection.begin()
+        maker.configure(bind=connection, join_transaction_mode="create_savepoint")
+        try:
+            yield
+        finally:
+            maker.kw = configured
+            outer.rollback()
+            connection.close()
+    # Files outside the database: the e-mails written, and the pseudonym high-water mark (it
+    # outlives the tables on purpose).
+    Path(application.config["PSEUDONYM_HIGH_WATER"]).unlink(missing_ok=True)
+    outbox = Path(application.config["MAIL_OUTBOX"])
+    if outbox.exists():
+        for f in outbox.iterdir():
+            f.unlink()
+
+
+def _empty_tables(application):
+    """After a ``committed`` test: empty tables (TRUNCATE on PostgreSQL, DELETE on SQLite)."""
     with application.app_context():
         with db.engine().begin() as conn:
             tables = [t.name for t in reversed(metadata.sorted_tables)]
@@ -83,11 +188,6 @@ def _clean_database(request):
             else:
                 for name in tables:
                     conn.execute(text(f"DELETE FROM {name}"))
-    Path(application.config["PSEUDONYM_HIGH_WATER"]).unlink(missing_ok=True)  # it outlives the tables on purpose
-    outbox = Path(application.config["MAIL_OUTBOX"])
-    if outbox.exists():
-        for f in outbox.iterdir():
-            f.unlink()
 
 
 @pytest.fixture
@@ -107,6 +207,7 @@ def session(app):
     def end_transaction(_sender, **_extra):
         # An open transaction of the test would hold SQLite's write lock (BEGIN IMMEDIATE)
         # against the request and keep an old snapshot: it ends as each request starts.
+        # (Under rollback isolation this ends the test's SAVEPOINT, no more.)
         with commit_lock:
             s.commit()
 
@@ -126,9 +227,25 @@ def client(app):
 
 
 class Factory:
-    def __init__(self, session):
+    """Builds rows with sensible defaults; each call adds one row and flushes once.
+
+    Under rollback isolation a flush is enough: every session shares the test's
+    connection, and the test session's SAVEPOINT ends as each request starts. A
+    ``committed`` test's requests and threads use connections of their own, so there each
+    row is committed (and on SQLite the write lock released) before anyone else looks.
+    """
+
+    def __init__(self, session, commit=False):
         self.s = session
         self.n = 0
+        self.commit = commit
+
+    def _save(self, row):
+        self.s.add(row)
+        if self.commit:
+            self.s.commit()
+        else:
+            self.s.flush()
 
     def _next(self):
         self.n += 1
@@ -136,28 +253,24 @@ class Factory:
 
     def team(self, name=None):
         t = Team(name=name or f"Team {self._next()}")
-        self.s.add(t)
-        self.s.commit()
+        self._save(t)
         return t
 
     def district(self, name=None):
         d = District(name=name or f"Stadtteil {self._next()}")
-        self.s.add(d)
-        self.s.commit()
+        self._save(d)
         return d
 
     def agency(self, name=None, type="counselling", district=None):
         n = self._next()
         a = Agency(name=name or f"Einrichtung {n}", type=type, contact_email=f"einrichtung{n}@example.org",
                    district_id=district.id if district else None)
-        self.s.add(a)
-        self.s.commit()
+        self._save(a)
         return a
 
     def location(self, name=None, kind="jobcenter_room"):
         loc = Location(name=name or f"Raum {self._next()}", kind=kind)
-        self.s.add(loc)
-        self.s.commit()
+        self._save(loc)
         return loc
 
     def user(self, role="caseworker", team=None, agency=None, email=None, active=True, totp_secret=None, name=None,
@@ -170,8 +283,7 @@ class Factory:
         u = User(email=email or f"user{n}@example.org", name=name or f"Person {n}", role=role,
                  team_id=team.id if team else None, agency_id=agency.id if agency else None,
                  password_hash=_HASH, active=active, totp_secret=totp_secret, confirmed=confirmed)
-        self.s.add(u)
-        self.s.commit()
+        self._save(u)
         return u
 
 
@@ -195,8 +307,7 @@ class Factory:
                  summary=kw.pop("summary", "Langzeitarbeitslos, sucht Teilzeitstelle."),
                  goals=kw.pop("goals", "Stabile Beschäftigung."),
                  internal_reference=internal_reference or f"INTREF-{n:06d}", status=status, **kw)
-        self.s.add(c)
-        self.s.commit()
+        self._save(c)
         return c
 
     def consent(self, case, agency, scope=("general", "work"), signed_on=None, valid_until=None,
@@ -211,8 +322,7 @@ class Factory:
                     valid_until=valid_until or today + timedelta(days=335), scope=list(scope),
                     proof_reference="Akte Blatt 12", recorded_by_id=(recorded_by or self._recorder(case)).id,
                     withdrawn_on=withdrawn_on)
-        self.s.add(c)
-        self.s.commit()
+        self._save(c)
         return c
 
     def _recorder(self, case):
@@ -231,8 +341,7 @@ class Factory:
                           location_id=(location or self.location()).id,
                           organiser_id=(organiser or self._recorder(case)).id, status=status,
                           ical_uid=f"{uuid.uuid4()}@fallkonferenz", **kw)
-        self.s.add(conf)
-        self.s.commit()
+        self._save(conf)
         return conf
 
     def invitation(self, conference, agency, status="pending", user=None):
@@ -240,8 +349,7 @@ class Factory:
 
         inv = Invitation(conference_id=conference.id, agency_id=agency.id, status=status,
                          user_id=user.id if user else None)
-        self.s.add(inv)
-        self.s.commit()
+        self._save(inv)
         return inv
 
     def note(self, conference, author, body="Stellungnahme zur Situation.", categories=("general",),
@@ -251,8 +359,7 @@ class Factory:
         n = Note(conference_id=conference.id, author_id=author.id,
                  agency_id=agency.id if agency else author.agency_id, body=body,
                  categories=list(categories), visibility=visibility)
-        self.s.add(n)
-        self.s.commit()
+        self._save(n)
         return n
 
     def measure(self, conference, what="Bewerbungstraining besuchen", responsible_kind="jobcenter",
@@ -265,14 +372,13 @@ class Factory:
         m = Measure(conference_id=conference.id, case_id=conference.case_id, what=what, categories=list(categories),
                     responsible_kind=responsible_kind, responsible_agency_id=agency.id if agency else None,
                     due_on=due_on or berlin_today() + timedelta(days=14), status=status)
-        self.s.add(m)
-        self.s.commit()
+        self._save(m)
         return m
 
 
 @pytest.fixture
-def factory(session):
-    return Factory(session)
+def factory(request, session):
+    return Factory(session, commit=_committed(request))
 
 
 # --- clients ---------------------------------------------------------------------------
@@ -321,23 +427,37 @@ def text_of(response) -> str:
     return re.sub(r"\s+", " ", response.get_data(as_text=True))
 
 
-def get_counting_queries(app, client, url) -> tuple[int, "object"]:
-    """GET ``url`` and count the SQL statements it runs (issue 6: pages in a fixed number)."""
+# Transaction control is no query of the page: under rollback isolation a request begins
+# with SAVEPOINT and the test's own session releases its savepoint as the request starts,
+# where on real transactions SQLite shows one BEGIN and PostgreSQL none.
+_TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
+
+
+@contextmanager
+def counted_statements(app):
+    """The SQL statements run while the block runs (issue 6: pages in a fixed number of queries)."""
     from sqlalchemy import event
 
-    count = {"n": 0}
+    statements = []
 
-    def counter(*_args):
-        count["n"] += 1
+    def count(_conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(_TRANSACTION_CONTROL):
+            statements.append(statement)
 
     with app.app_context():
         engine = db.engine()
-    event.listen(engine, "before_cursor_execute", counter)
+    event.listen(engine, "before_cursor_execute", count)
     try:
-        response = client.get(url)
+        yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", counter)
-    return count["n"], response
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def get_counting_queries(app, client, url) -> tuple[int, "object"]:
+    """GET ``url`` and count the SQL statements it runs."""
+    with counted_statements(app) as statements:
+        response = client.get(url)
+    return len(statements), response
 
 
 def agenda_fields(rows) -> dict:

@@ -1,6 +1,8 @@
 """A throwaway PostgreSQL cluster for the test run: temp folder, loopback port, no trace left.
 
 initdb refuses to run as root, so as root the cluster runs as the ``postgres`` user.
+One cluster serves a whole test run; each pytest-xdist worker makes its own database on
+it (``create_database``).
 """
 import glob
 import os
@@ -56,13 +58,32 @@ class ThrowawayPostgres:
                 break
             except subprocess.CalledProcessError:
                 time.sleep(0.2)
-        return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/fallkonferenz_test"
+        return f"{self.server_url}/fallkonferenz_test"
+
+    @property
+    def server_url(self) -> str:
+        """The cluster's URL without a database name."""
+        return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}"
 
     def stop(self):
         try:
             self._run(f"{self.bindir}/pg_ctl", "-D", self.data, "-m", "immediate", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def create_database(server_url: str, name: str) -> str:
+    """A new, empty database on the cluster at ``server_url``; returns its URL."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"{server_url}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return f"{server_url}/{name}"
 
 
 if __name__ == "__main__":

@@ -24,8 +24,12 @@ def verify(app):
 def execute(app, sql, **params):
     """Raw SQL, past the application: what someone with database access could do."""
     with app.app_context():
-        with db.engine().begin() as conn:
-            conn.execute(text(sql), params)
+        s = db.new_session()  # on the test's connection (rollback isolation, tests/conftest.py)
+        try:
+            s.execute(text(sql), params)
+            s.commit()
+        finally:
+            s.close()
 
 
 @pytest.fixture

@@ -144,6 +144,7 @@ def test_production_starts_on_an_empty_database_before_migrations(instance, prod
     make(instance)
 
 
+@pytest.mark.committed
 def test_demo_accounts_are_refused_on_the_test_database(app, factory, instance, production, monkeypatch):
     """The same check against the suite's database (PostgreSQL with --db=postgres)."""
     monkeypatch.setenv("DATABASE_URL", app.config["DATABASE_URL"])

@@ -2,6 +2,7 @@
 import socket
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, insert, select, update
 
 from app import create_app, db
@@ -44,6 +45,7 @@ def test_healthz_leaves_a_logged_in_session_untouched(app, client, session, fact
     assert _audit_count(session) == before
 
 
+@pytest.mark.committed
 def test_healthz_does_not_wait_for_a_writer(app, client):
     """A long write elsewhere (SQLite: the write lock) must not hold up the balancer's check."""
     with app.app_context():

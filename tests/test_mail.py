@@ -105,6 +105,7 @@ def test_a_savepoint_rollback_keeps_the_queued_mail(app, factory):
     assert len(outbox_messages(app)) == 1
 
 
+@pytest.mark.committed
 def test_a_request_that_fails_after_queueing_sends_nothing(app, tmp_path, factory):
     """A real request: the route queues an e-mail, then fails; the rollback drops the e-mail."""
     other = create_app({

@@ -7,6 +7,7 @@ check that nothing here depends on SQLite.
 """
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import insert, select, update
 
 from app import audit, db
@@ -16,6 +17,10 @@ from app.agencies.models import District
 from app.cases import services as case_services
 from app.clock import utcnow
 from tests.conftest import login_as
+
+# Several connections at once, and a GET that begins without the write lock: real
+# transactions, not the suite's rollback isolation (which holds one connection's lock).
+pytestmark = pytest.mark.committed
 
 
 def _someone_else_commits(app, action="other.request"):

@@ -97,6 +97,7 @@ def make_app(app, tmp_path, monkeypatch):
             db.engine().dispose()
 
 
+@pytest.mark.committed
 def test_session_cookie_is_secure_in_production(app, make_app):
     prod = make_app({"APP_ENV": "production"})
     r = prod.test_client().get("/anmelden", base_url="https://localhost")
@@ -131,6 +132,7 @@ def test_405_is_german(client):
     assert "Methode nicht erlaubt" in text_of(r)
 
 
+@pytest.mark.committed
 def test_500_is_german_and_reveals_nothing(make_app):
     broken = make_app({"TESTING": True, "PROPAGATE_UNEXPECTED": False})
 

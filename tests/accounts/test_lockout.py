@@ -169,6 +169,7 @@ def test_wrong_codes_count_and_lock_the_second_step(app, factory, totp_clock):
     _assert_locked(password_step(_from(app, "198.51.100.2"), app, user.email))
 
 
+@pytest.mark.committed
 def test_the_limit_holds_across_worker_processes(app, second_app, factory, session):
     """Failures at one worker count at the other: they live in the database, not in memory."""
     user = factory.user()
@@ -183,6 +184,7 @@ def test_the_limit_holds_across_worker_processes(app, second_app, factory, sessi
         LoginFailure.key == f"email:{sha256(user.email)}")).all()) == 5
 
 
+@pytest.mark.committed
 def test_each_app_keeps_its_own_settings_for_sessions(app, second_app, client, factory, session):
     """The session loader reads the settings of the app that serves the request."""
     second_app.config["SESSION_IDLE_TIMEOUT"] = timedelta(days=1)

@@ -3,6 +3,7 @@ import threading
 import time
 
 import pyotp
+import pytest
 from sqlalchemy import select
 
 from app import db
@@ -12,6 +13,7 @@ from app.accounts.models import RecoveryCode, User
 NOW = 1_800_000_000.0
 
 
+@pytest.mark.committed
 def test_a_code_accepted_by_another_worker_is_refused_with_a_stale_copy_of_the_user(app, factory):
     secret = pyotp.random_base32()
     user = factory.user(totp_secret=secret)
@@ -37,6 +39,7 @@ def test_a_code_accepted_by_another_worker_is_refused_with_a_stale_copy_of_the_u
             second.close()
 
 
+@pytest.mark.committed
 def test_the_same_recovery_code_used_twice_at_once_lets_only_one_in(app, factory):
     user = factory.user(totp_secret=pyotp.random_base32())
     with app.app_context():

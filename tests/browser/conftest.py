@@ -17,7 +17,7 @@ from flask import got_request_exception
 from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, axe_summary
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -30,18 +30,30 @@ _loads = weakref.WeakKeyDictionary()    # page -> documents loaded
 _checked = weakref.WeakKeyDictionary()  # page -> documents checked by axe
 _no_js = weakref.WeakSet()              # contexts with JavaScript off (axe cannot run there)
 CHECKED_URLS = []
+# How long expect() waits for a page to get there (see new_context for the reason).
+expect.set_options(timeout=30_000)
 
 
 def pytest_collection_modifyitems(config, items):
     # The sync Playwright API keeps an asyncio loop running in the main thread until the
     # session ends, which breaks asyncio.run() in any later test: browser tests go last.
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    # The live server answers in threads, each request on a connection of its own: these
+    # tests run on real transactions (tests/conftest.py, "committed").
+    for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.committed)
+
+
+def pytest_sessionfinish(session):
+    # Under pytest-xdist the summary is written by the controller, which runs no test:
+    # each worker hands over the pages it checked (tests/conftest.py adds them up).
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["axe_checked_urls"] = list(CHECKED_URLS)
 
 
 def pytest_terminal_summary(terminalreporter):
-    if CHECKED_URLS:
-        terminalreporter.write_line(f"axe-core: {len(CHECKED_URLS)} pages checked (WCAG 2.1 A/AA), "
-                                    f"{len(set(CHECKED_URLS))} distinct addresses")
+    axe_summary(terminalreporter, CHECKED_URLS)
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -90,7 +102,9 @@ def new_context(browser, live_server):
     def make(**options):
         options.setdefault("locale", "de-DE")
         context = browser.new_context(base_url=live_server, **options)
-        context.set_default_timeout(5000)
+        # A waiting limit, not a speed check: with pytest-xdist's workers and other jobs on
+        # the machine, finalising minutes (the PDF) can take longer than 5 s.
+        context.set_default_timeout(30_000)
         if options.get("java_script_enabled") is False:
             _no_js.add(context)
         else:

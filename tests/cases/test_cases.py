@@ -1,15 +1,13 @@
 """Opening, viewing, listing, editing, reassigning, closing and reopening cases."""
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from app import db
 from app.cases.models import Case, CaseObstacle
 from app.clock import utcnow
 from tests.cases.conftest import audit_actions, case_data, count
-from tests.conftest import login_as, post, text_of
+from tests.conftest import counted_statements, login_as, post, text_of
 
 STALE = ("Der Fall wurde zwischenzeitlich von jemand anderem geändert. Ihre Eingaben sind unten erhalten; "
          "bitte prüfen und erneut speichern.")
@@ -212,22 +210,6 @@ def test_list_sorting_and_pagination(app, client, factory, team, caseworker, dis
         app.config["PAGE_SIZE"] = 25
 
 
-@contextmanager
-def counted_queries(app):
-    statements = []
-
-    def count_it(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine()
-    event.listen(engine, "before_cursor_execute", count_it)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count_it)
-
-
 def test_list_costs_the_same_queries_for_3_or_25_rows(app, client, factory, team, caseworker, district):
     def fill(n):
         for _ in range(n):
@@ -238,10 +220,10 @@ def test_list_costs_the_same_queries_for_3_or_25_rows(app, client, factory, team
     login_as(client, app, caseworker)
     fill(3)
     client.get("/faelle")  # warm-up: the first request loads caches
-    with counted_queries(app) as few:
+    with counted_statements(app) as few:
         assert len(_listed(client)) == 3
     fill(22)
-    with counted_queries(app) as many:
+    with counted_statements(app) as many:
         assert len(_listed(client)) == 25
     assert len(few) == len(many), (few, many)
     case_queries = [s for s in many if "FROM case_file" in s]

@@ -214,6 +214,7 @@ def test_change_is_a_new_record_replacing_the_old_one(app, client, session, fact
     assert len(consents(session, case)) == 2
 
 
+@pytest.mark.committed
 def test_change_racing_with_another_change_is_refused(app, session, factory, case, caseworker, agency):
     from app import db
     from app.cases import services

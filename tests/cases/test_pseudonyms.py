@@ -55,6 +55,7 @@ def test_pseudonym_taken_by_another_way_is_skipped(app, session, factory, casewo
         assert _open(session, caseworker, district).pseudonym == f"FK-{year}-0003"
 
 
+@pytest.mark.committed
 @pytest.mark.parametrize("first_of_year", [True, False], ids=["first-of-year", "counter-exists"])
 def test_cases_opened_at_the_same_moment_get_different_pseudonyms(app, session, caseworker, district,
                                                                   first_of_year):

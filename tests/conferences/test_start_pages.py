@@ -1,30 +1,11 @@
 """Start pages: the staff's and the partner's lists, paginated, in a fixed number of queries."""
-from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import event
 
-from app import db
 from app.clock import utcnow
 from app.clock import berlin_today
 from tests.conferences.conftest import future
-from tests.conftest import login_as, text_of
-
-
-@contextmanager
-def counted(app):
-    statements = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine()
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+from tests.conftest import counted_statements, login_as, text_of
 
 
 def _fill(factory, scene, n):
@@ -44,7 +25,7 @@ def _fill(factory, scene, n):
 
 def _queries(app, client, user):
     login_as(client, app, user)
-    with counted(app) as statements:
+    with counted_statements(app) as statements:
         response = client.get("/")
     assert response.status_code == 200
     return len(statements), response
