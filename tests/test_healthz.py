@@ -146,6 +146,7 @@ def test_healthz_503_when_postgresql_takes_no_writes(tmp_path, database_url):
             db.engine().dispose()
 
 
+@pytest.mark.committed  # other processes and connections read what the test wrote
 def test_healthz_does_not_leave_the_write_lock_taken(app, client):
     assert client.get("/healthz").status_code == 200
     with app.app_context():

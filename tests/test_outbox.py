@@ -245,6 +245,7 @@ def _cli_env(app, smtp):
     return env
 
 
+@pytest.mark.committed  # other processes and connections read what the test wrote
 def test_two_send_mail_runs_at_once_send_every_message_exactly_once(app, smtp, monkeypatch):
     n = 30
     _queue_many(app, n, monkeypatch)
@@ -260,6 +261,7 @@ def test_two_send_mail_runs_at_once_send_every_message_exactly_once(app, smtp, m
     assert all(m.attempts == 1 for m in _messages(app))
 
 
+@pytest.mark.committed  # other processes and connections read what the test wrote
 def test_send_mail_skips_a_message_another_deliverer_holds(app, smtp, monkeypatch, database_url):
     """PostgreSQL: a row locked by another run is skipped (SKIP LOCKED), not waited for."""
     if not database_url.startswith("postgresql"):
