@@ -1,4 +1,5 @@
 """Fallkonferenz: multi-agency case conferences for a German Jobcenter."""
+
 import logging
 
 from flask import Flask, current_app, g, has_request_context, redirect, request, session, url_for
@@ -81,11 +82,13 @@ def _refuse_demo_accounts(app) -> None:
     if not inspect(engine).has_table(User.__tablename__):
         return  # a new database, before its first migration
     with engine.connect() as conn:
-        demo = conn.execute(select(func.count()).select_from(User)
-                            .where(func.lower(User.email).like("%@demo.invalid"))).scalar()
+        demo = conn.execute(
+            select(func.count()).select_from(User).where(func.lower(User.email).like("%@demo.invalid"))
+        ).scalar()
     if demo:
         raise app_config.ConfigError(
-            "Die Datenbank enthält Demo-Konten (@demo.invalid); in Produktion sind sie nicht erlaubt.")
+            "Die Datenbank enthält Demo-Konten (@demo.invalid); in Produktion sind sie nicht erlaubt."
+        )
 
 
 class DatabaseId(IntegerConverter):
@@ -121,7 +124,8 @@ def _init_login(app):
     @login_manager.user_loader
     def load_user(token: str) -> User | None:
         return services.load_session_user(
-            db.get_session(), token,
+            db.get_session(),
+            token,
             idle=current_app.config["SESSION_IDLE_TIMEOUT"],
             absolute=current_app.config["SESSION_ABSOLUTE_TIMEOUT"],
         )
@@ -132,7 +136,9 @@ def _init_login(app):
         if request.endpoint is None or request.endpoint == "static" or getattr(view, "public", False):
             return None
         if not current_user.is_authenticated:
-            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
+            return redirect(
+                url_for("accounts.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+            )
         g.user = current_user
         return None
 

@@ -3,10 +3,11 @@
 Each entry holds ids and action names (never free text) and the hash of the entry
 before it, so that altering or deleting a row breaks the chain at that point.
 """
+
 import hashlib
 import json
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import Index, select, text
 from sqlmodel import JSON, Column, Field, SQLModel
@@ -21,12 +22,12 @@ class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entry"
     __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)
-    actor_id: Optional[int] = Field(default=None, index=True)
+    actor_id: int | None = Field(default=None, index=True)
     action: str = Field(max_length=60, index=True)
-    object_type: Optional[str] = Field(default=None, max_length=40)
-    object_id: Optional[int] = None
+    object_type: str | None = Field(default=None, max_length=40)
+    object_id: int | None = None
     details: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
@@ -34,9 +35,10 @@ class AuditEntry(SQLModel, table=True):
 
 def _digest(prev_hash: str, at: datetime, actor_id, action, object_type, object_id, details) -> str:
     payload = json.dumps(
-        [prev_hash, at.isoformat(timespec="microseconds"), actor_id, action,
-         object_type, object_id, details],
-        sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+        [prev_hash, at.isoformat(timespec="microseconds"), actor_id, action, object_type, object_id, details],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -50,8 +52,16 @@ def _lock_chain(session) -> None:
         db.take_write_lock(session.connection())
 
 
-def record(action: str, obj: Any = None, *, actor=None, object_type: str | None = None,
-           object_id: int | None = None, session=None, **details) -> AuditEntry:
+def record(
+    action: str,
+    obj: Any = None,
+    *,
+    actor=None,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    session=None,
+    **details,
+) -> AuditEntry:
     """Append an entry in the caller's transaction. ``details`` must hold ids or codes only."""
     session = session or db.get_session()
     if obj is not None:
@@ -59,14 +69,17 @@ def record(action: str, obj: Any = None, *, actor=None, object_type: str | None 
         object_id = object_id if object_id is not None else obj.id
     actor_id = actor if isinstance(actor, int) or actor is None else actor.id
     _lock_chain(session)
-    last = session.execute(
-        select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
-    ).scalar()
+    last = session.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
     prev = last or GENESIS
     at = utcnow()
     entry = AuditEntry(
-        at=at, actor_id=actor_id, action=action, object_type=object_type,
-        object_id=object_id, details=details, prev_hash=prev,
+        at=at,
+        actor_id=actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        details=details,
+        prev_hash=prev,
         hash=_digest(prev, at, actor_id, action, object_type, object_id, details),
     )
     session.add(entry)
@@ -100,13 +113,21 @@ class BulkChain:
 
     def row(self, action: str, actor_id, object_type, object_id, at: datetime, **details) -> dict:
         digest = _digest(self.prev, at, actor_id, action, object_type, object_id, details)
-        row = dict(at=at, actor_id=actor_id, action=action, object_type=object_type, object_id=object_id,
-                   details=details, prev_hash=self.prev, hash=digest)
+        row = dict(
+            at=at,
+            actor_id=actor_id,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            details=details,
+            prev_hash=self.prev,
+            hash=digest,
+        )
         self.prev = digest
         return row
 
 
-def verify(session, batch: int = 20000) -> tuple[int, Optional[int]]:
+def verify(session, batch: int = 20000) -> tuple[int, int | None]:
     """Walk the chain in id order. Returns (entries checked, id of first broken entry)."""
     t = AuditEntry.__table__.c
     cols = (t.id, t.at, t.actor_id, t.action, t.object_type, t.object_id, t.details, t.prev_hash, t.hash)
@@ -117,7 +138,7 @@ def verify(session, batch: int = 20000) -> tuple[int, Optional[int]]:
         rows = conn.execute(select(*cols).where(t.id > last_id).order_by(t.id).limit(batch)).all()
         if not rows:
             return count, None
-        for (id_, at, actor_id, action, otype, oid, details, prev_hash, hash_) in rows:
+        for id_, at, actor_id, action, otype, oid, details, prev_hash, hash_ in rows:
             if prev_hash != prev or hash_ != _digest(prev_hash, at, actor_id, action, otype, oid, details):
                 return count, id_
             prev = hash_

@@ -18,6 +18,8 @@ After a restore, the pseudonym counter is raised to the high-water mark kept out
 database (``app.high_water``) and to the counter of the database being replaced, where it
 can still be read: no pseudonym handed out before the restore is handed out again.
 """
+
+import contextlib
 import fcntl
 import glob
 import hashlib
@@ -27,7 +29,7 @@ import sqlite3
 import subprocess
 import weakref
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
@@ -60,10 +62,8 @@ def hold_server_lock(app) -> None:
 
 
 def _close(fd) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.close(fd)
-    except OSError:
-        pass
 
 
 def take_server_lock_exclusively(app) -> None:
@@ -78,7 +78,8 @@ def take_server_lock_exclusively(app) -> None:
         raise BackupError(
             "Die Anwendung läuft noch (gunicorn, der E-Mail- oder Erinnerungs-Job oder ein anderer "
             "flask-Befehl nutzt diese Installation). Bitte zuerst beenden, z. B. "
-            "`systemctl stop fallkonferenz fallkonferenz-mail.timer fallkonferenz-reminders.timer`.") from None
+            "`systemctl stop fallkonferenz fallkonferenz-mail.timer fallkonferenz-reminders.timer`."
+        ) from None
 
 
 # --- backup ----------------------------------------------------------------------------
@@ -173,7 +174,8 @@ def _pg_tool(name: str) -> str:
     if found is None:
         raise BackupError(
             f"{name} fehlt. PostgreSQL sichern Sie mit `pg_dump --format=custom --file=PFAD DATENBANK` "
-            f"(Paket postgresql-client, Version des Servers) und stellen mit `pg_restore` wieder her.")
+            f"(Paket postgresql-client, Version des Servers) und stellen mit `pg_restore` wieder her."
+        )
     return found
 
 
@@ -191,8 +193,9 @@ def _backup_postgres(url, target: Path) -> Summary:
     pg_dump = _pg_tool("pg_dump")
     conninfo, env = _libpq(url)
     tmp = target.with_name(f".{target.name}.tmp")
-    result = subprocess.run([pg_dump, "--format=custom", "--no-owner", f"--file={tmp}", conninfo],
-                            env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [pg_dump, "--format=custom", "--no-owner", f"--file={tmp}", conninfo], env=env, capture_output=True, text=True
+    )
     if result.returncode != 0:
         tmp.unlink(missing_ok=True)
         raise BackupError(f"pg_dump ist fehlgeschlagen (Exit {result.returncode}).")
@@ -231,7 +234,9 @@ def _raise_counters(conn, marks: dict[int, int]) -> dict[int, int]:
             if year in current:
                 conn.execute(text("UPDATE pseudonym_counter SET last_number = :n WHERE year = :y"), {"n": n, "y": year})
             else:
-                conn.execute(text("INSERT INTO pseudonym_counter (year, last_number) VALUES (:y, :n)"), {"n": n, "y": year})
+                conn.execute(
+                    text("INSERT INTO pseudonym_counter (year, last_number) VALUES (:y, :n)"), {"n": n, "y": year}
+                )
     return {**current, **{y: max(n, current.get(y, 0)) for y, n in marks.items()}}
 
 
@@ -309,7 +314,7 @@ def _restore_sqlite(live: str, source: Path, marks: dict) -> Restored:
 
         kept = None
         if os.path.exists(live):
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             kept = Path(f"{live}.before-restore-{stamp}")
             old = sqlite3.connect(live, timeout=30)
             keep = sqlite3.connect(kept)
@@ -351,8 +356,14 @@ def _restore_postgres(url, source: Path, marks: dict) -> Restored:
             conn.execute(text(f'CREATE DATABASE "{scratch_name}"'))
         scratch = live.set(database=scratch_name)
         scratch_info, _ = _libpq(scratch)
-        if subprocess.run([pg_restore, "--no-owner", "--exit-on-error", "-d", scratch_info, str(source)],
-                          env=env, capture_output=True).returncode != 0:
+        if (
+            subprocess.run(
+                [pg_restore, "--no-owner", "--exit-on-error", "-d", scratch_info, str(source)],
+                env=env,
+                capture_output=True,
+            ).returncode
+            != 0
+        ):
             raise BackupError("pg_restore in eine Prüfdatenbank ist fehlgeschlagen: das Archiv ist beschädigt.")
         engine = create_engine(scratch)
         try:
@@ -361,13 +372,28 @@ def _restore_postgres(url, source: Path, marks: dict) -> Restored:
         finally:
             engine.dispose()
         if broken is not None:
-            raise BackupError(f"audit-verify: Kette unterbrochen bei Eintrag {broken} (nach {count} gültigen Einträgen).")
+            raise BackupError(
+                f"audit-verify: Kette unterbrochen bei Eintrag {broken} (nach {count} gültigen Einträgen)."
+            )
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch_name}"'))
         admin.dispose()
-    result = subprocess.run([pg_restore, "--clean", "--if-exists", "--no-owner", "--single-transaction",
-                             "--exit-on-error", "-d", conninfo, str(source)], env=env, capture_output=True)
+    result = subprocess.run(
+        [
+            pg_restore,
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            "--exit-on-error",
+            "-d",
+            conninfo,
+            str(source),
+        ],
+        env=env,
+        capture_output=True,
+    )
     if result.returncode != 0:
         raise BackupError(f"pg_restore ist fehlgeschlagen (Exit {result.returncode}); die Datenbank ist unverändert.")
     engine = create_engine(url)

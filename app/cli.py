@@ -1,5 +1,6 @@
 """flask commands: create-admin, seed-demo, audit-verify, send-reminders, send-mail, backup, restore,
 confirm-account-change."""
+
 import sys
 from pathlib import Path
 
@@ -102,15 +103,20 @@ def send_reminders():
     cancelled = cancel_invitations_without_consent(s)
     conferences, measures = run(s)
     s.commit()
-    click.echo(f"Erinnerungen verschickt: {conferences} Fallkonferenz(en), {measures} Maßnahme(n); "
-               f"{cancelled} Einladung(en) wegen abgelaufener Einwilligung zurückgezogen.")
+    click.echo(
+        f"Erinnerungen verschickt: {conferences} Fallkonferenz(en), {measures} Maßnahme(n); "
+        f"{cancelled} Einladung(en) wegen abgelaufener Einwilligung zurückgezogen."
+    )
     _send_outbox()
 
 
 @click.command("send-mail")
 @with_appcontext
-@click.option("--retry-failed", is_flag=True,
-              help="Fehlgeschlagene E-Mails erneut in die Warteschlange stellen (nach einer Störung des Mailservers).")
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="Fehlgeschlagene E-Mails erneut in die Warteschlange stellen (nach einer Störung des Mailservers).",
+)
 def send_mail(retry_failed):
     """Deliver the outbox: every e-mail that is due, with retries and backoff.
 
@@ -133,9 +139,11 @@ def _send_outbox():
 
     report = mail.deliver(current_app._get_current_object())
     waiting, failed = mail.outbox_counts(db.get_session())
-    click.echo(f"E-Mails: {report.sent} versandt, {report.retrying} zum erneuten Versuch zurückgestellt, "
-               f"{report.failed} endgültig fehlgeschlagen; im Postausgang {waiting} wartend, "
-               f"{failed} fehlgeschlagen.")
+    click.echo(
+        f"E-Mails: {report.sent} versandt, {report.retrying} zum erneuten Versuch zurückgestellt, "
+        f"{report.failed} endgültig fehlgeschlagen; im Postausgang {waiting} wartend, "
+        f"{failed} fehlgeschlagen."
+    )
     if report.interrupted:
         click.echo("Der Mailserver war nicht erreichbar; die übrigen E-Mails folgen beim nächsten Lauf.")
     return report
@@ -153,8 +161,10 @@ def backup(path):
         summary = ops.backup(current_app._get_current_object(), path)
     except ops.BackupError as err:
         raise click.ClickException(str(err)) from None
-    click.echo(f"Sicherung geschrieben: {summary.path} ({summary.size} Bytes, "
-               f"{summary.audit_entries} Audit-Einträge, Kette vollständig)")
+    click.echo(
+        f"Sicherung geschrieben: {summary.path} ({summary.size} Bytes, "
+        f"{summary.audit_entries} Audit-Einträge, Kette vollständig)"
+    )
     click.echo(f"SHA-256: {summary.sha256}")
 
 
@@ -174,8 +184,9 @@ def restore(path, yes):
         restored = ops.restore(current_app._get_current_object(), path)
     except ops.BackupError as err:
         raise click.ClickException(str(err)) from None
-    click.echo(f"Wiederhergestellt aus {path}: integrity_check ok, audit-verify ok "
-               f"({restored.audit_entries} Einträge).")
+    click.echo(
+        f"Wiederhergestellt aus {path}: integrity_check ok, audit-verify ok ({restored.audit_entries} Einträge)."
+    )
     counters = ", ".join(f"{y}: {n}" for y, n in sorted(restored.counters.items())) or "keine"
     click.echo(f"Pseudonym-Zähler (letzte vergebene Nummer je Jahr): {counters}")
     if restored.kept:
@@ -201,9 +212,14 @@ def confirm_account_change(change_id, refuse):
     if change is None:
         raise click.ClickException(f"Keine Kontoänderung mit der Nummer {change_id}.")
     try:
-        services.decide_change(s, change, actor=None, confirm=not refuse,
-                               invite_lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
-                               base_url=current_app.config["BASE_URL"])
+        services.decide_change(
+            s,
+            change,
+            actor=None,
+            confirm=not refuse,
+            invite_lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
+            base_url=current_app.config["BASE_URL"],
+        )
     except services.AccountChangeError as err:
         raise click.ClickException(str(err.message)) from None
     s.commit()

@@ -3,6 +3,7 @@
 One session per request (or CLI command); the route commits once. E-mails queued
 during the request leave from the ``after_commit`` hook in ``app.mail``.
 """
+
 import os
 from dataclasses import dataclass
 
@@ -14,9 +15,7 @@ from sqlmodel import Session, create_engine
 
 def make_engine(url: str, echo: bool = False):
     if url.startswith("sqlite"):
-        engine = create_engine(
-            url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
-        )
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
         _recycle_read_only_connections(engine, sqlite_path(url))
     else:
@@ -143,8 +142,12 @@ def init_app(app):
     from app import high_water
 
     # Every session knows the deployment's pseudonym high-water file (app/high_water.py).
-    maker = sessionmaker(bind=engine, class_=Session, expire_on_commit=False,
-                         info={high_water.SESSION_KEY: app.config.get("PSEUDONYM_HIGH_WATER") or None})
+    maker = sessionmaker(
+        bind=engine,
+        class_=Session,
+        expire_on_commit=False,
+        info={high_water.SESSION_KEY: app.config.get("PSEUDONYM_HIGH_WATER") or None},
+    )
     event.listen(maker, "after_flush", _note_flush)
     event.listen(maker, "do_orm_execute", _note_statement)
     event.listen(maker, "after_commit", _forget_writes)
@@ -161,7 +164,8 @@ _WRITTEN = "fk_written"
 def _note_flush(session, _context):
     # Still the state before the flush: these objects were just written.
     session.info.setdefault(_WRITTEN, set()).update(
-        _table_of(obj) for obj in (*session.new, *session.dirty, *session.deleted))
+        _table_of(obj) for obj in (*session.new, *session.dirty, *session.deleted)
+    )
 
 
 def _note_statement(state):

@@ -5,6 +5,7 @@ then shows no user (``current_user`` and the navigation need the database). Logs
 error type and the SQLite/PostgreSQL error code, never an exception's text: a driver's
 text names host and port, SQL parameters can quote personal data (``redact_log_records``).
 """
+
 import logging
 import sqlite3
 import traceback
@@ -100,8 +101,14 @@ def init_app(app):
     @app.errorhandler(CSRFError)
     def csrf_error(err):
         _rollback()
-        return _render(400, _("Formular abgelaufen"), _("Das Formular war abgelaufen oder unvollständig. "
-                                                         "Bitte laden Sie die Seite neu und versuchen Sie es noch einmal."))
+        return _render(
+            400,
+            _("Formular abgelaufen"),
+            _(
+                "Das Formular war abgelaufen oder unvollständig. "
+                "Bitte laden Sie die Seite neu und versuchen Sie es noch einmal."
+            ),
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(err):

@@ -1,4 +1,5 @@
 """Jinja filters: dates and times in the user's language, in Europe/Berlin."""
+
 from datetime import date, datetime
 
 from flask_babel import format_date, format_datetime

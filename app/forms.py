@@ -1,5 +1,6 @@
 """Form pieces shared by every domain: plain-text input, the anonymisation guard and the topic
 hint, stale-edit detection, and the fields every domain uses (German dates and times, choices, ids)."""
+
 import unicodedata
 
 from flask import g
@@ -69,8 +70,9 @@ def no_control_characters(_form, field):
     if _has_control_character(field.data):
         raise ValidationError(_l("Der Text enthält unzulässige Steuerzeichen."))
     if not _BIDI_CONTROLS.isdisjoint(field.data):
-        raise ValidationError(_l("Der Text enthält Steuerzeichen, die die Schreibrichtung umkehren. "
-                                 "Bitte entfernen Sie sie."))
+        raise ValidationError(
+            _l("Der Text enthält Steuerzeichen, die die Schreibrichtung umkehren. Bitte entfernen Sie sie.")
+        )
 
 
 def _normalise_input(value):
@@ -296,8 +298,9 @@ class MultiCheckboxField(SelectMultipleField):
         offered = _offered(self)
         unknown = [value for value in self.data or () if value not in offered]
         if unknown:
-            raise ValidationError(_l("Bitte wählen Sie einen der angebotenen Einträge. „%(value)s“ gehört nicht dazu.",
-                                     value=unknown[0]))
+            raise ValidationError(
+                _l("Bitte wählen Sie einen der angebotenen Einträge. „%(value)s“ gehört nicht dazu.", value=unknown[0])
+            )
 
 
 class GermanDateField(DateField):
@@ -309,8 +312,9 @@ class GermanDateField(DateField):
     year 1 or 9999.
     """
 
-    def __init__(self, label=None, validators=None, *, years_back: int = 10, years_ahead: int = 10,
-                 range_message=None, **kwargs):
+    def __init__(
+        self, label=None, validators=None, *, years_back: int = 10, years_ahead: int = 10, range_message=None, **kwargs
+    ):
         super().__init__(label, validators, format=["%Y-%m-%d", "%d.%m.%Y"], **kwargs)
         self.years_back, self.years_ahead, self.range_message = years_back, years_ahead, range_message
 
@@ -323,9 +327,15 @@ class GermanDateField(DateField):
             return
         earliest, latest = self.plausible_range()
         if not earliest <= self.data <= latest:
-            raise StopValidation(str(self.range_message) if self.range_message else _(
-                "Bitte geben Sie ein Datum zwischen dem %(earliest)s und dem %(latest)s ein.",
-                earliest=earliest.strftime("%d.%m.%Y"), latest=latest.strftime("%d.%m.%Y")))
+            raise StopValidation(
+                str(self.range_message)
+                if self.range_message
+                else _(
+                    "Bitte geben Sie ein Datum zwischen dem %(earliest)s und dem %(latest)s ein.",
+                    earliest=earliest.strftime("%d.%m.%Y"),
+                    latest=latest.strftime("%d.%m.%Y"),
+                )
+            )
 
     def process_formdata(self, valuelist):
         try:

@@ -14,6 +14,7 @@ another writer proves the file takes writes). It answers a reason code:
 
 Logs name the error type and the SQLite/PostgreSQL error code, never the driver's text.
 """
+
 import logging
 import os
 import sqlite3

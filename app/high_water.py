@@ -11,6 +11,7 @@ the restored counter to the mark as well.
 A number written here whose case was rolled back is skipped, never reused: a gap, no harm.
 With several application hosts, the instance folder must be shared for this to hold.
 """
+
 import fcntl
 import json
 import os

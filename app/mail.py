@@ -28,6 +28,7 @@ recipients or content.
 A route that must not let the delivery show in its response time (the password reset) calls
 ``after_response``: its committed e-mails are then delivered once the response has been sent.
 """
+
 import email
 import logging
 import smtplib
@@ -37,7 +38,6 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Optional
 
 from flask import current_app, g, has_request_context, render_template
 from flask_babel import lazy_gettext as _l
@@ -70,7 +70,7 @@ class OutboxMessage(SQLModel, table=True):
         Index("ix_outbox_message_ref", "ref_type", "ref_id"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow)
     template: str = Field(max_length=60)
     # The whole message as sent (headers, body, calendar file).
@@ -79,13 +79,13 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = Field(default=0)
     next_attempt_at: datetime = Field(default_factory=utcnow)
     # Lease of the deliverer that claimed it; free when None or in the past.
-    locked_until: Optional[datetime] = None
-    sent_at: Optional[datetime] = None
+    locked_until: datetime | None = None
+    sent_at: datetime | None = None
     # Error type and SMTP code of the last failed attempt (no server text: it can quote addresses).
-    last_error: Optional[str] = Field(default=None, max_length=80)
+    last_error: str | None = Field(default=None, max_length=80)
     # What the e-mail is about, e.g. ("invitation", 12): its delivery state is shown there.
-    ref_type: Optional[str] = Field(default=None, max_length=40)
-    ref_id: Optional[int] = None
+    ref_type: str | None = Field(default=None, max_length=40)
+    ref_id: int | None = None
 
 
 @dataclass
@@ -109,8 +109,7 @@ def build(to: list[str], template: str, attachments=(), **context) -> EmailMessa
     msg["Message-ID"] = make_msgid(domain="fallkonferenz.invalid")
     msg.set_content(body.lstrip("\n"))
     for a in attachments:
-        msg.add_attachment(a.content, maintype=a.maintype, subtype=a.subtype,
-                           filename=a.filename, params=a.params)
+        msg.add_attachment(a.content, maintype=a.maintype, subtype=a.subtype, filename=a.filename, params=a.params)
     return msg
 
 
@@ -128,9 +127,12 @@ def queue(to: list[str], template: str, attachments=(), session=None, ref=None, 
         session.begin()
     if ref is not None and ref.id is None:
         session.flush()
-    row = OutboxMessage(template=template, message=bytes(msg),
-                        ref_type=ref.__tablename__ if ref is not None else None,
-                        ref_id=ref.id if ref is not None else None)
+    row = OutboxMessage(
+        template=template,
+        message=bytes(msg),
+        ref_type=ref.__tablename__ if ref is not None else None,
+        ref_id=ref.id if ref is not None else None,
+    )
     session.add(row)
     session.flush()
     session.info.setdefault("outbox", []).append((row.id, current_app._get_current_object()))
@@ -201,23 +203,28 @@ def error_code(exc: BaseException) -> str:
 def _permanent(exc: BaseException) -> bool:
     """Every recipient refused for good (5xx): retrying cannot help. Other 5xx (log-in,
     sender) are the server's configuration, which an operator can fix: those are retried."""
-    return isinstance(exc, smtplib.SMTPRecipientsRefused) and all(
-        c >= 500 for c, _msg in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPRecipientsRefused) and all(c >= 500 for c, _msg in exc.recipients.values())
 
 
 def _connection_lost(exc: BaseException) -> bool:
     """The server is gone or not reachable: the remaining messages of this run wait."""
     if isinstance(exc, smtplib.SMTPException):  # a subclass of OSError: ask it first
-        return isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError,
-                                smtplib.SMTPHeloError, smtplib.SMTPNotSupportedError,
-                                smtplib.SMTPAuthenticationError))
+        return isinstance(
+            exc,
+            (
+                smtplib.SMTPServerDisconnected,
+                smtplib.SMTPConnectError,
+                smtplib.SMTPHeloError,
+                smtplib.SMTPNotSupportedError,
+                smtplib.SMTPAuthenticationError,
+            ),
+        )
     return isinstance(exc, OSError)
 
 
 def _due(now):
     m = OutboxMessage
-    return (m.status == PENDING, m.next_attempt_at <= now,
-            or_(m.locked_until.is_(None), m.locked_until < now))
+    return (m.status == PENDING, m.next_attempt_at <= now, or_(m.locked_until.is_(None), m.locked_until < now))
 
 
 def _claim(app, *, ids=None, after_id=0, now=None):
@@ -240,8 +247,7 @@ def _claim(app, *, ids=None, after_id=0, now=None):
         if chosen is None:
             s.rollback()
             return None
-        claimed = s.execute(update(m).where(m.id == chosen, *_due(now))
-                            .values(locked_until=now + lease)).rowcount
+        claimed = s.execute(update(m).where(m.id == chosen, *_due(now)).values(locked_until=now + lease)).rowcount
         row = s.execute(select(m.id, m.created_at, m.message, m.attempts).where(m.id == chosen)).one()
         s.commit()
         return row if claimed == 1 else None
@@ -269,8 +275,9 @@ def _record(app, message_id: int, attempts_before: int, exc: BaseException | Non
     return state
 
 
-def deliver(app=None, *, ids=None, timeout: float | None = None, stop_at_failure: bool = False,
-            limit: int | None = None) -> DeliveryReport:
+def deliver(
+    app=None, *, ids=None, timeout: float | None = None, stop_at_failure: bool = False, limit: int | None = None
+) -> DeliveryReport:
     """Send due messages (all, or those of ``ids``) one by one, each claimed first.
 
     Each message is tried at most once per run. The run stops when the server cannot be
@@ -348,17 +355,24 @@ def _drop_after_rollback(session, previous_transaction):
 def retry_failed(session) -> int:
     """Put failed messages back in the queue (after the mail server was fixed)."""
     now = utcnow()
-    return session.execute(update(OutboxMessage).where(OutboxMessage.status == FAILED)
-                           .values(status=PENDING, attempts=0, next_attempt_at=now,
-                                   locked_until=None)).rowcount
+    return session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == FAILED)
+        .values(status=PENDING, attempts=0, next_attempt_at=now, locked_until=None)
+    ).rowcount
 
 
 def outbox_counts(session) -> tuple[int, int]:
     """(waiting, failed) messages in the outbox."""
     from sqlalchemy import func
 
-    rows = dict(session.execute(select(OutboxMessage.status, func.count()).where(
-        OutboxMessage.status.in_((PENDING, FAILED))).group_by(OutboxMessage.status)).all())
+    rows = dict(
+        session.execute(
+            select(OutboxMessage.status, func.count())
+            .where(OutboxMessage.status.in_((PENDING, FAILED)))
+            .group_by(OutboxMessage.status)
+        ).all()
+    )
     session.rollback()
     return rows.get(PENDING, 0), rows.get(FAILED, 0)
 
@@ -380,8 +394,9 @@ def delivery_states(session, ref_type: str, ids) -> dict[int, str]:
     if not ids:
         return {}
     m = OutboxMessage
-    rows = session.execute(select(m.ref_id, m.status, m.attempts)
-                           .where(m.ref_type == ref_type, m.ref_id.in_(ids)).order_by(m.id)).all()
+    rows = session.execute(
+        select(m.ref_id, m.status, m.attempts).where(m.ref_type == ref_type, m.ref_id.in_(ids)).order_by(m.id)
+    ).all()
     return {ref_id: state_of(status, attempts) for ref_id, status, attempts in rows}
 
 

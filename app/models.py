@@ -1,4 +1,5 @@
 """Imports every table, so Alembic and the tests see the whole schema."""
+
 from sqlmodel import SQLModel
 
 from app.accounts.models import (  # noqa: F401

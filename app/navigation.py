@@ -3,6 +3,7 @@
 Both are functions, called only by the page layout: e-mails and PDFs, rendered without a
 logged-in user, never evaluate them.
 """
+
 from flask import url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l

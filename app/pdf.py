@@ -15,6 +15,7 @@ readers can read it; part 2 rather than 3 because part 3 only adds arbitrary emb
 files, which we never want in an archived Protokoll (WeasyPrint strips non-PDF
 attachments from part-2 files as a second line of defence).
 """
+
 import functools
 import io
 import logging
@@ -108,8 +109,9 @@ class StaticOnlyFetcher(URLFetcher):
         self.served.append(url)
         if path.suffix.lower() == ".woff2":
             stat = path.stat()
-            return URLFetcherResponse(url, _woff2_as_sfnt(str(path), stat.st_mtime_ns, stat.st_size),
-                                      {"Content-Type": "font/ttf"})
+            return URLFetcherResponse(
+                url, _woff2_as_sfnt(str(path), stat.st_mtime_ns, stat.st_size), {"Content-Type": "font/ttf"}
+            )
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
 
@@ -155,7 +157,7 @@ class _Watchdog(logging.Handler):
             # Repagination lays pages out again: count the highest page number, not calls.
             limits.pages = max(limits.pages, int(record.args[0]))
             if limits.pages > limits.max_pages:
-                raise _Abort(PdfTooLarge("Das Dokument hätte mehr als %d Seiten." % limits.max_pages))
+                raise _Abort(PdfTooLarge(f"Das Dokument hätte mehr als {limits.max_pages} Seiten."))
         if time.monotonic() > limits.deadline:
             raise _Abort(PdfTimeout("Das Dokument konnte nicht in der vorgesehenen Zeit erstellt werden."))
 
@@ -171,8 +173,14 @@ class Rendered:
     refused: list = field(default_factory=list)
 
 
-def render(html: str, *, static_folder, time_limit: float = DEFAULT_TIME_LIMIT,
-           max_html_bytes: int = DEFAULT_MAX_HTML_BYTES, max_pages: int = DEFAULT_MAX_PAGES) -> Rendered:
+def render(
+    html: str,
+    *,
+    static_folder,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    max_html_bytes: int = DEFAULT_MAX_HTML_BYTES,
+    max_pages: int = DEFAULT_MAX_PAGES,
+) -> Rendered:
     """Render our own HTML to PDF/A-2a. Raises ``PdfError`` when a limit is hit.
 
     Title, language, author and dates come from the HTML's ``<title>``, ``lang`` and
@@ -184,7 +192,8 @@ def render(html: str, *, static_folder, time_limit: float = DEFAULT_TIME_LIMIT,
     _local.limits = _Limits(deadline=time.monotonic() + time_limit, max_pages=max_pages)
     try:
         document = HTML(string=html, base_url=STATIC_BASE, url_fetcher=fetcher).render(
-            pdf_variant=PDF_VARIANT, pdf_tags=True)
+            pdf_variant=PDF_VARIANT, pdf_tags=True
+        )
         # Nothing is ever attached to a Protokoll, whatever the HTML says.
         document.metadata.attachments = []
         content = document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True, attachments=None)
@@ -193,4 +202,3 @@ def render(html: str, *, static_folder, time_limit: float = DEFAULT_TIME_LIMIT,
     finally:
         _local.limits = None
     return Rendered(content, fetcher.served, fetcher.refused)
-

@@ -5,9 +5,10 @@ functions registered per action; a domain adds rules, never checks of its own.
 A refusal is written to the audit trail and answered with 403, or with 404 where the
 user must not learn that the object exists.
 """
+
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Callable
 
 from flask import abort, g, has_request_context
 from flask_login import current_user
@@ -113,8 +114,13 @@ def _account_change_list(user, _obj=None):
 def _account_change_decide(user, change):
     """Four eyes: a team lead of the confirming team decides; never the admin who proposed the
     change, nor the account it is about."""
-    return (is_team_lead(user) and user.team_id is not None and user.team_id == change.confirming_team_id
-            and change.proposed_by_id != user.id and change.user_id != user.id)
+    return (
+        is_team_lead(user)
+        and user.team_id is not None
+        and user.team_id == change.confirming_team_id
+        and change.proposed_by_id != user.id
+        and change.user_id != user.id
+    )
 
 
 @rule("staff.area")
@@ -223,8 +229,9 @@ def valid_consent(case_id: int, agency_id: int, day=None):
 
     def load():
         rows = db.session.execute(
-            select(Consent).where(Consent.case_id == case_id, Consent.agency_id == agency_id,
-                                  Consent.superseded_at.is_(None))
+            select(Consent).where(
+                Consent.case_id == case_id, Consent.agency_id == agency_id, Consent.superseded_at.is_(None)
+            )
         ).scalars()
         return next((c for c in rows if c.is_valid_on(day)), None)
 
@@ -236,11 +243,17 @@ def partner_invitation(user, conference):
 
     if not is_partner(user) or conference is None:
         return None
-    return _per_request("partner_invitation", (conference.id, user.agency_id), lambda: db.session.execute(
-        select(Invitation).where(Invitation.conference_id == conference.id,
-                                 Invitation.agency_id == user.agency_id,
-                                 Invitation.status != InvitationStatus.CANCELLED)
-    ).scalar_one_or_none())
+    return _per_request(
+        "partner_invitation",
+        (conference.id, user.agency_id),
+        lambda: db.session.execute(
+            select(Invitation).where(
+                Invitation.conference_id == conference.id,
+                Invitation.agency_id == user.agency_id,
+                Invitation.status != InvitationStatus.CANCELLED,
+            )
+        ).scalar_one_or_none(),
+    )
 
 
 def partner_consent(user, conference):
@@ -296,8 +309,11 @@ def agency_reader(conference, agency_id: int) -> Reader | None:
     """What a partner of ``agency_id`` would read of ``conference`` now (the staff's preview):
     None while it has no live invitation or no valid consent."""
     live = db.session.execute(
-        select(Invitation.id).where(Invitation.conference_id == conference.id, Invitation.agency_id == agency_id,
-                                    Invitation.status != InvitationStatus.CANCELLED)
+        select(Invitation.id).where(
+            Invitation.conference_id == conference.id,
+            Invitation.agency_id == agency_id,
+            Invitation.status != InvitationStatus.CANCELLED,
+        )
     ).first()
     consent = valid_consent(conference.case_id, agency_id) if live else None
     return Reader(agency_id, frozenset(consent.scope), consent.id) if consent is not None else None
@@ -338,12 +354,14 @@ def _split(reader: Reader, content: dict, minutes, comments) -> tuple[dict, list
             withheld.append({"kind": "participant", "text": p.get("agency"), "categories": p.get("reveals", [])})
 
     def measure_shared(m):
-        return (m.get("responsible_agency_id") is not None and m.get("responsible_agency_id") == reader.agency_id) \
-            or reader.shares(m.get("categories", []))
+        return (
+            m.get("responsible_agency_id") is not None and m.get("responsible_agency_id") == reader.agency_id
+        ) or reader.shares(m.get("categories", []))
 
     def measure_named(m):
-        if m.get("responsible_agency_id") is None or reader.may_name(m["responsible_agency_id"],
-                                                                   m.get("responsible_reveals", DATA_CATEGORIES)):
+        if m.get("responsible_agency_id") is None or reader.may_name(
+            m["responsible_agency_id"], m.get("responsible_reveals", DATA_CATEGORIES)
+        ):
             return dict(m, own=m.get("responsible_agency_id") == reader.agency_id and not reader.is_jobcenter)
         return dict(m, responsible_agency=None, responsible_masked=True, own=False)
 
@@ -357,22 +375,50 @@ def _split(reader: Reader, content: dict, minutes, comments) -> tuple[dict, list
         return reader.shares(n.get("categories", [])) and (own or n.get("visibility") == NoteVisibility.SHARED)
 
     visible = {
-        **{key: content.get(key) for key in ("pseudonym", "district", "starts_at", "ends_at", "location",
-                                             "organiser", "person_attends", "person_attended", "next_conference")},
+        **{
+            key: content.get(key)
+            for key in (
+                "pseudonym",
+                "district",
+                "starts_at",
+                "ends_at",
+                "location",
+                "organiser",
+                "person_attends",
+                "person_attended",
+                "next_conference",
+            )
+        },
         # The occasion is free text without categories: the Jobcenter's own heading.
         "occasion": content.get("occasion") if reader.is_jobcenter else None,
         "participants": participants,
-        "obstacles": keep("obstacle", [{"code": code, "categories": list(OBSTACLE_CATEGORIES.get(code, DATA_CATEGORIES))}
-                                       for code in content.get("obstacles", [])],
-                          lambda o: reader.shares(o["categories"]), lambda o: o["code"]),
-        "agenda": keep("agenda", content.get("agenda", []), lambda i: reader.shares(i.get("categories", [])),
-                       lambda i: i.get("title")),
+        "obstacles": keep(
+            "obstacle",
+            [
+                {"code": code, "categories": list(OBSTACLE_CATEGORIES.get(code, DATA_CATEGORIES))}
+                for code in content.get("obstacles", [])
+            ],
+            lambda o: reader.shares(o["categories"]),
+            lambda o: o["code"],
+        ),
+        "agenda": keep(
+            "agenda",
+            content.get("agenda", []),
+            lambda i: reader.shares(i.get("categories", [])),
+            lambda i: i.get("title"),
+        ),
         "notes": keep("note", content.get("notes", []), note_shared, lambda n: n.get("body")),
-        "measures": [measure_named(m) for m in keep("measure", content.get("measures", []), measure_shared,
-                                                    lambda m: m.get("what"))],
-        "reviewed": [measure_named(m) for m in keep("measure", content.get("reviewed", []), measure_shared,
-                                                    lambda m: m.get("what"))],
-        "summary": None, "decisions": [], "next_date_note": None,
+        "measures": [
+            measure_named(m)
+            for m in keep("measure", content.get("measures", []), measure_shared, lambda m: m.get("what"))
+        ],
+        "reviewed": [
+            measure_named(m)
+            for m in keep("measure", content.get("reviewed", []), measure_shared, lambda m: m.get("what"))
+        ],
+        "summary": None,
+        "decisions": [],
+        "next_date_note": None,
         "comments": [row for row in comments if reader.is_jobcenter or row[0].agency_id == reader.agency_id],
         "reader": reader,
     }
@@ -381,8 +427,12 @@ def _split(reader: Reader, content: dict, minutes, comments) -> tuple[dict, list
             visible["summary"] = minutes.summary
         elif minutes.summary:
             withheld.append({"kind": "summary", "text": minutes.summary, "categories": minutes.summary_categories})
-        visible["decisions"] = keep("decision", minutes.decisions or [], lambda d: reader.shares(d.get("categories", [])),
-                                    lambda d: d.get("text"))
+        visible["decisions"] = keep(
+            "decision",
+            minutes.decisions or [],
+            lambda d: reader.shares(d.get("categories", [])),
+            lambda d: d.get("text"),
+        )
         # The note on the next date is free text without categories, like the occasion.
         visible["next_date_note"] = minutes.next_date_note if reader.is_jobcenter else None
     return visible, withheld
@@ -415,7 +465,10 @@ def _conference_preview(user, conference):
 
 @rule("conference.edit")
 def _conference_edit(user, conference):
-    return _staff_of_conference(user, conference) and conference.status in (ConferenceStatus.PLANNED, ConferenceStatus.HELD)
+    return _staff_of_conference(user, conference) and conference.status in (
+        ConferenceStatus.PLANNED,
+        ConferenceStatus.HELD,
+    )
 
 
 @rule("conference.change")
@@ -427,14 +480,19 @@ def _conference_change(user, conference):
 @rule("conference.hold")
 def _conference_hold(user, conference):
 
-    return (_staff_of_conference(user, conference) and conference.status == ConferenceStatus.PLANNED
-            and conference.starts_at <= utcnow())
+    return (
+        _staff_of_conference(user, conference)
+        and conference.status == ConferenceStatus.PLANNED
+        and conference.starts_at <= utcnow()
+    )
 
 
 @rule("conference.follow_up")
 def _conference_follow_up(user, conference):
 
-    if not (_staff_of_conference(user, conference) and conference.status in (ConferenceStatus.HELD, ConferenceStatus.CLOSED)):
+    if not (
+        _staff_of_conference(user, conference) and conference.status in (ConferenceStatus.HELD, ConferenceStatus.CLOSED)
+    ):
         return False
     case = db.session.get(Case, conference.case_id)
     return case is not None and case.status == CaseStatus.OPEN
@@ -493,8 +551,12 @@ def _note_create(user, conference):
         return True
     # Partners write before the conference, and only with a live, not-declined invitation.
     inv = partner_invitation(user, conference)
-    return (conference.status == ConferenceStatus.PLANNED and inv is not None and inv.status != InvitationStatus.DECLINED
-            and valid_consent(conference.case_id, user.agency_id) is not None)
+    return (
+        conference.status == ConferenceStatus.PLANNED
+        and inv is not None
+        and inv.status != InvitationStatus.DECLINED
+        and valid_consent(conference.case_id, user.agency_id) is not None
+    )
 
 
 @rule("note.edit")
@@ -505,8 +567,12 @@ def _note_edit(user, note):
         return False
     if _staff_of_conference(user, conference):
         return note.agency_id is None and conference.status in (ConferenceStatus.PLANNED, ConferenceStatus.HELD)
-    return (is_partner(user) and note.agency_id == user.agency_id and conference.status == ConferenceStatus.PLANNED
-            and partner_consent(user, conference) is not None)
+    return (
+        is_partner(user)
+        and note.agency_id == user.agency_id
+        and conference.status == ConferenceStatus.PLANNED
+        and partner_consent(user, conference) is not None
+    )
 
 
 @rule("measure.update")
@@ -515,9 +581,12 @@ def _measure_update(user, measure):
     conference = db.session.get(Conference, measure.conference_id)
     if _staff_of_conference(user, conference):
         return True
-    return (is_partner(user) and measure.responsible_agency_id == user.agency_id
-            and valid_consent(measure.case_id, user.agency_id) is not None
-            and partner_invitation(user, conference) is not None)
+    return (
+        is_partner(user)
+        and measure.responsible_agency_id == user.agency_id
+        and valid_consent(measure.case_id, user.agency_id) is not None
+        and partner_invitation(user, conference) is not None
+    )
 
 
 @rule("measure.edit_terms")
@@ -526,7 +595,10 @@ def _measure_edit_terms(user, measure):
     (the conference is closed then). Status and outcome stay open to follow-up (measure.update)."""
 
     conference = db.session.get(Conference, measure.conference_id)
-    return _staff_of_conference(user, conference) and conference.status in (ConferenceStatus.PLANNED, ConferenceStatus.HELD)
+    return _staff_of_conference(user, conference) and conference.status in (
+        ConferenceStatus.PLANNED,
+        ConferenceStatus.HELD,
+    )
 
 
 # --- minutes ------------------------------------------------------------------------------
@@ -535,15 +607,22 @@ def _measure_edit_terms(user, measure):
 @rule("minutes.create")
 def _minutes_create(user, conference):
     # The organiser writes the minutes of a held conference; finalising closes it.
-    return (_staff_of_conference(user, conference) and conference.status == ConferenceStatus.HELD
-            and conference.organiser_id == user.id)
+    return (
+        _staff_of_conference(user, conference)
+        and conference.status == ConferenceStatus.HELD
+        and conference.organiser_id == user.id
+    )
 
 
 @rule("minutes.comment")
 def _minutes_comment(user, minutes):
     """Invited partners comment on a draft the organiser shared, until the set day."""
 
-    if minutes.status != MinutesStatus.DRAFT or minutes.comments_until is None or minutes.comments_until < berlin_today():
+    if (
+        minutes.status != MinutesStatus.DRAFT
+        or minutes.comments_until is None
+        or minutes.comments_until < berlin_today()
+    ):
         return False
     return partner_consent(user, db.session.get(Conference, minutes.conference_id)) is not None
 
@@ -552,24 +631,33 @@ def _minutes_comment(user, minutes):
 def _minutes_edit(user, minutes):
 
     conference = db.session.get(Conference, minutes.conference_id)
-    return (minutes.status == MinutesStatus.DRAFT and _staff_of_conference(user, conference)
-            and conference.organiser_id == user.id)
+    return (
+        minutes.status == MinutesStatus.DRAFT
+        and _staff_of_conference(user, conference)
+        and conference.organiser_id == user.id
+    )
 
 
 @rule("minutes.finalise")
 def _minutes_finalise(user, minutes):
 
     conference = db.session.get(Conference, minutes.conference_id)
-    return (minutes.status == MinutesStatus.DRAFT and _staff_of_conference(user, conference)
-            and (conference.organiser_id == user.id or is_team_lead(user)))
+    return (
+        minutes.status == MinutesStatus.DRAFT
+        and _staff_of_conference(user, conference)
+        and (conference.organiser_id == user.id or is_team_lead(user))
+    )
 
 
 @rule("minutes.correct")
 def _minutes_correct(user, minutes):
 
     conference = db.session.get(Conference, minutes.conference_id)
-    return (minutes.status == MinutesStatus.FINAL and _staff_of_conference(user, conference)
-            and (conference.organiser_id == user.id or is_team_lead(user)))
+    return (
+        minutes.status == MinutesStatus.FINAL
+        and _staff_of_conference(user, conference)
+        and (conference.organiser_id == user.id or is_team_lead(user))
+    )
 
 
 @rule("minutes.download", hide=True)

@@ -50,6 +50,7 @@ No Flask: the guard can be used and tested on its own. Its dependencies are
 gender-guesser (first names), german-nouns (the dictionary), phonenumbers and
 python-stdnum; the README says why these.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,11 +59,11 @@ import gc
 import re
 import sys
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import phonenumbers
 from stdnum import iban
@@ -111,7 +112,7 @@ class Finding:
 
     def excerpt(self, text: str) -> str:
         """A masked excerpt that does not echo the personal datum in full."""
-        return _mask(text[self.start:self.end])
+        return _mask(text[self.start : self.end])
 
 
 def _finding(kind: str, start: int, end: int) -> Finding:
@@ -190,7 +191,7 @@ def _digit_windows(text: str) -> _Windows:
         while run < 6 and start + run < n and text[start + run].isdigit():
             run += 1
         # "14.12.2026", "10:00", "2.14" are dates, times and rooms, not house numbers.
-        after = text[start + run:start + run + 2]
+        after = text[start + run : start + run + 2]
         if run <= 3 and not (after[:1] in (".", ",", ":") and after[1:2].isdigit()):
             houses.append((max(0, start - _HOUSE_WINDOW_BEFORE), min(n, start + 12)))
         if end - start >= 5:
@@ -199,8 +200,14 @@ def _digit_windows(text: str) -> _Windows:
     windows = _Windows(_merged(numbers, text))
     windows.houses = _merged(houses, text)
     windows.postcodes = _merged(postcodes, text)
-    windows.long = _merged(((max(0, m.start() - _LONG_WINDOW_BEFORE), min(n, m.end() + 2))
-                            for lo, hi in windows for m in _LONG_NUMBER.finditer(text, lo, hi)), text)
+    windows.long = _merged(
+        (
+            (max(0, m.start() - _LONG_WINDOW_BEFORE), min(n, m.end() + 2))
+            for lo, hi in windows
+            for m in _LONG_NUMBER.finditer(text, lo, hi)
+        ),
+        text,
+    )
     return windows
 
 
@@ -298,10 +305,14 @@ _SERVICE_NUMBER = re.compile(r"^(?:(?:\+|00)49[ -]?(?:\(0\) ?)?|0)(?:800|180|900
 # Digit clusters worth handing to libphonenumber: its matcher is thorough but slow, so it
 # only sees the neighbourhood of six or more digits, which keeps the guard linear.
 _PHONE_CANDIDATE = re.compile(r"(?<![\w.,/])(?:\+|\(0|0)[ \t]?\d[\d \t()/–-]{4,40}\d")
-_NOT_PRIVATE = frozenset({
-    phonenumbers.PhoneNumberType.TOLL_FREE, phonenumbers.PhoneNumberType.PREMIUM_RATE,
-    phonenumbers.PhoneNumberType.SHARED_COST, phonenumbers.PhoneNumberType.UAN,
-})
+_NOT_PRIVATE = frozenset(
+    {
+        phonenumbers.PhoneNumberType.TOLL_FREE,
+        phonenumbers.PhoneNumberType.PREMIUM_RATE,
+        phonenumbers.PhoneNumberType.SHARED_COST,
+        phonenumbers.PhoneNumberType.UAN,
+    }
+)
 
 
 def _phones(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[Finding]:
@@ -317,7 +328,7 @@ def _phones(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[
             continue
         # "0170 1234567,50" would be a number, not a phone; so would "0,5".
         end = m.start() + len(value)
-        if re.match(r"[.,]\d", text[end:end + 2]):
+        if re.match(r"[.,]\d", text[end : end + 2]):
             continue
         taken.add(m.start())
         yield _finding("phone", m.start(), end)
@@ -330,10 +341,10 @@ def _phones(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[
         start = candidate.start()
         if start in taken or sum(ch.isdigit() for ch in candidate.group()) < 6:
             continue
-        if text[max(0, start - 2):start].rstrip()[-1:].isdigit():
+        if text[max(0, start - 2) : start].rstrip()[-1:].isdigit():
             continue  # a group inside a longer number (an IBAN, a tax id), not its start
         lo = max(0, candidate.start() - 1)
-        window = text[lo:candidate.end() + 1]
+        window = text[lo : candidate.end() + 1]
         spans = matched.get(window)
         if spans is None:
             spans = matched[window] = _phone_spans(window)
@@ -363,9 +374,7 @@ _TAX_CUE = re.compile(
     r"\.?\s*[:.]?\s*(?:lautet|ist)?\s*$",
     re.IGNORECASE,
 )
-_TAX_NUMBER = re.compile(
-    r"\b(?:Steuernummer|St\.?-?Nr\.?)\s*:?\s*(\d[\d /]{8,15}\d)", re.IGNORECASE
-)
+_TAX_NUMBER = re.compile(r"\b(?:Steuernummer|St\.?-?Nr\.?)\s*:?\s*(\d[\d /]{8,15}\d)", re.IGNORECASE)
 
 
 def _tax_ids(text: str, today: date, windows: _Windows) -> Iterator[Finding]:
@@ -374,7 +383,7 @@ def _tax_ids(text: str, today: date, windows: _Windows) -> Iterator[Finding]:
     for m in _finditer(_TAX_GROUPED, text, windows.long):
         yield _finding("tax_id", m.start(), m.end())
     for m in _finditer(_TAX_COMPACT, text, windows.long):
-        before = text[max(0, m.start() - 40):m.start()]
+        before = text[max(0, m.start() - 40) : m.start()]
         lower = before.lower()
         cued = any(w in lower for w in ("steuer", "idnr", "identifikation", "tin")) and _TAX_CUE.search(before)
         if cued or idnr.is_valid(m.group()):
@@ -389,9 +398,7 @@ def _tax_ids(text: str, today: date, windows: _Windows) -> Iterator[Finding]:
 # Social insurance number (Rentenversicherungsnummer): area, ddmmyy, initial
 # of the birth name, serial and check digit.
 
-_INSURANCE = re.compile(
-    r"(?<!\w)(\d{2}) ?(\d{2})(\d{2})\d{2} ?[A-Za-z] ?\d{3}(?!\w)"
-)
+_INSURANCE = re.compile(r"(?<!\w)(\d{2}) ?(\d{2})(\d{2})\d{2} ?[A-Za-z] ?\d{3}(?!\w)")
 
 
 def _insurance_numbers(text: str, today: date, windows: _Windows) -> Iterator[Finding]:
@@ -409,7 +416,7 @@ _BG_NUMBER = re.compile(r"(?<!\w)\d{5} ?BG ?\d{7}(?!\w)")
 
 
 def _customer_numbers(text: str, today: date, windows: _Windows) -> Iterator[Finding]:
-    for pattern in ((_BG_NUMBER, _CUSTOMER) if "BG" in text else (_CUSTOMER,)):
+    for pattern in (_BG_NUMBER, _CUSTOMER) if "BG" in text else (_CUSTOMER,):
         for m in _finditer(pattern, text, windows.long):
             yield _finding("customer_number", m.start(), m.end())
 
@@ -418,10 +425,31 @@ def _customer_numbers(text: str, today: date, windows: _Windows) -> Iterator[Fin
 # Birth dates
 
 _MONTHS = {
-    "januar": 1, "jänner": 1, "jan": 1, "februar": 2, "feb": 2, "märz": 3,
-    "mär": 3, "april": 4, "apr": 4, "mai": 5, "juni": 6, "jun": 6, "juli": 7,
-    "jul": 7, "august": 8, "aug": 8, "september": 9, "sep": 9, "sept": 9,
-    "oktober": 10, "okt": 10, "november": 11, "nov": 11, "dezember": 12, "dez": 12,
+    "januar": 1,
+    "jänner": 1,
+    "jan": 1,
+    "februar": 2,
+    "feb": 2,
+    "märz": 3,
+    "mär": 3,
+    "april": 4,
+    "apr": 4,
+    "mai": 5,
+    "juni": 6,
+    "jun": 6,
+    "juli": 7,
+    "jul": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "sep": 9,
+    "sept": 9,
+    "oktober": 10,
+    "okt": 10,
+    "november": 11,
+    "nov": 11,
+    "dezember": 12,
+    "dez": 12,
 }
 _NUMERIC_DATE = re.compile(r"(?<![\d.,/])(\d{1,2})\. ?(\d{1,2})\. ?(\d{4}|\d{2})(?!\d|[.,]\d)")
 # Only with a four-digit year: "06/2026" and "12/03" are periods, not dates.
@@ -488,8 +516,8 @@ def _birth_dates(text: str, today: date, windows: list[tuple[int, int]]) -> Iter
         year = _full_year(year, today)
         if year > today.year:
             continue
-        before = text[max(0, start - 40):start]
-        after = text[end:end + 40]
+        before = text[max(0, start - 40) : start]
+        after = text[end : end + 40]
         # The cue patterns are tried only where a cue word can be: most dates have none.
         lower_before, lower_after = before.lower(), after.lower()
         cue_before = any(w in lower_before for w in _BIRTH_CUE_WORDS_BEFORE) and _BIRTH_CUE_BEFORE.search(before)
@@ -507,10 +535,25 @@ def _birth_dates(text: str, today: date, windows: list[tuple[int, int]]) -> Iter
 # Street addresses
 
 _STREET_SUFFIXES = (
-    "straße", "strasse", "str.", "weg", "platz", "allee", "gasse", "ring",
-    "damm", "ufer", "chaussee", "pfad", "steig", "stieg", "promenade",
+    "straße",
+    "strasse",
+    "str.",
+    "weg",
+    "platz",
+    "allee",
+    "gasse",
+    "ring",
+    "damm",
+    "ufer",
+    "chaussee",
+    "pfad",
+    "steig",
+    "stieg",
+    "promenade",
 )
-_STREET_WORDS = r"(?:Landstraße|Landstrasse|Landstr\.|Straße|Strasse|Str\.|Weg|Platz|Allee|Gasse|Ring|Damm|Ufer|Chaussee|Promenade)"
+_STREET_WORDS = (
+    r"(?:Landstraße|Landstrasse|Landstr\.|Straße|Strasse|Str\.|Weg|Platz|Allee|Gasse|Ring|Damm|Ufer|Chaussee|Promenade)"
+)
 # Compounds that end like a street but are not one ("Praktikumsplatz 1",
 # "Arbeitsweg 45 Min.", "Mentoring 2x").
 _NOT_STREET_PREFIXES = frozenset(
@@ -520,9 +563,7 @@ _NOT_STREET_PREFIXES = frozenset(
     um dienst anfahrts werde verfahrens karriere berufs ausweg irr holz
     lehr unterkunfts betreuungs teilzeit vollzeit""".split()
 )
-_NOT_STREET_WORDS = frozenset(
-    "mentoring monitoring tutoring catering hering engineering ring weg platz".split()
-)
+_NOT_STREET_WORDS = frozenset("mentoring monitoring tutoring catering hering engineering ring weg platz".split())
 _HOUSE_NUMBER = r"\d{1,3}(?: ?[a-wyzA-WYZ](?!\w))?(?: ?[-–/] ?\d{1,3}[a-z]?)?(?![\w])"
 _STREET = re.compile(
     r"(?<![\w-])"
@@ -551,13 +592,26 @@ _UNITS = frozenset(
 )
 
 
-_STREET_HINTS = ("str", "weg", "platz", "allee", "gasse", "ring", "damm", "ufer", "chaussee", "pfad",
-                 "steig", "stieg", "promenade")
+_STREET_HINTS = (
+    "str",
+    "weg",
+    "platz",
+    "allee",
+    "gasse",
+    "ring",
+    "damm",
+    "ufer",
+    "chaussee",
+    "pfad",
+    "steig",
+    "stieg",
+    "promenade",
+)
 _ADDRESS_CUE_HINTS = ("wohn", "lebt", "anschrift", "adresse", "zugezogen", "umgezogen")
 
 
 def _is_quantity(text: str, end: int) -> bool:
-    m = re.match(r"\s*([\w€%]+)", text[end:end + 20])
+    m = re.match(r"\s*([\w€%]+)", text[end : end + 20])
     return bool(m) and m.group(1).lower().rstrip(".") in _UNITS
 
 
@@ -575,7 +629,7 @@ def _addresses(text: str, today: date, windows: _Windows) -> Iterator[Finding]:
             prefix = m.group("compound")
             if len(prefix) < 2 or not prefix[0].isupper():
                 continue
-            word = text[m.start():m.start("number")].strip().lower()
+            word = text[m.start() : m.start("number")].strip().lower()
             if word in _NOT_STREET_WORDS or prefix.lower().rstrip("-") in _NOT_STREET_PREFIXES:
                 continue
         elif not m.group("adjective")[0].isupper():
@@ -674,12 +728,44 @@ _NOT_NAMES = frozenset(
 # Familie" as an object ("der Familie Hilfe gewähren", "als Frau Vollzeit
 # arbeiten", "Fr. Bewerbungstraining"); none of them ends a surname.
 _NOUN_SUFFIXES = (
-    "beratung", "stelle", "amt", "zentrum", "büro", "hilfe", "dienst",
-    "verein", "verband", "werk", "ation", "heit", "keit", "schaft", "ität",
-    "gesellschaft", "behörde", "einrichtung", "ambulanz", "klinik", "zeit",
-    "arbeit", "geld", "training", "kurs", "unterricht", "leistung",
-    "leistungen", "antrag", "bescheid", "unterlagen", "maßnahme", "angebot",
-    "gespräch", "kosten", "schulden", "miete", "wohnung",
+    "beratung",
+    "stelle",
+    "amt",
+    "zentrum",
+    "büro",
+    "hilfe",
+    "dienst",
+    "verein",
+    "verband",
+    "werk",
+    "ation",
+    "heit",
+    "keit",
+    "schaft",
+    "ität",
+    "gesellschaft",
+    "behörde",
+    "einrichtung",
+    "ambulanz",
+    "klinik",
+    "zeit",
+    "arbeit",
+    "geld",
+    "training",
+    "kurs",
+    "unterricht",
+    "leistung",
+    "leistungen",
+    "antrag",
+    "bescheid",
+    "unterlagen",
+    "maßnahme",
+    "angebot",
+    "gespräch",
+    "kosten",
+    "schulden",
+    "miete",
+    "wohnung",
 )
 _INDEFINITE_BEFORE = re.compile(
     r"\b(?:ein|eine|einer|einem|einen|kein|keine|keiner|jede|jeder|jedem|"
@@ -699,10 +785,7 @@ def _looks_like_name(token: str) -> bool:
     if len(lower) >= 8 and lower.endswith(("ung", "ungen")):
         return False
     # A compound needs a real first part; "Samt" is not "-amt".
-    return not any(
-        lower.endswith(s) and (len(lower) == len(s) or len(lower) > len(s) + 2)
-        for s in _NOUN_SUFFIXES
-    )
+    return not any(lower.endswith(s) and (len(lower) == len(s) or len(lower) > len(s) + 2) for s in _NOUN_SUFFIXES)
 
 
 def _anchored(pattern: re.Pattern, text: str, literals: tuple[str, ...]) -> Iterator[re.Match]:
@@ -730,7 +813,7 @@ _CALLED_LITERALS = ("namens", "heißt", "hieß", "heißen", "hießen", "Name:", 
 
 def _names(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[Finding]:
     for m in _anchored(_NAME, text, _SALUTATION_LITERALS):
-        before = text[max(0, m.start() - 30):m.start()]
+        before = text[max(0, m.start() - 30) : m.start()]
         if _INDEFINITE_BEFORE.search(before):
             continue  # "ein Herr von der Suchtberatung"
         if m.group("salutation") == "Fr." and _WEEKDAY_BEFORE.search(before):
@@ -739,11 +822,13 @@ def _names(text: str, today: date, windows: list[tuple[int, int]]) -> Iterator[F
             continue
         end = m.end("first")
         second = m.group("second")
-        if second and _looks_like_name(second) and text[m.end("first"):m.start("second")].strip() == "":
+        if second and _looks_like_name(second) and text[m.end("first") : m.start("second")].strip() == "":
             end = m.end("second")
         yield _finding("name", m.start("name"), end)
     for m in _anchored(_CALLED, text, _CALLED_LITERALS):
-        if m.group("cue") in ("heißt", "hieß", "heißen", "hießen") and not _PERSON_SUBJECT.search(text[max(0, m.start() - 60):m.start()]):
+        if m.group("cue") in ("heißt", "hieß", "heißen", "hießen") and not _PERSON_SUBJECT.search(
+            text[max(0, m.start() - 60) : m.start()]
+        ):
             continue
         if not _looks_like_name(m.group("first")):
             continue
@@ -830,7 +915,8 @@ def _load_lexicon() -> _Lexicon:
 
 
 # Capitalised at the start of a sentence or as a form of address, never names.
-_FUNCTION_WORDS = frozenset("""
+_FUNCTION_WORDS = frozenset(
+    """
     der die das des dem den ein eine einer eines einem einen kein keine keiner keinen keinem
     ich du er sie es wir ihr ihn ihm ihnen mich mir dich dir uns euch sich man
     mein meine meinen meinem meiner dein deine sein seine seinen seinem seiner ihre ihren ihrem
@@ -855,8 +941,10 @@ _FUNCTION_WORDS = frozenset("""
     liebe lieber sehr geehrte geehrter hallo guten grüße gruß
     siehe vgl inkl ggf evtl usw etc bzw zb dh
     hr fr dr prof med dipl ing herr herrn fam
-    """.split())
-_RELATION_NOUNS = frozenset("""
+    """.split()
+)
+_RELATION_NOUNS = frozenset(
+    """
     kunde kundin kunden sohn söhne tochter töchter kind kinder bruder brüder schwester schwestern
     geschwister zwillinge ehemann ehefrau ehemanns mann frau partner partnerin lebensgefährte
     lebensgefährtin freund freundin mutter vater eltern großmutter großvater oma opa
@@ -864,7 +952,8 @@ _RELATION_NOUNS = frozenset("""
     neffe nichte cousin cousine nachbar nachbarin mitbewohner mitbewohnerin stiefsohn
     stieftochter stiefvater stiefmutter pflegekind pflegesohn pflegetochter säugling baby
     teilnehmer teilnehmerin bewohner bewohnerin
-    """.split())
+    """.split()
+)
 # Roles after which "von" introduces the person's name ("die Lehrerin von Emre").
 _ROLE_OF = re.compile(
     r"\b(?:Lehrer(?:in)?|Erzieher(?:in)?|Klassenlehrer(?:in)?|Betreuer(?:in)?|Vormund|"
@@ -873,7 +962,7 @@ _ROLE_OF = re.compile(
 )
 # Adjectives of places ("Offenbacher Tafel", "Frankfurter Straße").
 _PLACE_ADJECTIVE = re.compile(r"(?:er|sche[nmrs]?)$")
-_SENTENCE_END = frozenset(".!?:;\n•–-*\"„“(")
+_SENTENCE_END = frozenset('.!?:;\n•–-*"„“(')
 
 
 def _is_compound_noun(token: str, nouns: frozenset[str]) -> bool:
@@ -882,14 +971,18 @@ def _is_compound_noun(token: str, nouns: frozenset[str]) -> bool:
     # rarely end that way ("Warsame" is not "War" + "Same"), and where they do
     # ("Rosenberg") a first name beside them still marks the pair.
     for cut in range(3, len(token) - 3):
-        head = token[cut].upper() + token[cut + 1:]
+        head = token[cut].upper() + token[cut + 1 :]
         if head not in nouns:
             continue
         if len(head) >= 6 or cut >= 5:
             return True
         prefix = token[:cut]
         prefix = prefix[0].upper() + prefix[1:]
-        if prefix in nouns or (prefix[-1] in "sn" and prefix[:-1] in nouns) or (len(token) >= 8 and prefix + "e" in nouns):
+        if (
+            prefix in nouns
+            or (prefix[-1] in "sn" and prefix[:-1] in nouns)
+            or (len(token) >= 8 and prefix + "e" in nouns)
+        ):
             return True
     return False
 
@@ -917,11 +1010,9 @@ class _Token:
     __slots__ = ("start", "end", "text", "first", "word", "surname")
 
 
-
-
 def _previous_word(text: str, start: int) -> str:
     """The word right before ``start`` when only one or two spaces separate them."""
-    segment = text[max(0, start - 32):start]
+    segment = text[max(0, start - 32) : start]
     stripped = segment.rstrip(" \t")
     if not 1 <= len(segment) - len(stripped) <= 2 or not stripped[-1:].isalpha():
         return ""
@@ -951,8 +1042,12 @@ def _name_tokens(text: str, lex: _Lexicon, extra_terms: frozenset[str]) -> list[
             # A capitalised adjective comes before its noun ("Ärztlicher Dienst"); elsewhere
             # a word ending like one may well be a name ("Abdirahman Warsame hat ...").
             nxt = _NEXT_WORD.match(text, end)
-            if nxt and nxt.group(1)[0].isupper() and seen.get(nxt.group(1)) is None \
-                    and _word_attributes(nxt.group(1), lex, extra_terms) is None:
+            if (
+                nxt
+                and nxt.group(1)[0].isupper()
+                and seen.get(nxt.group(1)) is None
+                and _word_attributes(nxt.group(1), lex, extra_terms) is None
+            ):
                 continue
         t = _Token()
         t.start, t.end, t.text, t.first, t.surname, t.word = start, end, word, first, surname, is_word
@@ -975,9 +1070,12 @@ def _word_attributes(word: str, lex: _Lexicon, extra_terms: frozenset[str]) -> t
     surname = folded in lex.surnames
     parts = word.replace("’", "'").split("-")
     last = parts[-1]
-    is_word = (word in lex.nouns or last in lex.nouns
-               or (last[:1].isupper() and _is_compound_noun(last, lex.nouns))
-               or (len(parts) > 1 and any(part in lex.nouns for part in parts)))
+    is_word = (
+        word in lex.nouns
+        or last in lex.nouns
+        or (last[:1].isupper() and _is_compound_noun(last, lex.nouns))
+        or (len(parts) > 1 and any(part in lex.nouns for part in parts))
+    )
     # Words of case notes that the name lists also know as first names: a word first.
     is_word = is_word or folded in _CASE_WORDS
     if is_word and not first and not surname:
@@ -992,7 +1090,7 @@ _CASE_WORDS = frozenset({"crystal", "molly", "ecstasy", "speed", "tilidin", "lon
 
 def _adjacent(text: str, a: _Token, b: _Token) -> bool:
     gap = b.start - a.end
-    return 0 < gap <= 2 and text[a.end:b.start].isspace()
+    return 0 < gap <= 2 and text[a.end : b.start].isspace()
 
 
 def _strong_first(t: _Token) -> bool:
@@ -1005,11 +1103,11 @@ def _unknown(t: _Token) -> bool:
 
 
 def _sentence_initial(text: str, start: int) -> bool:
-    before = text[max(0, start - 3):start].rstrip()
+    before = text[max(0, start - 3) : start].rstrip()
     return not before or before[-1] in _SENTENCE_END
 
 
-def _names_without_cue(text: str, today: date, known: "KnownPeople | None" = None) -> Iterator[Finding]:
+def _names_without_cue(text: str, today: date, known: KnownPeople | None = None) -> Iterator[Finding]:
     lex = _lexicon()
     tokens = _name_tokens(text, lex, known.terms if known else frozenset())
     n = len(tokens)
@@ -1020,9 +1118,9 @@ def _names_without_cue(text: str, today: date, known: "KnownPeople | None" = Non
         j = i
         while j + 1 < n and _adjacent(text, tokens[j], tokens[j + 1]):
             j += 1
-        if j > i and _run_is_name(tokens[i:j + 1]):
+        if j > i and _run_is_name(tokens[i : j + 1]):
             yield _finding("name", tokens[i].start, tokens[j].end)
-            in_run[i:j + 1] = b"\x01" * (j + 1 - i)
+            in_run[i : j + 1] = b"\x01" * (j + 1 - i)
         i = j + 1
 
     for k, t in enumerate(tokens):
@@ -1034,8 +1132,11 @@ def _names_without_cue(text: str, today: date, known: "KnownPeople | None" = Non
             yield _finding("name", t.start, t.end)
             continue
         # "die Lehrerin von Emre"
-        if (t.first or not t.word) and previous_word in ("von", "vom") \
-                and _ROLE_OF.search(text, max(0, t.start - 30), t.start):
+        if (
+            (t.first or not t.word)
+            and previous_word in ("von", "vom")
+            and _ROLE_OF.search(text, max(0, t.start - 30), t.start)
+        ):
             yield _finding("name", t.start, t.end)
             continue
         if not _strong_first(t):
@@ -1076,11 +1177,14 @@ def _name_lists(text: str, tokens: list[_Token]) -> Iterator[Finding]:
             i += 1
             continue
         j = i
-        while j + 1 < n and tokens[j + 1].first \
-                and tokens[j + 1].start - tokens[j].end <= 12 \
-                and _LIST_JOINERS.match(text, tokens[j].end, tokens[j + 1].start):
+        while (
+            j + 1 < n
+            and tokens[j + 1].first
+            and tokens[j + 1].start - tokens[j].end <= 12
+            and _LIST_JOINERS.match(text, tokens[j].end, tokens[j + 1].start)
+        ):
             j += 1
-        group = tokens[i:j + 1]
+        group = tokens[i : j + 1]
         if len(group) >= 2 and any(_strong_first(t) for t in group):
             for t in group:
                 yield _finding("name", t.start, t.end)
@@ -1123,14 +1227,13 @@ class KnownPeople:
             if tokens:
                 self._people.setdefault(tokens[-1], []).append(frozenset(tokens))
         self._emails = frozenset(e.strip().casefold() for e in emails if e)
-        self.terms = frozenset(t.casefold() for term in terms for t in re.findall(_NAME_TOKEN, term)
-                               if t[:1].isupper())
+        self.terms = frozenset(t.casefold() for term in terms for t in re.findall(_NAME_TOKEN, term) if t[:1].isupper())
 
     def __bool__(self) -> bool:
         return bool(self._people or self._emails or self.terms)
 
     def covers(self, finding: Finding, text: str) -> bool:
-        value = text[finding.start:finding.end]
+        value = text[finding.start : finding.end]
         if finding.kind == "email":
             return value.casefold() in self._emails
         if finding.kind != "name":
@@ -1156,8 +1259,7 @@ usage = Usage()
 _RANK = {kind: i for i, kind in enumerate(_PRIORITY)}
 
 
-def find_personal_data(text: str, *, today: date | None = None,
-                       known: KnownPeople | None = None) -> list[Finding]:
+def find_personal_data(text: str, *, today: date | None = None, known: KnownPeople | None = None) -> list[Finding]:
     """Return what in `text` probably identifies a person, sorted by position.
 
     Overlapping candidates are resolved in favour of the more specific kind
@@ -1195,7 +1297,7 @@ def _find(text: str, today: date, known: KnownPeople | None) -> list[Finding]:
     accepted: list[Finding] = []
     for candidate in candidates:
         if taken.find(1, candidate.start, candidate.end) == -1:
-            taken[candidate.start:candidate.end] = b"\x01" * (candidate.end - candidate.start)
+            taken[candidate.start : candidate.end] = b"\x01" * (candidate.end - candidate.start)
             accepted.append(candidate)
     if known:
         accepted = [f for f in accepted if not known.covers(f, text)]
@@ -1259,8 +1361,7 @@ def _normaliser() -> Callable[[str], str]:
     return normalise_text
 
 
-def evaluate(corpus: Path | str, *, today: date | None = None,
-             known_names: Iterable[str] = ()) -> Evaluation:
+def evaluate(corpus: Path | str, *, today: date | None = None, known_names: Iterable[str] = ()) -> Evaluation:
     corpus = Path(corpus)
     normalise = _normaliser()
     known = KnownPeople(known_names)
@@ -1270,7 +1371,7 @@ def evaluate(corpus: Path | str, *, today: date | None = None,
     for number, line in _sentences(corpus / "positive.txt"):
         tag = _TAG.match(line)
         kind = tag.group("kind") if tag else "untagged"
-        sentence = line[tag.end():] if tag else line
+        sentence = line[tag.end() :] if tag else line
         positives += 1
         counts = by_kind.setdefault(kind, [0, 0])
         counts[0] += 1
@@ -1289,16 +1390,24 @@ def evaluate(corpus: Path | str, *, today: date | None = None,
             false_alarms.append((number, text, findings))
             for kind in {f.kind for f in findings}:
                 alarms_by_kind[kind] = alarms_by_kind.get(kind, 0) + 1
-    return Evaluation(positives, negatives, misses, false_alarms,
-                      {k: (v[0], v[1]) for k, v in sorted(by_kind.items())}, dict(sorted(alarms_by_kind.items())))
+    return Evaluation(
+        positives,
+        negatives,
+        misses,
+        false_alarms,
+        {k: (v[0], v[1]) for k, v in sorted(by_kind.items())},
+        dict(sorted(alarms_by_kind.items())),
+    )
 
 
 def _report(corpus: str, result: Evaluation, verbose: bool) -> None:
     found = result.positives - len(result.misses)
     print(f"== {corpus}")
     print(f"positive sentences: {result.positives}, detected: {found}, recall: {result.recall:.1%}")
-    print(f"negative sentences: {result.negatives}, false alarms: {len(result.false_alarms)}, "
-          f"false-alarm rate: {result.false_alarm_rate:.1%}")
+    print(
+        f"negative sentences: {result.negatives}, false alarms: {len(result.false_alarms)}, "
+        f"false-alarm rate: {result.false_alarm_rate:.1%}"
+    )
     print(f"  {'kind':18} {'recall':>16}  {'false alarms':>12}")
     for kind in sorted(set(result.recall_by_kind) | set(result.false_alarms_by_kind)):
         total, detected = result.recall_by_kind.get(kind, (0, 0))
@@ -1312,14 +1421,18 @@ def _report(corpus: str, result: Evaluation, verbose: bool) -> None:
     if verbose and result.false_alarms:
         print("false alarms (negative.txt):")
         for number, sentence, findings in result.false_alarms:
-            hits = ", ".join(f"{f.kind} {sentence[f.start:f.end]!r}" for f in findings)
+            hits = ", ".join(f"{f.kind} {sentence[f.start : f.end]!r}" for f in findings)
             print(f"  {number:>4}: {sentence}\n        -> {hits}")
 
 
 def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.pii", description=__doc__.splitlines()[0])
-    parser.add_argument("--evaluate", metavar="CORPUS_DIR", nargs="+",
-                        help="folders with positive.txt and negative.txt, each reported separately")
+    parser.add_argument(
+        "--evaluate",
+        metavar="CORPUS_DIR",
+        nargs="+",
+        help="folders with positive.txt and negative.txt, each reported separately",
+    )
     parser.add_argument("--min-recall", type=float, default=0.95)
     parser.add_argument("--max-false-alarms", type=float, default=0.05)
     parser.add_argument("--quiet", action="store_true", help="figures only, no list of misses and false alarms")
@@ -1330,7 +1443,7 @@ def _main(argv: list[str] | None = None) -> int:
         text = " ".join(args.text) if args.text else sys.stdin.read()
         findings = find_personal_data(text)
         for finding in findings:
-            print(f"{finding.kind:17} {finding.start:>5}-{finding.end:<5} {text[finding.start:finding.end]}")
+            print(f"{finding.kind:17} {finding.start:>5}-{finding.end:<5} {text[finding.start : finding.end]}")
         return 1 if findings else 0
 
     ok = True
@@ -1338,8 +1451,11 @@ def _main(argv: list[str] | None = None) -> int:
         result = evaluate(corpus)
         _report(corpus, result, not args.quiet)
         passed = result.recall >= args.min_recall and result.false_alarm_rate <= args.max_false_alarms
-        print("OK\n" if passed else
-              f"FAILED (need recall >= {args.min_recall:.0%}, false alarms <= {args.max_false_alarms:.0%})\n")
+        print(
+            "OK\n"
+            if passed
+            else f"FAILED (need recall >= {args.min_recall:.0%}, false alarms <= {args.max_false_alarms:.0%})\n"
+        )
         ok = ok and passed
     return 0 if ok else 1
 

@@ -1,4 +1,5 @@
 """Security defaults on every response, and the guard that every route authorises."""
+
 from flask import g, request
 from flask_login import current_user
 
@@ -42,8 +43,13 @@ def init_app(app):
         def every_route_authorises(response):
             """In tests, a non-public route that answered without asking the policy fails."""
             view = app.view_functions.get(request.endpoint) if request.endpoint else None
-            if (view is None or request.endpoint == "static" or getattr(view, "public", False)
-                    or response.status_code >= 300 or not current_user.is_authenticated):
+            if (
+                view is None
+                or request.endpoint == "static"
+                or getattr(view, "public", False)
+                or response.status_code >= 300
+                or not current_user.is_authenticated
+            ):
                 return response
             if not g.get("authorized"):
                 raise AssertionError(f"route {request.endpoint} answered without permissions.authorize()")

@@ -41,6 +41,7 @@ compiled alternation made only of literal characters and anchors, built as a tri
 the work at any position is bounded by the longest entry; expressions look ahead at most
 ``_MAX_PHRASE`` words. ``tests/test_topics.py`` checks both by structure and by counting.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -310,8 +311,14 @@ _GAP = re.compile(r"[\s\-‐–]+")
 WHOLE, PREFIX, SUFFIX, INFIX = "whole", "prefix", "suffix", "infix"
 # When one literal is listed in several positions, the most specific that fits the
 # word decides: a capitalised whole word before a whole word before a prefix, and so on.
-_SPECIFICITY = {(WHOLE, True): 0, (WHOLE, False): 1, (PREFIX, True): 2, (PREFIX, False): 3,
-                (SUFFIX, False): 4, (INFIX, False): 5}
+_SPECIFICITY = {
+    (WHOLE, True): 0,
+    (WHOLE, False): 1,
+    (PREFIX, True): 2,
+    (PREFIX, False): 3,
+    (SUFFIX, False): 4,
+    (INFIX, False): 5,
+}
 
 
 def _normalise(word: str) -> str:
@@ -374,8 +381,9 @@ def _parse_word(raw: str) -> tuple[str, str, bool]:
     core = raw.strip("*")
     if not core or "*" in core or not _WORD.fullmatch(core):
         raise LexiconError(f"not a lexicon word: {raw!r}")
-    position = {(False, False): WHOLE, (False, True): PREFIX, (True, False): SUFFIX,
-                (True, True): INFIX}[(starts, ends)]
+    position = {(False, False): WHOLE, (False, True): PREFIX, (True, False): SUFFIX, (True, True): INFIX}[
+        (starts, ends)
+    ]
     capitalised = core[0].isupper()
     if capitalised and position in (SUFFIX, INFIX):
         raise LexiconError(f"capitalisation only counts at the start of a word: {raw!r}")
@@ -401,19 +409,20 @@ def _compile(lexicon: dict[str, str]) -> _Lexicon:
             if " " in raw:
                 parts = raw.split(" ")
                 if len(parts) > _MAX_PHRASE or parts[0].endswith("*") or any(p.startswith("*") for p in parts):
-                    raise LexiconError(f"an expression has up to {_MAX_PHRASE} words, "
-                                       f"the first one exact: {raw!r}")
+                    raise LexiconError(f"an expression has up to {_MAX_PHRASE} words, the first one exact: {raw!r}")
                 if not all(_WORD.fullmatch(p.rstrip("*")) for p in parts):
                     raise LexiconError(f"not a lexicon expression: {raw!r}")
                 key = tuple(_normalise(p) for p in parts)
-                phrase = phrases.setdefault(key, _Phrase(
-                    tuple((p.rstrip("*"), p.endswith("*")) for p in key[1:]), set()))
+                phrase = phrases.setdefault(
+                    key, _Phrase(tuple((p.rstrip("*"), p.endswith("*")) for p in key[1:]), set())
+                )
                 phrase.categories.add(target)
             else:
                 for variant in _expand(raw):
                     literal, position, capitalised = _parse_word(variant)
                     entry = words.setdefault(literal, {}).setdefault(
-                        (position, capitalised), _Entry(position, capitalised))
+                        (position, capitalised), _Entry(position, capitalised)
+                    )
                     entry.categories.add(target)
     # A look-alike that is also a topic word would make the result depend on the order
     # of the lexicon; refuse it.
@@ -432,8 +441,10 @@ def _compile(lexicon: dict[str, str]) -> _Lexicon:
     for key, phrase in sorted(phrases.items(), key=lambda kv: -len(kv[0])):
         by_first.setdefault(key[0], []).append(phrase)
     return _Lexicon(
-        words={literal: sorted(by_position.values(), key=lambda e: _SPECIFICITY[e.position, e.capitalised])
-               for literal, by_position in words.items()},
+        words={
+            literal: sorted(by_position.values(), key=lambda e: _SPECIFICITY[e.position, e.capitalised])
+            for literal, by_position in words.items()
+        },
         phrases=by_first,
         pattern=_trie_pattern(words),
     )
@@ -464,8 +475,9 @@ def _trie_pattern(words: dict[str, dict[tuple[str, bool], _Entry]]) -> re.Patter
                 node[word_end] = True
 
     def alternation(node: dict) -> str:
-        branches = [re.escape(ch) + alternation(child) for ch, child in sorted(node.items())
-                    if ch not in (any_end, word_end)]
+        branches = [
+            re.escape(ch) + alternation(child) for ch, child in sorted(node.items()) if ch not in (any_end, word_end)
+        ]
         if any_end in node:
             branches.append("")
         elif word_end in node:
@@ -511,8 +523,9 @@ def _word_categories(norm: str, capitalised: bool, lexicon: _Lexicon) -> tuple[s
     return tuple(c for c in CATEGORIES if c in found)
 
 
-def _phrase_at(i: int, spans: list[tuple[int, int]], norms: list[str], text: str,
-               lexicon: _Lexicon) -> tuple[int, _Phrase] | None:
+def _phrase_at(
+    i: int, spans: list[tuple[int, int]], norms: list[str], text: str, lexicon: _Lexicon
+) -> tuple[int, _Phrase] | None:
     """The longest expression starting at word i: (index of its last word, phrase)."""
     for phrase in lexicon.phrases.get(norms[i], ()):
         j = i
@@ -600,9 +613,16 @@ def describe(text: str | None, missing: Iterable[str]) -> list[str]:
         if len(words[code]) > _WORDS_SHOWN:
             quoted.append("…")
         label = str(DATA_CATEGORIES[code])
-        messages.append(str(_l("Der Text erwähnt vermutlich %(topic)s (%(words)s). "
-                               "Kategorie „%(category)s“ ergänzen?",
-                               topic=label, words=", ".join(quoted), category=label)))
+        messages.append(
+            str(
+                _l(
+                    "Der Text erwähnt vermutlich %(topic)s (%(words)s). Kategorie „%(category)s“ ergänzen?",
+                    topic=label,
+                    words=", ".join(quoted),
+                    category=label,
+                )
+            )
+        )
     return messages
 
 
@@ -645,8 +665,7 @@ def evaluate_part(folder: Path | str) -> PartResult:
     for category in CATEGORIES:
         lines = list(_sentences(folder / f"{category}.txt"))
         sentences[category] = len(lines)
-        misses[category] = [(n, s) for n, s in lines
-                            if category not in {f.category for f in find_topics(s)}]
+        misses[category] = [(n, s) for n, s in lines if category not in {f.category for f in find_topics(s)}]
     neutral = list(_sentences(folder / "neutral.txt"))
     false_alarms = []
     for n, s in neutral:
@@ -668,10 +687,14 @@ def _print_part(result: PartResult, folder: Path) -> None:
     for category in CATEGORIES:
         total = result.sentences[category]
         found = total - len(result.misses[category])
-        print(f"  {category:<11} {str(DATA_CATEGORIES[category]):<28} {total:>9} {found:>6} "
-              f"{result.recall(category):>8.1%}")
-    print(f"  {'neutral':<11} {'(no sensitive topic)':<28} {result.neutral:>9} "
-          f"{len(result.false_alarms):>6} {result.false_alarm_rate:>8.1%} false alarms")
+        print(
+            f"  {category:<11} {str(DATA_CATEGORIES[category]):<28} {total:>9} {found:>6} "
+            f"{result.recall(category):>8.1%}"
+        )
+    print(
+        f"  {'neutral':<11} {'(no sensitive topic)':<28} {result.neutral:>9} "
+        f"{len(result.false_alarms):>6} {result.false_alarm_rate:>8.1%} false alarms"
+    )
 
 
 def _print_details(result: PartResult) -> None:
@@ -685,8 +708,11 @@ def _print_details(result: PartResult) -> None:
 
 def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.topics", description=__doc__.splitlines()[0])
-    parser.add_argument("--evaluate", metavar="CORPUS_DIR",
-                        help="folder with tuning/ and heldout/, each with <category>.txt and neutral.txt")
+    parser.add_argument(
+        "--evaluate",
+        metavar="CORPUS_DIR",
+        help="folder with tuning/ and heldout/, each with <category>.txt and neutral.txt",
+    )
     parser.add_argument("--min-recall", type=float, default=0.90)
     parser.add_argument("--max-false-alarms", type=float, default=0.05)
     parser.add_argument("text", nargs="*", help="text to check (when not evaluating)")
@@ -706,10 +732,15 @@ def _main(argv: list[str] | None = None) -> int:
     print()
     for result in results.values():
         _print_details(result)
-    ok = all(result.recall(c) >= args.min_recall for result in results.values() for c in CATEGORIES) \
-        and all(result.false_alarm_rate <= args.max_false_alarms for result in results.values())
-    print("\nOK" if ok else f"\nFAILED (need recall >= {args.min_recall:.0%} per category "
-                            f"and false alarms <= {args.max_false_alarms:.0%}, in every part)")
+    ok = all(result.recall(c) >= args.min_recall for result in results.values() for c in CATEGORIES) and all(
+        result.false_alarm_rate <= args.max_false_alarms for result in results.values()
+    )
+    print(
+        "\nOK"
+        if ok
+        else f"\nFAILED (need recall >= {args.min_recall:.0%} per category "
+        f"and false alarms <= {args.max_false_alarms:.0%}, in every part)"
+    )
     return 0 if ok else 1
 
 

@@ -5,6 +5,7 @@
 Builds a chain of entries shaped like the application's (ids and action names), then runs
 the real CLI command in a subprocess and reports its wall time. Target: under 15 s.
 """
+
 import argparse
 import os
 import random
@@ -32,13 +33,23 @@ def fill(url: str, entries: int):
     prev, at = GENESIS, utcnow() - timedelta(days=3650)
     batch = []
     with engine.begin() as conn:
-        for i in range(entries):
+        for _i in range(entries):
             at += timedelta(seconds=rnd.randint(1, 300))
             action = rnd.choice(actions)
             actor, otype, oid, details = rnd.randint(1, 40), "case_file", rnd.randint(1, 100000), {}
             digest = _digest(prev, at, actor, action, otype, oid, details)
-            batch.append(dict(at=at, actor_id=actor, action=action, object_type=otype, object_id=oid,
-                              details=details, prev_hash=prev, hash=digest))
+            batch.append(
+                dict(
+                    at=at,
+                    actor_id=actor,
+                    action=action,
+                    object_type=otype,
+                    object_id=oid,
+                    details=details,
+                    prev_hash=prev,
+                    hash=digest,
+                )
+            )
             prev = digest
             if len(batch) == 20000:
                 conn.execute(insert(AuditEntry.__table__), batch)
@@ -61,14 +72,18 @@ def main():
         print(f"filled {args.entries} entries in {time.monotonic() - t0:.1f} s")
         env = dict(os.environ, DATABASE_URL=url, FLASK_APP="app:create_app", SECRET_KEY="bench")
         t0 = time.monotonic()
-        out = subprocess.run([sys.executable, "-m", "flask", "audit-verify"], cwd=ROOT, env=env,
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "flask", "audit-verify"], cwd=ROOT, env=env, capture_output=True, text=True
+        )
         elapsed = time.monotonic() - t0
         print(out.stdout.strip() or out.stderr.strip())
         print(f"\nmachine: {machine()}")
         print(f"| database | entries | audit-verify (s) | target < {TARGET_SECONDS:.0f} s |")
         print("|---|---|---|---|")
-        print(f"| {kind} | {args.entries:,} | {elapsed:.1f} | {'met' if elapsed < TARGET_SECONDS and out.returncode == 0 else 'NOT met'} |")
+        print(
+            f"| {kind} | {args.entries:,} | {elapsed:.1f} | "
+            f"{'met' if elapsed < TARGET_SECONDS and out.returncode == 0 else 'NOT met'} |"
+        )
 
 
 if __name__ == "__main__":

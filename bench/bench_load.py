@@ -24,6 +24,7 @@ ratio, and each worker's resident memory (VmRSS) after the page run.
 
 Targets (issue 6): 0 errors; page throughput ≥ 15 % of /healthz; worker RSS < 150 MB.
 """
+
 import argparse
 import hashlib
 import json
@@ -49,13 +50,23 @@ TARGET_RATIO = 0.15
 TARGET_RSS_MB = 150
 
 STAFF = ["fallmanagement@demo.invalid", "teamleitung@demo.invalid", "fallmanagement.sued@demo.invalid"]
-PARTNERS = ["partner.schuldnerberatung@demo.invalid", "partner.bildung@demo.invalid",
-            "partner.gesundheit@demo.invalid", "partner.stadtteilbuero@demo.invalid"]
+PARTNERS = [
+    "partner.schuldnerberatung@demo.invalid",
+    "partner.bildung@demo.invalid",
+    "partner.gesundheit@demo.invalid",
+    "partner.stadtteilbuero@demo.invalid",
+]
 # Who the 32 clients are, in turn: caseworkers and partners open the tool most, the team lead less.
-ROTATION = ["fallmanagement@demo.invalid", "partner.schuldnerberatung@demo.invalid",
-            "fallmanagement.sued@demo.invalid", "partner.bildung@demo.invalid",
-            "teamleitung@demo.invalid", "partner.gesundheit@demo.invalid",
-            "fallmanagement@demo.invalid", "partner.stadtteilbuero@demo.invalid"]
+ROTATION = [
+    "fallmanagement@demo.invalid",
+    "partner.schuldnerberatung@demo.invalid",
+    "fallmanagement.sued@demo.invalid",
+    "partner.bildung@demo.invalid",
+    "teamleitung@demo.invalid",
+    "partner.gesundheit@demo.invalid",
+    "fallmanagement@demo.invalid",
+    "partner.stadtteilbuero@demo.invalid",
+]
 
 
 # --- the database -----------------------------------------------------------------------
@@ -93,8 +104,8 @@ def client_pages(app) -> dict[str, list[str]]:
     from app import db
     from app.accounts.models import User
     from app.cases.models import Case, Consent
-    from app.conferences.models import Conference, Invitation
     from app.clock import berlin_today
+    from app.conferences.models import Conference, Invitation
 
     today = berlin_today()
     pages = {}
@@ -105,12 +116,21 @@ def client_pages(app) -> dict[str, list[str]]:
 
         def visible_conferences(team_id=None, agency_id=None, limit=1):
             """Planned conferences with an agency that accepted and holds a valid consent."""
-            q = (select(Conference.case_id, Conference.id).join(Case, Case.id == Conference.case_id)
-                 .join(Invitation, Invitation.conference_id == Conference.id)
-                 .join(Consent, (Consent.case_id == Case.id) & (Consent.agency_id == Invitation.agency_id))
-                 .where(Invitation.status == "accepted", Conference.status == "planned",
-                        Consent.withdrawn_on.is_(None), Consent.valid_until >= today, Consent.signed_on <= today)
-                 .order_by(Conference.starts_at).limit(limit))
+            q = (
+                select(Conference.case_id, Conference.id)
+                .join(Case, Case.id == Conference.case_id)
+                .join(Invitation, Invitation.conference_id == Conference.id)
+                .join(Consent, (Consent.case_id == Case.id) & (Consent.agency_id == Invitation.agency_id))
+                .where(
+                    Invitation.status == "accepted",
+                    Conference.status == "planned",
+                    Consent.withdrawn_on.is_(None),
+                    Consent.valid_until >= today,
+                    Consent.signed_on <= today,
+                )
+                .order_by(Conference.starts_at)
+                .limit(limit)
+            )
             if team_id is not None:
                 q = q.where(Case.team_id == team_id)
             if agency_id is not None:
@@ -122,8 +142,14 @@ def client_pages(app) -> dict[str, list[str]]:
             team_cases = s.execute(select(func.count()).select_from(Case).where(Case.team_id == u.team_id)).scalar()
             last_page = max(1, min(500, team_cases // app.config["PAGE_SIZE"]))
             case_id, conf_id = visible_conferences(team_id=u.team_id)[0]
-            pages[email] = ["/", "/faelle", f"/faelle?status=offen&stadtteil={district}&hemmnis=debt",
-                            f"/faelle?seite={last_page}", f"/faelle/{case_id}", f"/konferenzen/{conf_id}"]
+            pages[email] = [
+                "/",
+                "/faelle",
+                f"/faelle?status=offen&stadtteil={district}&hemmnis=debt",
+                f"/faelle?seite={last_page}",
+                f"/faelle/{case_id}",
+                f"/konferenzen/{conf_id}",
+            ]
             if email == "teamleitung@demo.invalid":
                 pages[email] = ["/team"] + pages[email][:3]
         for email in PARTNERS:
@@ -148,8 +174,9 @@ def log_in(app, emails: list[str]) -> list[str]:
         for email in emails:
             user = s.execute(select(User).where(User.email == email)).scalar_one()
             token = accounts.start_session(s, user)
-            value = serializer.dumps({"_user_id": token, "_fresh": True,
-                                      "csrf_token": hashlib.sha1(os.urandom(64)).hexdigest()})
+            value = serializer.dumps(
+                {"_user_id": token, "_fresh": True, "csrf_token": hashlib.sha1(os.urandom(64)).hexdigest()}
+            )
             cookies.append(f"{app.config['SESSION_COOKIE_NAME']}={value}")
         s.commit()
     return cookies
@@ -167,9 +194,20 @@ def free_port() -> int:
 def start_gunicorn(url: str, port: int, log: Path) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=SECRET, REQUIRE_TWO_FACTOR="false")
     proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
-         "app:create_app()"],
-        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "--workers",
+            str(WORKERS),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "app:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -277,20 +315,32 @@ def lua_table(clients: list[tuple[str, list[str]]]) -> str:
     def s(v):
         return json.dumps(v)  # a JSON string of ASCII is a valid Lua string literal
 
-    rows = [f'{{cookie={s(c)}, paths={{{", ".join(s(p) for p in paths)}}}}}' for c, paths in clients]
+    rows = [f"{{cookie={s(c)}, paths={{{', '.join(s(p) for p in paths)}}}}}" for c, paths in clients]
     return "{\n" + ",\n".join(rows) + "\n}"
 
 
 def run_wrk(port: int, clients, seconds: int, tmp: Path, name: str) -> dict:
     script = tmp / f"{name}.lua"
     script.write_text(LUA.replace("CLIENTS_TABLE", lua_table(clients)))
-    cmd = ["wrk", "-t", str(CLIENTS), "-c", str(CLIENTS), "-d", f"{seconds}s", "--timeout", "10s",
-           "-s", str(script), f"http://127.0.0.1:{port}/"]
+    cmd = [
+        "wrk",
+        "-t",
+        str(CLIENTS),
+        "-c",
+        str(CLIENTS),
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{port}/",
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")), None)
     if line is None:
         raise SystemExit(f"wrk gave no result:\n{out.stdout}\n{out.stderr}")
-    r = json.loads(line[len("RESULT "):])
+    r = json.loads(line[len("RESULT ") :])
     r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
     r["errors"] = r["not_200"] + r["connect"] + r["read"] + r["write"] + r["timeout"]
     return r
@@ -319,7 +369,7 @@ def main():
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "REQUIRE_TWO_FACTOR": False})
         pages = client_pages(app)
         emails = [ROTATION[n % len(ROTATION)] for n in range(CLIENTS)]
-        clients = list(zip(log_in(app, emails), [pages[e] for e in emails]))
+        clients = list(zip(log_in(app, emails), [pages[e] for e in emails], strict=False))
         app.extensions["db_engine"].dispose()
 
         load_before = os.getloadavg()[0]  # other work on the machine skews every figure below
@@ -338,29 +388,41 @@ def main():
         server_errors = [ln for ln in log.read_text().splitlines() if "Error" in ln or "error" in ln.lower()]
 
     ratio = mix["rps"] / health["rps"]
-    print(f"\nmachine: {machine()}; database: {kind}; {args.cases:,} cases; gunicorn {WORKERS} sync workers; "
-          f"wrk -t {CLIENTS} -c {CLIENTS} -d {args.seconds}s; load average before the run {load_before:.1f}")
+    print(
+        f"\nmachine: {machine()}; database: {kind}; {args.cases:,} cases; gunicorn {WORKERS} sync workers; "
+        f"wrk -t {CLIENTS} -c {CLIENTS} -d {args.seconds}s; load average before the run {load_before:.1f}"
+    )
     print("\nclients (sessions × pages each walks in turn):")
     for email in dict.fromkeys(emails):
         print(f"  {emails.count(email)} × {email}: {', '.join(pages[email])}")
     print("\n| run | requests | requests/s | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) | errors |")
     print("|---|---|---|---|---|---|---|---|")
     for name, r in (("page mix", mix), ("/healthz", health)):
-        print(f"| {name} | {r['requests']:,} | {r['rps']:.0f} | {r['p50'] / 1000:.1f} | {r['p95'] / 1000:.1f} | "
-              f"{r['p99'] / 1000:.1f} | {r['max'] / 1000:.0f} | {r['errors']} |")
+        print(
+            f"| {name} | {r['requests']:,} | {r['rps']:.0f} | {r['p50'] / 1000:.1f} | {r['p95'] / 1000:.1f} | "
+            f"{r['p99'] / 1000:.1f} | {r['max'] / 1000:.0f} | {r['errors']} |"
+        )
     for name, r in (("page mix", mix), ("/healthz", health)):
         if r["errors"]:
-            print(f"  {name} errors: not 200 {r['not_200']}, connect {r['connect']}, read {r['read']}, "
-                  f"write {r['write']}, timeout {r['timeout']}; e.g. {r['examples'][:300]}")
+            print(
+                f"  {name} errors: not 200 {r['not_200']}, connect {r['connect']}, read {r['read']}, "
+                f"write {r['write']}, timeout {r['timeout']}; e.g. {r['examples'][:300]}"
+            )
     print(f"\npage mix / healthz: {ratio:.1%}")
-    print("worker RSS after the page run: " + ", ".join(f"{mb:.0f} MB" for mb in rss.values())
-          + "; after /healthz: " + ", ".join(f"{mb:.0f} MB" for mb in rss_end.values()))
+    print(
+        "worker RSS after the page run: "
+        + ", ".join(f"{mb:.0f} MB" for mb in rss.values())
+        + "; after /healthz: "
+        + ", ".join(f"{mb:.0f} MB" for mb in rss_end.values())
+    )
     if server_errors:
         print(f"server log: {len(server_errors)} error lines, e.g.:\n  " + "\n  ".join(server_errors[:5]))
 
-    checks = [("0 errors", mix["errors"] == 0 and health["errors"] == 0),
-              (f"page mix ≥ {TARGET_RATIO:.0%} of /healthz", ratio >= TARGET_RATIO),
-              (f"worker RSS < {TARGET_RSS_MB} MB", max(rss.values()) < TARGET_RSS_MB)]
+    checks = [
+        ("0 errors", mix["errors"] == 0 and health["errors"] == 0),
+        (f"page mix ≥ {TARGET_RATIO:.0%} of /healthz", ratio >= TARGET_RATIO),
+        (f"worker RSS < {TARGET_RSS_MB} MB", max(rss.values()) < TARGET_RSS_MB),
+    ]
     print("\n| target | |\n|---|---|")
     for label, ok in checks:
         print(f"| {label} | {'met' if ok else 'NOT met'} |")

@@ -12,6 +12,7 @@ queries are counted with SQLAlchemy's cursor events. Targets (issue 6): at the l
 size every median < 30 ms and p95 < 60 ms, at most 12 queries per page and the same
 number at every size, median at the largest size ≤ 1.5 × the median at the smallest.
 """
+
 import argparse
 import time
 from pathlib import Path
@@ -50,8 +51,8 @@ def pages(app):
     from app import db
     from app.accounts.models import User
     from app.cases.models import Case, Consent
-    from app.conferences.models import Conference, Invitation
     from app.clock import berlin_today
+    from app.conferences.models import Conference, Invitation
 
     with app.app_context():
         s = db.get_session()
@@ -59,14 +60,21 @@ def pages(app):
         partner = s.execute(select(User).where(User.email == "partner.schuldnerberatung@demo.invalid")).scalar_one()
         # A case of the caseworker's team with conferences, and a conference the partner is invited to.
         conf = s.execute(
-            select(Conference).join(Case, Case.id == Conference.case_id)
+            select(Conference)
+            .join(Case, Case.id == Conference.case_id)
             .join(Invitation, Invitation.conference_id == Conference.id)
             .join(Consent, (Consent.case_id == Case.id) & (Consent.agency_id == Invitation.agency_id))
-            .where(Case.team_id == cw.team_id, Invitation.agency_id == partner.agency_id,
-                   Invitation.status == "accepted", Conference.status == "planned",
-                   Consent.withdrawn_on.is_(None), Consent.valid_until >= berlin_today(),
-                   Consent.signed_on <= berlin_today())
-            .order_by(Conference.starts_at).limit(1)
+            .where(
+                Case.team_id == cw.team_id,
+                Invitation.agency_id == partner.agency_id,
+                Invitation.status == "accepted",
+                Conference.status == "planned",
+                Consent.withdrawn_on.is_(None),
+                Consent.valid_until >= berlin_today(),
+                Consent.signed_on <= berlin_today(),
+            )
+            .order_by(Conference.starts_at)
+            .limit(1)
         ).scalar_one()
         district = s.execute(select(Case.district_id).limit(1)).scalar()
         team_cases = s.execute(select(func.count()).select_from(Case).where(Case.team_id == cw.team_id)).scalar()
@@ -76,7 +84,11 @@ def pages(app):
     return [
         ("caseworker start page", "fallmanagement@demo.invalid", "/"),
         ("case list, first page", "fallmanagement@demo.invalid", "/faelle"),
-        ("case list, filtered", "fallmanagement@demo.invalid", f"/faelle?status=offen&stadtteil={district}&hemmnis=debt"),
+        (
+            "case list, filtered",
+            "fallmanagement@demo.invalid",
+            f"/faelle?status=offen&stadtteil={district}&hemmnis=debt",
+        ),
         ("case list, page 500 (or the last)", "fallmanagement@demo.invalid", f"/faelle?status=alle&seite={last_page}"),
         ("case page", "fallmanagement@demo.invalid", f"/faelle/{conf.case_id}"),
         ("conference page", "fallmanagement@demo.invalid", f"/konferenzen/{conf.id}"),
@@ -166,7 +178,7 @@ def main():
         ok = all(checks)
         all_ok &= ok
         names = ["median<30", "p95<60", "queries≤12", "same queries", "growth≤1.5×"]
-        verdict = "met" if ok else "NOT met: " + ", ".join(n for n, c in zip(names, checks) if not c)
+        verdict = "met" if ok else "NOT met: " + ", ".join(n for n, c in zip(names, checks, strict=False) if not c)
         print(f"| {label} | " + " | ".join(cells) + f" | {verdict} |")
     print("\nall targets met" if all_ok else "\nsome targets NOT met")
 

@@ -9,6 +9,7 @@ runs, digits in groups of one, many capitalised words and first names, and one e
 word. Targets: at most 50 ms per 100 KB of realistic text, and a ratio 400 KB / 100 KB of
 at most 4.5 (linear growth) for every text. The first call loads the name lexicon; that time is printed apart.
 """
+
 import argparse
 import platform
 import sys
@@ -77,8 +78,10 @@ def main() -> int:
 
     t0 = time.perf_counter()
     pii.find_personal_data("Emine Doğan kommt morgen.")
-    print(f"Python {platform.python_version()} on {platform.machine()}, "
-          f"first call (loads the lexicon): {(time.perf_counter() - t0) * 1000:.0f} ms\n")
+    print(
+        f"Python {platform.python_version()} on {platform.machine()}, "
+        f"first call (loads the lexicon): {(time.perf_counter() - t0) * 1000:.0f} ms\n"
+    )
 
     header = " | ".join(f"{kb:>4} KB" for kb in SIZES_KB)
     print(f"| text | {header} | 400/100 |")
@@ -90,8 +93,10 @@ def main() -> int:
         cells = " | ".join(f"{best[kb]:7.1f}" for kb in SIZES_KB)
         print(f"| {label} | {cells} | {ratio:.2f} |")
         ok = ok and ratio <= TARGET_RATIO and (label != REALISTIC or best[100] <= TARGET_MS_PER_100KB)
-    print(f"\nCPU times in ms (best of {args.runs} runs); targets: 100 KB <= {TARGET_MS_PER_100KB:.0f} ms, "
-          f"400 KB / 100 KB <= {TARGET_RATIO}")
+    print(
+        f"\nCPU times in ms (best of {args.runs} runs); targets: 100 KB <= {TARGET_MS_PER_100KB:.0f} ms, "
+        f"400 KB / 100 KB <= {TARGET_RATIO}"
+    )
     print("OK" if ok else "TARGET MISSED")
     return 0 if ok else 1
 

@@ -52,9 +52,10 @@ Admins see no case content: ``test_admin_sees_no_staff_or_partner_page`` checks 
 route (other than public or ``authenticated_only`` ones) lets both the admin and staff or
 partners in. Case and conference pages must use ``protected(...)`` without ``admin=``.
 """
+
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Callable, Union
 
 from app.accounts import services as accounts
 from app.accounts.models import AccountChange
@@ -67,7 +68,7 @@ from tests.conftest import PASSWORD
 class Redirect:
     """A 302 to ``to`` (a path, or a function of the scenario); the query string is ignored."""
 
-    to: Union[str, Callable]
+    to: str | Callable
     status: int = 302
 
     def path(self, s) -> str:
@@ -87,7 +88,7 @@ class NotFound:
 LOGIN = Redirect("/anmelden")
 MISSING = NotFound()
 REFUSALS = (403, 404)
-Outcome = Union[int, Redirect, NotFound]
+Outcome = int | Redirect | NotFound
 
 
 def allows(outcome: Outcome) -> bool:
@@ -265,7 +266,7 @@ def deactivated_caseworker(s):
 class Route:
     method: str
     rule: str
-    url: Union[str, Callable]
+    url: str | Callable
     expect: Expect
     data: Callable | None = None
     name: str | None = None
@@ -297,9 +298,13 @@ route("GET", "/", "/", protected(200, admin=Redirect("/verwaltung/")))
 # accounts: log-in and account links are public; a logged-in user is sent home.
 
 route("GET", "/anmelden", "/anmelden", everyone(Redirect("/"), anonymous=200))
-route("POST", "/anmelden", "/anmelden",
-      everyone(Redirect("/"), anonymous=Redirect("/anmelden/zwei-faktor/einrichten")),
-      data=lambda s: {"email": s.staff_user.email, "password": PASSWORD})
+route(
+    "POST",
+    "/anmelden",
+    "/anmelden",
+    everyone(Redirect("/"), anonymous=Redirect("/anmelden/zwei-faktor/einrichten")),
+    data=lambda s: {"email": s.staff_user.email, "password": PASSWORD},
+)
 # Without a pending log-in (password checked moments before) both steps send to the log-in.
 for rule in ("/anmelden/zwei-faktor", "/anmelden/zwei-faktor/einrichten"):
     route("GET", rule, rule, everyone(LOGIN))
@@ -307,18 +312,33 @@ for rule in ("/anmelden/zwei-faktor", "/anmelden/zwei-faktor/einrichten"):
 route("POST", "/abmelden", "/abmelden", everyone(LOGIN))
 route("GET", "/konto", "/konto", ANY_USER_PAGE)
 # A changed password ends every session, this one too.
-route("POST", "/konto", "/konto", protected(LOGIN),
-      data=lambda s: {"current_password": PASSWORD, "new_password": "Ein-Neues-Passwort-2",
-                      "confirm": "Ein-Neues-Passwort-2"})
+route(
+    "POST",
+    "/konto",
+    "/konto",
+    protected(LOGIN),
+    data=lambda s: {
+        "current_password": PASSWORD,
+        "new_password": "Ein-Neues-Passwort-2",
+        "confirm": "Ein-Neues-Passwort-2",
+    },
+)
 route("GET", "/passwort-vergessen", "/passwort-vergessen", everyone(200))
-route("POST", "/passwort-vergessen", "/passwort-vergessen", everyone(LOGIN),
-      data=lambda s: {"email": s.staff_user.email})
+route(
+    "POST", "/passwort-vergessen", "/passwort-vergessen", everyone(LOGIN), data=lambda s: {"email": s.staff_user.email}
+)
 for purpose in ("invite", "reset"):
     link = "/konto/link/<any(invite, reset):purpose>/<token>"
     url = (lambda p: lambda s: f"/konto/link/{p}/{getattr(s, p + '_token')}")(purpose)
     route("GET", link, url, everyone(200), name=purpose)
-    route("POST", link, url, everyone(LOGIN), name=purpose,
-          data=lambda s: {"new_password": "Ein-Neues-Passwort-2", "confirm": "Ein-Neues-Passwort-2"})
+    route(
+        "POST",
+        link,
+        url,
+        everyone(LOGIN),
+        name=purpose,
+        data=lambda s: {"new_password": "Ein-Neues-Passwort-2", "confirm": "Ein-Neues-Passwort-2"},
+    )
 route("POST", "/sprache", "/sprache", everyone(Redirect("/")), data=lambda s: {"lang": "en", "next": "/"})
 
 # Four eyes (issue 10): a team lead of the confirming team decides on an admin's account change;
@@ -327,9 +347,15 @@ DECIDE = "/kontoaenderungen/<int:change_id>/<any(bestaetigen, ablehnen):decision
 
 
 def _change(s, user, proposer):
-    change = AccountChange(user_id=user.id, kind="create" if not user.confirmed else "update", email=user.email,
-                           role=user.role, team_id=s.team.id, confirming_team_id=s.team.id,
-                           proposed_by_id=proposer.id)
+    change = AccountChange(
+        user_id=user.id,
+        kind="create" if not user.confirmed else "update",
+        email=user.email,
+        role=user.role,
+        team_id=s.team.id,
+        confirming_team_id=s.team.id,
+        proposed_by_id=proposer.id,
+    )
     s.factory.s.add(change)
     s.factory.s.commit()
     return change
@@ -354,12 +380,27 @@ def change_proposed_by_actor(s):
 
 
 for decision in ("bestaetigen", "ablehnen"):
-    route("POST", DECIDE, (lambda d: lambda s: f"/kontoaenderungen/{s.account_change.id}/{d}")(decision),
-          protected(404, team_lead=Redirect("/")), name=decision)
-    route("POST", DECIDE, (lambda d: lambda s: f"/kontoaenderungen/{s.own_account_change.id}/{d}")(decision),
-          protected(404), name=f"{decision}, own account")
-    route("POST", DECIDE, (lambda d: lambda s: f"/kontoaenderungen/{s.change_proposed_by_actor.id}/{d}")(decision),
-          protected(404), name=f"{decision}, own proposal")
+    route(
+        "POST",
+        DECIDE,
+        (lambda d: lambda s: f"/kontoaenderungen/{s.account_change.id}/{d}")(decision),
+        protected(404, team_lead=Redirect("/")),
+        name=decision,
+    )
+    route(
+        "POST",
+        DECIDE,
+        (lambda d: lambda s: f"/kontoaenderungen/{s.own_account_change.id}/{d}")(decision),
+        protected(404),
+        name=f"{decision}, own account",
+    )
+    route(
+        "POST",
+        DECIDE,
+        (lambda d: lambda s: f"/kontoaenderungen/{s.change_proposed_by_actor.id}/{d}")(decision),
+        protected(404),
+        name=f"{decision}, own proposal",
+    )
 route("POST", DECIDE, "/kontoaenderungen/999999/bestaetigen", protected(MISSING), name="unknown id")
 
 # administration
@@ -367,10 +408,19 @@ route("POST", DECIDE, "/kontoaenderungen/999999/bestaetigen", protected(MISSING)
 route("GET", "/verwaltung/", "/verwaltung/", ADMIN_PAGE)
 route("GET", "/verwaltung/benutzer", "/verwaltung/benutzer", ADMIN_PAGE)
 route("GET", "/verwaltung/benutzer/neu", "/verwaltung/benutzer/neu", ADMIN_PAGE)
-route("POST", "/verwaltung/benutzer/neu", "/verwaltung/benutzer/neu",
-      protected(admin=Redirect("/verwaltung/benutzer")),
-      data=lambda s: {"name": "Neue Person", "email": "neu@example.org", "role": "caseworker",
-                      "team_id": str(s.team.id), "agency_id": ""})
+route(
+    "POST",
+    "/verwaltung/benutzer/neu",
+    "/verwaltung/benutzer/neu",
+    protected(admin=Redirect("/verwaltung/benutzer")),
+    data=lambda s: {
+        "name": "Neue Person",
+        "email": "neu@example.org",
+        "role": "caseworker",
+        "team_id": str(s.team.id),
+        "agency_id": "",
+    },
+)
 
 
 def _user_page(s):
@@ -378,32 +428,86 @@ def _user_page(s):
 
 
 route("GET", "/verwaltung/benutzer/<int:user_id>", _user_page, ADMIN_PAGE)
-route("POST", "/verwaltung/benutzer/<int:user_id>", _user_page,
-      protected(admin=Redirect("/verwaltung/benutzer")),
-      data=lambda s: {"name": "Neuer Name", "email": s.staff_user.email, "role": "caseworker",
-                      "team_id": str(s.team.id), "agency_id": ""})
+route(
+    "POST",
+    "/verwaltung/benutzer/<int:user_id>",
+    _user_page,
+    protected(admin=Redirect("/verwaltung/benutzer")),
+    data=lambda s: {
+        "name": "Neuer Name",
+        "email": s.staff_user.email,
+        "role": "caseworker",
+        "team_id": str(s.team.id),
+        "agency_id": "",
+    },
+)
 # Unknown ids: the admin learns that nothing is there; everyone else is refused first.
-route("GET", "/verwaltung/benutzer/<int:user_id>", "/verwaltung/benutzer/999999", protected(admin=MISSING),
-      name="unknown id")
-route("POST", "/verwaltung/benutzer/<int:user_id>/einladung", "/verwaltung/benutzer/999999/einladung",
-      protected(admin=MISSING), name="unknown id")
-route("POST", "/verwaltung/benutzer/<int:user_id>/<any(deaktivieren, aktivieren):change>",
-      lambda s: f"{_user_page(s)}/deaktivieren", protected(admin=Redirect(_user_page)), name="deaktivieren")
-route("POST", "/verwaltung/benutzer/<int:user_id>/<any(deaktivieren, aktivieren):change>",
-      lambda s: f"/verwaltung/benutzer/{s.inactive_user.id}/aktivieren",
-      protected(admin=Redirect(lambda s: f"/verwaltung/benutzer/{s.inactive_user.id}")), name="aktivieren")
-route("POST", "/verwaltung/benutzer/<int:user_id>/einladung", lambda s: f"{_user_page(s)}/einladung",
-      protected(admin=Redirect(_user_page)))
-route("POST", "/verwaltung/benutzer/<int:user_id>/zwei-faktor-zuruecksetzen",
-      lambda s: f"{_user_page(s)}/zwei-faktor-zuruecksetzen", protected(admin=Redirect(_user_page)))
+route(
+    "GET",
+    "/verwaltung/benutzer/<int:user_id>",
+    "/verwaltung/benutzer/999999",
+    protected(admin=MISSING),
+    name="unknown id",
+)
+route(
+    "POST",
+    "/verwaltung/benutzer/<int:user_id>/einladung",
+    "/verwaltung/benutzer/999999/einladung",
+    protected(admin=MISSING),
+    name="unknown id",
+)
+route(
+    "POST",
+    "/verwaltung/benutzer/<int:user_id>/<any(deaktivieren, aktivieren):change>",
+    lambda s: f"{_user_page(s)}/deaktivieren",
+    protected(admin=Redirect(_user_page)),
+    name="deaktivieren",
+)
+route(
+    "POST",
+    "/verwaltung/benutzer/<int:user_id>/<any(deaktivieren, aktivieren):change>",
+    lambda s: f"/verwaltung/benutzer/{s.inactive_user.id}/aktivieren",
+    protected(admin=Redirect(lambda s: f"/verwaltung/benutzer/{s.inactive_user.id}")),
+    name="aktivieren",
+)
+route(
+    "POST",
+    "/verwaltung/benutzer/<int:user_id>/einladung",
+    lambda s: f"{_user_page(s)}/einladung",
+    protected(admin=Redirect(_user_page)),
+)
+route(
+    "POST",
+    "/verwaltung/benutzer/<int:user_id>/zwei-faktor-zuruecksetzen",
+    lambda s: f"{_user_page(s)}/zwei-faktor-zuruecksetzen",
+    protected(admin=Redirect(_user_page)),
+)
 
 # The directory: one rule per page serves all four kinds; every kind gets its cells.
 DIRECTORY = {
     "teams": ("team", lambda s: {"name": "Team West", "active": "y"}),
-    "einrichtungen": ("agency", lambda s: {"name": "Beratung Ost", "type": "health", "district_id": str(s.district.id),
-                                           "contact_email": "ost@example.org", "active": "y"}),
-    "orte": ("location", lambda s: {"name": "Videoraum", "kind": "online", "district_id": "", "agency_id": "",
-                                    "address": "", "video_url": "https://video.example.org/raum", "active": "y"}),
+    "einrichtungen": (
+        "agency",
+        lambda s: {
+            "name": "Beratung Ost",
+            "type": "health",
+            "district_id": str(s.district.id),
+            "contact_email": "ost@example.org",
+            "active": "y",
+        },
+    ),
+    "orte": (
+        "location",
+        lambda s: {
+            "name": "Videoraum",
+            "kind": "online",
+            "district_id": "",
+            "agency_id": "",
+            "address": "",
+            "video_url": "https://video.example.org/raum",
+            "active": "y",
+        },
+    ),
     "stadtteile": ("district", lambda s: {"name": "Hafen", "active": "y"}),
 }
 for kind, (object_name, data) in DIRECTORY.items():
@@ -415,19 +519,26 @@ for kind, (object_name, data) in DIRECTORY.items():
     route("GET", "/verwaltung/<kind>/<int:obj_id>", existing, ADMIN_PAGE, name=kind)
     route("POST", "/verwaltung/<kind>/<int:obj_id>", existing, protected(admin=Redirect(listing)), data=data, name=kind)
 route("GET", "/verwaltung/<kind>", "/verwaltung/unbekannt", protected(admin=MISSING), name="unknown kind")
-route("GET", "/verwaltung/<kind>/<int:obj_id>", "/verwaltung/einrichtungen/999999", protected(admin=MISSING),
-      name="unknown id")
-route("POST", "/verwaltung/<kind>/<int:obj_id>", "/verwaltung/teams/999999", protected(admin=MISSING),
-      data=DIRECTORY["teams"][1], name="unknown id")
+route(
+    "GET",
+    "/verwaltung/<kind>/<int:obj_id>",
+    "/verwaltung/einrichtungen/999999",
+    protected(admin=MISSING),
+    name="unknown id",
+)
+route(
+    "POST",
+    "/verwaltung/<kind>/<int:obj_id>",
+    "/verwaltung/teams/999999",
+    protected(admin=MISSING),
+    data=DIRECTORY["teams"][1],
+    name="unknown id",
+)
 
-# Conference routes (issue 4): their own module, registered through the functions above.
-from tests import access_matrix_conferences  # noqa: E402,F401
-
-# Minutes routes (issue 5).
-from tests import access_matrix_minutes  # noqa: E402,F401
-
-# Case and consent routes (issue 3).
-from tests import access_matrix_cases  # noqa: E402,F401
-
-# Team lead overview.
-from tests import access_matrix_reports  # noqa: E402,F401
+# Each domain's routes in a module of their own, registered through the functions above.
+from tests import (  # noqa: E402,F401
+    access_matrix_cases,
+    access_matrix_conferences,
+    access_matrix_minutes,
+    access_matrix_reports,  # noqa: E402,F401
+)

@@ -21,6 +21,7 @@ No partner sees any case page: partner access goes through conferences (DESIGN.m
 ``test_access_matrix.py`` also searches every response body for the internal references of
 all cases and fails if one reaches anyone but staff of the owning team.
 """
+
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -43,8 +44,9 @@ def case(s):
     s.factory.consent(c, s.agency, scope=("general", "debt"))
     today = berlin_today()
     s.factory.consent(c, s.factory.agency(), withdrawn_on=today - timedelta(days=2))
-    s.factory.consent(c, s.factory.agency(), signed_on=today - timedelta(days=400),
-                      valid_until=today - timedelta(days=1))
+    s.factory.consent(
+        c, s.factory.agency(), signed_on=today - timedelta(days=400), valid_until=today - timedelta(days=1)
+    )
     return c
 
 
@@ -62,8 +64,9 @@ def case_consent(s):
 
 @obj
 def closed_case(s):
-    return s.factory.case(team=s.team, caseworker=s.case_owner, district=s.district, status="closed",
-                          close_reason="work")
+    return s.factory.case(
+        team=s.team, caseworker=s.case_owner, district=s.district, status="closed", close_reason="work"
+    )
 
 
 @obj
@@ -100,8 +103,9 @@ def new_agency(s):
 def _consent_of(s, case, agency):
     from app.cases.models import Consent
 
-    return s.factory.s.execute(select(Consent).where(Consent.case_id == case.id,
-                                                     Consent.agency_id == agency.id)).scalar_one()
+    return s.factory.s.execute(
+        select(Consent).where(Consent.case_id == case.id, Consent.agency_id == agency.id)
+    ).scalar_one()
 
 
 # --- actors ----------------------------------------------------------------------------------
@@ -174,20 +178,34 @@ def other(ok):
 def _case_form(name):
     def data(s):
         c = getattr(s, name)
-        return {"district_id": str(s.district.id), "age_band": "u25", "household_type": "single",
-                "obstacles": ["debt"], "summary": "Sucht eine Ausbildung.", "goals": "",
-                "internal_reference": c.internal_reference, "version": str(c.version)}
+        return {
+            "district_id": str(s.district.id),
+            "age_band": "u25",
+            "household_type": "single",
+            "obstacles": ["debt"],
+            "summary": "Sucht eine Ausbildung.",
+            "goals": "",
+            "internal_reference": c.internal_reference,
+            "version": str(c.version),
+        }
+
     return data
 
 
 def _consent_form(agency_name=None):
     def data(s):
         today = berlin_today()
-        form = {"signed_on": today.isoformat(), "valid_until": (today + timedelta(days=90)).isoformat(),
-                "scope": ["debt"], "proof_reference": "E-Akte, Dokument 3", "note": ""}
+        form = {
+            "signed_on": today.isoformat(),
+            "valid_until": (today + timedelta(days=90)).isoformat(),
+            "scope": ["debt"],
+            "proof_reference": "E-Akte, Dokument 3",
+            "note": "",
+        }
         if agency_name:
             form["agency_id"] = str(getattr(s, agency_name).id)
         return form
+
     return data
 
 
@@ -200,10 +218,15 @@ E = f"{F}/einwilligungen"
 
 route("GET", "/faelle", "/faelle", protected(403, **ALL_STAFF))
 route("GET", "/faelle/neu", "/faelle/neu", protected(403, **ALL_STAFF))
-route("POST", "/faelle/neu", "/faelle/neu",
-      protected(403, **{name: Redirect(_to_newest_case) for name in ALL_STAFF}), data=_case_form("case"))
+route(
+    "POST",
+    "/faelle/neu",
+    "/faelle/neu",
+    protected(403, **{name: Redirect(_to_newest_case) for name in ALL_STAFF}),
+    data=_case_form("case"),
+)
 
-for method, suffix, ok, data in (
+for method, suffix, ok, _data in (
     ("GET", "", 200, None),
     ("GET", "/bearbeiten", 200, None),
     ("GET", "/zustaendigkeit", 200, None),
@@ -211,57 +234,143 @@ for method, suffix, ok, data in (
     ("GET", "/einwilligungen/neu", 200, None),
 ):
     route(method, F + suffix, lambda s, x=suffix: f"/faelle/{s.case.id}{x}", own(ok))
-    route(method, F + suffix, lambda s, x=suffix: f"/faelle/{s.case_other_team.id}{x}", other(ok),
-          name="other team's case")
+    route(
+        method,
+        F + suffix,
+        lambda s, x=suffix: f"/faelle/{s.case_other_team.id}{x}",
+        other(ok),
+        name="other team's case",
+    )
     route(method, F + suffix, lambda s, x=suffix: f"/faelle/999999{x}", protected(404), name="unknown id")
 
-route("POST", f"{F}/bearbeiten", lambda s: f"/faelle/{s.case.id}/bearbeiten", own(_to("case")),
-      data=_case_form("case"))
-route("POST", f"{F}/bearbeiten", lambda s: f"/faelle/{s.case_other_team.id}/bearbeiten",
-      other(_to("case_other_team")), data=_case_form("case_other_team"), name="other team's case")
+route("POST", f"{F}/bearbeiten", lambda s: f"/faelle/{s.case.id}/bearbeiten", own(_to("case")), data=_case_form("case"))
+route(
+    "POST",
+    f"{F}/bearbeiten",
+    lambda s: f"/faelle/{s.case_other_team.id}/bearbeiten",
+    other(_to("case_other_team")),
+    data=_case_form("case_other_team"),
+    name="other team's case",
+)
 route("GET", f"{F}/bearbeiten", lambda s: f"/faelle/{s.closed_case.id}/bearbeiten", own(409), name="closed case")
-route("POST", f"{F}/bearbeiten", lambda s: f"/faelle/{s.closed_case.id}/bearbeiten", own(409),
-      data=_case_form("closed_case"), name="closed case")
+route(
+    "POST",
+    f"{F}/bearbeiten",
+    lambda s: f"/faelle/{s.closed_case.id}/bearbeiten",
+    own(409),
+    data=_case_form("closed_case"),
+    name="closed case",
+)
 
-route("POST", f"{F}/zustaendigkeit", lambda s: f"/faelle/{s.case.id}/zustaendigkeit", own(_to("case")),
-      data=lambda s: {"caseworker_id": str(s.case_owner.id)})
-route("POST", f"{F}/zustaendigkeit", lambda s: f"/faelle/{s.case.id}/zustaendigkeit", own(400),
-      data=lambda s: {"caseworker_id": str(s.other_owner.id)}, name="to a caseworker of another team")
-route("POST", f"{F}/zustaendigkeit", lambda s: f"/faelle/{s.case_other_team.id}/zustaendigkeit",
-      other(_to("case_other_team")), data=lambda s: {"caseworker_id": str(s.other_owner.id)},
-      name="other team's case")
+route(
+    "POST",
+    f"{F}/zustaendigkeit",
+    lambda s: f"/faelle/{s.case.id}/zustaendigkeit",
+    own(_to("case")),
+    data=lambda s: {"caseworker_id": str(s.case_owner.id)},
+)
+route(
+    "POST",
+    f"{F}/zustaendigkeit",
+    lambda s: f"/faelle/{s.case.id}/zustaendigkeit",
+    own(400),
+    data=lambda s: {"caseworker_id": str(s.other_owner.id)},
+    name="to a caseworker of another team",
+)
+route(
+    "POST",
+    f"{F}/zustaendigkeit",
+    lambda s: f"/faelle/{s.case_other_team.id}/zustaendigkeit",
+    other(_to("case_other_team")),
+    data=lambda s: {"caseworker_id": str(s.other_owner.id)},
+    name="other team's case",
+)
 
-route("POST", f"{F}/schliessen", lambda s: f"/faelle/{s.case.id}/schliessen", own(_to("case")),
-      data=lambda s: {"reason": "training"})
-route("POST", f"{F}/schliessen", lambda s: f"/faelle/{s.case_other_team.id}/schliessen",
-      other(_to("case_other_team")), data=lambda s: {"reason": "training"}, name="other team's case")
+route(
+    "POST",
+    f"{F}/schliessen",
+    lambda s: f"/faelle/{s.case.id}/schliessen",
+    own(_to("case")),
+    data=lambda s: {"reason": "training"},
+)
+route(
+    "POST",
+    f"{F}/schliessen",
+    lambda s: f"/faelle/{s.case_other_team.id}/schliessen",
+    other(_to("case_other_team")),
+    data=lambda s: {"reason": "training"},
+    name="other team's case",
+)
 route("POST", f"{F}/wiedereroeffnen", lambda s: f"/faelle/{s.closed_case.id}/wiedereroeffnen", own(_to("closed_case")))
 route("POST", f"{F}/wiedereroeffnen", lambda s: f"/faelle/{s.case.id}/wiedereroeffnen", own(409), name="open case")
 
 # consents
 
-route("POST", f"{E}/neu", lambda s: f"/faelle/{s.case.id}/einwilligungen/neu", own(_to("case")),
-      data=_consent_form("new_agency"))
-route("POST", f"{E}/neu", lambda s: f"/faelle/{s.case_other_team.id}/einwilligungen/neu",
-      other(_to("case_other_team")), data=_consent_form("new_agency"), name="other team's case")
-route("POST", f"{E}/neu", lambda s: f"/faelle/{s.closed_case.id}/einwilligungen/neu", own(409),
-      data=_consent_form("new_agency"), name="closed case")
+route(
+    "POST",
+    f"{E}/neu",
+    lambda s: f"/faelle/{s.case.id}/einwilligungen/neu",
+    own(_to("case")),
+    data=_consent_form("new_agency"),
+)
+route(
+    "POST",
+    f"{E}/neu",
+    lambda s: f"/faelle/{s.case_other_team.id}/einwilligungen/neu",
+    other(_to("case_other_team")),
+    data=_consent_form("new_agency"),
+    name="other team's case",
+)
+route(
+    "POST",
+    f"{E}/neu",
+    lambda s: f"/faelle/{s.closed_case.id}/einwilligungen/neu",
+    own(409),
+    data=_consent_form("new_agency"),
+    name="closed case",
+)
 
 for action, data in (("aendern", _consent_form()), ("widerrufen", _withdrawal)):
     rule = f"{E}/<int:consent_id>/{action}"
     route("GET", rule, lambda s, a=action: f"/faelle/{s.case.id}/einwilligungen/{s.case_consent.id}/{a}", own(200))
-    route("POST", rule, lambda s, a=action: f"/faelle/{s.case.id}/einwilligungen/{s.case_consent.id}/{a}",
-          own(_to("case")), data=data)
-    route("POST", rule,
-          lambda s, a=action: f"/faelle/{s.case_other_team.id}/einwilligungen/{s.consent_other_team.id}/{a}",
-          other(_to("case_other_team")), data=data, name="other team's case")
+    route(
+        "POST",
+        rule,
+        lambda s, a=action: f"/faelle/{s.case.id}/einwilligungen/{s.case_consent.id}/{a}",
+        own(_to("case")),
+        data=data,
+    )
+    route(
+        "POST",
+        rule,
+        lambda s, a=action: f"/faelle/{s.case_other_team.id}/einwilligungen/{s.consent_other_team.id}/{a}",
+        other(_to("case_other_team")),
+        data=data,
+        name="other team's case",
+    )
     # Swapped ids: a consent of another team, or of another case, under this case's URL.
     for method in ("GET", "POST"):
-        route(method, rule,
-              lambda s, a=action: f"/faelle/{s.case.id}/einwilligungen/{s.consent_other_team.id}/{a}",
-              protected(404), data=data if method == "POST" else None, name="consent of another team")
-        route(method, rule,
-              lambda s, a=action: f"/faelle/{s.case.id}/einwilligungen/{s.sibling_case_consent.id}/{a}",
-              protected(404), data=data if method == "POST" else None, name="consent of another case")
-        route(method, rule, lambda s, a=action: f"/faelle/{s.case.id}/einwilligungen/999999/{a}",
-              protected(404), data=data if method == "POST" else None, name="unknown consent")
+        route(
+            method,
+            rule,
+            lambda s, a=action: f"/faelle/{s.case.id}/einwilligungen/{s.consent_other_team.id}/{a}",
+            protected(404),
+            data=data if method == "POST" else None,
+            name="consent of another team",
+        )
+        route(
+            method,
+            rule,
+            lambda s, a=action: f"/faelle/{s.case.id}/einwilligungen/{s.sibling_case_consent.id}/{a}",
+            protected(404),
+            data=data if method == "POST" else None,
+            name="consent of another case",
+        )
+        route(
+            method,
+            rule,
+            lambda s, a=action: f"/faelle/{s.case.id}/einwilligungen/999999/{a}",
+            protected(404),
+            data=data if method == "POST" else None,
+            name="unknown consent",
+        )

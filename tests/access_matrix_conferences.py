@@ -13,6 +13,7 @@ actors probe the edges of DESIGN.md section 4:
 ``past_conference`` (planned, begun yesterday), ``held_conference`` and its follow-up
 ``follow_up_conference`` have no partner invited: partners get 404 there.
 """
+
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -60,8 +61,9 @@ def agenda_item(s):
 
 @obj
 def invitation(s):
-    return _one(s, select(Invitation).where(Invitation.conference_id == s.conference.id,
-                                            Invitation.agency_id == s.agency.id))
+    return _one(
+        s, select(Invitation).where(Invitation.conference_id == s.conference.id, Invitation.agency_id == s.agency.id)
+    )
 
 
 @obj
@@ -94,8 +96,9 @@ def held_conference(s):
 
 @obj
 def follow_up_conference(s):
-    return s.factory.conference(s.conf_case, location=s.location, starts_at=_later(3),
-                                previous_conference_id=s.held_conference.id)
+    return s.factory.conference(
+        s.conf_case, location=s.location, starts_at=_later(3), previous_conference_id=s.held_conference.id
+    )
 
 
 @obj
@@ -170,117 +173,247 @@ def _form_of(conf_name, **extra):
     def data(s):
         conf = getattr(s, conf_name)
         local = to_local(conf.starts_at)
-        return {"occasion": "Fallgespräch", "day": local.date().isoformat(), "start_time": local.strftime("%H:%M"),
-                "end_time": to_local(conf.ends_at).strftime("%H:%M"), "location_id": str(s.location.id),
-                **agenda_fields("Situation\nMaßnahmen"), "version": str(conf.version), **extra}
+        return {
+            "occasion": "Fallgespräch",
+            "day": local.date().isoformat(),
+            "start_time": local.strftime("%H:%M"),
+            "end_time": to_local(conf.ends_at).strftime("%H:%M"),
+            "location_id": str(s.location.id),
+            **agenda_fields("Situation\nMaßnahmen"),
+            "version": str(conf.version),
+            **extra,
+        }
+
     return data
 
 
 def _new_form(s):
     day = (utcnow() + timedelta(days=20)).date().isoformat()
-    return {"occasion": "Fallgespräch", "day": day, "start_time": "10:00", "end_time": "11:00",
-            "location_id": str(s.location.id), **agenda_fields("Situation")}
+    return {
+        "occasion": "Fallgespräch",
+        "day": day,
+        "start_time": "10:00",
+        "end_time": "11:00",
+        "location_id": str(s.location.id),
+        **agenda_fields("Situation"),
+    }
 
 
 C = "/konferenzen/<int:conference_id>"
 
 # Every team's staff see their own team's list (here: an empty one for the other team).
-route("GET", "/konferenzen", "/konferenzen",
-      protected(403, **STAFF, team_lead_other_team=200, caseworker_other_team=200))
-route("GET", "/faelle/<int:case_id>/konferenzen/neu", lambda s: f"/faelle/{s.conf_case.id}/konferenzen/neu",
-      protected(404, **STAFF))
-route("POST", "/faelle/<int:case_id>/konferenzen/neu", lambda s: f"/faelle/{s.conf_case.id}/konferenzen/neu",
-      protected(404, team_lead=Redirect(_newest_conference), caseworker=Redirect(_newest_conference)),
-      data=_new_form)
+route(
+    "GET", "/konferenzen", "/konferenzen", protected(403, **STAFF, team_lead_other_team=200, caseworker_other_team=200)
+)
+route(
+    "GET",
+    "/faelle/<int:case_id>/konferenzen/neu",
+    lambda s: f"/faelle/{s.conf_case.id}/konferenzen/neu",
+    protected(404, **STAFF),
+)
+route(
+    "POST",
+    "/faelle/<int:case_id>/konferenzen/neu",
+    lambda s: f"/faelle/{s.conf_case.id}/konferenzen/neu",
+    protected(404, team_lead=Redirect(_newest_conference), caseworker=Redirect(_newest_conference)),
+    data=_new_form,
+)
 
-route("GET", C, lambda s: f"/konferenzen/{s.conference.id}",
-      protected(404, **STAFF, partner=200, partner_declined=200))
+route("GET", C, lambda s: f"/konferenzen/{s.conference.id}", protected(404, **STAFF, partner=200, partner_declined=200))
 
 route("GET", f"{C}/bearbeiten", lambda s: f"/konferenzen/{s.conference.id}/bearbeiten", staff_only())
-route("POST", f"{C}/bearbeiten", lambda s: f"/konferenzen/{s.conference.id}/bearbeiten",
-      staff_only(to_conference()), data=_form_of("conference"))
+route(
+    "POST",
+    f"{C}/bearbeiten",
+    lambda s: f"/konferenzen/{s.conference.id}/bearbeiten",
+    staff_only(to_conference()),
+    data=_form_of("conference"),
+)
 route("GET", f"{C}/absagen", lambda s: f"/konferenzen/{s.conference.id}/absagen", staff_only())
-route("POST", f"{C}/absagen", lambda s: f"/konferenzen/{s.conference.id}/absagen",
-      staff_only(to_conference()), data=lambda s: {"reason": "Termin entfällt.", "version": "1"})
-route("POST", f"{C}/durchgefuehrt", lambda s: f"/konferenzen/{s.past_conference.id}/durchgefuehrt",
-      protected(404, team_lead=to_conference("past_conference"), caseworker=to_conference("past_conference")))
-route("GET", f"{C}/folgekonferenz", lambda s: f"/konferenzen/{s.held_conference.id}/folgekonferenz",
-      protected(404, **STAFF))
-route("POST", f"{C}/folgekonferenz", lambda s: f"/konferenzen/{s.held_conference.id}/folgekonferenz",
-      protected(404, team_lead=Redirect(_newest_conference), caseworker=Redirect(_newest_conference)),
-      data=_new_form)
+route(
+    "POST",
+    f"{C}/absagen",
+    lambda s: f"/konferenzen/{s.conference.id}/absagen",
+    staff_only(to_conference()),
+    data=lambda s: {"reason": "Termin entfällt.", "version": "1"},
+)
+route(
+    "POST",
+    f"{C}/durchgefuehrt",
+    lambda s: f"/konferenzen/{s.past_conference.id}/durchgefuehrt",
+    protected(404, team_lead=to_conference("past_conference"), caseworker=to_conference("past_conference")),
+)
+route(
+    "GET",
+    f"{C}/folgekonferenz",
+    lambda s: f"/konferenzen/{s.held_conference.id}/folgekonferenz",
+    protected(404, **STAFF),
+)
+route(
+    "POST",
+    f"{C}/folgekonferenz",
+    lambda s: f"/konferenzen/{s.held_conference.id}/folgekonferenz",
+    protected(404, team_lead=Redirect(_newest_conference), caseworker=Redirect(_newest_conference)),
+    data=_new_form,
+)
 
 route("GET", f"{C}/einladungen", lambda s: f"/konferenzen/{s.conference.id}/einladungen", staff_only())
-route("POST", f"{C}/einladungen", lambda s: f"/konferenzen/{s.conference.id}/einladungen",
-      staff_only(to_conference()), data=lambda s: {"agencies": [str(s.agency_consent_only.id)]})
-route("POST", f"{C}/einladungen/<int:invitation_id>/erneut-senden",
-      lambda s: f"/konferenzen/{s.conference.id}/einladungen/{s.invitation.id}/erneut-senden",
-      staff_only(to_conference()))
-route("POST", f"{C}/einladungen/<int:invitation_id>/zurueckziehen",
-      lambda s: f"/konferenzen/{s.conference.id}/einladungen/{s.invitation.id}/zurueckziehen",
-      staff_only(to_conference()))
+route(
+    "POST",
+    f"{C}/einladungen",
+    lambda s: f"/konferenzen/{s.conference.id}/einladungen",
+    staff_only(to_conference()),
+    data=lambda s: {"agencies": [str(s.agency_consent_only.id)]},
+)
+route(
+    "POST",
+    f"{C}/einladungen/<int:invitation_id>/erneut-senden",
+    lambda s: f"/konferenzen/{s.conference.id}/einladungen/{s.invitation.id}/erneut-senden",
+    staff_only(to_conference()),
+)
+route(
+    "POST",
+    f"{C}/einladungen/<int:invitation_id>/zurueckziehen",
+    lambda s: f"/konferenzen/{s.conference.id}/einladungen/{s.invitation.id}/zurueckziehen",
+    staff_only(to_conference()),
+)
 
 # Answering is the invited partner's, also after a first "no".
 ANSWER = {"team_lead": 403, "caseworker": 403}
-route("GET", f"{C}/antwort", lambda s: f"/konferenzen/{s.invitation.conference_id}/antwort",
-      protected(404, **ANSWER, partner=200, partner_declined=200))
-route("POST", f"{C}/antwort", lambda s: f"/konferenzen/{s.invitation.conference_id}/antwort",
-      protected(404, **ANSWER, partner=to_conference(), partner_declined=to_conference()),
-      data=lambda s: {"answer": "accepted", "comment": "Wir kommen zu zweit."})
+route(
+    "GET",
+    f"{C}/antwort",
+    lambda s: f"/konferenzen/{s.invitation.conference_id}/antwort",
+    protected(404, **ANSWER, partner=200, partner_declined=200),
+)
+route(
+    "POST",
+    f"{C}/antwort",
+    lambda s: f"/konferenzen/{s.invitation.conference_id}/antwort",
+    protected(404, **ANSWER, partner=to_conference(), partner_declined=to_conference()),
+    data=lambda s: {"answer": "accepted", "comment": "Wir kommen zu zweit."},
+)
 
 NOTE = {"body": "Stellungnahme zur Lage.", "categories": ["general"], "visibility": "shared", "version": "1"}
-route("GET", f"{C}/stellungnahmen/neu", lambda s: f"/konferenzen/{s.invitation.conference_id}/stellungnahmen/neu",
-      protected(404, **STAFF, partner=200, partner_declined=403))
-route("POST", f"{C}/stellungnahmen/neu", lambda s: f"/konferenzen/{s.invitation.conference_id}/stellungnahmen/neu",
-      protected(404, team_lead=to_conference(), caseworker=to_conference(), partner=to_conference(),
-                partner_declined=403), data=lambda s: dict(NOTE))
+route(
+    "GET",
+    f"{C}/stellungnahmen/neu",
+    lambda s: f"/konferenzen/{s.invitation.conference_id}/stellungnahmen/neu",
+    protected(404, **STAFF, partner=200, partner_declined=403),
+)
+route(
+    "POST",
+    f"{C}/stellungnahmen/neu",
+    lambda s: f"/konferenzen/{s.invitation.conference_id}/stellungnahmen/neu",
+    protected(
+        404, team_lead=to_conference(), caseworker=to_conference(), partner=to_conference(), partner_declined=403
+    ),
+    data=lambda s: dict(NOTE),
+)
 # A partner's note: its agency edits it; staff and other agencies see it but may not change it.
-route("GET", f"{C}/stellungnahmen/<int:note_id>",
-      lambda s: f"/konferenzen/{s.conference.id}/stellungnahmen/{s.partner_note.id}",
-      protected(404, team_lead=403, caseworker=403, partner=200, partner_declined=403), name="partner note")
-route("POST", f"{C}/stellungnahmen/<int:note_id>",
-      lambda s: f"/konferenzen/{s.conference.id}/stellungnahmen/{s.partner_note.id}",
-      protected(404, team_lead=403, caseworker=403, partner=to_conference(), partner_declined=403),
-      data=lambda s: dict(NOTE), name="partner note")
-route("POST", f"{C}/stellungnahmen/<int:note_id>/zurueckziehen",
-      lambda s: f"/konferenzen/{s.conference.id}/stellungnahmen/{s.partner_note.id}/zurueckziehen",
-      protected(404, team_lead=403, caseworker=403, partner=to_conference(), partner_declined=403),
-      data=lambda s: {"version": "1"}, name="partner note")
-route("GET", f"{C}/stellungnahmen/<int:note_id>",
-      lambda s: f"/konferenzen/{s.conference.id}/stellungnahmen/{s.staff_note.id}", staff_only(), name="staff note")
-route("POST", f"{C}/stellungnahmen/<int:note_id>",
-      lambda s: f"/konferenzen/{s.conference.id}/stellungnahmen/{s.staff_note.id}",
-      staff_only(to_conference()), data=lambda s: dict(NOTE), name="staff note")
-route("POST", f"{C}/stellungnahmen/<int:note_id>/zurueckziehen",
-      lambda s: f"/konferenzen/{s.conference.id}/stellungnahmen/{s.staff_note.id}/zurueckziehen",
-      staff_only(to_conference()), data=lambda s: {"version": "1"}, name="staff note")
+route(
+    "GET",
+    f"{C}/stellungnahmen/<int:note_id>",
+    lambda s: f"/konferenzen/{s.conference.id}/stellungnahmen/{s.partner_note.id}",
+    protected(404, team_lead=403, caseworker=403, partner=200, partner_declined=403),
+    name="partner note",
+)
+route(
+    "POST",
+    f"{C}/stellungnahmen/<int:note_id>",
+    lambda s: f"/konferenzen/{s.conference.id}/stellungnahmen/{s.partner_note.id}",
+    protected(404, team_lead=403, caseworker=403, partner=to_conference(), partner_declined=403),
+    data=lambda s: dict(NOTE),
+    name="partner note",
+)
+route(
+    "POST",
+    f"{C}/stellungnahmen/<int:note_id>/zurueckziehen",
+    lambda s: f"/konferenzen/{s.conference.id}/stellungnahmen/{s.partner_note.id}/zurueckziehen",
+    protected(404, team_lead=403, caseworker=403, partner=to_conference(), partner_declined=403),
+    data=lambda s: {"version": "1"},
+    name="partner note",
+)
+route(
+    "GET",
+    f"{C}/stellungnahmen/<int:note_id>",
+    lambda s: f"/konferenzen/{s.conference.id}/stellungnahmen/{s.staff_note.id}",
+    staff_only(),
+    name="staff note",
+)
+route(
+    "POST",
+    f"{C}/stellungnahmen/<int:note_id>",
+    lambda s: f"/konferenzen/{s.conference.id}/stellungnahmen/{s.staff_note.id}",
+    staff_only(to_conference()),
+    data=lambda s: dict(NOTE),
+    name="staff note",
+)
+route(
+    "POST",
+    f"{C}/stellungnahmen/<int:note_id>/zurueckziehen",
+    lambda s: f"/konferenzen/{s.conference.id}/stellungnahmen/{s.staff_note.id}/zurueckziehen",
+    staff_only(to_conference()),
+    data=lambda s: {"version": "1"},
+    name="staff note",
+)
 
 route("GET", f"{C}/durchfuehrung", lambda s: f"/konferenzen/{s.conference.id}/durchfuehrung", staff_only())
-route("POST", f"{C}/durchfuehrung", lambda s: f"/konferenzen/{s.invitation.conference_id}/durchfuehrung",
-      staff_only(to_conference()),
-      data=lambda s: {"version": "1", "person_attended": "yes", f"attendance_{s.invitation.id}": "present",
-                      f"discussion_{s.agenda_item.id}": "Lage besprochen."})
+route(
+    "POST",
+    f"{C}/durchfuehrung",
+    lambda s: f"/konferenzen/{s.invitation.conference_id}/durchfuehrung",
+    staff_only(to_conference()),
+    data=lambda s: {
+        "version": "1",
+        "person_attended": "yes",
+        f"attendance_{s.invitation.id}": "present",
+        f"discussion_{s.agenda_item.id}": "Lage besprochen.",
+    },
+)
 
-MEASURE = {"what": "Unterlagen sichten", "due_on": (utcnow() + timedelta(days=30)).date().isoformat(),
-           "status": "in_progress", "outcome": "Begonnen.", "version": "1"}
+MEASURE = {
+    "what": "Unterlagen sichten",
+    "due_on": (utcnow() + timedelta(days=30)).date().isoformat(),
+    "status": "in_progress",
+    "outcome": "Begonnen.",
+    "version": "1",
+}
 route("GET", f"{C}/massnahmen/neu", lambda s: f"/konferenzen/{s.conference.id}/massnahmen/neu", staff_only())
-route("POST", f"{C}/massnahmen/neu", lambda s: f"/konferenzen/{s.conference.id}/massnahmen/neu",
-      staff_only(to_conference()), data=lambda s: {**MEASURE, "responsible": "jobcenter"})
+route(
+    "POST",
+    f"{C}/massnahmen/neu",
+    lambda s: f"/konferenzen/{s.conference.id}/massnahmen/neu",
+    staff_only(to_conference()),
+    data=lambda s: {**MEASURE, "responsible": "jobcenter"},
+)
 # The measure's responsible agency updates its status; another invited agency may not.
-route("GET", f"{C}/massnahmen/<int:measure_id>",
-      lambda s: f"/konferenzen/{s.conference.id}/massnahmen/{s.measure.id}", staff_only(partner=200))
-route("POST", f"{C}/massnahmen/<int:measure_id>",
-      lambda s: f"/konferenzen/{s.conference.id}/massnahmen/{s.measure.id}",
-      staff_only(to_conference(), partner=to_conference()),
-      data=lambda s: {**MEASURE, "responsible": f"agency:{s.agency.id}"})
-route("GET", f"{C}/ueberpruefung/<int:measure_id>",
-      lambda s: f"/konferenzen/{s.follow_up_conference.id}/ueberpruefung/{s.review_measure.id}",
-      protected(404, **STAFF))
-route("POST", f"{C}/ueberpruefung/<int:measure_id>",
-      lambda s: f"/konferenzen/{s.follow_up_conference.id}/ueberpruefung/{s.review_measure.id}",
-      protected(404, team_lead=to_conference("follow_up_conference"),
-                caseworker=to_conference("follow_up_conference")),
-      data=lambda s: {"status": "done", "outcome": "Erledigt.", "version": "1"})
+route(
+    "GET",
+    f"{C}/massnahmen/<int:measure_id>",
+    lambda s: f"/konferenzen/{s.conference.id}/massnahmen/{s.measure.id}",
+    staff_only(partner=200),
+)
+route(
+    "POST",
+    f"{C}/massnahmen/<int:measure_id>",
+    lambda s: f"/konferenzen/{s.conference.id}/massnahmen/{s.measure.id}",
+    staff_only(to_conference(), partner=to_conference()),
+    data=lambda s: {**MEASURE, "responsible": f"agency:{s.agency.id}"},
+)
+route(
+    "GET",
+    f"{C}/ueberpruefung/<int:measure_id>",
+    lambda s: f"/konferenzen/{s.follow_up_conference.id}/ueberpruefung/{s.review_measure.id}",
+    protected(404, **STAFF),
+)
+route(
+    "POST",
+    f"{C}/ueberpruefung/<int:measure_id>",
+    lambda s: f"/konferenzen/{s.follow_up_conference.id}/ueberpruefung/{s.review_measure.id}",
+    protected(404, team_lead=to_conference("follow_up_conference"), caseworker=to_conference("follow_up_conference")),
+    data=lambda s: {"status": "done", "outcome": "Erledigt.", "version": "1"},
+)
 
 # --- records of another conference, reached through this one (issue 10, finding 4) -------------
 #
@@ -322,36 +455,82 @@ def _through(path, name):
 
 
 ELSEWHERE = "of another conference"
-route("GET", f"{C}/stellungnahmen/<int:note_id>", _through("stellungnahmen", "other_note"), protected(404),
-      name=ELSEWHERE)
-route("POST", f"{C}/stellungnahmen/<int:note_id>", _through("stellungnahmen", "other_note"), protected(404),
-      data=lambda s: dict(NOTE), name=ELSEWHERE)
-route("POST", f"{C}/stellungnahmen/<int:note_id>/zurueckziehen",
-      lambda s: _through("stellungnahmen", "other_note")(s) + "/zurueckziehen", protected(404),
-      data=lambda s: {"version": "1"}, name=ELSEWHERE)
-route("GET", f"{C}/massnahmen/<int:measure_id>", _through("massnahmen", "other_measure"), protected(404),
-      name=ELSEWHERE)
-route("POST", f"{C}/massnahmen/<int:measure_id>", _through("massnahmen", "other_measure"), protected(404),
-      data=lambda s: {**MEASURE, "responsible": f"agency:{s.agency.id}"}, name=ELSEWHERE)
+route(
+    "GET", f"{C}/stellungnahmen/<int:note_id>", _through("stellungnahmen", "other_note"), protected(404), name=ELSEWHERE
+)
+route(
+    "POST",
+    f"{C}/stellungnahmen/<int:note_id>",
+    _through("stellungnahmen", "other_note"),
+    protected(404),
+    data=lambda s: dict(NOTE),
+    name=ELSEWHERE,
+)
+route(
+    "POST",
+    f"{C}/stellungnahmen/<int:note_id>/zurueckziehen",
+    lambda s: _through("stellungnahmen", "other_note")(s) + "/zurueckziehen",
+    protected(404),
+    data=lambda s: {"version": "1"},
+    name=ELSEWHERE,
+)
+route(
+    "GET", f"{C}/massnahmen/<int:measure_id>", _through("massnahmen", "other_measure"), protected(404), name=ELSEWHERE
+)
+route(
+    "POST",
+    f"{C}/massnahmen/<int:measure_id>",
+    _through("massnahmen", "other_measure"),
+    protected(404),
+    data=lambda s: {**MEASURE, "responsible": f"agency:{s.agency.id}"},
+    name=ELSEWHERE,
+)
 # Invitations are staff business: partners who see the conference are refused the action first (403).
 for action in ("erneut-senden", "zurueckziehen"):
     rule_ = f"{C}/einladungen/<int:invitation_id>/{action}"
-    route("POST", rule_, (lambda a: lambda s: _through("einladungen", "other_invitation")(s) + f"/{a}")(action),
-          staff_only(404), name=ELSEWHERE)
-    route("POST", rule_, (lambda a: lambda s: _through("einladungen", "cancelled_invitation")(s) + f"/{a}")(action),
-          staff_only(404), name="cancelled")
+    route(
+        "POST",
+        rule_,
+        (lambda a: lambda s: _through("einladungen", "other_invitation")(s) + f"/{a}")(action),
+        staff_only(404),
+        name=ELSEWHERE,
+    )
+    route(
+        "POST",
+        rule_,
+        (lambda a: lambda s: _through("einladungen", "cancelled_invitation")(s) + f"/{a}")(action),
+        staff_only(404),
+        name="cancelled",
+    )
 # A follow-up reviews the measures of the conference it follows; a measure of another is refused,
 # and so is any review through a conference that follows none.
-route("GET", f"{C}/ueberpruefung/<int:measure_id>",
-      lambda s: f"/konferenzen/{s.follow_up_conference.id}/ueberpruefung/{s.measure.id}", protected(404),
-      name=ELSEWHERE)
-route("POST", f"{C}/ueberpruefung/<int:measure_id>",
-      lambda s: f"/konferenzen/{s.follow_up_conference.id}/ueberpruefung/{s.measure.id}", protected(404),
-      data=lambda s: {"status": "done", "outcome": "Erledigt.", "version": "1"}, name=ELSEWHERE)
-route("GET", f"{C}/ueberpruefung/<int:measure_id>",
-      lambda s: f"/konferenzen/{s.held_conference.id}/ueberpruefung/{s.review_measure.id}",
-      protected(404), name="without a previous conference")
+route(
+    "GET",
+    f"{C}/ueberpruefung/<int:measure_id>",
+    lambda s: f"/konferenzen/{s.follow_up_conference.id}/ueberpruefung/{s.measure.id}",
+    protected(404),
+    name=ELSEWHERE,
+)
+route(
+    "POST",
+    f"{C}/ueberpruefung/<int:measure_id>",
+    lambda s: f"/konferenzen/{s.follow_up_conference.id}/ueberpruefung/{s.measure.id}",
+    protected(404),
+    data=lambda s: {"status": "done", "outcome": "Erledigt.", "version": "1"},
+    name=ELSEWHERE,
+)
+route(
+    "GET",
+    f"{C}/ueberpruefung/<int:measure_id>",
+    lambda s: f"/konferenzen/{s.held_conference.id}/ueberpruefung/{s.review_measure.id}",
+    protected(404),
+    name="without a previous conference",
+)
 # An id that exists nowhere: an answer (404), not a refusal.
-route("GET", f"{C}/stellungnahmen/<int:note_id>", lambda s: f"/konferenzen/{s.conference.id}/stellungnahmen/999999",
-      protected(404, team_lead=MISSING, caseworker=MISSING, partner=MISSING, partner_declined=MISSING),
-      name="unknown id")
+route(
+    "GET",
+    f"{C}/stellungnahmen/<int:note_id>",
+    lambda s: f"/konferenzen/{s.conference.id}/stellungnahmen/999999",
+    protected(404, team_lead=MISSING, caseworker=MISSING, partner=MISSING, partner_declined=MISSING),
+    name="unknown id",
+)

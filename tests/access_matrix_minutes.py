@@ -7,13 +7,13 @@ by the acting caseworker (so the ``caseworker`` cells are the organiser's; the
 and holds a valid consent. ``minutes_draft`` is its draft, shared for comments;
 ``minutes_final`` is the finalised version 1 of a second held conference.
 """
+
 import hashlib
 from datetime import timedelta
 
+from app.clock import berlin_today, utcnow
 from app.minutes import document
 from app.minutes.models import Minutes, MinutesPdf
-from app.clock import utcnow
-from app.clock import berlin_today
 from tests.access_matrix import MISSING, Redirect, obj, protected, route
 
 
@@ -36,8 +36,9 @@ def minutes_case(s):
 
 def _held_conference(s):
     starts_at = (utcnow() - timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
-    conf = s.factory.conference(s.minutes_case, location=s.location, starts_at=starts_at, status="held",
-                                organiser=_organiser(s))
+    conf = s.factory.conference(
+        s.minutes_case, location=s.location, starts_at=starts_at, status="held", organiser=_organiser(s)
+    )
     s.factory.invitation(conf, s.agency, status="accepted")
     return conf
 
@@ -50,7 +51,9 @@ def minutes_conference(s):
 
 @obj
 def minutes_draft(s):
-    m = Minutes(conference_id=s.minutes_conference.id, summary="Entwurf.", comments_until=berlin_today() + timedelta(days=7))
+    m = Minutes(
+        conference_id=s.minutes_conference.id, summary="Entwurf.", comments_until=berlin_today() + timedelta(days=7)
+    )
     s.factory.s.add(m)
     s.factory.s.commit()
     return m
@@ -65,9 +68,16 @@ def minutes_final(s):
     session = s.factory.s
     content = document.assemble(session, conf)
     pdf = b"%PDF-1.7 stand-in"
-    m = Minutes(conference_id=conf.id, status="final", summary="Abgeschlossen.", content=content,
-                finalised_by_id=_organiser(s).id, finalised_at=utcnow(), pdf_sha256=hashlib.sha256(pdf).hexdigest(),
-                pdf_size=len(pdf))
+    m = Minutes(
+        conference_id=conf.id,
+        status="final",
+        summary="Abgeschlossen.",
+        content=content,
+        finalised_by_id=_organiser(s).id,
+        finalised_at=utcnow(),
+        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+        pdf_size=len(pdf),
+    )
     session.add(m)
     session.flush()
     session.add(MinutesPdf(minutes_id=m.id, variant=document.ARCHIVE, content=pdf, sha256=m.pdf_sha256))
@@ -78,9 +88,11 @@ def minutes_final(s):
 
 def _page(name):
     """The minutes page of the conference ``name`` is, or of the conference its minutes belong to."""
+
     def url(s):
         thing = getattr(s, name)
         return f"/konferenzen/{thing.conference_id if isinstance(thing, Minutes) else thing.id}/protokoll"
+
     return url
 
 
@@ -95,36 +107,87 @@ def _form(s):
 M = "/protokolle/<int:minutes_id>"
 STAFF = {"team_lead": 200, "caseworker": 200}
 
-route("GET", "/konferenzen/<int:conference_id>/protokoll", _page("minutes_conference"),
-      protected(404, **STAFF, partner=200))
-route("GET", "/konferenzen/<int:conference_id>/protokoll", "/konferenzen/999999/protokoll",
-      protected(MISSING), name="unknown id")
+route(
+    "GET",
+    "/konferenzen/<int:conference_id>/protokoll",
+    _page("minutes_conference"),
+    protected(404, **STAFF, partner=200),
+)
+route(
+    "GET",
+    "/konferenzen/<int:conference_id>/protokoll",
+    "/konferenzen/999999/protokoll",
+    protected(MISSING),
+    name="unknown id",
+)
 # Only the organiser writes the minutes; the team lead and the invited partner see the page, so 403.
-route("POST", "/konferenzen/<int:conference_id>/protokoll", _page("minutes_conference"),
-      protected(404, caseworker=to_page("minutes_conference"), team_lead=403, partner=403), data=_form)
-route("POST", "/konferenzen/<int:conference_id>/protokoll", _page("minutes_draft"),
-      protected(404, caseworker=to_page("minutes_draft"), team_lead=403, partner=403),
-      data=lambda s: {**_form(s), "version": str(s.minutes_draft.version), "finalise": "1"}, name="finalise")
-route("POST", f"{M}/abschliessen", lambda s: f"/protokolle/{s.minutes_draft.id}/abschliessen",
-      protected(404, caseworker=to_page("minutes_draft"), team_lead=to_page("minutes_draft"), partner=403),
-      data=lambda s: {"version": str(s.minutes_draft.version)})
-route("POST", f"{M}/teilen", lambda s: f"/protokolle/{s.minutes_draft.id}/teilen",
-      protected(404, caseworker=to_page("minutes_draft"), team_lead=403, partner=403), data=lambda s: {"days": "7"})
-route("POST", f"{M}/anmerkungen", lambda s: f"/protokolle/{s.minutes_draft.id}/anmerkungen",
-      protected(404, partner=to_page("minutes_draft"), team_lead=403, caseworker=403),
-      data=lambda s: {"body": "Bitte den Termin im Mai ergänzen."})
-route("GET", f"{M}/korrektur", lambda s: f"/protokolle/{s.minutes_final.id}/korrektur",
-      protected(404, **STAFF, partner=403))
-route("POST", f"{M}/korrektur", lambda s: f"/protokolle/{s.minutes_final.id}/korrektur",
-      protected(404, caseworker=to_page("minutes_final"), team_lead=to_page("minutes_final"), partner=403),
-      data=lambda s: {**_form(s), "reason": "Beschluss 2 war unvollständig.", "version": str(s.minutes_final.version)})
+route(
+    "POST",
+    "/konferenzen/<int:conference_id>/protokoll",
+    _page("minutes_conference"),
+    protected(404, caseworker=to_page("minutes_conference"), team_lead=403, partner=403),
+    data=_form,
+)
+route(
+    "POST",
+    "/konferenzen/<int:conference_id>/protokoll",
+    _page("minutes_draft"),
+    protected(404, caseworker=to_page("minutes_draft"), team_lead=403, partner=403),
+    data=lambda s: {**_form(s), "version": str(s.minutes_draft.version), "finalise": "1"},
+    name="finalise",
+)
+route(
+    "POST",
+    f"{M}/abschliessen",
+    lambda s: f"/protokolle/{s.minutes_draft.id}/abschliessen",
+    protected(404, caseworker=to_page("minutes_draft"), team_lead=to_page("minutes_draft"), partner=403),
+    data=lambda s: {"version": str(s.minutes_draft.version)},
+)
+route(
+    "POST",
+    f"{M}/teilen",
+    lambda s: f"/protokolle/{s.minutes_draft.id}/teilen",
+    protected(404, caseworker=to_page("minutes_draft"), team_lead=403, partner=403),
+    data=lambda s: {"days": "7"},
+)
+route(
+    "POST",
+    f"{M}/anmerkungen",
+    lambda s: f"/protokolle/{s.minutes_draft.id}/anmerkungen",
+    protected(404, partner=to_page("minutes_draft"), team_lead=403, caseworker=403),
+    data=lambda s: {"body": "Bitte den Termin im Mai ergänzen."},
+)
+route(
+    "GET",
+    f"{M}/korrektur",
+    lambda s: f"/protokolle/{s.minutes_final.id}/korrektur",
+    protected(404, **STAFF, partner=403),
+)
+route(
+    "POST",
+    f"{M}/korrektur",
+    lambda s: f"/protokolle/{s.minutes_final.id}/korrektur",
+    protected(404, caseworker=to_page("minutes_final"), team_lead=to_page("minutes_final"), partner=403),
+    data=lambda s: {**_form(s), "reason": "Beschluss 2 war unvollständig.", "version": str(s.minutes_final.version)},
+)
 # A partner's copy is rendered for its consent scope on first request and kept.
-route("GET", f"{M}/pdf", lambda s: f"/protokolle/{s.minutes_final.id}/pdf", protected(404, **STAFF, partner=200),
-      caches=("minutes_pdf",))
+route(
+    "GET",
+    f"{M}/pdf",
+    lambda s: f"/protokolle/{s.minutes_final.id}/pdf",
+    protected(404, **STAFF, partner=200),
+    caches=("minutes_pdf",),
+)
 route("GET", f"{M}/pdf", lambda s: f"/protokolle/{s.minutes_draft.id}/pdf", protected(404), name="draft")
-route("GET", f"{M}/pdf", "/protokolle/999999/pdf",
-      protected(MISSING), name="unknown id")
+route("GET", f"{M}/pdf", "/protokolle/999999/pdf", protected(MISSING), name="unknown id")
 route("GET", "/protokolle/export", "/protokolle/export", protected(403, team_lead=200, team_lead_other_team=200))
-route("POST", "/protokolle/export", "/protokolle/export", protected(403, team_lead=200, team_lead_other_team=200),
-      data=lambda s: {"date_from": (berlin_today() - timedelta(days=31)).isoformat(),
-                      "date_to": berlin_today().isoformat()})
+route(
+    "POST",
+    "/protokolle/export",
+    "/protokolle/export",
+    protected(403, team_lead=200, team_lead_other_team=200),
+    data=lambda s: {
+        "date_from": (berlin_today() - timedelta(days=31)).isoformat(),
+        "date_to": berlin_today().isoformat(),
+    },
+)

@@ -8,6 +8,7 @@ Prints the counts, the access-matrix cells (route × actor) and the CSRF cells
 moved or renamed test shows up here; say where it went). Exits 1 if an access-matrix
 cell, a "GET changes nothing" cell or a (route, token variant) of the CSRF matrix is lost.
 """
+
 import re
 import sys
 from collections import Counter
@@ -23,7 +24,7 @@ def ids(path: str) -> list[str]:
 
 
 def cells(tests, prefix) -> set[str]:
-    return {t[len(prefix):-1] for t in tests if t.startswith(prefix)}
+    return {t[len(prefix) : -1] for t in tests if t.startswith(prefix)}
 
 
 def csrf_route_tokens(tests) -> set[tuple[str, str]]:
@@ -50,15 +51,18 @@ def main(before_path, after_path) -> int:
             print(f"  lost: {cell}")
         lost += len(b - a)
     b, a = csrf_route_tokens(before), csrf_route_tokens(after)
-    print(f"CSRF (route × token variant): {len(cells(before, CSRF))} cells before covering {len(b)} pairs, "
-          f"{len(cells(after, CSRF))} cells after covering {len(a)} pairs, {len(b - a)} pairs lost")
+    print(
+        f"CSRF (route × token variant): {len(cells(before, CSRF))} cells before covering {len(b)} pairs, "
+        f"{len(cells(after, CSRF))} cells after covering {len(a)} pairs, {len(b - a)} pairs lost"
+    )
     for pair in sorted(b - a):
         print(f"  lost: {pair}")
     lost += len(b - a)
     others_gone = sorted(t for t in set(before) - set(after) if not t.startswith((MATRIX, CSRF, GETS)))
     where_now = {t.split("::", 1)[1]: t.split("::")[0] for t in after}
-    moved = Counter((t.split("::")[0], where_now[t.split("::", 1)[1]]) for t in others_gone
-                    if t.split("::", 1)[1] in where_now)
+    moved = Counter(
+        (t.split("::")[0], where_now[t.split("::", 1)[1]]) for t in others_gone if t.split("::", 1)[1] in where_now
+    )
     for (old, new), n in sorted(moved.items()):
         print(f"moved: {n} tests from {old} to {new}")
     gone = [t for t in others_gone if t.split("::", 1)[1] not in where_now]

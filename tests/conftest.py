@@ -1,4 +1,5 @@
 """Fixtures and factories. ``--db=postgres`` runs the suite on a throwaway PostgreSQL."""
+
 import os
 import re
 import threading
@@ -22,8 +23,12 @@ _HASH = accounts.hash_password(PASSWORD)  # one hash for every factory user: arg
 
 
 def pytest_addoption(parser):
-    parser.addoption("--db", default=os.environ.get("TEST_DB", "sqlite"), choices=["sqlite", "postgres"],
-                     help="database for the test run")
+    parser.addoption(
+        "--db",
+        default=os.environ.get("TEST_DB", "sqlite"),
+        choices=["sqlite", "postgres"],
+        help="database for the test run",
+    )
 
 
 # --- one database per process ------------------------------------------------------------
@@ -66,8 +71,9 @@ def pytest_testnodedown(node, error):
 
 def axe_summary(terminalreporter, urls):
     if urls:
-        terminalreporter.write_line(f"axe-core: {len(urls)} pages checked (WCAG 2.1 A/AA), "
-                                    f"{len(set(urls))} distinct addresses")
+        terminalreporter.write_line(
+            f"axe-core: {len(urls)} pages checked (WCAG 2.1 A/AA), {len(set(urls))} distinct addresses"
+        )
 
 
 def pytest_terminal_summary(terminalreporter, config):
@@ -106,16 +112,18 @@ class ClosingClient(FlaskClient):
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
-    application = create_app({
-        "TESTING": True,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "test-secret-key",
-        "MAIL_OUTBOX": str(instance / "outbox"),
-        "PSEUDONYM_HIGH_WATER": str(instance / "pseudonym-high-water.json"),
-        "MAIL_SERVER": None,
-        "BASE_URL": "http://localhost",
-        "SERVER_NAME": None,
-    })
+    application = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret-key",
+            "MAIL_OUTBOX": str(instance / "outbox"),
+            "PSEUDONYM_HIGH_WATER": str(instance / "pseudonym-high-water.json"),
+            "MAIL_SERVER": None,
+            "BASE_URL": "http://localhost",
+            "SERVER_NAME": None,
+        }
+    )
     application.test_client_class = ClosingClient
     with application.app_context():
         metadata.create_all(db.engine())
@@ -180,14 +188,13 @@ def _isolation(request):
 
 def _empty_tables(application):
     """After a ``committed`` test: empty tables (TRUNCATE on PostgreSQL, DELETE on SQLite)."""
-    with application.app_context():
-        with db.engine().begin() as conn:
-            tables = [t.name for t in reversed(metadata.sorted_tables)]
-            if conn.dialect.name == "postgresql":
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for name in tables:
-                    conn.execute(text(f"DELETE FROM {name}"))
+    with application.app_context(), db.engine().begin() as conn:
+        tables = [t.name for t in reversed(metadata.sorted_tables)]
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
 
 
 @pytest.fixture
@@ -263,8 +270,12 @@ class Factory:
 
     def agency(self, name=None, type="counselling", district=None):
         n = self._next()
-        a = Agency(name=name or f"Einrichtung {n}", type=type, contact_email=f"einrichtung{n}@example.org",
-                   district_id=district.id if district else None)
+        a = Agency(
+            name=name or f"Einrichtung {n}",
+            type=type,
+            contact_email=f"einrichtung{n}@example.org",
+            district_id=district.id if district else None,
+        )
         self._save(a)
         return a
 
@@ -273,19 +284,35 @@ class Factory:
         self._save(loc)
         return loc
 
-    def user(self, role="caseworker", team=None, agency=None, email=None, active=True, totp_secret=None, name=None,
-             confirmed=True):
+    def user(
+        self,
+        role="caseworker",
+        team=None,
+        agency=None,
+        email=None,
+        active=True,
+        totp_secret=None,
+        name=None,
+        confirmed=True,
+    ):
         n = self._next()
         if role in ("caseworker", "team_lead") and team is None:
             team = self.team()
         if role == "partner" and agency is None:
             agency = self.agency()
-        u = User(email=email or f"user{n}@example.org", name=name or f"Person {n}", role=role,
-                 team_id=team.id if team else None, agency_id=agency.id if agency else None,
-                 password_hash=_HASH, active=active, totp_secret=totp_secret, confirmed=confirmed)
+        u = User(
+            email=email or f"user{n}@example.org",
+            name=name or f"Person {n}",
+            role=role,
+            team_id=team.id if team else None,
+            agency_id=agency.id if agency else None,
+            password_hash=_HASH,
+            active=active,
+            totp_secret=totp_secret,
+            confirmed=confirmed,
+        )
         self._save(u)
         return u
-
 
     # --- cases and conferences -------------------------------------------------------
 
@@ -301,27 +328,48 @@ class Factory:
         n = self._next()
         # From the application's counter, so factory cases and cases opened in a test never collide.
         pseudonym = kw.pop("pseudonym", None) or next_pseudonym(self.s, berlin_today().year)
-        c = Case(pseudonym=pseudonym, team_id=team_id, caseworker_id=caseworker.id,
-                 district_id=district.id, age_band=kw.pop("age_band", "25_34"),
-                 household_type=kw.pop("household_type", "single"),
-                 summary=kw.pop("summary", "Langzeitarbeitslos, sucht Teilzeitstelle."),
-                 goals=kw.pop("goals", "Stabile Beschäftigung."),
-                 internal_reference=internal_reference or f"INTREF-{n:06d}", status=status, **kw)
+        c = Case(
+            pseudonym=pseudonym,
+            team_id=team_id,
+            caseworker_id=caseworker.id,
+            district_id=district.id,
+            age_band=kw.pop("age_band", "25_34"),
+            household_type=kw.pop("household_type", "single"),
+            summary=kw.pop("summary", "Langzeitarbeitslos, sucht Teilzeitstelle."),
+            goals=kw.pop("goals", "Stabile Beschäftigung."),
+            internal_reference=internal_reference or f"INTREF-{n:06d}",
+            status=status,
+            **kw,
+        )
         self._save(c)
         return c
 
-    def consent(self, case, agency, scope=("general", "work"), signed_on=None, valid_until=None,
-                withdrawn_on=None, recorded_by=None):
+    def consent(
+        self,
+        case,
+        agency,
+        scope=("general", "work"),
+        signed_on=None,
+        valid_until=None,
+        withdrawn_on=None,
+        recorded_by=None,
+    ):
         from datetime import timedelta
 
         from app.cases.models import Consent
         from app.clock import berlin_today
 
         today = berlin_today()
-        c = Consent(case_id=case.id, agency_id=agency.id, signed_on=signed_on or today - timedelta(days=30),
-                    valid_until=valid_until or today + timedelta(days=335), scope=list(scope),
-                    proof_reference="Akte Blatt 12", recorded_by_id=(recorded_by or self._recorder(case)).id,
-                    withdrawn_on=withdrawn_on)
+        c = Consent(
+            case_id=case.id,
+            agency_id=agency.id,
+            signed_on=signed_on or today - timedelta(days=30),
+            valid_until=valid_until or today + timedelta(days=335),
+            scope=list(scope),
+            proof_reference="Akte Blatt 12",
+            recorded_by_id=(recorded_by or self._recorder(case)).id,
+            withdrawn_on=withdrawn_on,
+        )
         self._save(c)
         return c
 
@@ -332,46 +380,80 @@ class Factory:
         import uuid
         from datetime import timedelta
 
-        from app.conferences.models import Conference
         from app.clock import utcnow
+        from app.conferences.models import Conference
 
         starts_at = starts_at or (utcnow() + timedelta(days=7)).replace(second=0, microsecond=0)
-        conf = Conference(case_id=case.id, occasion=kw.pop("occasion", "Erstes Fallgespräch"),
-                          starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes),
-                          location_id=(location or self.location()).id,
-                          organiser_id=(organiser or self._recorder(case)).id, status=status,
-                          ical_uid=f"{uuid.uuid4()}@fallkonferenz", **kw)
+        conf = Conference(
+            case_id=case.id,
+            occasion=kw.pop("occasion", "Erstes Fallgespräch"),
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=minutes),
+            location_id=(location or self.location()).id,
+            organiser_id=(organiser or self._recorder(case)).id,
+            status=status,
+            ical_uid=f"{uuid.uuid4()}@fallkonferenz",
+            **kw,
+        )
         self._save(conf)
         return conf
 
     def invitation(self, conference, agency, status="pending", user=None):
         from app.conferences.models import Invitation
 
-        inv = Invitation(conference_id=conference.id, agency_id=agency.id, status=status,
-                         user_id=user.id if user else None)
+        inv = Invitation(
+            conference_id=conference.id, agency_id=agency.id, status=status, user_id=user.id if user else None
+        )
         self._save(inv)
         return inv
 
-    def note(self, conference, author, body="Stellungnahme zur Situation.", categories=("general",),
-             visibility="shared", agency=None):
+    def note(
+        self,
+        conference,
+        author,
+        body="Stellungnahme zur Situation.",
+        categories=("general",),
+        visibility="shared",
+        agency=None,
+    ):
         from app.conferences.models import Note
 
-        n = Note(conference_id=conference.id, author_id=author.id,
-                 agency_id=agency.id if agency else author.agency_id, body=body,
-                 categories=list(categories), visibility=visibility)
+        n = Note(
+            conference_id=conference.id,
+            author_id=author.id,
+            agency_id=agency.id if agency else author.agency_id,
+            body=body,
+            categories=list(categories),
+            visibility=visibility,
+        )
         self._save(n)
         return n
 
-    def measure(self, conference, what="Bewerbungstraining besuchen", responsible_kind="jobcenter",
-                agency=None, due_on=None, status="agreed", categories=()):
+    def measure(
+        self,
+        conference,
+        what="Bewerbungstraining besuchen",
+        responsible_kind="jobcenter",
+        agency=None,
+        due_on=None,
+        status="agreed",
+        categories=(),
+    ):
         from datetime import timedelta
 
-        from app.conferences.models import Measure
         from app.clock import berlin_today
+        from app.conferences.models import Measure
 
-        m = Measure(conference_id=conference.id, case_id=conference.case_id, what=what, categories=list(categories),
-                    responsible_kind=responsible_kind, responsible_agency_id=agency.id if agency else None,
-                    due_on=due_on or berlin_today() + timedelta(days=14), status=status)
+        m = Measure(
+            conference_id=conference.id,
+            case_id=conference.case_id,
+            what=what,
+            categories=list(categories),
+            responsible_kind=responsible_kind,
+            responsible_agency_id=agency.id if agency else None,
+            due_on=due_on or berlin_today() + timedelta(days=14),
+            status=status,
+        )
         self._save(m)
         return m
 

@@ -1,4 +1,5 @@
 """Snapshots of the database, to prove that a request changed nothing."""
+
 from sqlalchemy import select
 
 from app import db
@@ -22,7 +23,8 @@ def snapshot(app, exclude=VISIT_TABLES) -> dict[str, list[tuple]]:
                 table.name: sorted(
                     (tuple(repr(v) for v in row) for row in conn.execute(select(table))),
                 )
-                for table in metadata.sorted_tables if table.name not in exclude
+                for table in metadata.sorted_tables
+                if table.name not in exclude
             }
         finally:
             s.close()

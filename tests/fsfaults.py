@@ -3,6 +3,7 @@
 As root, file modes do not stop writes, so the file is made immutable (``chattr +i``);
 otherwise its mode is set read-only. Both are undone by ``writable_again``.
 """
+
 import os
 import shutil
 import stat

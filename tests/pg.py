@@ -4,6 +4,7 @@ initdb refuses to run as root, so as root the cluster runs as the ``postgres`` u
 One cluster serves a whole test run; each pytest-xdist worker makes its own database on
 it (``create_database``).
 """
+
 import glob
 import os
 import shutil
@@ -45,16 +46,38 @@ class ThrowawayPostgres:
         return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
 
     def start(self) -> str:
-        self._run(f"{self.bindir}/initdb", "-D", self.data, "-U", self.user, "-A", "trust",
-                  "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
-        opts = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100")
-        self._run(f"{self.bindir}/pg_ctl", "-D", self.data, "-o", opts, "-l",
-                  os.path.join(self.root, "log"), "-w", "start")
+        self._run(
+            f"{self.bindir}/initdb",
+            "-D",
+            self.data,
+            "-U",
+            self.user,
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        )
+        opts = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
+        )
+        self._run(
+            f"{self.bindir}/pg_ctl", "-D", self.data, "-o", opts, "-l", os.path.join(self.root, "log"), "-w", "start"
+        )
         for _ in range(50):
             try:
-                self._run(f"{self.bindir}/createdb", "-h", "127.0.0.1", "-p", str(self.port),
-                          "-U", self.user, "fallkonferenz_test")
+                self._run(
+                    f"{self.bindir}/createdb",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-U",
+                    self.user,
+                    "fallkonferenz_test",
+                )
                 break
             except subprocess.CalledProcessError:
                 time.sleep(0.2)

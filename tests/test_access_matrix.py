@@ -1,4 +1,5 @@
 """Every route × every actor, as declared in tests/access_matrix.py (see its docstring)."""
+
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,8 +16,7 @@ STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 def app_rules(app) -> set[tuple[str, str]]:
     """(method, rule) for every rule of the app; HEAD and OPTIONS come with GET."""
-    return {(method, r.rule) for r in app.url_map.iter_rules()
-            for method in r.methods - {"HEAD", "OPTIONS"}}
+    return {(method, r.rule) for r in app.url_map.iter_rules() for method in r.methods - {"HEAD", "OPTIONS"}}
 
 
 def send(client, app, entry: m.Route, s: m.Scenario, *, token=True):
@@ -46,10 +46,15 @@ def refusals(app, actor_id) -> int:
     from app import db
 
     with app.app_context():
-        return db.get_session().execute(
-            select(func.count()).select_from(AuditEntry)
-            .where(AuditEntry.action == "access.refused", AuditEntry.actor_id == actor_id)
-        ).scalar()
+        return (
+            db.get_session()
+            .execute(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "access.refused", AuditEntry.actor_id == actor_id)
+            )
+            .scalar()
+        )
 
 
 def test_every_route_has_an_entry(app):
@@ -58,8 +63,10 @@ def test_every_route_has_an_entry(app):
     missing = sorted(present - declared)
     stale = sorted(declared - present)
     cells = len(m.ROUTES) * len(m.ACTORS)
-    print(f"\naccess matrix: {len(present)} routes (rule × method), {len(m.ROUTES)} entries, "
-          f"{len(m.ACTORS)} actors ({', '.join(m.ACTORS)}), {cells} cells")
+    print(
+        f"\naccess matrix: {len(present)} routes (rule × method), {len(m.ROUTES)} entries, "
+        f"{len(m.ACTORS)} actors ({', '.join(m.ACTORS)}), {cells} cells"
+    )
     assert not missing, f"routes without an access-matrix entry (add them to tests/access_matrix.py): {missing}"
     assert not stale, f"access-matrix entries for routes that no longer exist: {stale}"
 
@@ -71,7 +78,8 @@ def foreign_internal_references(session, user) -> list[str]:
     own_team = user.team_id if user is not None and user.role in ("caseworker", "team_lead") else None
     session.commit()  # a fresh read; and no SQLite write lock left behind
     rows = session.execute(
-        select(Case.internal_reference, Case.team_id).where(Case.internal_reference.is_not(None))).all()
+        select(Case.internal_reference, Case.team_id).where(Case.internal_reference.is_not(None))
+    ).all()
     session.commit()
     return [ref for ref, team_id in rows if team_id != own_team]
 
@@ -130,8 +138,9 @@ def test_cell(app, client, factory, entry, actor):
     else:
         assert response.status_code == expected
     body = response.get_data()
-    leaked = [ref for ref in foreign_internal_references(factory.s, user if actor.logged_in else None)
-              if ref.encode() in body]
+    leaked = [
+        ref for ref in foreign_internal_references(factory.s, user if actor.logged_in else None) if ref.encode() in body
+    ]
     assert not leaked, "a case's internal reference reached someone outside the owning team"
     if refused:
         changed = differences(before, snapshot(app))

@@ -1,4 +1,5 @@
 """The audit trail: what is recorded, and that ``flask audit-verify`` finds tampering."""
+
 import json
 
 import pytest
@@ -79,12 +80,29 @@ def test_admin_changes_are_recorded_with_actor_and_object(app, admin_client, ses
     admin = admin_client.admin
     team = factory.team()
     post(admin_client, app, "/verwaltung/teams/neu", {"name": "Team Ost", "active": "y"})
-    post(admin_client, app, "/verwaltung/einrichtungen/neu", {"name": "Beratung", "type": "health",
-                                                             "district_id": "", "contact_email": "b@example.org"})
-    post(admin_client, app, "/verwaltung/benutzer/neu", {"name": "Neu", "email": "neu@example.org",
-                                                        "role": "caseworker", "team_id": str(team.id)})
-    post(admin_client, app, "/verwaltung/benutzer/neu", {"name": "Partnerin", "email": "partnerin@example.org",
-                                                        "role": "partner", "agency_id": str(factory.agency().id)})
+    post(
+        admin_client,
+        app,
+        "/verwaltung/einrichtungen/neu",
+        {"name": "Beratung", "type": "health", "district_id": "", "contact_email": "b@example.org"},
+    )
+    post(
+        admin_client,
+        app,
+        "/verwaltung/benutzer/neu",
+        {"name": "Neu", "email": "neu@example.org", "role": "caseworker", "team_id": str(team.id)},
+    )
+    post(
+        admin_client,
+        app,
+        "/verwaltung/benutzer/neu",
+        {
+            "name": "Partnerin",
+            "email": "partnerin@example.org",
+            "role": "partner",
+            "agency_id": str(factory.agency().id),
+        },
+    )
     new_user = entries(session, "user.created")[0].object_id
     post(admin_client, app, f"/verwaltung/benutzer/{new_user}/deaktivieren")
     got = [(e.action, e.actor_id, e.object_type) for e in entries(session)]
@@ -103,12 +121,26 @@ def test_admin_changes_are_recorded_with_actor_and_object(app, admin_client, ses
 
 def test_entries_hold_ids_and_action_names_never_free_text(app, client, admin_client, session, factory):
     team = factory.team()
-    secrets = ["Geheime Beratungsstelle", "geheim@example.org", "Erika Mustermann", "erika@example.org",
-               "Zimmer 4711", "vertippt@example.org"]
-    post(admin_client, app, "/verwaltung/einrichtungen/neu", {
-        "name": secrets[0], "type": "counselling", "district_id": "", "contact_email": secrets[1], "active": "y"})
-    post(admin_client, app, "/verwaltung/benutzer/neu", {
-        "name": secrets[2], "email": secrets[3], "role": "caseworker", "team_id": str(team.id)})
+    secrets = [
+        "Geheime Beratungsstelle",
+        "geheim@example.org",
+        "Erika Mustermann",
+        "erika@example.org",
+        "Zimmer 4711",
+        "vertippt@example.org",
+    ]
+    post(
+        admin_client,
+        app,
+        "/verwaltung/einrichtungen/neu",
+        {"name": secrets[0], "type": "counselling", "district_id": "", "contact_email": secrets[1], "active": "y"},
+    )
+    post(
+        admin_client,
+        app,
+        "/verwaltung/benutzer/neu",
+        {"name": secrets[2], "email": secrets[3], "role": "caseworker", "team_id": str(team.id)},
+    )
     post(admin_client, app, "/verwaltung/orte/neu", {"name": "Raum", "kind": "jobcenter_room", "address": secrets[4]})
     post(app.test_client(), app, "/anmelden", {"email": secrets[5], "password": "irgendwas"})
 

@@ -4,6 +4,7 @@ A backup taken while users write holds every case committed before it began; a r
 checks the copy (integrity, audit chain) and refuses while the application runs; after
 it, no pseudonym handed out before the restore is handed out again.
 """
+
 import os
 import socket
 import sqlite3
@@ -27,8 +28,14 @@ from app.models import metadata
 from tests.conftest import _HASH
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = {"age_band": "u25", "household_type": "single", "obstacles": [], "summary": "Sucht Ausbildungsplatz.",
-        "goals": "", "internal_reference": ""}
+DATA = {
+    "age_band": "u25",
+    "household_type": "single",
+    "obstacles": [],
+    "summary": "Sucht Ausbildungsplatz.",
+    "goals": "",
+    "internal_reference": "",
+}
 
 
 def _database(database_url, tmp_path) -> str:
@@ -56,16 +63,24 @@ class Deployment:
                 team = Team(name="Team Nord")
                 s.add(team)
                 s.flush()
-                user = User(email="clara@example.org", name="Clara", role="caseworker", team_id=team.id,
-                            password_hash=_HASH)
+                user = User(
+                    email="clara@example.org", name="Clara", role="caseworker", team_id=team.id, password_hash=_HASH
+                )
                 district = District(name="Nordend")
                 s.add_all([user, district])
                 s.commit()
                 self.user_id, self.district_id = user.id, district.id
 
     def make_app(self):
-        return create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": self.url,
-                           "MAIL_OUTBOX": str(self.instance / "outbox")}, instance_path=str(self.instance))
+        return create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test",
+                "DATABASE_URL": self.url,
+                "MAIL_OUTBOX": str(self.instance / "outbox"),
+            },
+            instance_path=str(self.instance),
+        )
 
     def open_case(self) -> str:
         with self.app.test_request_context(method="POST"):
@@ -75,9 +90,8 @@ class Deployment:
             return case.pseudonym
 
     def pseudonyms(self) -> set[str]:
-        with self.app.app_context():
-            with db.engine().connect() as conn:
-                return set(conn.execute(select(Case.pseudonym)).scalars())
+        with self.app.app_context(), db.engine().connect() as conn:
+            return set(conn.execute(select(Case.pseudonym)).scalars())
 
     def cli(self, *args):
         return self.app.test_cli_runner().invoke(args=list(args))
@@ -232,9 +246,21 @@ def test_restore_refuses_while_gunicorn_serves_the_installation(deployment, tmp_
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": deployment.url, "SECRET_KEY": "test"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
-         f"app:create_app(instance_path={str(deployment.instance)!r})"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "1",
+            "--bind",
+            f"127.0.0.1:{port}",
+            f"app:create_app(instance_path={str(deployment.instance)!r})",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(300):  # until the worker has created the application (bounded)
             try:

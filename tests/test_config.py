@@ -1,4 +1,5 @@
 """Configuration: defaults, then instance/config.py, then environment; production guards."""
+
 import stat
 from datetime import timedelta
 
@@ -47,7 +48,8 @@ def test_defaults(instance):
 
 def test_instance_file_overrides_defaults_and_environment_overrides_both(instance, monkeypatch):
     (instance / "config.py").write_text(
-        "PAGE_SIZE = 10\nORGANISATION_NAME = 'Jobcenter Testhausen'\nMAIL_SERVER = 'smtp.intern'\nMAIL_PORT = 587\n")
+        "PAGE_SIZE = 10\nORGANISATION_NAME = 'Jobcenter Testhausen'\nMAIL_SERVER = 'smtp.intern'\nMAIL_PORT = 587\n"
+    )
     app = make(instance)
     assert (app.config["PAGE_SIZE"], app.config["ORGANISATION_NAME"]) == (10, "Jobcenter Testhausen")
     assert (app.config["MAIL_SERVER"], app.config["MAIL_PORT"]) == ("smtp.intern", 587)
@@ -105,8 +107,10 @@ def test_production_refuses_to_start_without_a_secret_key(instance, production, 
     assert not (instance / "secret_key").exists()  # no key is made up in production
 
 
-@pytest.mark.parametrize("key,message", [("DEBUG", "DEBUG ist in Produktion nicht erlaubt"),
-                                         ("DEMO_DATA", "Demodaten sind in Produktion nicht erlaubt")])
+@pytest.mark.parametrize(
+    "key,message",
+    [("DEBUG", "DEBUG ist in Produktion nicht erlaubt"), ("DEMO_DATA", "Demodaten sind in Produktion nicht erlaubt")],
+)
 def test_production_refuses_debug_and_demo_data(instance, production, monkeypatch, key, message):
     monkeypatch.setenv(key, "1")
     with pytest.raises(app_config.ConfigError, match=message):
@@ -160,8 +164,10 @@ def test_behind_a_proxy_the_forwarded_client_address_and_https_count(tmp_path):
 
     from app import create_app
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "PROXY_COUNT": 1,
-                      "DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite'}"}, instance_path=str(tmp_path))
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "PROXY_COUNT": 1, "DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite'}"},
+        instance_path=str(tmp_path),
+    )
     seen = {}
 
     @app.route("/_probe")
@@ -179,9 +185,16 @@ def test_limits_and_proxy_count_come_from_the_environment(instance, monkeypatch)
     app = make(instance)
     assert (app.config["MAX_CONTENT_LENGTH"], app.config["MAX_FORM_PARTS"]) == (256 * 1024, 500)
     assert (app.config["LOGIN_MAX_FAILURES"], app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]) == (5, 50)
-    settings = {"MAX_CONTENT_LENGTH": 100000, "MAX_FORM_PARTS": 50, "LOGIN_MAX_FAILURES": 4,
-                "LOGIN_MAX_FAILURES_PER_ADDRESS": 80, "PROXY_COUNT": 1, "PDF_MAX_HTML_BYTES": 4096,
-                "RESET_MAX_PER_ADDRESS": 20, "RESET_MAX_PER_ACCOUNT": 2}
+    settings = {
+        "MAX_CONTENT_LENGTH": 100000,
+        "MAX_FORM_PARTS": 50,
+        "LOGIN_MAX_FAILURES": 4,
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": 80,
+        "PROXY_COUNT": 1,
+        "PDF_MAX_HTML_BYTES": 4096,
+        "RESET_MAX_PER_ADDRESS": 20,
+        "RESET_MAX_PER_ACCOUNT": 2,
+    }
     for key, value in settings.items():
         monkeypatch.setenv(key, str(value))
     app = make(instance)

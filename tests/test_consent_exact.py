@@ -14,6 +14,7 @@ by taking part. Each surface is read by each partner and checked item by item:
 Then the consent changes between two requests: narrowed, the next page shows less; withdrawn,
 nothing at all.
 """
+
 import io
 import re
 from datetime import timedelta
@@ -72,31 +73,58 @@ class World:
             agency.reveals = reveals
             self.agencies[name] = agency
             self.consents[name] = factory.consent(self.case, agency, scope=scope)
-            self.partners[name] = factory.user("partner", agency=agency, name=f"Partner {name}",
-                                               email=f"partner.{name.lower()}@partner.example")
+            self.partners[name] = factory.user(
+                "partner", agency=agency, name=f"Partner {name}", email=f"partner.{name.lower()}@partner.example"
+            )
         s.commit()
-        self.conference = factory.conference(self.case, status="held",
-                                             starts_at=(utcnow() - timedelta(days=1)).replace(microsecond=0),
-                                             organiser=self.organiser, occasion="AnlassGeheimMarker")
+        self.conference = factory.conference(
+            self.case,
+            status="held",
+            starts_at=(utcnow() - timedelta(days=1)).replace(microsecond=0),
+            organiser=self.organiser,
+            occasion="AnlassGeheimMarker",
+        )
         for agency in self.agencies.values():
             factory.invitation(self.conference, agency, status="accepted")
         for position, categories in enumerate(CATEGORY_SETS, start=1):
-            s.add(AgendaItem(conference_id=self.conference.id, position=position, title=marker("Top", categories),
-                             discussion=marker("Besprechung", categories), categories=list(categories)))
-            factory.note(self.conference, self.organiser, body=marker("Notiz", categories), categories=categories,
-                         agency=None)
+            s.add(
+                AgendaItem(
+                    conference_id=self.conference.id,
+                    position=position,
+                    title=marker("Top", categories),
+                    discussion=marker("Besprechung", categories),
+                    categories=list(categories),
+                )
+            )
+            factory.note(
+                self.conference, self.organiser, body=marker("Notiz", categories), categories=categories, agency=None
+            )
             factory.measure(self.conference, what=marker("Massnahme", categories), categories=categories)
         # A measure each agency holds, within its scope, and one the debt agency holds outside it
         # (its consent narrowed after it was agreed): the responsible agency always sees its own.
         for name, agency in self.agencies.items():
-            factory.measure(self.conference, what=f"EigeneAufgabe{name}Marker", responsible_kind="agency",
-                            agency=agency, categories=AGENCIES[name][0][:1])
-        factory.measure(self.conference, what="SchuldnerGesundheitMarker", responsible_kind="agency",
-                        agency=self.agencies["Debt"], categories=("health",))
+            factory.measure(
+                self.conference,
+                what=f"EigeneAufgabe{name}Marker",
+                responsible_kind="agency",
+                agency=agency,
+                categories=AGENCIES[name][0][:1],
+            )
+        factory.measure(
+            self.conference,
+            what="SchuldnerGesundheitMarker",
+            responsible_kind="agency",
+            agency=self.agencies["Debt"],
+            categories=("health",),
+        )
         s.commit()
 
     def minutes_form(self, version=None) -> dict:
-        data = {"summary": "ZusammenfassungDebtMarker", "summary_categories": ["debt"], "next_date_note": "NotizTerminMarker"}
+        data = {
+            "summary": "ZusammenfassungDebtMarker",
+            "summary_categories": ["debt"],
+            "next_date_note": "NotizTerminMarker",
+        }
         for i, categories in enumerate(CATEGORY_SETS):
             data[f"decisions-{i}-text"] = marker("Beschluss", categories)
             if categories:
@@ -144,8 +172,11 @@ def test_the_conference_page_shows_each_partner_exactly_what_its_consent_covers(
         text = text_of(response)
         # The page lists agenda titles, notes and measures (the discussion and the decisions are
         # in the minutes).
-        expected = {item: want for item, want in world.expected_items(name).items()
-                    if not item.startswith(("Besprechung", "Beschluss", "Zusammenfassung", "NotizTermin"))}
+        expected = {
+            item: want
+            for item, want in world.expected_items(name).items()
+            if not item.startswith(("Besprechung", "Beschluss", "Zusammenfassung", "NotizTermin"))
+        }
         check(text, expected, f"conference page of {name}")
         check(text, world.expected_names(name), f"participants on the conference page of {name}")
         hidden_agencies = sum(not seen for seen in world.expected_names(name).values())
@@ -194,8 +225,11 @@ def test_staff_preview_shows_exactly_what_the_agency_sees(app, client, world):
     for name, agency in world.agencies.items():
         text = text_of(client.get(f"/konferenzen/{world.conference.id}?ansicht={agency.id}"))
         assert f"Vorschau: So sieht Einrichtung{name} diese Seite." in text
-        expected = {item: want for item, want in world.expected_items(name).items()
-                    if not item.startswith(("Besprechung", "Beschluss", "Zusammenfassung", "NotizTermin"))}
+        expected = {
+            item: want
+            for item, want in world.expected_items(name).items()
+            if not item.startswith(("Besprechung", "Beschluss", "Zusammenfassung", "NotizTermin"))
+        }
         check(text, expected, f"staff preview as {name}")
         assert "Stellungnahme schreiben" not in text and "Antwort speichern" not in text  # read-only
     # The same for the draft of the minutes, and the list of what each agency will not see.
@@ -204,7 +238,7 @@ def test_staff_preview_shows_exactly_what_the_agency_sees(app, client, world):
     assert "Was die Einrichtungen nicht sehen" in page
     for name, agency in world.agencies.items():
         text = text_of(client.get(f"/konferenzen/{world.conference.id}/protokoll?ansicht={agency.id}"))
-        preview = text[text.index("Vorschau: So sieht"):]
+        preview = text[text.index("Vorschau: So sieht") :]
         check(preview, world.expected_items(name), f"minutes preview as {name}")
 
 
@@ -253,9 +287,16 @@ def test_a_narrowed_consent_shows_less_at_the_next_request_and_a_withdrawn_one_n
     s = world.factory.s
     old = s.get(Consent, world.consents["Debt"].id)
     old.superseded_at = utcnow()
-    narrowed = Consent(case_id=world.case.id, agency_id=world.agencies["Debt"].id, signed_on=berlin_today(),
-                       valid_until=berlin_today() + timedelta(days=90), scope=["general"], replaces_id=old.id,
-                       proof_reference="Akte", recorded_by_id=world.organiser.id)
+    narrowed = Consent(
+        case_id=world.case.id,
+        agency_id=world.agencies["Debt"].id,
+        signed_on=berlin_today(),
+        valid_until=berlin_today() + timedelta(days=90),
+        scope=["general"],
+        replaces_id=old.id,
+        proof_reference="Akte",
+        recorded_by_id=world.organiser.id,
+    )
     s.add(narrowed)
     s.commit()
     text = text_of(client.get(url))
@@ -272,8 +313,12 @@ def test_a_narrowed_consent_shows_less_at_the_next_request_and_a_withdrawn_one_n
 def test_a_measure_is_given_to_an_agency_only_within_its_consent(app, client, world):
     login_as(client, app, world.organiser)
     debt = world.agencies["Debt"]
-    base = {"what": "Unterlagen zusammenstellen", "responsible": f"agency:{debt.id}", "status": "agreed",
-            "due_on": (berlin_today() + timedelta(days=14)).isoformat()}
+    base = {
+        "what": "Unterlagen zusammenstellen",
+        "responsible": f"agency:{debt.id}",
+        "status": "agreed",
+        "due_on": (berlin_today() + timedelta(days=14)).isoformat(),
+    }
     url = f"/konferenzen/{world.conference.id}/massnahmen/neu"
     refused = post(client, app, url, {**base, "categories": ["health"]})
     assert refused.status_code == 400
@@ -290,7 +335,9 @@ def test_the_participants_of_another_agency_follow_what_its_taking_part_reveals(
     assert reveals(Agency(name="x", type=AgencyType.EDUCATION, contact_email="x@x.example")) == ["work"]
     assert reveals(Agency(name="x", type=AgencyType.HEALTH, contact_email="x@x.example")) == ["health"]
     assert "addiction" in reveals(Agency(name="x", type=AgencyType.COUNSELLING, contact_email="x@x.example"))
-    assert reveals(Agency(name="x", type=AgencyType.COUNSELLING, contact_email="x@x.example", reveals=["debt"])) == ["debt"]
+    assert reveals(Agency(name="x", type=AgencyType.COUNSELLING, contact_email="x@x.example", reveals=["debt"])) == [
+        "debt"
+    ]
 
 
 def test_obstacles_reach_a_partner_only_within_its_consent():

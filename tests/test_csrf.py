@@ -4,6 +4,7 @@ The routes come from the access matrix (tests/access_matrix.py), whose own test 
 sure every rule of ``app.url_map`` has an entry; this file checks it once more for the
 state-changing ones.
 """
+
 import pytest
 
 from tests import access_matrix as m
@@ -46,8 +47,9 @@ TOKENS = ("missing", "foreign")
 CSRF_CELLS = [(e, _sender(e), t) for e in WRITES for t in TOKENS]
 
 
-@pytest.mark.parametrize("entry,actor,token", CSRF_CELLS,
-                         ids=[f"{e.id} as {a.name}, token {t}" for e, a, t in CSRF_CELLS])
+@pytest.mark.parametrize(
+    "entry,actor,token", CSRF_CELLS, ids=[f"{e.id} as {a.name}, token {t}" for e, a, t in CSRF_CELLS]
+)
 def test_write_without_valid_token_is_refused(app, client, factory, entry, actor, token):
     s = m.Scenario(factory)
     enter(client, app, actor, s)

@@ -4,13 +4,14 @@ SQLite opens a connection read-only when the file cannot be written at that mome
 such a connection stays read-only. The pool replaces it (app/db.py) instead of failing
 every write of that worker until a restart.
 """
+
 import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import OperationalError
 
-from app.clock import utcnow
 from app import create_app, db
 from app.agencies.models import District
+from app.clock import utcnow
 from app.models import metadata
 from tests.conftest import post
 from tests.fsfaults import read_only
@@ -20,10 +21,17 @@ from tests.fsfaults import read_only
 def own(tmp_path, database_url):
     if not database_url.startswith("sqlite"):
         pytest.skip("a SQLite fault")
-    application = create_app({
-        "TESTING": True, "PROPAGATE_UNEXPECTED": False, "SECRET_KEY": "test", "MAIL_SERVER": None,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'own.sqlite'}", "MAIL_OUTBOX": str(tmp_path / "outbox"),
-    }, instance_path=str(tmp_path / "instance"))
+    application = create_app(
+        {
+            "TESTING": True,
+            "PROPAGATE_UNEXPECTED": False,
+            "SECRET_KEY": "test",
+            "MAIL_SERVER": None,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'own.sqlite'}",
+            "MAIL_OUTBOX": str(tmp_path / "outbox"),
+        },
+        instance_path=str(tmp_path / "instance"),
+    )
     with application.app_context():
         metadata.create_all(db.engine())
         db.engine().dispose()
@@ -33,31 +41,26 @@ def own(tmp_path, database_url):
 
 
 def _districts(app):
-    with app.app_context():
-        with db.engine().connect() as conn:
-            return conn.execute(select(func.count()).select_from(District)).scalar()
+    with app.app_context(), db.engine().connect() as conn:
+        return conn.execute(select(func.count()).select_from(District)).scalar()
 
 
 def test_a_connection_opened_read_only_is_replaced_once_the_file_is_writable(own, tmp_path):
     with read_only(tmp_path / "own.sqlite"):
         assert _districts(own) == 0  # the pool now holds a connection opened read-only
-        with own.app_context():
-            with pytest.raises(OperationalError, match="readonly"):
-                with db.engine().begin() as conn:
-                    conn.execute(insert(District).values(name="Während der Störung"))
+        with own.app_context(), pytest.raises(OperationalError, match="readonly"), db.engine().begin() as conn:
+            conn.execute(insert(District).values(name="Während der Störung"))
         assert _districts(own) == 0  # and again, after the failed write
-    with own.app_context():
-        with db.engine().begin() as conn:  # the same pool, the file writable again
-            conn.execute(insert(District).values(name="Nach der Störung"))
+    with own.app_context(), db.engine().begin() as conn:  # the same pool, the file writable again
+        conn.execute(insert(District).values(name="Nach der Störung"))
     assert _districts(own) == 1
 
 
 def test_reading_while_read_only_does_not_keep_the_worker_read_only(own, tmp_path):
     with read_only(tmp_path / "own.sqlite"):
         assert _districts(own) == 0  # only reads while the fault lasts: nothing failed
-    with own.app_context():
-        with db.engine().begin() as conn:
-            conn.execute(insert(District).values(name="Nach der Störung"))
+    with own.app_context(), db.engine().begin() as conn:
+        conn.execute(insert(District).values(name="Nach der Störung"))
     assert _districts(own) == 1
 
 
@@ -67,8 +70,11 @@ def test_a_request_that_failed_on_the_read_only_file_is_followed_by_one_that_wor
 
     with own.app_context():
         with db.engine().begin() as conn:
-            conn.execute(insert(User).values(email="erika@example.org", name="Erika", role="caseworker",
-                                             active=True, created_at=utcnow()))
+            conn.execute(
+                insert(User).values(
+                    email="erika@example.org", name="Erika", role="caseworker", active=True, created_at=utcnow()
+                )
+            )
         db.engine().dispose()
     client = own.test_client()
     with read_only(tmp_path / "own.sqlite"):
@@ -77,6 +83,5 @@ def test_a_request_that_failed_on_the_read_only_file_is_followed_by_one_that_wor
         assert r.status_code == 500 and "Interner Fehler" in r.get_data(as_text=True)
     r = post(client, own, "/passwort-vergessen", {"email": "erika@example.org"})
     assert r.status_code == 302
-    with own.app_context():
-        with db.engine().connect() as conn:
-            assert conn.execute(select(func.count()).select_from(OutboxMessage)).scalar() == 1
+    with own.app_context(), db.engine().connect() as conn:
+        assert conn.execute(select(func.count()).select_from(OutboxMessage)).scalar() == 1

@@ -1,6 +1,7 @@
 """The demo, walked as each demo partner: every conference page, shared draft and PDF it can
 reach shows nothing outside its consent (DESIGN.md section 4). The rule is computed here from
 the rows themselves, not through the application's filter."""
+
 import io
 import re
 
@@ -16,8 +17,12 @@ from app.demo import seed
 from app.minutes.models import Minutes
 from tests.conftest import login_as, text_of
 
-PARTNERS = ("partner.schuldnerberatung@demo.invalid", "partner.bildung@demo.invalid",
-            "partner.gesundheit@demo.invalid", "partner.stadtteilbuero@demo.invalid")
+PARTNERS = (
+    "partner.schuldnerberatung@demo.invalid",
+    "partner.bildung@demo.invalid",
+    "partner.gesundheit@demo.invalid",
+    "partner.stadtteilbuero@demo.invalid",
+)
 
 
 def _flat(text: str) -> str:
@@ -30,8 +35,11 @@ def _shares(scope, categories) -> bool:
 
 def _scope(session, case_id, agency_id):
     today = berlin_today()
-    consents = session.execute(select(Consent).where(Consent.case_id == case_id, Consent.agency_id == agency_id,
-                                                     Consent.superseded_at.is_(None))).scalars()
+    consents = session.execute(
+        select(Consent).where(
+            Consent.case_id == case_id, Consent.agency_id == agency_id, Consent.superseded_at.is_(None)
+        )
+    ).scalars()
     return next((set(c.scope) for c in consents if c.is_valid_on(today)), None)
 
 
@@ -45,8 +53,11 @@ def _outside(session, conference, agency_id, scope) -> list[str]:
         own = note.agency_id == agency_id
         if not (_shares(scope, note.categories) and (own or note.visibility == "shared")) or note.withdrawn_at:
             hidden.append(note.body)
-    for measure in session.execute(select(Measure).where(or_(Measure.conference_id == conference.id,
-                                                             Measure.reviewed_in_conference_id == conference.id))):
+    for measure in session.execute(
+        select(Measure).where(
+            or_(Measure.conference_id == conference.id, Measure.reviewed_in_conference_id == conference.id)
+        )
+    ):
         measure = measure[0]
         if measure.responsible_agency_id != agency_id and not _shares(scope, measure.categories):
             hidden.append(measure.what)
@@ -55,9 +66,11 @@ def _outside(session, conference, agency_id, scope) -> list[str]:
             hidden.append(minutes.summary)
         hidden += [d["text"] for d in minutes.decisions if not _shares(scope, d["categories"])]
         hidden += [minutes.next_date_note, minutes.correction_reason]
-    for invitation, agency in session.execute(
-            select(Invitation, Agency).join(Agency, Agency.id == Invitation.agency_id)
-            .where(Invitation.conference_id == conference.id)):
+    for _invitation, agency in session.execute(
+        select(Invitation, Agency)
+        .join(Agency, Agency.id == Invitation.agency_id)
+        .where(Invitation.conference_id == conference.id)
+    ):
         if agency.id != agency_id and not set(reveals(agency)) <= scope:
             hidden.append(agency.name)
     hidden.append(conference.occasion)
@@ -82,10 +95,13 @@ def test_each_demo_partner_reads_nothing_outside_its_consent(app, client, sessio
             assert scope is not None, (email, conference.id)
             outside = _outside(session, conference, partner.agency_id, scope)
             hidden_items += len(outside)
-            surfaces = {"page": text_of(response),
-                        "minutes page": text_of(client.get(f"/konferenzen/{conference.id}/protokoll"))}
-            final = session.execute(select(Minutes).where(Minutes.conference_id == conference.id,
-                                                          Minutes.status == "final")).scalar_one_or_none()
+            surfaces = {
+                "page": text_of(response),
+                "minutes page": text_of(client.get(f"/konferenzen/{conference.id}/protokoll")),
+            }
+            final = session.execute(
+                select(Minutes).where(Minutes.conference_id == conference.id, Minutes.status == "final")
+            ).scalar_one_or_none()
             if final is not None:
                 pdf = client.get(f"/protokolle/{final.id}/pdf")
                 assert pdf.status_code == 200

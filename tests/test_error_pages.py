@@ -4,6 +4,7 @@ A logged-in user's next request finds the database gone: the answer is the Germa
 page (not Flask's bare "Internal Server Error"), rendered without the database, and the
 log names the error type and code only, never the driver's text (file path, host, port).
 """
+
 import logging
 import shutil
 
@@ -17,9 +18,17 @@ from tests.conftest import _HASH, login_as
 
 
 def _app(url, tmp_path):
-    application = create_app({"TESTING": True, "PROPAGATE_UNEXPECTED": False, "SECRET_KEY": "test",
-                              "DATABASE_URL": url, "MAIL_OUTBOX": str(tmp_path / "outbox"),
-                              "REQUIRE_TWO_FACTOR": False}, instance_path=str(tmp_path / "instance"))
+    application = create_app(
+        {
+            "TESTING": True,
+            "PROPAGATE_UNEXPECTED": False,
+            "SECRET_KEY": "test",
+            "DATABASE_URL": url,
+            "MAIL_OUTBOX": str(tmp_path / "outbox"),
+            "REQUIRE_TWO_FACTOR": False,
+        },
+        instance_path=str(tmp_path / "instance"),
+    )
     with application.app_context():
         metadata.create_all(db.engine())
         with Session(db.engine()) as s:
@@ -29,9 +38,8 @@ def _app(url, tmp_path):
 
 
 def _logged_in(application):
-    with application.app_context():
-        with Session(db.engine()) as s:
-            user = s.exec(select(User)).one()
+    with application.app_context(), Session(db.engine()) as s:
+        user = s.exec(select(User)).one()
     client = application.test_client()
     login_as(client, application, user)
     page = client.get("/")

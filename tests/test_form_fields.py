@@ -1,6 +1,7 @@
 """The shared form fields against extreme input (issue 10, finding 2): every date field has a
 plausible range (the year 1 and the year 9999 are refused in German with the input kept,
 nothing is saved, no service computes with them); a checkbox sent many times counts once."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -48,9 +49,14 @@ def test_consent_dates_outside_the_range_are_refused(app, client, factory, staff
     agency = factory.agency()
     login_as(client, app, caseworker)
     today = berlin_today()
-    valid = {"agency_id": str(agency.id), "signed_on": today.isoformat(),
-             "valid_until": (today + timedelta(days=365)).isoformat(), "scope": ["general"],
-             "proof_reference": "E-Akte, Dokument 12", "note": "Bleibt stehen"}
+    valid = {
+        "agency_id": str(agency.id),
+        "signed_on": today.isoformat(),
+        "valid_until": (today + timedelta(days=365)).isoformat(),
+        "scope": ["general"],
+        "proof_reference": "E-Akte, Dokument 12",
+        "note": "Bleibt stehen",
+    }
     earliest, latest = de(add_years(today, -10)), de(add_years(today, 10))
     before = snapshot(app)
     for name in ("signed_on", "valid_until"):
@@ -74,29 +80,46 @@ def test_withdrawal_date_outside_the_range_is_refused(app, client, factory, staf
     assert differences(before, snapshot(app)) == []
 
 
-@pytest.mark.parametrize("date_from, date_to", [
-    ("0001-01-01", "0001-06-01"), ("9999-01-01", "9999-12-31"), ("0001-01-01", "9999-12-31"),
-    ("01.01.0001", "01.06.0001"),
-])
+@pytest.mark.parametrize(
+    "date_from, date_to",
+    [
+        ("0001-01-01", "0001-06-01"),
+        ("9999-01-01", "9999-12-31"),
+        ("0001-01-01", "9999-12-31"),
+        ("01.01.0001", "01.06.0001"),
+    ],
+)
 def test_export_with_extreme_dates_is_refused_in_german(app, client, factory, date_from, date_to):
     login_as(client, app, factory.user("team_lead"))
     before = snapshot(app)
     r = post(client, app, "/protokolle/export", {"date_from": date_from, "date_to": date_to})
     assert r.status_code == 400
     today = berlin_today()
-    assert (f"Bitte geben Sie ein Datum zwischen dem {de(add_years(today, -10))} und dem "
-            f"{de(add_years(today, 1))} ein.") in text_of(r)
+    assert (
+        f"Bitte geben Sie ein Datum zwischen dem {de(add_years(today, -10))} und dem {de(add_years(today, 1))} ein."
+    ) in text_of(r)
     assert differences(before, snapshot(app)) == []
 
 
 def test_export_at_the_edges_of_the_range_is_answered(app, client, factory):
     login_as(client, app, factory.user("team_lead"))
     today = berlin_today()
-    r = post(client, app, "/protokolle/export", {"date_from": add_years(today, 1).isoformat(),
-                                                 "date_to": add_years(today, 1).isoformat()})
+    r = post(
+        client,
+        app,
+        "/protokolle/export",
+        {"date_from": add_years(today, 1).isoformat(), "date_to": add_years(today, 1).isoformat()},
+    )
     assert r.status_code == 200 and r.mimetype == "application/zip"
-    r = post(client, app, "/protokolle/export", {"date_from": add_years(today, -10).isoformat(),
-                                                 "date_to": (add_years(today, -10) + timedelta(days=30)).isoformat()})
+    r = post(
+        client,
+        app,
+        "/protokolle/export",
+        {
+            "date_from": add_years(today, -10).isoformat(),
+            "date_to": (add_years(today, -10) + timedelta(days=30)).isoformat(),
+        },
+    )
     assert r.status_code == 200
 
 
@@ -106,13 +129,27 @@ def test_conference_and_measure_dates_keep_their_own_range(app, client, factory,
     location = factory.location()
     login_as(client, app, caseworker)
     message = "Bitte wählen Sie ein Datum zwischen einem Jahr zurück und zwei Jahren voraus."
-    r = post(client, app, f"/faelle/{case.id}/konferenzen/neu", {
-        "occasion": "Fallgespräch", "day": value, "start_time": "10:00", "end_time": "11:00",
-        "location_id": str(location.id), "agenda": "Situation"})
+    r = post(
+        client,
+        app,
+        f"/faelle/{case.id}/konferenzen/neu",
+        {
+            "occasion": "Fallgespräch",
+            "day": value,
+            "start_time": "10:00",
+            "end_time": "11:00",
+            "location_id": str(location.id),
+            "agenda": "Situation",
+        },
+    )
     assert r.status_code == 400 and message in text_of(r)
     conference = factory.conference(case, location=location)
-    r = post(client, app, f"/konferenzen/{conference.id}/massnahmen/neu", {
-        "what": "Unterlagen sichten", "responsible": "jobcenter", "due_on": value, "status": "agreed"})
+    r = post(
+        client,
+        app,
+        f"/konferenzen/{conference.id}/massnahmen/neu",
+        {"what": "Unterlagen sichten", "responsible": "jobcenter", "due_on": value, "status": "agreed"},
+    )
     assert r.status_code == 400 and message in text_of(r)
 
 
@@ -126,7 +163,8 @@ def test_a_checkbox_sent_many_times_is_chosen_once(app):
         scope = MultiCheckboxField(choices=[("general", "Allgemein"), ("debt", "Schulden")])
 
     with app.test_request_context():
-        form = F(MultiDict([("scope", "debt")] * 5000 + [("scope", "general"), ("scope", "debt")]),
-                 meta={"csrf": False})
+        form = F(
+            MultiDict([("scope", "debt")] * 5000 + [("scope", "general"), ("scope", "debt")]), meta={"csrf": False}
+        )
         assert form.validate()
         assert form.scope.data == ["debt", "general"]

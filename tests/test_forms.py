@@ -1,6 +1,7 @@
 """Shared form pieces (app/forms.py): free text normalised once, control and bidi characters
 refused, the guard only on fields that passed their own checks, the directory's people not
 flagged. Through the routes, as a partner writes a note or answers an invitation."""
+
 import importlib
 import inspect
 import pkgutil
@@ -43,24 +44,30 @@ def _notes(session) -> list[Note]:
 # -- normalisation ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw, clean", [
-    ("0170\u200b1234567", "01701234567"),  # zero-width space
-    ("Ter\u00admin", "Termin"),  # soft hyphen
-    ("ayse.kaya\uff20gmx.de", "ayse.kaya@gmx.de"),  # full-width "@"
-    ("\uff10\uff11\uff17\uff10 1234567", "0170 1234567"),  # full-width digits
-    ("Wort\u2060verbinder\ufeff", "Wortverbinder"),
-    ("\u200eLRM und RLM\u200f", "LRM und RLM"),
-])
+@pytest.mark.parametrize(
+    "raw, clean",
+    [
+        ("0170\u200b1234567", "01701234567"),  # zero-width space
+        ("Ter\u00admin", "Termin"),  # soft hyphen
+        ("ayse.kaya\uff20gmx.de", "ayse.kaya@gmx.de"),  # full-width "@"
+        ("\uff10\uff11\uff17\uff10 1234567", "0170 1234567"),  # full-width digits
+        ("Wort\u2060verbinder\ufeff", "Wortverbinder"),
+        ("\u200eLRM und RLM\u200f", "LRM und RLM"),
+    ],
+)
 def test_normalise_text(raw, clean):
     assert normalise_text(raw) == clean
 
 
-@pytest.mark.parametrize("hidden, kind", [
-    ("Mail: ayse.kaya\uff20gmx.de", "eine E-Mail-Adresse"),
-    ("Rückruf unter 0170\u200b1234567", "eine Telefonnummer"),
-    ("Rückruf unter \uff10\uff11\uff17\uff10 1234567", "eine Telefonnummer"),
-    ("Frau Yıl\u00admaz kommt mit.", "einen Namen"),
-])
+@pytest.mark.parametrize(
+    "hidden, kind",
+    [
+        ("Mail: ayse.kaya\uff20gmx.de", "eine E-Mail-Adresse"),
+        ("Rückruf unter 0170\u200b1234567", "eine Telefonnummer"),
+        ("Rückruf unter \uff10\uff11\uff17\uff10 1234567", "eine Telefonnummer"),
+        ("Frau Yıl\u00admaz kommt mit.", "einen Namen"),
+    ],
+)
 def test_hidden_personal_data_is_found_after_normalisation(app, client, session, partner_scene, hidden, kind):
     conference, partner = partner_scene
     login_as(client, app, partner)
@@ -74,8 +81,9 @@ def test_a_note_is_stored_normalised(app, client, session, partner_scene):
     conference, partner = partner_scene
     login_as(client, app, partner)
     body = "Die Schulden\u00adregulierung ist \u200bbegonnen, Rate \uff12\uff15 Euro."
-    assert post(client, app, f"/konferenzen/{conference.id}/stellungnahmen/neu",
-                {**NOTE, "body": body}).status_code == 302
+    assert (
+        post(client, app, f"/konferenzen/{conference.id}/stellungnahmen/neu", {**NOTE, "body": body}).status_code == 302
+    )
     [note] = _notes(session)
     assert note.body == "Die Schuldenregulierung ist begonnen, Rate 25 Euro."
 
@@ -101,14 +109,22 @@ def test_every_form_with_free_text_is_a_text_form():
     """
     for info in pkgutil.walk_packages(app_package.__path__, "app."):
         importlib.import_module(info.name)
-    forms = [cls for cls in _subclasses(FlaskForm) if cls.__module__.startswith("app.")
-             and not cls.__module__.startswith("app.accounts") and getattr(cls.Meta, "csrf", True) is not False]
+    forms = [
+        cls
+        for cls in _subclasses(FlaskForm)
+        if cls.__module__.startswith("app.")
+        and not cls.__module__.startswith("app.accounts")
+        and getattr(cls.Meta, "csrf", True) is not False
+    ]
     assert forms
     for cls in forms:
-        text_fields = [name for name, value in inspect.getmembers(cls)
-                       if getattr(value, "field_class", None) is not None
-                       and issubclass(value.field_class, StringField)
-                       and not issubclass(value.field_class, (PasswordField, HiddenField))]
+        text_fields = [
+            name
+            for name, value in inspect.getmembers(cls)
+            if getattr(value, "field_class", None) is not None
+            and issubclass(value.field_class, StringField)
+            and not issubclass(value.field_class, (PasswordField, HiddenField))
+        ]
         if text_fields:
             assert issubclass(cls, TextForm), (cls, text_fields)
 
@@ -141,8 +157,9 @@ def test_the_guard_runs_on_a_field_that_passed_its_checks(app, client, session, 
     conference, partner = partner_scene
     login_as(client, app, partner)
     calls = pii.usage.calls
-    response = post(client, app, f"/konferenzen/{conference.id}/stellungnahmen/neu",
-                    {**NOTE, "body": "Rückruf unter 0170 1234567."})
+    response = post(
+        client, app, f"/konferenzen/{conference.id}/stellungnahmen/neu", {**NOTE, "body": "Rückruf unter 0170 1234567."}
+    )
     assert response.status_code == 400
     assert pii.usage.calls == calls + 1
 
@@ -153,8 +170,12 @@ def test_the_guard_runs_on_a_field_that_passed_its_checks(app, client, session, 
 def test_a_partner_may_name_who_of_its_agency_takes_part(app, client, session, partner_scene):
     conference, partner = partner_scene
     login_as(client, app, partner)
-    response = post(client, app, f"/konferenzen/{conference.id}/antwort",
-                    {"answer": "accepted", "comment": "Frau Bildung nimmt teil, Rückfragen an Berna Bildung."})
+    response = post(
+        client,
+        app,
+        f"/konferenzen/{conference.id}/antwort",
+        {"answer": "accepted", "comment": "Frau Bildung nimmt teil, Rückfragen an Berna Bildung."},
+    )
     assert response.status_code == 302
     answer = session.execute(select(Invitation.answer_comment)).scalar_one()
     session.commit()
@@ -164,8 +185,12 @@ def test_a_partner_may_name_who_of_its_agency_takes_part(app, client, session, p
 def test_the_person_is_still_flagged_beside_the_professionals(app, client, session, partner_scene):
     conference, partner = partner_scene
     login_as(client, app, partner)
-    response = post(client, app, f"/konferenzen/{conference.id}/stellungnahmen/neu",
-                    {**NOTE, "body": "Frau Bildung hat mit Emine Doğan gesprochen."})
+    response = post(
+        client,
+        app,
+        f"/konferenzen/{conference.id}/stellungnahmen/neu",
+        {**NOTE, "body": "Frau Bildung hat mit Emine Doğan gesprochen."},
+    )
     assert response.status_code == 400
     assert "Enthält vermutlich einen Namen: „Em" in text_of(response)
 
@@ -175,8 +200,12 @@ def test_an_inactive_user_is_no_longer_known(app, client, session, factory, part
     factory.user("caseworker", name="Olga Ausgeschieden", active=False)
     session.commit()
     login_as(client, app, partner)
-    response = post(client, app, f"/konferenzen/{conference.id}/stellungnahmen/neu",
-                    {**NOTE, "body": "Frau Ausgeschieden hat die Unterlagen."})
+    response = post(
+        client,
+        app,
+        f"/konferenzen/{conference.id}/stellungnahmen/neu",
+        {**NOTE, "body": "Frau Ausgeschieden hat die Unterlagen."},
+    )
     assert response.status_code == 400
     assert session.execute(select(func.count()).select_from(Note)).scalar_one() == 0
     session.commit()

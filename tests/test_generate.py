@@ -1,4 +1,5 @@
 """The synthetic-data generator builds consistent data: ratios, pseudonyms, an intact audit chain."""
+
 from sqlalchemy import func, or_, select
 
 from app import audit, db
@@ -18,11 +19,15 @@ def test_generate_data_builds_consistent_records(app):
         demo = s.execute(select(func.count()).select_from(Case).where(Case.internal_reference.like("DEMO-%"))).scalar()
         assert count(Case) == 300 + demo
         # The demo's own conferences (seed_conferences) are left out of the generator's ratios.
-        generated = (select(Conference.id).join(Case, Case.id == Conference.case_id)
-                     .where(or_(Case.internal_reference.is_(None), ~Case.internal_reference.like("DEMO-%"))))
+        generated = (
+            select(Conference.id)
+            .join(Case, Case.id == Conference.case_id)
+            .where(or_(Case.internal_reference.is_(None), ~Case.internal_reference.like("DEMO-%")))
+        )
         conferences = len(s.execute(generated).all())
-        invitations = s.execute(select(func.count()).select_from(Invitation)
-                                .where(Invitation.conference_id.in_(generated))).scalar()
+        invitations = s.execute(
+            select(func.count()).select_from(Invitation).where(Invitation.conference_id.in_(generated))
+        ).scalar()
         assert 1.3 <= conferences / 300 <= 1.7
         assert invitations == 3 * conferences
         assert count(Measure) > 0

@@ -1,4 +1,5 @@
 """The health check for load balancers: no log-in, no session, no write, 503 when the database is gone."""
+
 import socket
 from datetime import timedelta
 
@@ -48,11 +49,10 @@ def test_healthz_leaves_a_logged_in_session_untouched(app, client, session, fact
 @pytest.mark.committed
 def test_healthz_does_not_wait_for_a_writer(app, client):
     """A long write elsewhere (SQLite: the write lock) must not hold up the balancer's check."""
-    with app.app_context():
-        with db.engine().connect() as writer:
-            writer.execute(insert(District).values(name="Schreibt gerade"))  # transaction left open
-            r = client.get("/healthz")
-            writer.rollback()
+    with app.app_context(), db.engine().connect() as writer:
+        writer.execute(insert(District).values(name="Schreibt gerade"))  # transaction left open
+        r = client.get("/healthz")
+        writer.rollback()
     assert r.status_code == 200
 
 
@@ -66,8 +66,10 @@ def _unreachable_url(database_url, tmp_path):
 
 
 def test_healthz_answers_503_json_when_the_database_is_unreachable(database_url, tmp_path):
-    broken = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": _unreachable_url(database_url, tmp_path)},
-                        instance_path=str(tmp_path / "instance"))
+    broken = create_app(
+        {"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": _unreachable_url(database_url, tmp_path)},
+        instance_path=str(tmp_path / "instance"),
+    )
     r = broken.test_client().get("/healthz")
     assert r.status_code == 503
     assert r.is_json and r.get_json()["status"] == "error"
@@ -81,8 +83,13 @@ def _own_app(tmp_path, **config):
     """An application on its own SQLite file (or the test PostgreSQL) with its own folders."""
     from app.models import metadata
 
-    cfg = {"TESTING": True, "SECRET_KEY": "test", "MAIL_SERVER": None,
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'own.sqlite'}", "MAIL_OUTBOX": str(tmp_path / "outbox")}
+    cfg = {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "MAIL_SERVER": None,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'own.sqlite'}",
+        "MAIL_OUTBOX": str(tmp_path / "outbox"),
+    }
     cfg.update(config)
     own = create_app(cfg, instance_path=str(tmp_path / "instance"))
     with own.app_context():
@@ -124,8 +131,11 @@ def test_healthz_503_when_the_sqlite_file_was_renamed(tmp_path):
 
 def test_healthz_503_when_the_outbox_folder_cannot_be_written(tmp_path, database_url):
     (tmp_path / "not-a-folder").write_text("")
-    own = _own_app(tmp_path, MAIL_OUTBOX=str(tmp_path / "not-a-folder"),
-                   **({} if database_url.startswith("sqlite") else {"DATABASE_URL": database_url}))
+    own = _own_app(
+        tmp_path,
+        MAIL_OUTBOX=str(tmp_path / "not-a-folder"),
+        **({} if database_url.startswith("sqlite") else {"DATABASE_URL": database_url}),
+    )
     try:
         assert _health(own) == (503, {"status": "error", "reason": "outbox_not_writable"})
     finally:
@@ -137,8 +147,10 @@ def test_healthz_503_when_postgresql_takes_no_writes(tmp_path, database_url):
     if not database_url.startswith("postgresql"):
         return  # the SQLite variants are above
     read_only_url = database_url + "?options=-c%20default_transaction_read_only%3Don"
-    own = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": read_only_url,
-                      "MAIL_OUTBOX": str(tmp_path / "outbox")}, instance_path=str(tmp_path / "instance"))
+    own = create_app(
+        {"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": read_only_url, "MAIL_OUTBOX": str(tmp_path / "outbox")},
+        instance_path=str(tmp_path / "instance"),
+    )
     try:
         assert _health(own) == (503, {"status": "error", "reason": "database_read_only"})
     finally:
@@ -149,7 +161,6 @@ def test_healthz_503_when_postgresql_takes_no_writes(tmp_path, database_url):
 @pytest.mark.committed  # other processes and connections read what the test wrote
 def test_healthz_does_not_leave_the_write_lock_taken(app, client):
     assert client.get("/healthz").status_code == 200
-    with app.app_context():
-        with db.engine().begin() as writer:  # would wait for a lock the check had kept
-            writer.execute(insert(District).values(name="Nach der Prüfung"))
-            writer.rollback()
+    with app.app_context(), db.engine().begin() as writer:  # would wait for a lock the check had kept
+        writer.execute(insert(District).values(name="Nach der Prüfung"))
+        writer.rollback()

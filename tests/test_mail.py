@@ -1,4 +1,5 @@
 """E-mail: by SMTP when MAIL_SERVER is set, else .eml files; only after a commit."""
+
 import email
 import re
 import socket
@@ -108,10 +109,17 @@ def test_a_savepoint_rollback_keeps_the_queued_mail(app, factory):
 @pytest.mark.committed
 def test_a_request_that_fails_after_queueing_sends_nothing(app, tmp_path, factory):
     """A real request: the route queues an e-mail, then fails; the rollback drops the e-mail."""
-    other = create_app({
-        "TESTING": True, "PROPAGATE_UNEXPECTED": False, "DATABASE_URL": app.config["DATABASE_URL"],
-        "SECRET_KEY": "test", "MAIL_OUTBOX": str(tmp_path / "outbox"), "MAIL_SERVER": None,
-    }, instance_path=str(tmp_path / "instance"))
+    other = create_app(
+        {
+            "TESTING": True,
+            "PROPAGATE_UNEXPECTED": False,
+            "DATABASE_URL": app.config["DATABASE_URL"],
+            "SECRET_KEY": "test",
+            "MAIL_OUTBOX": str(tmp_path / "outbox"),
+            "MAIL_SERVER": None,
+        },
+        instance_path=str(tmp_path / "instance"),
+    )
     user = factory.user(email="erika@example.org")
 
     @other.route("/test/mail-then-fail")
@@ -119,8 +127,14 @@ def test_a_request_that_fails_after_queueing_sends_nothing(app, tmp_path, factor
     def mail_then_fail():
         from app.accounts import services
 
-        services.send_account_link(db.session, db.session.get(type(user), user.id), "reset", actor=None,
-                                   lifetime=other.config["ACCOUNT_TOKEN_LIFETIME"], base_url="http://localhost")
+        services.send_account_link(
+            db.session,
+            db.session.get(type(user), user.id),
+            "reset",
+            actor=None,
+            lifetime=other.config["ACCOUNT_TOKEN_LIFETIME"],
+            base_url="http://localhost",
+        )
         raise RuntimeError("after the e-mail was queued")
 
     try:

@@ -1,4 +1,5 @@
 """The Alembic revisions build exactly the schema the models declare, on both databases."""
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config

@@ -7,6 +7,7 @@ check to the forms) then sends each class on its own, since one refused field co
 another's crash. Every answer must be below 500; an exception in the application, or a
 route leaving changes uncommitted, fails the test as it would be a 500 in production.
 """
+
 import io
 import re
 from urllib.parse import quote, urlencode
@@ -24,9 +25,22 @@ PREFERENCE = ("caseworker", "team_lead", "partner", "admin", "anonymous")
 HUGE = "99999999999999999999"  # beyond 64 bits
 BAD_UTF8 = "%FF%FE%C3%28%ED%A0%80"  # percent-encoded bytes that are no UTF-8
 # Every parameter the application reads from a query string.
-QUERY_PARAMS = ("seite", "seite_upcoming", "seite_unanswered", "seite_measures", "seite_without_follow_up",
-                "seite_awaiting", "zeitraum", "status", "stadtteil", "fachkraft", "hemmnis", "suche",
-                "sortierung", "next")
+QUERY_PARAMS = (
+    "seite",
+    "seite_upcoming",
+    "seite_unanswered",
+    "seite_measures",
+    "seite_without_follow_up",
+    "seite_awaiting",
+    "zeitraum",
+    "status",
+    "stadtteil",
+    "fachkraft",
+    "hemmnis",
+    "suche",
+    "sortierung",
+    "next",
+)
 # Date fields of every form: sent to every POST, a form without them ignores them.
 DATE_FIELDS = ("day", "due_on", "signed_on", "valid_until", "withdrawn_on", "date_from", "date_to")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$|^\d{2}\.\d{2}\.\d{4}$")
@@ -72,6 +86,7 @@ def huge_numbers(pairs):
             return HUGE
         prefixed = PREFIXED_NUMBER.match(v)
         return f"{prefixed.group(1)}:{HUGE}" if prefixed else v
+
     return [(k, bigger(v)) for k, v in pairs] + [("version", HUGE), ("days", "-" + HUGE)]
 
 
@@ -87,7 +102,7 @@ def urlencoded(pairs, token, extra=""):
 def bad_utf8_body(pairs, token):
     # Every field: invalid UTF-8, percent-encoded and raw.
     encoded = "&".join(f"{quote(k)}={BAD_UTF8}" for k, _v in pairs)
-    return (encoded.encode() + b"&raw=\xff\xfe\xc3(" + b"&csrf_token=" + quote(token).encode())
+    return encoded.encode() + b"&raw=\xff\xfe\xc3(" + b"&csrf_token=" + quote(token).encode()
 
 
 def file_parts(pairs, token):
@@ -109,29 +124,49 @@ MULTIPART = "multipart/form-data"
 # Name → (url, pairs, CSRF token) → (url, keyword arguments for ``client.open``).
 BODY_CLASSES = {
     "huge query": lambda url, pairs, token: (query_huge(url), dict(data=urlencoded(pairs, token), content_type=FORM)),
-    "bad UTF-8 query": lambda url, pairs, token: (query_bad_utf8(url),
-                                                  dict(data=urlencoded(pairs, token), content_type=FORM)),
-    "year 1": lambda url, pairs, token: (url, dict(data=urlencoded(dates(pairs, "0001-01-01"), token),
-                                                   content_type=FORM)),
-    "year 9999": lambda url, pairs, token: (url, dict(data=urlencoded(dates(pairs, "31.12.9999"), token),
-                                                      content_type=FORM)),
-    "huge numbers": lambda url, pairs, token: (url, dict(data=urlencoded(huge_numbers(pairs), token),
-                                                         content_type=FORM)),
+    "bad UTF-8 query": lambda url, pairs, token: (
+        query_bad_utf8(url),
+        dict(data=urlencoded(pairs, token), content_type=FORM),
+    ),
+    "year 1": lambda url, pairs, token: (
+        url,
+        dict(data=urlencoded(dates(pairs, "0001-01-01"), token), content_type=FORM),
+    ),
+    "year 9999": lambda url, pairs, token: (
+        url,
+        dict(data=urlencoded(dates(pairs, "31.12.9999"), token), content_type=FORM),
+    ),
+    "huge numbers": lambda url, pairs, token: (
+        url,
+        dict(data=urlencoded(huge_numbers(pairs), token), content_type=FORM),
+    ),
     "file parts": lambda url, pairs, token: (url, dict(data=file_parts(pairs, token), content_type=MULTIPART)),
     "5,000 parts": lambda url, pairs, token: (url, dict(data=many_parts(pairs, token), content_type=MULTIPART)),
-    "5,000 fields": lambda url, pairs, token: (url, dict(
-        data=urlencoded(pairs + [(f"feld{i}", "x") for i in range(5000)], token), content_type=FORM)),
+    "5,000 fields": lambda url, pairs, token: (
+        url,
+        dict(data=urlencoded(pairs + [(f"feld{i}", "x") for i in range(5000)], token), content_type=FORM),
+    ),
     "bad UTF-8 body": lambda url, pairs, token: (url, dict(data=bad_utf8_body(pairs, token), content_type=FORM)),
     # Last: repeated valid values may well be accepted and change what the route shows next.
-    "repeated fields": lambda url, pairs, token: (url, dict(data=urlencoded(repeated(pairs), token),
-                                                            content_type=FORM)),
+    "repeated fields": lambda url, pairs, token: (
+        url,
+        dict(data=urlencoded(repeated(pairs), token), content_type=FORM),
+    ),
 }
-MIXED = {"mixed": lambda url, pairs, token: (query_huge(url), dict(
-    data=urlencoded(repeated(huge_numbers(dates(pairs, "0001-01-01"))), token, extra=f"&suche={BAD_UTF8}"),
-    content_type=FORM))}
+MIXED = {
+    "mixed": lambda url, pairs, token: (
+        query_huge(url),
+        dict(
+            data=urlencoded(repeated(huge_numbers(dates(pairs, "0001-01-01"))), token, extra=f"&suche={BAD_UTF8}"),
+            content_type=FORM,
+        ),
+    )
+}
 MIXED_QUERY = {"mixed": lambda url, pairs, token: (query_huge(url) + "&" + query_bad_utf8("x").split("?", 1)[1], {})}
-QUERY_CLASSES = {"huge query": lambda url, pairs, token: (query_huge(url), {}),
-                 "bad UTF-8 query": lambda url, pairs, token: (query_bad_utf8(url), {})}
+QUERY_CLASSES = {
+    "huge query": lambda url, pairs, token: (query_huge(url), {}),
+    "bad UTF-8 query": lambda url, pairs, token: (query_bad_utf8(url), {}),
+}
 
 
 def send_all(client, app, entry, s, *, mixed: bool) -> list[tuple[str, int]]:
@@ -167,8 +202,9 @@ def test_no_input_makes_a_server_error(app, factory, entry):
         client = clients[role] = app.test_client()
         enter(client, app, m.ACTORS[role], s)
         s.user = None  # objects built for this role's account must not follow the next role
-    answers = [(role, name, status) for role in ROLES
-               for name, status in send_all(clients[role], app, entry, s, mixed=True)]
+    answers = [
+        (role, name, status) for role in ROLES for name, status in send_all(clients[role], app, entry, s, mixed=True)
+    ]
     chosen = representative(entry)
     if chosen is not None:
         answers += [(chosen, name, status) for name, status in send_all(clients[chosen], app, entry, s, mixed=False)]

@@ -4,6 +4,7 @@ deliverers, and each invitation shows its delivery state; team leads see failure
 
 Real SMTP servers (aiosmtpd) on loopback, real `flask send-mail` runs; no mocks.
 """
+
 import asyncio
 import email
 import os
@@ -17,8 +18,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, text, update
 
-from app.clock import utcnow
 from app import db, mail
+from app.clock import utcnow
 from app.conferences.models import Conference
 from app.mail import OutboxMessage
 from tests.conferences.conftest import future, scene  # noqa: F401  (fixture)
@@ -51,8 +52,9 @@ class FlakyInbox:
         return "250 Message accepted"
 
     def message_ids(self):
-        return [email.message_from_bytes(e.original_content, policy=policy.default)["Message-ID"]
-                for e in self.envelopes]
+        return [
+            email.message_from_bytes(e.original_content, policy=policy.default)["Message-ID"] for e in self.envelopes
+        ]
 
 
 @pytest.fixture
@@ -107,8 +109,7 @@ def _page(client, conf):
     return text_of(r)
 
 
-def test_invitation_survives_a_server_that_defers_then_accepts(app, client, session, factory, scene, smtp,
-                                                                 monkeypatch):
+def test_invitation_survives_a_server_that_defers_then_accepts(app, client, session, factory, scene, smtp, monkeypatch):
     monkeypatch.setitem(app.config, "MAIL_RETRY_BASE_SECONDS", 0)  # due again at once
     inbox = smtp.start("defer")
     conf = _invite(app, client, factory, scene)
@@ -170,8 +171,9 @@ def test_retries_back_off_exponentially_and_wait_until_due(app, client, session,
     assert msg.next_attempt_at >= before_second + timedelta(seconds=120)  # doubled
 
 
-def test_after_the_last_attempt_the_message_fails_and_can_be_requeued(app, client, session, factory, scene, smtp,
-                                                                      monkeypatch):
+def test_after_the_last_attempt_the_message_fails_and_can_be_requeued(
+    app, client, session, factory, scene, smtp, monkeypatch
+):
     monkeypatch.setitem(app.config, "MAIL_RETRY_BASE_SECONDS", 0)
     monkeypatch.setitem(app.config, "MAIL_MAX_ATTEMPTS", 3)
     inbox = smtp.start("defer")
@@ -233,15 +235,26 @@ def _queue_many(app, n, monkeypatch):
     with app.test_request_context():
         s = db.get_session()
         for i in range(n):
-            mail.queue([f"person{i}@example.org"], "account_reset", user={"name": f"Person {i}"},
-                       link="http://localhost/x", hours=1)
+            mail.queue(
+                [f"person{i}@example.org"],
+                "account_reset",
+                user={"name": f"Person {i}"},
+                link="http://localhost/x",
+                hours=1,
+            )
         s.commit()
 
 
 def _cli_env(app, smtp):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MAIL_", "DATABASE_URL"))}
-    env.update(FLASK_APP="app:create_app", DATABASE_URL=app.config["DATABASE_URL"], SECRET_KEY="test",
-               MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp.port), MAIL_SEND_AFTER_COMMIT="false")
+    env.update(
+        FLASK_APP="app:create_app",
+        DATABASE_URL=app.config["DATABASE_URL"],
+        SECRET_KEY="test",
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=str(smtp.port),
+        MAIL_SEND_AFTER_COMMIT="false",
+    )
     return env
 
 
@@ -251,8 +264,17 @@ def test_two_send_mail_runs_at_once_send_every_message_exactly_once(app, smtp, m
     _queue_many(app, n, monkeypatch)
     inbox = smtp.start("accept", pause=0.02)
     env = _cli_env(app, smtp)
-    runs = [subprocess.Popen([sys.executable, "-m", "flask", "send-mail"], cwd=ROOT, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "flask", "send-mail"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outputs = [run.communicate(timeout=240)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
     ids = inbox.message_ids()
@@ -269,11 +291,10 @@ def test_send_mail_skips_a_message_another_deliverer_holds(app, smtp, monkeypatc
     _queue_many(app, 3, monkeypatch)
     inbox = smtp.start("accept")
     first = _messages(app)[0].id
-    with app.app_context():
-        with db.engine().connect() as other:
-            other.execute(text("SELECT id FROM outbox_message WHERE id = :id FOR UPDATE"), {"id": first})
-            result = _send_mail(app)
-            other.rollback()
+    with app.app_context(), db.engine().connect() as other:
+        other.execute(text("SELECT id FROM outbox_message WHERE id = :id FOR UPDATE"), {"id": first})
+        result = _send_mail(app)
+        other.rollback()
     assert result.exit_code == 0, result.output
     assert len(inbox.envelopes) == 2
     assert [m.status for m in _messages(app)] == ["pending", "sent", "sent"]

@@ -5,6 +5,7 @@ and takes it at its first write (the audit entry of a view, the session clock), 
 newest data; requests that change data take it up front. On PostgreSQL the same tests
 check that nothing here depends on SQLite.
 """
+
 from datetime import timedelta
 
 import pytest
@@ -38,11 +39,10 @@ def test_a_page_view_is_answered_while_another_request_holds_the_write_lock(app,
     user = factory.user("caseworker")
     case = factory.case(caseworker=user)
     login_as(client, app, user)
-    with app.app_context():
-        with db.engine().connect() as writer:
-            writer.execute(insert(District).values(name="Schreibt gerade"))  # transaction left open
-            r = client.get("/faelle")
-            writer.rollback()
+    with app.app_context(), db.engine().connect() as writer:
+        writer.execute(insert(District).values(name="Schreibt gerade"))  # transaction left open
+        r = client.get("/faelle")
+        writer.rollback()
     assert r.status_code == 200
     assert case.pseudonym in r.get_data(as_text=True)
 

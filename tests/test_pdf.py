@@ -1,5 +1,6 @@
 """app/pdf.py on its own: PDF/A-2a with tags and metadata; nothing but our static files is
 ever loaded; time, page and size limits hold."""
+
 import io
 import logging
 import re
@@ -19,9 +20,11 @@ STATIC = Path(__file__).resolve().parents[1] / "app" / "static"
 
 
 def page(body: str, head: str = "") -> str:
-    return (f'<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Prüfdokument Größe</title>'
-            f'<meta name="author" content="Jobcenter Offenbach">'
-            f'<link rel="stylesheet" href="pdf/minutes.css">{head}</head><body>{body}</body></html>')
+    return (
+        f'<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Prüfdokument Größe</title>'
+        f'<meta name="author" content="Jobcenter Offenbach">'
+        f'<link rel="stylesheet" href="pdf/minutes.css">{head}</head><body>{body}</body></html>'
+    )
 
 
 def render(html, **kw):
@@ -59,7 +62,7 @@ def embedded_files(content: bytes) -> list:
     root = reader.trailer["/Root"]
     names = root.get("/Names")
     found = list(names.get_object().get("/EmbeddedFiles", {}).get("/Names", [])) if names else []
-    return found + [m for m in re.findall(rb"/EmbeddedFile\b", content)] + list(root.get("/AF", []))
+    return found + list(re.findall(rb"/EmbeddedFile\b", content)) + list(root.get("/AF", []))
 
 
 def test_the_server_answers_and_weasyprint_alone_would_fetch_from_it(local_server):
@@ -104,21 +107,37 @@ REFUSED = [
     ("loopback stylesheet", '<link rel="stylesheet" href="{url}/style.css">', "{url}/style.css"),
     ("@import", '<style>@import url("{url}/import.css");</style>', "{url}/import.css"),
     ("@import of a file", '<style>@import "file:///etc/passwd";</style>', "file:///etc/passwd"),
-    ("css url()", '<p style="background: url(\'{url}/hintergrund.png\')">x</p>', "{url}/hintergrund.png"),
-    ("@font-face", '<style>@font-face {{ font-family: X; src: url("{url}/font.woff2"); }} p {{ font-family: X }}</style><p>x</p>',
-     "{url}/font.woff2"),
-    ("svg image", '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><image href="{url}/svg.png" width="10" height="10"/></svg>',
-     "{url}/svg.png"),
+    ("css url()", "<p style=\"background: url('{url}/hintergrund.png')\">x</p>", "{url}/hintergrund.png"),
+    (
+        "@font-face",
+        '<style>@font-face {{ font-family: X; src: url("{url}/font.woff2"); }} p {{ font-family: X }}</style><p>x</p>',
+        "{url}/font.woff2",
+    ),
+    (
+        "svg image",
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+        '<image href="{url}/svg.png" width="10" height="10"/></svg>',
+        "{url}/svg.png",
+    ),
     ("object", '<object data="{url}/objekt.svg" type="image/svg+xml"></object>', "{url}/objekt.svg"),
     ("data url", '<img src="data:text/plain;base64,Z2VoZWlt" alt="x">', "data:text/plain;base64,Z2VoZWlt"),
     ("https elsewhere", '<img src="https://example.org/logo.png" alt="x">', "https://example.org/logo.png"),
     ("ftp", '<img src="ftp://127.0.0.1/x.png" alt="x">', "ftp://127.0.0.1/x.png"),
-    ("look-alike host", '<img src="https://static.fallkonferenz.invalid.example.org/pdf/logo.svg" alt="x">',
-     "https://static.fallkonferenz.invalid.example.org/pdf/logo.svg"),
-    ("userinfo trick", '<img src="https://static.fallkonferenz.invalid@127.0.0.1/pdf/logo.svg" alt="x">',
-     "https://static.fallkonferenz.invalid@127.0.0.1/pdf/logo.svg"),
-    ("encoded traversal", '<img src="pdf/%2e%2e/%2e%2e/%2e%2e/pyproject.toml" alt="x">',
-     f"{pdf.STATIC_BASE}pdf/%2e%2e/%2e%2e/%2e%2e/pyproject.toml"),
+    (
+        "look-alike host",
+        '<img src="https://static.fallkonferenz.invalid.example.org/pdf/logo.svg" alt="x">',
+        "https://static.fallkonferenz.invalid.example.org/pdf/logo.svg",
+    ),
+    (
+        "userinfo trick",
+        '<img src="https://static.fallkonferenz.invalid@127.0.0.1/pdf/logo.svg" alt="x">',
+        "https://static.fallkonferenz.invalid@127.0.0.1/pdf/logo.svg",
+    ),
+    (
+        "encoded traversal",
+        '<img src="pdf/%2e%2e/%2e%2e/%2e%2e/pyproject.toml" alt="x">',
+        f"{pdf.STATIC_BASE}pdf/%2e%2e/%2e%2e/%2e%2e/pyproject.toml",
+    ),
     ("not a static type", '<link rel="stylesheet" href="../minutes/services.py">', None),
 ]
 
@@ -159,8 +178,11 @@ def test_a_symlink_out_of_the_static_folder_is_refused(tmp_path):
 
 
 def _long_document(paragraphs):
-    return page("".join(f"<h2>Abschnitt {i}</h2><p>{'Maßnahme besprochen und vereinbart. ' * 40}</p>"
-                        for i in range(paragraphs)))
+    return page(
+        "".join(
+            f"<h2>Abschnitt {i}</h2><p>{'Maßnahme besprochen und vereinbart. ' * 40}</p>" for i in range(paragraphs)
+        )
+    )
 
 
 class _Progress(logging.Handler):

@@ -1,5 +1,6 @@
 """The application under gunicorn as production runs it (issue 10, finding 8): no ``Server``
 header naming the software, HSTS and Secure cookies behind the TLS proxy, no debug output."""
+
 import http.client
 import os
 import signal
@@ -25,14 +26,32 @@ def production_server(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("production")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DEMO_DATA", "FLASK_DEBUG")}
-    env.update(APP_ENV="production", SECRET_KEY="ein-langer-geheimer-schluessel", PROXY_COUNT="1",
-               DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite'}", MAIL_OUTBOX=str(tmp_path / "outbox"),
-               FLASK_DEBUG="1")  # must change nothing in production
+    env.update(
+        APP_ENV="production",
+        SECRET_KEY="ein-langer-geheimer-schluessel",
+        PROXY_COUNT="1",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite'}",
+        MAIL_OUTBOX=str(tmp_path / "outbox"),
+        FLASK_DEBUG="1",
+    )  # must change nothing in production
     log = (tmp_path / "gunicorn.log").open("w")
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "--workers", "1",
-         "--bind", f"127.0.0.1:{port}", "app:create_app()"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            "gunicorn.conf.py",
+            "--workers",
+            "1",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "app:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         for _ in range(300):  # waits for the server to listen; asserts nothing about time
             if proc.poll() is not None:
@@ -52,8 +71,7 @@ def production_server(tmp_path_factory):
 def _get(port, path, **headers):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        conn.request("GET", path, headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9",
-                                           **headers})
+        conn.request("GET", path, headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9", **headers})
         response = conn.getresponse()
         return response, response.read().decode()
     finally:

@@ -1,5 +1,6 @@
 """Request limits (issue 10, findings 1 and 2): the body's size, the number of multipart parts,
 and file parts, refused before any form is read, with a German page and nothing saved."""
+
 import io
 
 from sqlalchemy import select
@@ -47,8 +48,11 @@ def test_a_460_kb_note_is_refused_with_413_before_the_form_is_read(app, client, 
 def test_a_body_beyond_the_limit_is_refused_as_multipart_too(app, client, factory):
     partner, conference = _partner_with_conference(factory)
     login_as(client, app, partner)
-    r = client.post(f"/konferenzen/{conference.id}/stellungnahmen/neu", content_type="multipart/form-data",
-                    data={**_note(NOTE_460_KB), "csrf_token": csrf_token(client, app)})
+    r = client.post(
+        f"/konferenzen/{conference.id}/stellungnahmen/neu",
+        content_type="multipart/form-data",
+        data={**_note(NOTE_460_KB), "csrf_token": csrf_token(client, app)},
+    )
     assert r.status_code == 413
 
 
@@ -56,8 +60,10 @@ def test_the_limit_is_configurable(app, client, factory, monkeypatch):
     partner, conference = _partner_with_conference(factory)
     login_as(client, app, partner)
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 2000)
-    r = client.post(f"/konferenzen/{conference.id}/stellungnahmen/neu",
-                    data={**_note("Eine Stellungnahme. " * 200), "csrf_token": csrf_token(client, app)})
+    r = client.post(
+        f"/konferenzen/{conference.id}/stellungnahmen/neu",
+        data={**_note("Eine Stellungnahme. " * 200), "csrf_token": csrf_token(client, app)},
+    )
     assert r.status_code == 413
 
 
@@ -93,7 +99,10 @@ def test_a_file_where_text_is_expected_is_refused_before_log_in(app, client, fac
 
 def test_a_multipart_form_without_files_is_read_as_usual(app, client, factory):
     user = factory.user()
-    r = client.post("/anmelden", content_type="multipart/form-data",
-                    data={"email": user.email, "password": "falsch", "csrf_token": csrf_token(client, app)})
+    r = client.post(
+        "/anmelden",
+        content_type="multipart/form-data",
+        data={"email": user.email, "password": "falsch", "csrf_token": csrf_token(client, app)},
+    )
     assert r.status_code == 401
     assert "E-Mail-Adresse oder Passwort ist falsch." in text_of(r)

@@ -1,4 +1,5 @@
 """Security defaults on every response, cookies, and the German error pages."""
+
 import re
 
 import pytest
@@ -14,8 +15,17 @@ def admin_client(app, client, factory):
     return client
 
 
-PAGES = ["/anmelden", "/passwort-vergessen", "/verwaltung/", "/verwaltung/benutzer", "/verwaltung/benutzer/neu",
-         "/verwaltung/einrichtungen/neu", "/konto", "/gibt-es-nicht", "/static/app.css"]
+PAGES = [
+    "/anmelden",
+    "/passwort-vergessen",
+    "/verwaltung/",
+    "/verwaltung/benutzer",
+    "/verwaltung/benutzer/neu",
+    "/verwaltung/einrichtungen/neu",
+    "/konto",
+    "/gibt-es-nicht",
+    "/static/app.css",
+]
 
 
 @pytest.mark.parametrize("url", PAGES)
@@ -83,9 +93,15 @@ def make_app(app, tmp_path, monkeypatch):
     made = []
 
     def make(config):
-        other = create_app({"DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": "anderer-schluessel",
-                            "MAIL_OUTBOX": str(tmp_path / "outbox"), **config},
-                           instance_path=str(tmp_path / "instance"))
+        other = create_app(
+            {
+                "DATABASE_URL": app.config["DATABASE_URL"],
+                "SECRET_KEY": "anderer-schluessel",
+                "MAIL_OUTBOX": str(tmp_path / "outbox"),
+                **config,
+            },
+            instance_path=str(tmp_path / "instance"),
+        )
         made.append(other)
         return other
 

@@ -4,6 +4,7 @@ The messages are extracted from the source in-process (the method map of babel.c
 keywords of `make extract-messages`), not read from messages.pot: a string added without
 running the extraction must fail here too.
 """
+
 import re
 from pathlib import Path
 
@@ -32,7 +33,8 @@ def source_messages():
     keywords = dict(DEFAULT_KEYWORDS, _l=None)
     found = {}
     for filename, lineno, msgid, _comments, context in extract_from_dir(
-            str(ROOT), method_map, options_map, keywords=keywords):
+        str(ROOT), method_map, options_map, keywords=keywords
+    ):
         found.setdefault(_key(msgid, context), (filename, lineno))
     return found
 
@@ -59,12 +61,15 @@ def _untranslated(message) -> bool:
 
 
 def test_every_source_string_has_an_english_translation(source_messages, english):
-    missing = [f"{filename}:{lineno}: {key[0]!r}"
-               for key, (filename, lineno) in sorted(source_messages.items(), key=lambda kv: kv[1])
-               if _untranslated(english.get(key))]
-    assert not missing, (f"{len(missing)} strings without an English translation in {EN_PO.relative_to(ROOT)} "
-                         "(run `make extract-messages`, translate, `make translations`):\n"
-                         + "\n".join(missing))
+    missing = [
+        f"{filename}:{lineno}: {key[0]!r}"
+        for key, (filename, lineno) in sorted(source_messages.items(), key=lambda kv: kv[1])
+        if _untranslated(english.get(key))
+    ]
+    assert not missing, (
+        f"{len(missing)} strings without an English translation in {EN_PO.relative_to(ROOT)} "
+        "(run `make extract-messages`, translate, `make translations`):\n" + "\n".join(missing)
+    )
 
 
 def test_translations_keep_the_placeholders_of_the_german_text(english):

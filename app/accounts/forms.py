@@ -20,13 +20,16 @@ class LoginForm(FlaskForm):
 
 
 class CodeForm(FlaskForm):
-    code = StringField(_l("Sechsstelliger Code aus der Authenticator-App oder Wiederherstellungscode"),
-                       validators=[DataRequired(REQUIRED), Length(max=20)])
+    code = StringField(
+        _l("Sechsstelliger Code aus der Authenticator-App oder Wiederherstellungscode"),
+        validators=[DataRequired(REQUIRED), Length(max=20)],
+    )
 
 
 class EnrolForm(FlaskForm):
-    code = StringField(_l("Sechsstelliger Code aus der Authenticator-App"),
-                       validators=[DataRequired(REQUIRED), Length(max=10)])
+    code = StringField(
+        _l("Sechsstelliger Code aus der Authenticator-App"), validators=[DataRequired(REQUIRED), Length(max=10)]
+    )
 
 
 def _strong_password(_form, field):
@@ -36,9 +39,16 @@ def _strong_password(_form, field):
 
 
 class NewPasswordMixin:
-    new_password = PasswordField(_l("Neues Passwort"), validators=[DataRequired(REQUIRED), Length(max=200), _strong_password])
-    confirm = PasswordField(_l("Neues Passwort wiederholen"), validators=[
-        DataRequired(REQUIRED), EqualTo("new_password", _l("Die beiden Passwörter stimmen nicht überein."))])
+    new_password = PasswordField(
+        _l("Neues Passwort"), validators=[DataRequired(REQUIRED), Length(max=200), _strong_password]
+    )
+    confirm = PasswordField(
+        _l("Neues Passwort wiederholen"),
+        validators=[
+            DataRequired(REQUIRED),
+            EqualTo("new_password", _l("Die beiden Passwörter stimmen nicht überein.")),
+        ],
+    )
 
 
 class SetPasswordForm(NewPasswordMixin, FlaskForm):
@@ -50,8 +60,14 @@ class ChangePasswordForm(NewPasswordMixin, FlaskForm):
 
 
 class ResetRequestForm(FlaskForm):
-    email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(REQUIRED), Length(max=254),
-                                                          Email(_l("Bitte geben Sie eine gültige E-Mail-Adresse ein."))])
+    email = EmailField(
+        _l("E-Mail-Adresse"),
+        validators=[
+            DataRequired(REQUIRED),
+            Length(max=254),
+            Email(_l("Bitte geben Sie eine gültige E-Mail-Adresse ein.")),
+        ],
+    )
 
 
 class LanguageForm(FlaskForm):

@@ -1,6 +1,5 @@
 from datetime import datetime
 from enum import StrEnum
-from typing import Optional
 
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Field, SQLModel
@@ -31,7 +30,7 @@ ROLE_LABELS = {
 
 class Team(SQLModel, table=True):
     __tablename__ = "team"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=120, unique=True)
     active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow)
@@ -40,27 +39,27 @@ class Team(SQLModel, table=True):
 class User(SQLModel, table=True):
     __tablename__ = "user_account"
     __table_args__ = (one_of("role", Role, "ck_user_account_role"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True, index=True)
     name: str = Field(max_length=120)
     role: str = Field(max_length=20, index=True)
-    team_id: Optional[int] = Field(default=None, foreign_key="team.id", index=True)
-    agency_id: Optional[int] = Field(default=None, foreign_key="agency.id", index=True)
-    password_hash: Optional[str] = Field(default=None, max_length=255)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
+    password_hash: str | None = Field(default=None, max_length=255)
     active: bool = Field(default=True, index=True)
-    totp_secret: Optional[str] = Field(default=None, max_length=64)
+    totp_secret: str | None = Field(default=None, max_length=64)
     # The last accepted TOTP time step: a code from that step or earlier is a replay.
-    totp_last_step: Optional[int] = Field(default=None)
-    locale: Optional[str] = Field(default=None, max_length=5)
+    totp_last_step: int | None = Field(default=None)
+    locale: str | None = Field(default=None, max_length=5)
     created_at: datetime = Field(default_factory=utcnow)
-    last_login_at: Optional[datetime] = None
+    last_login_at: datetime | None = None
     # A staff account an admin created takes effect once a team lead of its team confirmed it
     # (four eyes, AccountChange): until then it cannot log in and gets no invitation link.
     confirmed: bool = Field(default=True)
 
     # Flask-Login: the id it stores is the server-side session token, not the user id,
     # so a copied cookie dies with the session record.
-    _session_token: Optional[str] = None
+    _session_token: str | None = None
 
     @property
     def role_enum(self) -> Role:
@@ -116,26 +115,26 @@ class AccountChange(SQLModel, table=True):
         one_of("status", AccountChangeStatus, "ck_account_change_status"),
         one_of("role", Role, "ck_account_change_role"),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user_account.id", index=True)
     kind: str = Field(max_length=10)
     # The account's values once confirmed.
     email: str = Field(max_length=254)
     role: str = Field(max_length=20)
-    team_id: Optional[int] = Field(default=None, foreign_key="team.id")
-    agency_id: Optional[int] = Field(default=None, foreign_key="agency.id")
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    agency_id: int | None = Field(default=None, foreign_key="agency.id")
     # The team whose lead confirms: the one the account joins as staff, else the one it leaves.
     confirming_team_id: int = Field(foreign_key="team.id", index=True)
     status: str = Field(default=AccountChangeStatus.PENDING, max_length=12, index=True)
     proposed_by_id: int = Field(foreign_key="user_account.id")
     proposed_at: datetime = Field(default_factory=utcnow)
-    decided_by_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
-    decided_at: Optional[datetime] = None
+    decided_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    decided_at: datetime | None = None
 
 
 class UserSession(SQLModel, table=True):
     __tablename__ = "user_session"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)
     user_id: int = Field(foreign_key="user_account.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
@@ -146,7 +145,7 @@ class LoginFailure(SQLModel, table=True):
     """Failed log-ins, kept in the database so the limit holds across workers."""
 
     __tablename__ = "login_failure"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=300, index=True)  # "email:<addr>" or "ip:<addr>"
     at: datetime = Field(default_factory=utcnow, index=True)
 
@@ -156,27 +155,27 @@ class ResetRequest(SQLModel, table=True):
     holds across workers. Requests older than the window are deleted as new ones come."""
 
     __tablename__ = "reset_request"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=80, index=True)  # "ip:<sha256 of the address>"
     at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class RecoveryCode(SQLModel, table=True):
     __tablename__ = "recovery_code"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user_account.id", index=True)
     code_hash: str = Field(max_length=64)
-    used_at: Optional[datetime] = None
+    used_at: datetime | None = None
 
 
 class AccountToken(SQLModel, table=True):
     """Single-use, expiring link for an account invitation or a password reset."""
 
     __tablename__ = "account_token"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user_account.id", index=True)
     purpose: str = Field(max_length=20)  # "invite" or "reset"
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
-    used_at: Optional[datetime] = None
+    used_at: datetime | None = None

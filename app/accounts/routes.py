@@ -1,4 +1,5 @@
 """Log-in with two factors, log-out, own password, reset and invitation links."""
+
 import time
 from urllib.parse import urlsplit
 
@@ -57,15 +58,24 @@ def _safe_next(target: str | None) -> str | None:
 
 def _locked(email: str) -> bool:
     cfg = current_app.config
-    return services.is_locked(db.session, email, _client_ip(), max_failures=cfg["LOGIN_MAX_FAILURES"],
-                              max_per_address=cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"],
-                              window=cfg["LOGIN_FAILURE_WINDOW"])
+    return services.is_locked(
+        db.session,
+        email,
+        _client_ip(),
+        max_failures=cfg["LOGIN_MAX_FAILURES"],
+        max_per_address=cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+        window=cfg["LOGIN_FAILURE_WINDOW"],
+    )
 
 
 # Lazy, so that the message catalogue extraction finds it.
-LOCKED_MESSAGE = _l("Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten und versuchen Sie es dann erneut.")
-RESET_LIMIT_MESSAGE = _l("Von Ihrem Netzwerk kamen zu viele Anfragen für ein neues Passwort. Bitte versuchen Sie es "
-                         "in einer Stunde erneut, oder wenden Sie sich an die Administration.")
+LOCKED_MESSAGE = _l(
+    "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten und versuchen Sie es dann erneut."
+)
+RESET_LIMIT_MESSAGE = _l(
+    "Von Ihrem Netzwerk kamen zu viele Anfragen für ein neues Passwort. Bitte versuchen Sie es "
+    "in einer Stunde erneut, oder wenden Sie sich an die Administration."
+)
 
 
 @bp.route("/anmelden", methods=["GET", "POST"])
@@ -84,10 +94,16 @@ def login():
         return render_template("accounts/login.html", form=form), 429
     user = db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
     if not services.check_password(user, form.password.data) or not user.active or not user.confirmed:
-        reason = ("inactive" if user is not None and not user.active
-                  else "unconfirmed" if user is not None and not user.confirmed else "password")
-        services.record_failure(db.session, email, _client_ip(), user, reason=reason,
-                                window=current_app.config["LOGIN_FAILURE_WINDOW"])
+        reason = (
+            "inactive"
+            if user is not None and not user.active
+            else "unconfirmed"
+            if user is not None and not user.confirmed
+            else "password"
+        )
+        services.record_failure(
+            db.session, email, _client_ip(), user, reason=reason, window=current_app.config["LOGIN_FAILURE_WINDOW"]
+        )
         db.session.commit()
         flash(_("E-Mail-Adresse oder Passwort ist falsch."), "error")
         return render_template("accounts/login.html", form=form), 401
@@ -152,8 +168,14 @@ def two_factor():
     code = form.code.data
     if services.verify_totp(user, code) or services.use_recovery_code(db.session, user, code):
         return _complete_login(user, session.get("pending_next"))
-    services.record_failure(db.session, user.email, _client_ip(), user, reason="second_factor",
-                            window=current_app.config["LOGIN_FAILURE_WINDOW"])
+    services.record_failure(
+        db.session,
+        user.email,
+        _client_ip(),
+        user,
+        reason="second_factor",
+        window=current_app.config["LOGIN_FAILURE_WINDOW"],
+    )
     db.session.commit()
     form.code.errors.append(_("Der Code ist falsch oder wurde bereits verwendet."))
     return render_template("accounts/two_factor.html", form=form), 401
@@ -176,9 +198,10 @@ def enrol():
             nxt = session.get("pending_next")
             response = _complete_login(user, nxt)
             # Shown once, on the page that completes the log-in; stored only as hashes.
-            return render_template("accounts/recovery_codes.html", codes=codes,
-                                   next_url=response.location), 200
-        form.code.errors.append(_("Der Code stimmt nicht. Prüfen Sie die Uhrzeit Ihres Geräts und versuchen Sie es erneut."))
+            return render_template("accounts/recovery_codes.html", codes=codes, next_url=response.location), 200
+        form.code.errors.append(
+            _("Der Code stimmt nicht. Prüfen Sie die Uhrzeit Ihres Geräts und versuchen Sie es erneut.")
+        )
     qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/enrol.html", form=form, qr=qr, secret=secret, uri=uri), status
@@ -228,16 +251,24 @@ def reset_request():
     mail.after_response()
     try:
         services.request_password_reset(
-            db.session, form.email.data, _client_ip(), max_per_address=cfg["RESET_MAX_PER_ADDRESS"],
-            max_per_account=cfg["RESET_MAX_PER_ACCOUNT"], window=cfg["RESET_WINDOW"],
-            lifetime=cfg["ACCOUNT_TOKEN_LIFETIME"], base_url=cfg["BASE_URL"])
+            db.session,
+            form.email.data,
+            _client_ip(),
+            max_per_address=cfg["RESET_MAX_PER_ADDRESS"],
+            max_per_account=cfg["RESET_MAX_PER_ACCOUNT"],
+            window=cfg["RESET_WINDOW"],
+            lifetime=cfg["ACCOUNT_TOKEN_LIFETIME"],
+            base_url=cfg["BASE_URL"],
+        )
     except services.ResetThrottled:
         db.session.commit()  # the refusal's audit entry
         flash(str(RESET_LIMIT_MESSAGE), "error")
         return render_template("accounts/reset_request.html", form=form), 429
     db.session.commit()
     # The same answer whether or not the address has an account.
-    flash(_("Wenn die Adresse zu einem aktiven Konto gehört, erhalten Sie in Kürze eine E-Mail mit einem Link."), "info")
+    flash(
+        _("Wenn die Adresse zu einem aktiven Konto gehört, erhalten Sie in Kürze eine E-Mail mit einem Link."), "info"
+    )
     return redirect(url_for("accounts.login"))
 
 
@@ -246,11 +277,19 @@ def reset_request():
 def redeem(purpose: str, token: str):
     row = services.find_token(db.session, token, purpose)
     if row is None:
-        return render_template("errors/error.html", code=404, title=_("Link ungültig"),
-                               message=_("Dieser Link ist abgelaufen oder wurde bereits verwendet. Fordern Sie bei Bedarf einen neuen an.")), 404
+        return render_template(
+            "errors/error.html",
+            code=404,
+            title=_("Link ungültig"),
+            message=_(
+                "Dieser Link ist abgelaufen oder wurde bereits verwendet. Fordern Sie bei Bedarf einen neuen an."
+            ),
+        ), 404
     form = SetPasswordForm()
     if not form.validate_on_submit():
-        return render_template("accounts/set_password.html", form=form, purpose=purpose), (400 if form.is_submitted() else 200)
+        return render_template("accounts/set_password.html", form=form, purpose=purpose), (
+            400 if form.is_submitted() else 200
+        )
     services.redeem_token(db.session, row, form.new_password.data)
     db.session.commit()
     flash(_("Ihr Passwort ist gesetzt. Sie können sich jetzt anmelden."), "success")
@@ -268,13 +307,19 @@ def decide_change(change_id: int, decision: str):
     authorize("account_change.decide", change)
     confirm = decision == "bestaetigen"
     try:
-        services.decide_change(db.session, change, actor=current_user, confirm=confirm,
-                               invite_lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
-                               base_url=current_app.config["BASE_URL"])
+        services.decide_change(
+            db.session,
+            change,
+            actor=current_user,
+            confirm=confirm,
+            invite_lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
+            base_url=current_app.config["BASE_URL"],
+        )
     except services.AccountChangeError as err:
         db.session.rollback()
-        return render_template("errors/error.html", code=409, title=_("Zwischenzeitlich geändert"),
-                               message=str(err.message)), 409
+        return render_template(
+            "errors/error.html", code=409, title=_("Zwischenzeitlich geändert"), message=str(err.message)
+        ), 409
     db.session.commit()
     if not confirm:
         flash(_("Die Änderung ist abgelehnt; das Konto bleibt, wie es war."), "success")

@@ -1,9 +1,9 @@
 """Accounts: passwords, server-side sessions, log-in limits, two-factor, account links."""
+
 import hashlib
 import secrets
 import time
 from datetime import timedelta
-from typing import Optional
 
 import pyotp
 from argon2 import PasswordHasher
@@ -46,7 +46,7 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def check_password(user: Optional[User], password: str) -> bool:
+def check_password(user: User | None, password: str) -> bool:
     try:
         if user is None or not user.password_hash:
             _hasher.verify(_DUMMY_HASH, password)
@@ -74,15 +74,17 @@ def is_locked(session, email: str, ip: str, *, max_failures: int, max_per_addres
     """``max_failures`` for the account typed, ``max_per_address`` for the client's address."""
     since = utcnow() - window
     account, address = _failure_keys(email, ip)
-    counts = dict(session.execute(
-        select(LoginFailure.key, func.count())
-        .where(LoginFailure.key.in_((account, address)), LoginFailure.at >= since)
-        .group_by(LoginFailure.key)
-    ).all())
+    counts = dict(
+        session.execute(
+            select(LoginFailure.key, func.count())
+            .where(LoginFailure.key.in_((account, address)), LoginFailure.at >= since)
+            .group_by(LoginFailure.key)
+        ).all()
+    )
     return counts.get(account, 0) >= max_failures or counts.get(address, 0) >= max_per_address
 
 
-def record_failure(session, email: str, ip: str, user: Optional[User], *, reason: str, window: timedelta) -> None:
+def record_failure(session, email: str, ip: str, user: User | None, *, reason: str, window: timedelta) -> None:
     # Failures older than the window count for nothing: they go as new ones come.
     prune_failures(session, window)
     for key in _failure_keys(email, ip):
@@ -111,7 +113,7 @@ def start_session(session, user: User) -> str:
     return token
 
 
-def load_session_user(session, token: str, *, idle: timedelta, absolute: timedelta) -> Optional[User]:
+def load_session_user(session, token: str, *, idle: timedelta, absolute: timedelta) -> User | None:
     row = session.execute(
         select(UserSession, User)
         .join(User, User.id == UserSession.user_id)
@@ -131,7 +133,7 @@ def load_session_user(session, token: str, *, idle: timedelta, absolute: timedel
     return user
 
 
-def end_session(session, token: Optional[str]) -> None:
+def end_session(session, token: str | None) -> None:
     if token:
         session.execute(delete(UserSession).where(UserSession.token_hash == sha256(token)))
 
@@ -151,7 +153,7 @@ def totp_uri(user: User, secret: str, issuer: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)
 
 
-def _matching_step(secret: str, code: str, at: Optional[float] = None) -> Optional[int]:
+def _matching_step(secret: str, code: str, at: float | None = None) -> int | None:
     code = "".join(code.split())
     if not (code.isdigit() and len(code) == 6):
         return None
@@ -165,7 +167,7 @@ def _matching_step(secret: str, code: str, at: Optional[float] = None) -> Option
     return None
 
 
-def verify_totp(user: User, code: str, secret: Optional[str] = None, at: Optional[float] = None) -> bool:
+def verify_totp(user: User, code: str, secret: str | None = None, at: float | None = None) -> bool:
     """Accept a code once: its time step must be later than the last one accepted."""
     secret = secret or user.totp_secret
     if not secret:
@@ -175,11 +177,15 @@ def verify_totp(user: User, code: str, secret: Optional[str] = None, at: Optiona
         return False
     # Claimed in one conditional UPDATE, so that two requests racing with the same code
     # (or one holding a stale copy of the user) cannot both get in.
-    claimed = object_session(user).execute(
-        update(User)
-        .where(User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
-        .values(totp_last_step=step)
-    ).rowcount
+    claimed = (
+        object_session(user)
+        .execute(
+            update(User)
+            .where(User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+            .values(totp_last_step=step)
+        )
+        .rowcount
+    )
     if claimed:
         set_committed_value(user, "totp_last_step", step)
     return bool(claimed)
@@ -196,15 +202,18 @@ def new_recovery_codes(session, user: User, count: int = 10) -> list[str]:
 def use_recovery_code(session, user: User, code: str) -> bool:
     normalised = code.strip().lower()
     # One conditional UPDATE: of two requests racing with the same code, one wins.
-    return session.execute(
-        update(RecoveryCode)
-        .where(
-            RecoveryCode.user_id == user.id,
-            RecoveryCode.code_hash == sha256(normalised),
-            RecoveryCode.used_at.is_(None),
-        )
-        .values(used_at=utcnow())
-    ).rowcount > 0
+    return (
+        session.execute(
+            update(RecoveryCode)
+            .where(
+                RecoveryCode.user_id == user.id,
+                RecoveryCode.code_hash == sha256(normalised),
+                RecoveryCode.used_at.is_(None),
+            )
+            .values(used_at=utcnow())
+        ).rowcount
+        > 0
+    )
 
 
 def enable_two_factor(session, user: User, secret: str) -> list[str]:
@@ -227,19 +236,24 @@ def reset_two_factor(session, user: User, *, actor) -> None:
 
 def issue_token(session, user: User, purpose: str, lifetime: timedelta) -> str:
     token = secrets.token_urlsafe(32)
-    session.add(AccountToken(user_id=user.id, purpose=purpose, token_hash=sha256(token),
-                             expires_at=utcnow() + lifetime))
+    session.add(
+        AccountToken(user_id=user.id, purpose=purpose, token_hash=sha256(token), expires_at=utcnow() + lifetime)
+    )
     return token
 
 
-def find_token(session, token: str, purpose: str) -> Optional[AccountToken]:
+def find_token(session, token: str, purpose: str) -> AccountToken | None:
     # A deactivated account's links die with it (deactivate ends them for good); an account
     # no team lead has confirmed yet has none that work.
     row = session.execute(
         select(AccountToken)
         .join(User, User.id == AccountToken.user_id)
-        .where(AccountToken.token_hash == sha256(token), AccountToken.purpose == purpose,
-               User.active.is_(True), User.confirmed.is_(True))
+        .where(
+            AccountToken.token_hash == sha256(token),
+            AccountToken.purpose == purpose,
+            User.active.is_(True),
+            User.confirmed.is_(True),
+        )
     ).scalar_one_or_none()
     if row is None or row.used_at is not None or row.expires_at < utcnow():
         return None
@@ -252,8 +266,14 @@ def send_account_link(session, user: User, purpose: str, *, actor, lifetime: tim
     person asked for on the public form)."""
     token = issue_token(session, user, purpose, lifetime)
     link = f"{base_url.rstrip('/')}/konto/link/{purpose}/{token}"
-    mail.queue([user.email], f"account_{purpose}", session=session, user=user, link=link,
-               hours=int(lifetime.total_seconds() // 3600))
+    mail.queue(
+        [user.email],
+        f"account_{purpose}",
+        session=session,
+        user=user,
+        link=link,
+        hours=int(lifetime.total_seconds() // 3600),
+    )
     audit.record(f"account.{purpose}_sent", user, actor=actor, session=session)
 
 
@@ -269,8 +289,17 @@ class ResetThrottled(Exception):
     """Too many reset requests from one client address."""
 
 
-def request_password_reset(session, email: str, ip: str, *, max_per_address: int, max_per_account: int,
-                           window: timedelta, lifetime: timedelta, base_url: str) -> None:
+def request_password_reset(
+    session,
+    email: str,
+    ip: str,
+    *,
+    max_per_address: int,
+    max_per_account: int,
+    window: timedelta,
+    lifetime: timedelta,
+    base_url: str,
+) -> None:
     """The public form's request for a reset link.
 
     The same answer, and nearly the same work, whether or not the address has an account: every
@@ -283,8 +312,9 @@ def request_password_reset(session, email: str, ip: str, *, max_per_address: int
     since = utcnow() - window
     session.execute(delete(ResetRequest).where(ResetRequest.at < since))
     key = f"ip:{sha256(ip)}"
-    requests = session.execute(select(func.count()).select_from(ResetRequest)
-                               .where(ResetRequest.key == key, ResetRequest.at >= since)).scalar()
+    requests = session.execute(
+        select(func.count()).select_from(ResetRequest).where(ResetRequest.key == key, ResetRequest.at >= since)
+    ).scalar()
     if requests >= max_per_address:
         audit.record("account.reset_throttled", session=session, limit="address")
         raise ResetThrottled()
@@ -294,8 +324,11 @@ def request_password_reset(session, email: str, ip: str, *, max_per_address: int
         # The address typed is not recorded, only that it has no (usable) account.
         audit.record("account.reset_requested", session=session, known_account=False)
         return
-    sent = session.execute(select(func.count()).select_from(AccountToken).where(
-        AccountToken.user_id == user.id, AccountToken.purpose == "reset", AccountToken.created_at >= since)).scalar()
+    sent = session.execute(
+        select(func.count())
+        .select_from(AccountToken)
+        .where(AccountToken.user_id == user.id, AccountToken.purpose == "reset", AccountToken.created_at >= since)
+    ).scalar()
     if sent >= max_per_account:
         audit.record("account.reset_throttled", user, session=session, limit="account")
         return
@@ -366,19 +399,27 @@ def confirming_team(old_role, old_team_id, role, team_id):
     return None
 
 
-def pending_change(session, user: User) -> Optional[AccountChange]:
+def pending_change(session, user: User) -> AccountChange | None:
     return session.execute(
-        select(AccountChange).where(AccountChange.user_id == user.id,
-                                    AccountChange.status == AccountChangeStatus.PENDING)
+        select(AccountChange).where(
+            AccountChange.user_id == user.id, AccountChange.status == AccountChangeStatus.PENDING
+        )
     ).scalar_one_or_none()
 
 
 def team_leads_to_ask(session, team_id: int, user: User) -> list[str]:
     """E-mail addresses of the team leads who may confirm a change of ``user``."""
-    return list(session.execute(
-        select(User.email).where(User.role == Role.TEAM_LEAD, User.team_id == team_id, User.active.is_(True),
-                                 User.confirmed.is_(True), User.id != user.id)
-    ).scalars())
+    return list(
+        session.execute(
+            select(User.email).where(
+                User.role == Role.TEAM_LEAD,
+                User.team_id == team_id,
+                User.active.is_(True),
+                User.confirmed.is_(True),
+                User.id != user.id,
+            )
+        ).scalars()
+    )
 
 
 def withdraw_change(session, user: User, *, actor) -> None:
@@ -390,21 +431,49 @@ def withdraw_change(session, user: User, *, actor) -> None:
         audit.record("account_change.withdrawn", user, actor=actor, session=session, change_id=change.id)
 
 
-def propose_change(session, user: User, *, actor, kind: AccountChangeKind, email: str, role: str, team_id,
-                   agency_id, confirming_team_id: int, base_url: str) -> tuple[AccountChange, int]:
+def propose_change(
+    session,
+    user: User,
+    *,
+    actor,
+    kind: AccountChangeKind,
+    email: str,
+    role: str,
+    team_id,
+    agency_id,
+    confirming_team_id: int,
+    base_url: str,
+) -> tuple[AccountChange, int]:
     """Record an admin's proposal and ask the confirming team's leads by e-mail.
 
     Returns the proposal and how many team leads were asked (0: the team has none yet; then
     only ``flask confirm-account-change`` on the server confirms it)."""
     withdraw_change(session, user, actor=actor)
-    change = AccountChange(user_id=user.id, kind=kind, email=email, role=role, team_id=team_id,
-                           agency_id=agency_id, confirming_team_id=confirming_team_id, proposed_by_id=actor.id)
+    change = AccountChange(
+        user_id=user.id,
+        kind=kind,
+        email=email,
+        role=role,
+        team_id=team_id,
+        agency_id=agency_id,
+        confirming_team_id=confirming_team_id,
+        proposed_by_id=actor.id,
+    )
     session.add(change)
     session.flush()
     changed = ["email"] * (email != user.email) + ["role"] * (role != user.role) + ["team"] * (team_id != user.team_id)
-    audit.record("account_change.proposed", user, actor=actor, session=session, change_id=change.id, kind=kind,
-                 role=role, team_id=team_id, confirming_team_id=confirming_team_id,
-                 changed=changed if kind == AccountChangeKind.UPDATE else [])
+    audit.record(
+        "account_change.proposed",
+        user,
+        actor=actor,
+        session=session,
+        change_id=change.id,
+        kind=kind,
+        role=role,
+        team_id=team_id,
+        confirming_team_id=confirming_team_id,
+        changed=changed if kind == AccountChangeKind.UPDATE else [],
+    )
     leads = team_leads_to_ask(session, confirming_team_id, user)
     if leads:
         mail.queue(leads, "account_change_pending", session=session, link=f"{base_url.rstrip('/')}/#kontoaenderungen")
@@ -415,39 +484,52 @@ def changes_to_confirm(session, team_id: int) -> list[tuple]:
     """The team's open proposals, oldest first: (change, account, the account's team's name now,
     the proposed team's name, the proposing admin's name)."""
     proposer, team_now, new_team = aliased(User), aliased(Team), aliased(Team)
-    return list(session.execute(
-        select(AccountChange, User, team_now.name, new_team.name, proposer.name)
-        .join(User, User.id == AccountChange.user_id)
-        .join(proposer, proposer.id == AccountChange.proposed_by_id)
-        .outerjoin(team_now, team_now.id == User.team_id)
-        .outerjoin(new_team, new_team.id == AccountChange.team_id)
-        .where(AccountChange.confirming_team_id == team_id, AccountChange.status == AccountChangeStatus.PENDING)
-        .order_by(AccountChange.proposed_at, AccountChange.id)
-    ).all())
+    return list(
+        session.execute(
+            select(AccountChange, User, team_now.name, new_team.name, proposer.name)
+            .join(User, User.id == AccountChange.user_id)
+            .join(proposer, proposer.id == AccountChange.proposed_by_id)
+            .outerjoin(team_now, team_now.id == User.team_id)
+            .outerjoin(new_team, new_team.id == AccountChange.team_id)
+            .where(AccountChange.confirming_team_id == team_id, AccountChange.status == AccountChangeStatus.PENDING)
+            .order_by(AccountChange.proposed_at, AccountChange.id)
+        ).all()
+    )
 
 
-ALREADY_DECIDED = _l("Über diese Änderung ist schon entschieden, oder die Administration hat sie inzwischen "
-                     "ersetzt. Die Liste zeigt den aktuellen Stand.")
-EMAIL_TAKEN = _l("Die vorgeschlagene E-Mail-Adresse gehört inzwischen zu einem anderen Konto. Lehnen Sie die "
-                 "Änderung ab; die Administration kann eine neue vorschlagen.")
+ALREADY_DECIDED = _l(
+    "Über diese Änderung ist schon entschieden, oder die Administration hat sie inzwischen "
+    "ersetzt. Die Liste zeigt den aktuellen Stand."
+)
+EMAIL_TAKEN = _l(
+    "Die vorgeschlagene E-Mail-Adresse gehört inzwischen zu einem anderen Konto. Lehnen Sie die "
+    "Änderung ab; die Administration kann eine neue vorschlagen."
+)
 
 
-def decide_change(session, change: AccountChange, *, actor, confirm: bool, invite_lifetime: timedelta,
-                  base_url: str) -> None:
+def decide_change(
+    session, change: AccountChange, *, actor, confirm: bool, invite_lifetime: timedelta, base_url: str
+) -> None:
     """A team lead (``actor``; None from the server's command line) confirms or refuses a proposal.
 
     Confirmed, a new account becomes usable and its invitation leaves; a change takes effect,
     ends the account's sessions and open links. Whoever decided and whoever proposed are both
     in the audit entry."""
     user = session.get(User, change.user_id)
-    if confirm and change.kind == AccountChangeKind.UPDATE and session.execute(
-            select(User.id).where(func.lower(User.email) == change.email.lower(), User.id != user.id)).first():
+    if (
+        confirm
+        and change.kind == AccountChangeKind.UPDATE
+        and session.execute(
+            select(User.id).where(func.lower(User.email) == change.email.lower(), User.id != user.id)
+        ).first()
+    ):
         raise AccountChangeError(EMAIL_TAKEN)
     status = AccountChangeStatus.CONFIRMED if confirm else AccountChangeStatus.REFUSED
     now = utcnow()
     # One conditional UPDATE: of two team leads deciding at once, one wins.
     claimed = session.execute(
-        update(AccountChange).where(AccountChange.id == change.id, AccountChange.status == AccountChangeStatus.PENDING)
+        update(AccountChange)
+        .where(AccountChange.id == change.id, AccountChange.status == AccountChangeStatus.PENDING)
         .values(status=status, decided_by_id=actor.id if actor else None, decided_at=now)
     ).rowcount
     if not claimed:

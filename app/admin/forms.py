@@ -29,7 +29,10 @@ class DirectoryForm(TextForm):
 
 class UserForm(TextForm):
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120), no_control_characters])
-    email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(REQUIRED), Length(max=254), no_control_characters, Email(EMAIL_INVALID)])
+    email = EmailField(
+        _l("E-Mail-Adresse"),
+        validators=[DataRequired(REQUIRED), Length(max=254), no_control_characters, Email(EMAIL_INVALID)],
+    )
     role = ChoiceField(_l("Rolle"), choices=ROLE_CHOICES)
     team_id = ChoiceField(_l("Team"), coerce=id_or_none, validators=[Optional()])
     agency_id = ChoiceField(_l("Partnereinrichtung"), coerce=id_or_none, validators=[Optional()])
@@ -49,8 +52,13 @@ class AgencyForm(DirectoryForm):
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=160), no_control_characters])
     type = ChoiceField(_l("Art der Einrichtung"), choices=AGENCY_TYPE_CHOICES)
     district_id = ChoiceField(_l("Stadtteil"), coerce=id_or_none, validators=[Optional()])
-    contact_email = EmailField(_l("Kontakt-E-Mail-Adresse"), validators=[DataRequired(REQUIRED), Length(max=254), no_control_characters, Email(EMAIL_INVALID)])
-    reveals_default = BooleanField(_l("Was die Teilnahme erkennen lässt: Voreinstellung der Art verwenden"), default=True)
+    contact_email = EmailField(
+        _l("Kontakt-E-Mail-Adresse"),
+        validators=[DataRequired(REQUIRED), Length(max=254), no_control_characters, Email(EMAIL_INVALID)],
+    )
+    reveals_default = BooleanField(
+        _l("Was die Teilnahme erkennen lässt: Voreinstellung der Art verwenden"), default=True
+    )
     reveals = category_field(_l("Sonst: Die Teilnahme dieser Einrichtung lässt erkennen"))
     active = BooleanField(_l("Aktiv"), default=True)
 
@@ -72,9 +80,13 @@ class LocationForm(DirectoryForm):
     kind = ChoiceField(_l("Art des Orts"), choices=LOCATION_KIND_CHOICES)
     district_id = ChoiceField(_l("Stadtteil"), coerce=id_or_none, validators=[Optional()])
     agency_id = ChoiceField(_l("Partnereinrichtung"), coerce=id_or_none, validators=[Optional()])
-    address = StringField(_l("Raum oder Anschrift des Orts"), validators=[Optional(), Length(max=300), no_control_characters])
-    video_url = URLField(_l("Link zur Videokonferenz"), validators=[
-        Optional(), Length(max=500), no_control_characters, URL(message=HTTPS_ONLY)])
+    address = StringField(
+        _l("Raum oder Anschrift des Orts"), validators=[Optional(), Length(max=300), no_control_characters]
+    )
+    video_url = URLField(
+        _l("Link zur Videokonferenz"),
+        validators=[Optional(), Length(max=500), no_control_characters, URL(message=HTTPS_ONLY)],
+    )
     active = BooleanField(_l("Aktiv"), default=True)
 
     def validate_video_url(self, field):

@@ -1,4 +1,5 @@
 """Administration pages. Admins manage people and the directory, never case content."""
+
 from dataclasses import dataclass
 
 from flask import (
@@ -51,12 +52,29 @@ class Entry:
 
 DIRECTORY = {
     "teams": Entry(Team, TeamForm, _l("Team"), _l("Teams"), (("name", _l("Name")), ("active", _l("Aktiv")))),
-    "einrichtungen": Entry(Agency, AgencyForm, _l("Partnereinrichtung"), _l("Partnereinrichtungen"),
-                           (("name", _l("Name")), ("type", _l("Art")), ("district_id", _l("Stadtteil")),
-                            ("contact_email", _l("Kontakt")), ("active", _l("Aktiv")))),
-    "orte": Entry(Location, LocationForm, _l("Ort"), _l("Orte"),
-                  (("name", _l("Name")), ("kind", _l("Art")), ("district_id", _l("Stadtteil")), ("active", _l("Aktiv")))),
-    "stadtteile": Entry(District, DistrictForm, _l("Stadtteil"), _l("Stadtteile"), (("name", _l("Name")), ("active", _l("Aktiv")))),
+    "einrichtungen": Entry(
+        Agency,
+        AgencyForm,
+        _l("Partnereinrichtung"),
+        _l("Partnereinrichtungen"),
+        (
+            ("name", _l("Name")),
+            ("type", _l("Art")),
+            ("district_id", _l("Stadtteil")),
+            ("contact_email", _l("Kontakt")),
+            ("active", _l("Aktiv")),
+        ),
+    ),
+    "orte": Entry(
+        Location,
+        LocationForm,
+        _l("Ort"),
+        _l("Orte"),
+        (("name", _l("Name")), ("kind", _l("Art")), ("district_id", _l("Stadtteil")), ("active", _l("Aktiv"))),
+    ),
+    "stadtteile": Entry(
+        District, DistrictForm, _l("Stadtteil"), _l("Stadtteile"), (("name", _l("Name")), ("active", _l("Aktiv")))
+    ),
 }
 LABELS = {"type": AGENCY_TYPE_LABELS, "kind": LOCATION_KIND_LABELS, "role": ROLE_LABELS}
 
@@ -87,7 +105,10 @@ def index():
     authorize("admin.manage")
     counts = {
         "users": db.session.execute(select(func.count()).select_from(User)).scalar(),
-        **{kind: db.session.execute(select(func.count()).select_from(e.model)).scalar() for kind, e in DIRECTORY.items()},
+        **{
+            kind: db.session.execute(select(func.count()).select_from(e.model)).scalar()
+            for kind, e in DIRECTORY.items()
+        },
     }
     return render_template("admin/index.html", counts=counts, directory=DIRECTORY)
 
@@ -102,25 +123,41 @@ def users():
     size = current_app.config["PAGE_SIZE"]
     rows = db.session.execute(
         select(User, Team.name, Agency.name)
-        .outerjoin(Team, Team.id == User.team_id).outerjoin(Agency, Agency.id == User.agency_id)
-        .order_by(User.name).offset((page - 1) * size).limit(size + 1)
+        .outerjoin(Team, Team.id == User.team_id)
+        .outerjoin(Agency, Agency.id == User.agency_id)
+        .order_by(User.name)
+        .offset((page - 1) * size)
+        .limit(size + 1)
     ).all()
-    return render_template("admin/users.html", rows=rows[:size], page=page, has_next=len(rows) > size,
-                           role_labels=LABELS["role"])
+    return render_template(
+        "admin/users.html", rows=rows[:size], page=page, has_next=len(rows) > size, role_labels=LABELS["role"]
+    )
 
 
 def _saved_message(saved, created: bool):
     if saved.change is None:
-        return (_("Das Konto wurde angelegt und eine Einladung per E-Mail verschickt.") if created
-                else _("Das Konto wurde gespeichert."))
-    text = (_("Das Konto wurde angelegt. Es wird wirksam, sobald eine Teamleitung des Teams es bestätigt; "
-              "dann erhält die Person ihre Einladung per E-Mail.") if created
-            else _("Gespeichert. Die Änderung von Rolle, Team oder E-Mail-Adresse wird erst wirksam, wenn eine "
-                   "Teamleitung des Teams sie bestätigt; bis dahin gelten die bisherigen Angaben."))
+        return (
+            _("Das Konto wurde angelegt und eine Einladung per E-Mail verschickt.")
+            if created
+            else _("Das Konto wurde gespeichert.")
+        )
+    text = (
+        _(
+            "Das Konto wurde angelegt. Es wird wirksam, sobald eine Teamleitung des Teams es bestätigt; "
+            "dann erhält die Person ihre Einladung per E-Mail."
+        )
+        if created
+        else _(
+            "Gespeichert. Die Änderung von Rolle, Team oder E-Mail-Adresse wird erst wirksam, wenn eine "
+            "Teamleitung des Teams sie bestätigt; bis dahin gelten die bisherigen Angaben."
+        )
+    )
     if saved.asked == 0:
-        text += " " + _("Das Team hat noch keine Teamleitung, die bestätigen kann: Bitten Sie den Betrieb, die "
-                        "Änderung auf dem Server zu bestätigen (flask confirm-account-change %(id)s).",
-                        id=saved.change.id)
+        text += " " + _(
+            "Das Team hat noch keine Teamleitung, die bestätigen kann: Bitten Sie den Betrieb, die "
+            "Änderung auf dem Server zu bestätigen (flask confirm-account-change %(id)s).",
+            id=saved.change.id,
+        )
     return text
 
 
@@ -131,14 +168,24 @@ def user_form(user_id=None):
     authorize("admin.manage", user)
     pending = accounts.pending_change(db.session, user) if user else None
     # While a change waits for its confirmation, the form shows it: saving it again keeps it.
-    form = (UserForm(name=user.name, email=pending.email, role=pending.role, team_id=pending.team_id,
-                     agency_id=pending.agency_id) if pending else UserForm(obj=user))
+    form = (
+        UserForm(
+            name=user.name, email=pending.email, role=pending.role, team_id=pending.team_id, agency_id=pending.agency_id
+        )
+        if pending
+        else UserForm(obj=user)
+    )
     _fill_choices(form)
     if form.validate_on_submit():
         try:
             saved = services.save_user(
-                db.session, current_user, form.data, user,
-                invite_lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"], base_url=current_app.config["BASE_URL"])
+                db.session,
+                current_user,
+                form.data,
+                user,
+                invite_lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
+                base_url=current_app.config["BASE_URL"],
+            )
         except services.AdminError as err:
             db.session.rollback()
             form[err.field].errors.append(err.message)
@@ -148,8 +195,9 @@ def user_form(user_id=None):
             return redirect(url_for("admin.users"))
     status = 400 if form.is_submitted() else 200
     team_names = dict(db.session.execute(select(Team.id, Team.name)).all())
-    return render_template("admin/user_form.html", form=form, user=user, pending=pending, team_names=team_names,
-                           role_labels=LABELS["role"]), status
+    return render_template(
+        "admin/user_form.html", form=form, user=user, pending=pending, team_names=team_names, role_labels=LABELS["role"]
+    ), status
 
 
 @bp.route("/benutzer/<int:user_id>/<any(deaktivieren, aktivieren):change>", methods=["POST"])
@@ -162,8 +210,12 @@ def user_active(user_id, change):
         flash(str(err.message), "error")
         return redirect(url_for("admin.user_form", user_id=user.id)), 303
     db.session.commit()
-    flash(_("Das Konto ist wieder aktiv.") if change == "aktivieren" else
-          _("Das Konto wurde deaktiviert; alle Sitzungen sind beendet."), "success")
+    flash(
+        _("Das Konto ist wieder aktiv.")
+        if change == "aktivieren"
+        else _("Das Konto wurde deaktiviert; alle Sitzungen sind beendet."),
+        "success",
+    )
     return redirect(url_for("admin.user_form", user_id=user.id))
 
 
@@ -172,9 +224,13 @@ def user_invite(user_id):
     user = _get(User, user_id)
     authorize("admin.manage", user)
     try:
-        services.resend_invitation(db.session, current_user, user,
-                                   lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
-                                   base_url=current_app.config["BASE_URL"])
+        services.resend_invitation(
+            db.session,
+            current_user,
+            user,
+            lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
+            base_url=current_app.config["BASE_URL"],
+        )
     except services.AdminError as err:
         db.session.rollback()
         flash(str(err.message), "error")
@@ -190,7 +246,10 @@ def user_reset_2fa(user_id):
     authorize("admin.manage", user)
     accounts.reset_two_factor(db.session, user, actor=current_user)
     db.session.commit()
-    flash(_("Die Zwei-Faktor-Anmeldung wurde zurückgesetzt. Bei der nächsten Anmeldung wird sie neu eingerichtet."), "success")
+    flash(
+        _("Die Zwei-Faktor-Anmeldung wurde zurückgesetzt. Bei der nächsten Anmeldung wird sie neu eingerichtet."),
+        "success",
+    )
     return redirect(url_for("admin.user_form", user_id=user.id))
 
 
@@ -210,8 +269,9 @@ def directory(kind):
     authorize("admin.manage")
     items = db.session.execute(select(entry.model).order_by(entry.model.name)).scalars().all()
     districts = dict(db.session.execute(select(District.id, District.name)).all())
-    return render_template("admin/directory.html", kind=kind, entry=entry, items=items,
-                           districts=districts, labels=LABELS)
+    return render_template(
+        "admin/directory.html", kind=kind, entry=entry, items=items, districts=districts, labels=LABELS
+    )
 
 
 @bp.route("/<kind>/neu", methods=["GET", "POST"])

@@ -1,4 +1,5 @@
 """Administration: accounts and the directory (teams, agencies, locations, districts)."""
+
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -67,8 +68,9 @@ def save_user(session, actor, data: dict, user: User | None = None, *, invite_li
     links = dict(invite_lifetime=invite_lifetime, base_url=base_url)
     if user is None:
         staff = Role(role).is_staff
-        user = User(email=email, name=data["name"].strip(), role=role, team_id=team_id, agency_id=agency_id,
-                    confirmed=not staff)
+        user = User(
+            email=email, name=data["name"].strip(), role=role, team_id=team_id, agency_id=agency_id, confirmed=not staff
+        )
         session.add(user)
         session.flush()
         audit.record("user.created", user, actor=actor, session=session, role=role)
@@ -91,8 +93,9 @@ def save_user(session, actor, data: dict, user: User | None = None, *, invite_li
         if affiliation_changed:
             # What the user may see changes: their open sessions must not keep the old view.
             accounts.end_all_sessions(session, user)
-        audit.record("user.updated", user, actor=actor, session=session, role=role,
-                     affiliation_changed=affiliation_changed)
+        audit.record(
+            "user.updated", user, actor=actor, session=session, role=role, affiliation_changed=affiliation_changed
+        )
         return SavedUser(user)
     audit.record("user.updated", user, actor=actor, session=session, role=user.role, affiliation_changed=False)
     if pending is not None and _values(pending) == new:
@@ -118,14 +121,29 @@ def _save_unconfirmed(session, actor, user, new, pending, *, invite_lifetime, ba
 
 def _propose(session, actor, user, kind, new, confirming_team_id, base_url):
     email, role, team_id, agency_id = new
-    return accounts.propose_change(session, user, actor=actor, kind=kind, email=email, role=role, team_id=team_id,
-                                   agency_id=agency_id, confirming_team_id=confirming_team_id, base_url=base_url)
+    return accounts.propose_change(
+        session,
+        user,
+        actor=actor,
+        kind=kind,
+        email=email,
+        role=role,
+        team_id=team_id,
+        agency_id=agency_id,
+        confirming_team_id=confirming_team_id,
+        base_url=base_url,
+    )
 
 
 def resend_invitation(session, actor, user: User, *, lifetime, base_url) -> None:
     if not user.confirmed:
-        raise AdminError("active", _l("Dieses Konto wartet noch auf die Bestätigung durch eine Teamleitung; "
-                                      "die Einladung geht mit der Bestätigung hinaus."))
+        raise AdminError(
+            "active",
+            _l(
+                "Dieses Konto wartet noch auf die Bestätigung durch eine Teamleitung; "
+                "die Einladung geht mit der Bestätigung hinaus."
+            ),
+        )
     accounts.send_account_link(session, user, "invite", actor=actor, lifetime=lifetime, base_url=base_url)
 
 

@@ -1,6 +1,5 @@
 from datetime import datetime
 from enum import StrEnum
-from typing import Optional
 
 from flask_babel import lazy_gettext as _l
 from sqlmodel import JSON, Column, Field, SQLModel
@@ -65,7 +64,7 @@ LOCATION_KIND_LABELS = {
 
 class District(SQLModel, table=True):
     __tablename__ = "district"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=80, unique=True)
     active: bool = Field(default=True)
 
@@ -73,13 +72,13 @@ class District(SQLModel, table=True):
 class Agency(SQLModel, table=True):
     __tablename__ = "agency"
     __table_args__ = (one_of("type", AgencyType, "ck_agency_type"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=160, unique=True)
     type: str = Field(max_length=30, index=True)
-    district_id: Optional[int] = Field(default=None, foreign_key="district.id", index=True)
+    district_id: int | None = Field(default=None, foreign_key="district.id", index=True)
     contact_email: str = Field(max_length=254)
     # The data categories that this agency's taking part reveals; None: its type's default.
-    reveals: Optional[list] = Field(default=None, sa_column=Column(JSON, nullable=True))
+    reveals: list | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     active: bool = Field(default=True, index=True)
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -87,12 +86,12 @@ class Agency(SQLModel, table=True):
 class Location(SQLModel, table=True):
     __tablename__ = "location"
     __table_args__ = (one_of("kind", LocationKind, "ck_location_kind"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=160, unique=True)
     kind: str = Field(max_length=30)
-    district_id: Optional[int] = Field(default=None, foreign_key="district.id", index=True)
-    agency_id: Optional[int] = Field(default=None, foreign_key="agency.id", index=True)
+    district_id: int | None = Field(default=None, foreign_key="district.id", index=True)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
     # A room or street address of the venue (not of a person), or the video link.
-    address: Optional[str] = Field(default=None, max_length=300)
-    video_url: Optional[str] = Field(default=None, max_length=500)
+    address: str | None = Field(default=None, max_length=300)
+    video_url: str | None = Field(default=None, max_length=500)
     active: bool = Field(default=True)

@@ -1,4 +1,5 @@
 """Forms for cases and the consent register. Choices from the database are filled in by the route."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
@@ -34,26 +35,35 @@ class CaseForm(GuardedForm, VersionedForm):
 
     district_id = ChoiceField(_l("Stadtteil"), coerce=id_or_none, validators=[InputRequired(REQUIRED)])
     age_band = ChoiceField(_l("Altersgruppe"), choices=_choices(AGE_BANDS), validators=[DataRequired(REQUIRED)])
-    household_type = ChoiceField(_l("Haushalt"), choices=_choices(HOUSEHOLD_TYPES),
-                                 validators=[DataRequired(REQUIRED)])
+    household_type = ChoiceField(_l("Haushalt"), choices=_choices(HOUSEHOLD_TYPES), validators=[DataRequired(REQUIRED)])
     obstacles = MultiCheckboxField(_l("Vermittlungshemmnisse"), choices=list(OBSTACLES.items()))
-    summary = TextAreaField(_l("Situation"), validators=[
-        DataRequired(REQUIRED), Length(max=TEXT_MAX), no_control_characters])
+    summary = TextAreaField(
+        _l("Situation"), validators=[DataRequired(REQUIRED), Length(max=TEXT_MAX), no_control_characters]
+    )
     goals = TextAreaField(_l("Ziele"), validators=[Optional(), Length(max=TEXT_MAX), no_control_characters])
-    internal_reference = StringField(_l("Interne Kennung (Nummer im Fachverfahren)"), validators=[
-        Optional(), Length(max=40),
-        Regexp(r"^[A-Za-z0-9 ./-]*$", message=_l(
-            "Bitte nur Buchstaben, Ziffern, Leerzeichen, Punkt, Schrägstrich und Bindestrich verwenden."))])
+    internal_reference = StringField(
+        _l("Interne Kennung (Nummer im Fachverfahren)"),
+        validators=[
+            Optional(),
+            Length(max=40),
+            Regexp(
+                r"^[A-Za-z0-9 ./-]*$",
+                message=_l(
+                    "Bitte nur Buchstaben, Ziffern, Leerzeichen, Punkt, Schrägstrich und Bindestrich verwenden."
+                ),
+            ),
+        ],
+    )
 
 
 class ReassignForm(TextForm):
-    caseworker_id = ChoiceField(_l("Zuständige Fachkraft"), coerce=id_or_none,
-                                validators=[InputRequired(REQUIRED)])
+    caseworker_id = ChoiceField(_l("Zuständige Fachkraft"), coerce=id_or_none, validators=[InputRequired(REQUIRED)])
 
 
 class CloseForm(TextForm):
-    reason = ChoiceField(_l("Grund für den Abschluss"), choices=_choices(CLOSE_REASONS),
-                         validators=[DataRequired(REQUIRED)])
+    reason = ChoiceField(
+        _l("Grund für den Abschluss"), choices=_choices(CLOSE_REASONS), validators=[DataRequired(REQUIRED)]
+    )
 
 
 class ConsentForm(GuardedForm):
@@ -65,11 +75,15 @@ class ConsentForm(GuardedForm):
     # Signed within the last ten years (not in the future: below); valid for at most ten years ahead.
     signed_on = GermanDateField(_l("Unterschrieben am"), validators=[InputRequired(REQUIRED)])
     valid_until = GermanDateField(_l("Gültig bis einschließlich"), validators=[InputRequired(REQUIRED)])
-    scope = MultiCheckboxField(_l("Umfang: welche Angaben weitergegeben werden dürfen"),
-                               choices=list(DATA_CATEGORIES.items()),
-                               validators=[DataRequired(_l("Bitte wählen Sie mindestens einen Bereich aus."))])
-    proof_reference = StringField(_l("Ablageort der unterschriebenen Erklärung"), validators=[
-        DataRequired(REQUIRED), Length(max=200), no_control_characters])
+    scope = MultiCheckboxField(
+        _l("Umfang: welche Angaben weitergegeben werden dürfen"),
+        choices=list(DATA_CATEGORIES.items()),
+        validators=[DataRequired(_l("Bitte wählen Sie mindestens einen Bereich aus."))],
+    )
+    proof_reference = StringField(
+        _l("Ablageort der unterschriebenen Erklärung"),
+        validators=[DataRequired(REQUIRED), Length(max=200), no_control_characters],
+    )
     note = TextAreaField(_l("Bemerkung"), validators=[Optional(), Length(max=NOTE_MAX), no_control_characters])
 
     def validate_signed_on(self, field):
@@ -120,9 +134,11 @@ class FilterForm(FlaskForm):
 
     status = ChoiceField(_l("Status"), choices=STATUS_FILTER, default="offen", validators=[Optional()])
     stadtteil = ChoiceField(_l("Stadtteil"), coerce=id_or_none, validators=[Optional()])
-    hemmnis = ChoiceField(_l("Vermittlungshemmnis"), choices=[("", _l("alle"))] + list(OBSTACLES.items()),
-                          validators=[Optional()])
+    hemmnis = ChoiceField(
+        _l("Vermittlungshemmnis"), choices=[("", _l("alle"))] + list(OBSTACLES.items()), validators=[Optional()]
+    )
     fachkraft = ChoiceField(_l("Fachkraft"), coerce=id_or_none, validators=[Optional()])
     suche = StringField(_l("Pseudonym"), validators=[Optional(), Length(max=20)])
-    sortierung = ChoiceField(_l("Sortierung"), choices=list(SORT_LABELS.items()), default="neueste",
-                             validators=[Optional()])
+    sortierung = ChoiceField(
+        _l("Sortierung"), choices=list(SORT_LABELS.items()), default="neueste", validators=[Optional()]
+    )

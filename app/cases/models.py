@@ -1,7 +1,7 @@
 """Cases and the consent register, with the taxonomies they use (kept here, in one place)."""
+
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Optional
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Index
@@ -108,7 +108,7 @@ class Case(SQLModel, table=True):
         one_of("status", CaseStatus, "ck_case_file_status"),
         one_of("close_reason", CLOSE_REASONS, "ck_case_file_close_reason"),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     pseudonym: str = Field(max_length=20, unique=True)
     team_id: int = Field(foreign_key="team.id", index=True)
     caseworker_id: int = Field(foreign_key="user_account.id", index=True)
@@ -118,10 +118,10 @@ class Case(SQLModel, table=True):
     summary: str = Field(default="", sa_column=Column(Text, nullable=False))
     goals: str = Field(default="", sa_column=Column(Text, nullable=False))
     # The person's number in the Jobcenter's main system: staff of the owning team only.
-    internal_reference: Optional[str] = Field(default=None, max_length=40)
+    internal_reference: str | None = Field(default=None, max_length=40)
     status: str = Field(default=CaseStatus.OPEN, max_length=10, index=True)
-    close_reason: Optional[str] = Field(default=None, max_length=20)
-    closed_at: Optional[datetime] = None
+    close_reason: str | None = Field(default=None, max_length=20)
+    closed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     version: int = Field(default=1)  # optimistic locking: a stale form is refused
@@ -144,7 +144,7 @@ class Consent(SQLModel, table=True):
 
     __tablename__ = "consent"
     __table_args__ = (Index("ix_consent_case_agency", "case_id", "agency_id"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case_file.id")
     agency_id: int = Field(foreign_key="agency.id", index=True)
     signed_on: date
@@ -154,11 +154,11 @@ class Consent(SQLModel, table=True):
     note: str = Field(default="", sa_column=Column(Text, nullable=False))
     recorded_by_id: int = Field(foreign_key="user_account.id")
     recorded_at: datetime = Field(default_factory=utcnow)
-    replaces_id: Optional[int] = Field(default=None, foreign_key="consent.id")
-    withdrawn_on: Optional[date] = None
+    replaces_id: int | None = Field(default=None, foreign_key="consent.id")
+    withdrawn_on: date | None = None
     withdrawal_note: str = Field(default="", sa_column=Column(Text, nullable=False))
-    withdrawn_by_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
-    withdrawn_recorded_at: Optional[datetime] = None
+    withdrawn_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    withdrawn_recorded_at: datetime | None = None
 
     def is_valid_on(self, day: date) -> bool:
         if self.replaced_by_newer:
@@ -168,7 +168,7 @@ class Consent(SQLModel, table=True):
         return self.signed_on <= day <= self.valid_until
 
     # Set by the service when a newer record replaces this one (kept for history).
-    superseded_at: Optional[datetime] = None
+    superseded_at: datetime | None = None
 
     @property
     def replaced_by_newer(self) -> bool:

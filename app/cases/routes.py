@@ -1,4 +1,5 @@
 """Staff pages for the team's anonymised cases and their consent register."""
+
 from datetime import timedelta
 
 from flask import (
@@ -46,15 +47,27 @@ from app.permissions import authorize, can, same_team
 
 bp = Blueprint("cases", __name__)
 
-STALE_MESSAGE = _l("Der Fall wurde zwischenzeitlich von jemand anderem geändert. Ihre Eingaben sind unten "
-                   "erhalten; bitte prüfen und erneut speichern.")
-CONSENT_CHANGED_MESSAGE = _l("Diese Einwilligung wurde inzwischen geändert oder widerrufen und kann hier nicht "
-                             "mehr bearbeitet werden. Bitte prüfen Sie den aktuellen Stand auf der Fallseite.")
-CLOSED_MESSAGE = _l("Dieser Fall ist abgeschlossen und kann nicht bearbeitet werden. Öffnen Sie ihn wieder, "
-                    "um Änderungen vorzunehmen.")
-LABELS = dict(age_bands=AGE_BANDS, household_types=HOUSEHOLD_TYPES, obstacles=OBSTACLES,
-              close_reasons=CLOSE_REASONS, categories=DATA_CATEGORIES, conference_status=CONFERENCE_STATUS,
-              measure_status=MEASURE_STATUS, note_visibility=NOTE_VISIBILITY)
+STALE_MESSAGE = _l(
+    "Der Fall wurde zwischenzeitlich von jemand anderem geändert. Ihre Eingaben sind unten "
+    "erhalten; bitte prüfen und erneut speichern."
+)
+CONSENT_CHANGED_MESSAGE = _l(
+    "Diese Einwilligung wurde inzwischen geändert oder widerrufen und kann hier nicht "
+    "mehr bearbeitet werden. Bitte prüfen Sie den aktuellen Stand auf der Fallseite."
+)
+CLOSED_MESSAGE = _l(
+    "Dieser Fall ist abgeschlossen und kann nicht bearbeitet werden. Öffnen Sie ihn wieder, um Änderungen vorzunehmen."
+)
+LABELS = dict(
+    age_bands=AGE_BANDS,
+    household_types=HOUSEHOLD_TYPES,
+    obstacles=OBSTACLES,
+    close_reasons=CLOSE_REASONS,
+    categories=DATA_CATEGORIES,
+    conference_status=CONFERENCE_STATUS,
+    measure_status=MEASURE_STATUS,
+    note_visibility=NOTE_VISIBILITY,
+)
 
 
 def _load_case(case_id: int) -> Case:
@@ -77,8 +90,10 @@ def _conflict(case: Case, message, status=409):
 
 def _district_choices(current_id=None):
     rows = db.session.execute(
-        select(District.id, District.name).where((District.active.is_(True)) | (District.id == current_id))
-        .order_by(District.name)).all()
+        select(District.id, District.name)
+        .where((District.active.is_(True)) | (District.id == current_id))
+        .order_by(District.name)
+    ).all()
     return [("", CHOOSE)] + [(str(i), n) for i, n in rows]
 
 
@@ -88,25 +103,38 @@ def _form_status(form) -> int:
 
 # --- the list ---------------------------------------------------------------------------
 
+
 @bp.route("/faelle")
 def index():
     authorize("case.list")
     form = FilterForm(request.args)
     form.stadtteil.choices = [("", _("alle"))] + _district_choices()[1:]
     form.fachkraft.choices = [("", _("alle"))] + [
-        (str(u.id), u.name) for u in services.team_staff(db.session, current_user.team_id)]
+        (str(u.id), u.name) for u in services.team_staff(db.session, current_user.team_id)
+    ]
     page = db.requested_page()
     size = current_app.config["PAGE_SIZE"]
     if request.args and not form.validate():
         return render_template("cases/index.html", form=form, result=None, labels=LABELS, args={}), 400
     f = services.CaseFilter(
         status={"offen": CaseStatus.OPEN, "abgeschlossen": CaseStatus.CLOSED}.get(form.status.data or "offen", ""),
-        district_id=form.stadtteil.data, obstacle=form.hemmnis.data or None, caseworker_id=form.fachkraft.data,
-        search=form.suche.data or "", sort=form.sortierung.data or "neueste")
+        district_id=form.stadtteil.data,
+        obstacle=form.hemmnis.data or None,
+        caseworker_id=form.fachkraft.data,
+        search=form.suche.data or "",
+        sort=form.sortierung.data or "neueste",
+    )
     result = services.case_list(db.session, current_user.team_id, f, page, size)
     args = {k: v for k, v in request.args.items() if k != "seite" and v}
-    return render_template("cases/index.html", form=form, result=result, count_limit=services.COUNT_LIMIT,
-                           obstacle_names={k: str(v) for k, v in OBSTACLES.items()}, labels=LABELS, args=args)
+    return render_template(
+        "cases/index.html",
+        form=form,
+        result=result,
+        count_limit=services.COUNT_LIMIT,
+        obstacle_names={k: str(v) for k, v in OBSTACLES.items()},
+        labels=LABELS,
+        args=args,
+    )
 
 
 # --- open, view, edit -------------------------------------------------------------------
@@ -140,14 +168,22 @@ def view(case_id):
     services.record_view(db.session, case, current_user)
     db.session.commit()
     return render_template(
-        "cases/view.html", case=case, district=facts.district, caseworker=facts.caseworker,
-        obstacles=facts.obstacles, consents=consents, history=history, timeline=timeline,
-        labels=LABELS, may_edit=can(current_user, "case.edit", case),
+        "cases/view.html",
+        case=case,
+        district=facts.district,
+        caseworker=facts.caseworker,
+        obstacles=facts.obstacles,
+        consents=consents,
+        history=history,
+        timeline=timeline,
+        labels=LABELS,
+        may_edit=can(current_user, "case.edit", case),
         may_reopen=can(current_user, "case.reopen", case),
         may_manage_consents=can(current_user, "consent.manage", case),
         may_schedule=can(current_user, "conference.create", case),
         # case.view already limits this page to the owning team; asked again so the rule is visible here.
-        show_internal_reference=same_team(current_user, case))
+        show_internal_reference=same_team(current_user, case),
+    )
 
 
 @bp.route("/faelle/<int:case_id>/bearbeiten", methods=["GET", "POST"])
@@ -187,7 +223,8 @@ def reassign(case_id):
     authorize("case.edit", case)
     form = ReassignForm(data={"caseworker_id": case.caseworker_id} if request.method == "GET" else None)
     form.caseworker_id.choices = [("", CHOOSE)] + [
-        (str(u.id), u.name) for u in services.team_staff(db.session, case.team_id, include_id=case.caseworker_id)]
+        (str(u.id), u.name) for u in services.team_staff(db.session, case.team_id, include_id=case.caseworker_id)
+    ]
     if form.validate_on_submit():
         try:
             services.reassign_case(db.session, case, current_user, form.caseworker_id.data)
@@ -197,8 +234,14 @@ def reassign(case_id):
             db.session.commit()
             flash(_("Die Zuständigkeit wurde geändert."), "success")
             return redirect(url_for("cases.view", case_id=case.id))
-    return render_template("cases/action_form.html", form=form, case=case, fields=["caseworker_id"],
-                           title=_("Zuständigkeit ändern"), submit_label=_("Zuständigkeit ändern")), _form_status(form)
+    return render_template(
+        "cases/action_form.html",
+        form=form,
+        case=case,
+        fields=["caseworker_id"],
+        title=_("Zuständigkeit ändern"),
+        submit_label=_("Zuständigkeit ändern"),
+    ), _form_status(form)
 
 
 @bp.route("/faelle/<int:case_id>/schliessen", methods=["GET", "POST"])
@@ -213,10 +256,15 @@ def close(case_id):
         db.session.commit()
         flash(_("Der Fall wurde abgeschlossen."), "success")
         return redirect(url_for("cases.view", case_id=case.id))
-    return render_template("cases/action_form.html", form=form, case=case, fields=["reason"],
-                           title=_("Fall abschließen"), submit_label=_("Fall abschließen"),
-                           intro=_("Ein abgeschlossener Fall kann nur noch gelesen werden, bis er wieder "
-                                   "geöffnet wird.")), _form_status(form)
+    return render_template(
+        "cases/action_form.html",
+        form=form,
+        case=case,
+        fields=["reason"],
+        title=_("Fall abschließen"),
+        submit_label=_("Fall abschließen"),
+        intro=_("Ein abgeschlossener Fall kann nur noch gelesen werden, bis er wieder geöffnet wird."),
+    ), _form_status(form)
 
 
 @bp.route("/faelle/<int:case_id>/wiedereroeffnen", methods=["POST"])
@@ -235,8 +283,9 @@ def reopen(case_id):
 
 
 def _consent_form_page(form, case, consent=None, status=None):
-    return render_template("cases/consent_form.html", form=form, case=case, consent=consent,
-                           date_hint=DATE_HINT, labels=LABELS), status or _form_status(form)
+    return render_template(
+        "cases/consent_form.html", form=form, case=case, consent=consent, date_hint=DATE_HINT, labels=LABELS
+    ), status or _form_status(form)
 
 
 @bp.route("/faelle/<int:case_id>/einwilligungen/neu", methods=["GET", "POST"])
@@ -246,8 +295,12 @@ def consent_new(case_id):
         return _conflict(case, CLOSED_MESSAGE)
     authorize("consent.manage", case)
     form = ConsentForm()
-    form.agency_id.choices = [("", CHOOSE)] + [(str(i), n) for i, n in db.session.execute(
-        select(Agency.id, Agency.name).where(Agency.active.is_(True)).order_by(Agency.name)).all()]
+    form.agency_id.choices = [("", CHOOSE)] + [
+        (str(i), n)
+        for i, n in db.session.execute(
+            select(Agency.id, Agency.name).where(Agency.active.is_(True)).order_by(Agency.name)
+        ).all()
+    ]
     if not form.is_submitted():
         today = berlin_today()
         form.signed_on.data = today
@@ -307,24 +360,44 @@ def consent_withdraw(case_id, consent_id):
         form.withdrawn_on.data = berlin_today()
     elif form.validate():
         try:
-            cancelled = services.withdraw_consent(db.session, consent, current_user, form.withdrawn_on.data,
-                                                  form.note.data, form.overridden_kinds)
+            cancelled = services.withdraw_consent(
+                db.session, consent, current_user, form.withdrawn_on.data, form.note.data, form.overridden_kinds
+            )
         except services.ConsentChanged:
             form.form_errors.append(CONSENT_CHANGED_MESSAGE)
             return _withdraw_page(form, case, consent, 409)
         db.session.commit()
-        flash(_("Der Widerruf wurde erfasst. Die Einrichtung hat ab sofort keinen Zugriff mehr.")
-              + (" " + _("%(n)s offene Einladung(en) wurden zurückgezogen und die Einrichtung per E-Mail "
-                         "informiert.", n=len(cancelled)) if cancelled else ""), "success")
+        flash(
+            _("Der Widerruf wurde erfasst. Die Einrichtung hat ab sofort keinen Zugriff mehr.")
+            + (
+                " "
+                + _(
+                    "%(n)s offene Einladung(en) wurden zurückgezogen und die Einrichtung per E-Mail informiert.",
+                    n=len(cancelled),
+                )
+                if cancelled
+                else ""
+            ),
+            "success",
+        )
         return redirect(url_for("cases.view", case_id=case.id, _anchor="einwilligungen"))
     return _withdraw_page(form, case, consent)
 
 
 def _withdraw_page(form, case, consent, status=None):
     agency = db.session.get(Agency, consent.agency_id)
-    return render_template("cases/action_form.html", form=form, case=case, fields=["withdrawn_on", "note"],
-                           guarded=True, hints={"withdrawn_on": DATE_HINT},
-                           title=_("Einwilligung widerrufen"), submit_label=_("Widerruf speichern"),
-                           intro=_("Widerruf der Einwilligung für %(agency)s. Der Zugriff der Einrichtung endet "
-                                   "sofort; offene Einladungen werden zurückgezogen.", agency=agency.name)
-                           ), status or _form_status(form)
+    return render_template(
+        "cases/action_form.html",
+        form=form,
+        case=case,
+        fields=["withdrawn_on", "note"],
+        guarded=True,
+        hints={"withdrawn_on": DATE_HINT},
+        title=_("Einwilligung widerrufen"),
+        submit_label=_("Widerruf speichern"),
+        intro=_(
+            "Widerruf der Einwilligung für %(agency)s. Der Zugriff der Einrichtung endet "
+            "sofort; offene Einladungen werden zurückgezogen.",
+            agency=agency.name,
+        ),
+    ), status or _form_status(form)

@@ -3,6 +3,7 @@
 Services take domain objects and plain data, write the audit entry and leave the commit to
 the route. Audit entries hold ids and codes, never the free text.
 """
+
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -66,7 +67,8 @@ def next_pseudonym(session, year: int) -> str:
     mark_file = session.info.get(high_water.SESSION_KEY)
     while True:
         number = session.execute(
-            update(PseudonymCounter).where(PseudonymCounter.year == year)
+            update(PseudonymCounter)
+            .where(PseudonymCounter.year == year)
             .values(last_number=PseudonymCounter.last_number + 1)
             .returning(PseudonymCounter.last_number)
         ).scalar_one()
@@ -74,8 +76,10 @@ def next_pseudonym(session, year: int) -> str:
             mark = high_water.read(mark_file).get(year, 0)
             if number <= mark:
                 number = session.execute(
-                    update(PseudonymCounter).where(PseudonymCounter.year == year)
-                    .values(last_number=mark + 1).returning(PseudonymCounter.last_number)
+                    update(PseudonymCounter)
+                    .where(PseudonymCounter.year == year)
+                    .values(last_number=mark + 1)
+                    .returning(PseudonymCounter.last_number)
                 ).scalar_one()
             high_water.raise_to(mark_file, {year: number})
         pseudonym = f"FK-{year}-{number:04d}"
@@ -94,8 +98,9 @@ def _check_district(session, district_id) -> None:
 
 def _set_obstacles(session, case: Case, obstacles) -> None:
     wanted = set(obstacles or ())
-    current = {o.obstacle: o for o in session.execute(
-        select(CaseObstacle).where(CaseObstacle.case_id == case.id)).scalars()}
+    current = {
+        o.obstacle: o for o in session.execute(select(CaseObstacle).where(CaseObstacle.case_id == case.id)).scalars()
+    }
     for name in current.keys() - wanted:
         session.delete(current[name])
     for name in sorted(wanted - current.keys()):
@@ -103,8 +108,7 @@ def _set_obstacles(session, case: Case, obstacles) -> None:
 
 
 def obstacles_of(session, case: Case) -> list[str]:
-    return sorted(session.execute(
-        select(CaseObstacle.obstacle).where(CaseObstacle.case_id == case.id)).scalars())
+    return sorted(session.execute(select(CaseObstacle.obstacle).where(CaseObstacle.case_id == case.id)).scalars())
 
 
 def _obstacle_list(joined: str | None) -> list[str]:
@@ -121,11 +125,16 @@ class CaseFacts:
 
 def case_facts(session, case_id: int) -> CaseFacts | None:
     """The case with its district, caseworker and obstacles in one query (the case page)."""
-    obstacles = (select(func.aggregate_strings(CaseObstacle.obstacle, ","))
-                 .where(CaseObstacle.case_id == Case.id).correlate(Case).scalar_subquery())
+    obstacles = (
+        select(func.aggregate_strings(CaseObstacle.obstacle, ","))
+        .where(CaseObstacle.case_id == Case.id)
+        .correlate(Case)
+        .scalar_subquery()
+    )
     row = session.execute(
         select(Case, District, User, obstacles)
-        .outerjoin(District, District.id == Case.district_id).outerjoin(User, User.id == Case.caseworker_id)
+        .outerjoin(District, District.id == Case.district_id)
+        .outerjoin(User, User.id == Case.caseworker_id)
         .where(Case.id == case_id)
     ).first()
     return CaseFacts(row[0], row[1], row[2], _obstacle_list(row[3])) if row else None
@@ -147,8 +156,14 @@ def open_case(session, actor: User, data: dict, overridden_kinds=()) -> Case:
     values = _clean(data)
     _check_district(session, values["district_id"])
     now = utcnow()
-    case = Case(pseudonym=next_pseudonym(session, now.astimezone(BERLIN).year), team_id=actor.team_id,
-                caseworker_id=actor.id, created_at=now, updated_at=now, **values)
+    case = Case(
+        pseudonym=next_pseudonym(session, now.astimezone(BERLIN).year),
+        team_id=actor.team_id,
+        caseworker_id=actor.id,
+        created_at=now,
+        updated_at=now,
+        **values,
+    )
     session.add(case)
     session.flush()
     _set_obstacles(session, case, data.get("obstacles"))
@@ -186,7 +201,7 @@ def team_staff(session, team_id: int, include_id=None) -> list[User]:
 
 def reassign_case(session, case: Case, actor: User, caseworker_id: int) -> None:
     new = session.get(User, caseworker_id) if caseworker_id else None
-    if (new is None or new.team_id != case.team_id or new.role not in STAFF_ROLES or not new.active):
+    if new is None or new.team_id != case.team_id or new.role not in STAFF_ROLES or not new.active:
         raise CaseError("caseworker_id", _l("Bitte wählen Sie eine aktive Fachkraft Ihres Teams."))
     if new.id == case.caseworker_id:
         return
@@ -283,35 +298,59 @@ def case_list(session, team_id: int, f: CaseFilter, page: int, size: int) -> Cas
     # joined rows. Then the page's 25 rows with what they show.
     c = aliased(Case)
     conditions = _list_conditions(c, team_id, f)
-    page_ids = (select(c.id).where(*conditions).order_by(*_list_order(c, f))
-                .offset((page - 1) * size).limit(size + 1))  # one more: is there a next page?
+    page_ids = (
+        select(c.id).where(*conditions).order_by(*_list_order(c, f)).offset((page - 1) * size).limit(size + 1)
+    )  # one more: is there a next page?
     open_measures = (
         select(func.count(Measure.id))
         .where(Measure.case_id == Case.id, Measure.status.in_(OPEN_MEASURE_STATUSES))
-        .correlate(Case).scalar_subquery()
+        .correlate(Case)
+        .scalar_subquery()
     )
     obstacles = (
         select(func.aggregate_strings(CaseObstacle.obstacle, ","))
-        .where(CaseObstacle.case_id == Case.id).correlate(Case).scalar_subquery()
+        .where(CaseObstacle.case_id == Case.id)
+        .correlate(Case)
+        .scalar_subquery()
     )
     rows = session.execute(
-        select(Case.id, Case.pseudonym, Case.status, District.name, User.name, Case.created_at,
-               _next_conference(Case).label("next_conference"), open_measures.label("open_measures"),
-               obstacles.label("obstacles"))
+        select(
+            Case.id,
+            Case.pseudonym,
+            Case.status,
+            District.name,
+            User.name,
+            Case.created_at,
+            _next_conference(Case).label("next_conference"),
+            open_measures.label("open_measures"),
+            obstacles.label("obstacles"),
+        )
         .join(District, District.id == Case.district_id)
         .join(User, User.id == Case.caseworker_id)
-        .where(Case.id.in_(page_ids)).order_by(*_list_order(Case, f))
+        .where(Case.id.in_(page_ids))
+        .order_by(*_list_order(Case, f))
     ).all()
-    counted = session.execute(select(func.count()).select_from(
-        select(c.id).where(*conditions).limit(COUNT_LIMIT + 1).subquery())).scalar()
-    return CaseListPage([CaseRow(*r[:8], obstacles=_obstacle_list(r[8])) for r in rows[:size]], page, size,
-                        counted if counted <= COUNT_LIMIT else None, len(rows) > size)
+    counted = session.execute(
+        select(func.count()).select_from(select(c.id).where(*conditions).limit(COUNT_LIMIT + 1).subquery())
+    ).scalar()
+    return CaseListPage(
+        [CaseRow(*r[:8], obstacles=_obstacle_list(r[8])) for r in rows[:size]],
+        page,
+        size,
+        counted if counted <= COUNT_LIMIT else None,
+        len(rows) > size,
+    )
 
 
 def _next_conference(c):
-    return (select(func.min(Conference.starts_at))
-            .where(Conference.case_id == c.id, Conference.status == ConferenceStatus.PLANNED, Conference.starts_at >= utcnow())
-            .correlate(c).scalar_subquery())
+    return (
+        select(func.min(Conference.starts_at))
+        .where(
+            Conference.case_id == c.id, Conference.status == ConferenceStatus.PLANNED, Conference.starts_at >= utcnow()
+        )
+        .correlate(c)
+        .scalar_subquery()
+    )
 
 
 def _list_conditions(c, team_id: int, f: CaseFilter) -> list:
@@ -348,15 +387,17 @@ def _lock_case(session, case: Case) -> None:
 
 def _current(session, case_id: int, agency_id: int) -> Consent | None:
     return session.execute(
-        select(Consent).where(Consent.case_id == case_id, Consent.agency_id == agency_id,
-                              Consent.superseded_at.is_(None))
-        .order_by(Consent.recorded_at.desc(), Consent.id.desc()).limit(1)
+        select(Consent)
+        .where(Consent.case_id == case_id, Consent.agency_id == agency_id, Consent.superseded_at.is_(None))
+        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
+        .limit(1)
     ).scalar_one_or_none()
 
 
 def _consent_values(data: dict) -> dict:
     return dict(
-        signed_on=data["signed_on"], valid_until=data["valid_until"],
+        signed_on=data["signed_on"],
+        valid_until=data["valid_until"],
         scope=[c for c in DATA_CATEGORIES if c in set(data.get("scope") or ())],
         proof_reference=(data.get("proof_reference") or "").strip(),
         note=(data.get("note") or "").strip(),
@@ -366,8 +407,10 @@ def _consent_values(data: dict) -> dict:
 def _supersede(session, old: Consent, now) -> None:
     """Mark ``old`` replaced, unless someone changed or withdrew it in the meantime."""
     result = session.execute(
-        update(Consent).where(Consent.id == old.id, Consent.superseded_at.is_(None))
-        .values(superseded_at=now).execution_options(synchronize_session=False)
+        update(Consent)
+        .where(Consent.id == old.id, Consent.superseded_at.is_(None))
+        .values(superseded_at=now)
+        .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         raise ConsentChanged()
@@ -385,17 +428,35 @@ def record_consent(session, case: Case, actor: User, data: dict, overridden_kind
     previous = _current(session, case.id, agency.id)
     if previous is not None:
         if previous.withdrawn_on is None and previous.valid_until >= berlin_today():
-            raise CaseError("agency_id", _l(
-                "Für diese Einrichtung ist schon eine Einwilligung erfasst. Bitte ändern Sie diese, "
-                "statt eine zweite zu erfassen."))
+            raise CaseError(
+                "agency_id",
+                _l(
+                    "Für diese Einrichtung ist schon eine Einwilligung erfasst. Bitte ändern Sie diese, "
+                    "statt eine zweite zu erfassen."
+                ),
+            )
         # A new signature after a withdrawal or expiry continues the agency's history.
         _supersede(session, previous, now)
-    consent = Consent(case_id=case.id, agency_id=agency.id, recorded_by_id=actor.id, recorded_at=now,
-                      replaces_id=previous.id if previous else None, **values)
+    consent = Consent(
+        case_id=case.id,
+        agency_id=agency.id,
+        recorded_by_id=actor.id,
+        recorded_at=now,
+        replaces_id=previous.id if previous else None,
+        **values,
+    )
     session.add(consent)
     session.flush()
-    audit.record("consent.recorded", consent, actor=actor, session=session, case_id=case.id,
-                 agency_id=agency.id, replaces_id=consent.replaces_id, scope=consent.scope)
+    audit.record(
+        "consent.recorded",
+        consent,
+        actor=actor,
+        session=session,
+        case_id=case.id,
+        agency_id=agency.id,
+        replaces_id=consent.replaces_id,
+        scope=consent.scope,
+    )
     audit.record_overrides(consent, actor, overridden_kinds, session=session)
     return consent
 
@@ -408,12 +469,26 @@ def change_consent(session, old: Consent, actor: User, data: dict, overridden_ki
     _lock_case(session, case)
     now = utcnow()
     _supersede(session, old, now)
-    consent = Consent(case_id=old.case_id, agency_id=old.agency_id, recorded_by_id=actor.id, recorded_at=now,
-                      replaces_id=old.id, **_consent_values(data))
+    consent = Consent(
+        case_id=old.case_id,
+        agency_id=old.agency_id,
+        recorded_by_id=actor.id,
+        recorded_at=now,
+        replaces_id=old.id,
+        **_consent_values(data),
+    )
     session.add(consent)
     session.flush()
-    audit.record("consent.changed", consent, actor=actor, session=session, case_id=old.case_id,
-                 agency_id=old.agency_id, replaces_id=old.id, scope=consent.scope)
+    audit.record(
+        "consent.changed",
+        consent,
+        actor=actor,
+        session=session,
+        case_id=old.case_id,
+        agency_id=old.agency_id,
+        replaces_id=old.id,
+        scope=consent.scope,
+    )
     audit.record_overrides(consent, actor, overridden_kinds, session=session)
     _cancel_invitations_outside(session, consent, actor)
     return consent
@@ -431,31 +506,42 @@ def _cancel_invitations_outside(session, consent: Consent, actor) -> None:
 
 def _open_invitations(session, consent: Consent):
     return session.execute(
-        select(Invitation, Conference).join(Conference, Conference.id == Invitation.conference_id)
-        .where(Conference.case_id == consent.case_id, Conference.status == ConferenceStatus.PLANNED,
-               Invitation.agency_id == consent.agency_id, Invitation.status.in_((InvitationStatus.PENDING, InvitationStatus.ACCEPTED)))
+        select(Invitation, Conference)
+        .join(Conference, Conference.id == Invitation.conference_id)
+        .where(
+            Conference.case_id == consent.case_id,
+            Conference.status == ConferenceStatus.PLANNED,
+            Invitation.agency_id == consent.agency_id,
+            Invitation.status.in_((InvitationStatus.PENDING, InvitationStatus.ACCEPTED)),
+        )
         .order_by(Conference.starts_at)
     ).all()
 
 
-def withdraw_consent(session, consent: Consent, actor: User, withdrawn_on: date, note: str = "",
-                     overridden_kinds=()) -> list[Invitation]:
+def withdraw_consent(
+    session, consent: Consent, actor: User, withdrawn_on: date, note: str = "", overridden_kinds=()
+) -> list[Invitation]:
     """Record a withdrawal; access ends at once and the agency's open invitations are cancelled."""
     case = session.get(Case, consent.case_id)
     _lock_case(session, case)
     now = utcnow()
     result = session.execute(
-        update(Consent).where(Consent.id == consent.id, Consent.superseded_at.is_(None),
-                              Consent.withdrawn_on.is_(None))
-        .values(withdrawn_on=withdrawn_on, withdrawal_note=(note or "").strip(), withdrawn_by_id=actor.id,
-                withdrawn_recorded_at=now)
+        update(Consent)
+        .where(Consent.id == consent.id, Consent.superseded_at.is_(None), Consent.withdrawn_on.is_(None))
+        .values(
+            withdrawn_on=withdrawn_on,
+            withdrawal_note=(note or "").strip(),
+            withdrawn_by_id=actor.id,
+            withdrawn_recorded_at=now,
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         raise ConsentChanged()
     session.refresh(consent)
-    audit.record("consent.withdrawn", consent, actor=actor, session=session, case_id=case.id,
-                 agency_id=consent.agency_id)
+    audit.record(
+        "consent.withdrawn", consent, actor=actor, session=session, case_id=case.id, agency_id=consent.agency_id
+    )
     audit.record_overrides(consent, actor, overridden_kinds, session=session)
     return cancel_invitations_for_consent(session, consent, actor)
 
@@ -501,15 +587,24 @@ def consent_text(consent: Consent, state: str) -> str:
     if state == "withdrawn":
         return _("Widerrufen am %(day)s – keine Datenweitergabe.", day=date_numeric(consent.withdrawn_on))
     if state == "expired":
-        return _("Abgelaufen am %(day)s (gültig bis %(until)s) – keine Datenweitergabe.",
-                 day=date_numeric(consent.valid_until + timedelta(days=1)), until=date_numeric(consent.valid_until))
+        return _(
+            "Abgelaufen am %(day)s (gültig bis %(until)s) – keine Datenweitergabe.",
+            day=date_numeric(consent.valid_until + timedelta(days=1)),
+            until=date_numeric(consent.valid_until),
+        )
     categories = ", ".join(str(DATA_CATEGORIES[c]) for c in consent.scope if c in DATA_CATEGORIES)
     if state == "not_yet":
-        return _("Datenweitergabe erst ab %(start)s erlaubt, bis %(until)s für: %(categories)s",
-                 start=date_numeric(consent.signed_on), until=date_numeric(consent.valid_until),
-                 categories=categories)
-    return _("Datenweitergabe erlaubt bis %(until)s für: %(categories)s",
-             until=date_numeric(consent.valid_until), categories=categories)
+        return _(
+            "Datenweitergabe erst ab %(start)s erlaubt, bis %(until)s für: %(categories)s",
+            start=date_numeric(consent.signed_on),
+            until=date_numeric(consent.valid_until),
+            categories=categories,
+        )
+    return _(
+        "Datenweitergabe erlaubt bis %(until)s für: %(categories)s",
+        until=date_numeric(consent.valid_until),
+        categories=categories,
+    )
 
 
 def consent_overview(session, case: Case, today: date | None = None) -> tuple[list[ConsentStatus], list]:
@@ -517,7 +612,8 @@ def consent_overview(session, case: Case, today: date | None = None) -> tuple[li
     today = today or berlin_today()
     recorder, withdrawer = aliased(User), aliased(User)
     result = session.execute(
-        select(Consent, Agency, recorder.name, withdrawer.name).join(Agency, Agency.id == Consent.agency_id)
+        select(Consent, Agency, recorder.name, withdrawer.name)
+        .join(Agency, Agency.id == Consent.agency_id)
         .outerjoin(recorder, recorder.id == Consent.recorded_by_id)
         .outerjoin(withdrawer, withdrawer.id == Consent.withdrawn_by_id)
         .where(Consent.case_id == case.id)
@@ -558,13 +654,18 @@ def timeline(session, case: Case) -> list[TimelineEntry]:
     for conf in session.execute(select(Conference).where(Conference.case_id == case.id)).scalars():
         entries.append(TimelineEntry(conf.starts_at, "conference", conf, {}))
     for measure, agency_name in session.execute(
-            select(Measure, Agency.name).outerjoin(Agency, Agency.id == Measure.responsible_agency_id)
-            .where(Measure.case_id == case.id)).all():
+        select(Measure, Agency.name)
+        .outerjoin(Agency, Agency.id == Measure.responsible_agency_id)
+        .where(Measure.case_id == case.id)
+    ).all():
         entries.append(TimelineEntry(measure.created_at, "measure", measure, {"agency": agency_name}))
     for note, author, agency_name in session.execute(
-            select(Note, User.name, Agency.name).join(Conference, Conference.id == Note.conference_id)
-            .join(User, User.id == Note.author_id).outerjoin(Agency, Agency.id == Note.agency_id)
-            .where(Conference.case_id == case.id)).all():
+        select(Note, User.name, Agency.name)
+        .join(Conference, Conference.id == Note.conference_id)
+        .join(User, User.id == Note.author_id)
+        .outerjoin(Agency, Agency.id == Note.agency_id)
+        .where(Conference.case_id == case.id)
+    ).all():
         entries.append(TimelineEntry(note.created_at, "note", note, {"author": author, "agency": agency_name}))
 
     return sorted(entries, key=lambda e: to_local(e.when), reverse=True)

@@ -4,6 +4,7 @@ One UID per conference for its whole life; SEQUENCE rises with every change sent
 so calendar programs replace the entry instead of adding a second one. The file names
 the case by its pseudonym only: no internal reference, no summary, no agenda.
 """
+
 from datetime import date
 
 import icalendar
@@ -22,8 +23,9 @@ def _address(email: str, name: str | None = None) -> icalendar.vCalAddress:
     return addr
 
 
-def calendar_file(conference, *, method: str, pseudonym: str, location_text: str,
-                  organiser, attendees=(), link: str = "") -> bytes:
+def calendar_file(
+    conference, *, method: str, pseudonym: str, location_text: str, organiser, attendees=(), link: str = ""
+) -> bytes:
     """The VCALENDAR for ``conference``: ``method`` REQUEST (invitation, update) or CANCEL."""
     start, end = to_local(conference.starts_at), to_local(conference.ends_at)
     cal = icalendar.Calendar()

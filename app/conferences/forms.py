@@ -33,16 +33,26 @@ MAX_AGENDA_TITLE = 300
 
 
 # Dates a conference or measure can sensibly have: from a year back to two years ahead.
-WITHIN_REACH = dict(years_back=1, years_ahead=2, range_message=_l(
-    "Bitte wählen Sie ein Datum zwischen einem Jahr zurück und zwei Jahren voraus."))
+WITHIN_REACH = dict(
+    years_back=1,
+    years_ahead=2,
+    range_message=_l("Bitte wählen Sie ein Datum zwischen einem Jahr zurück und zwei Jahren voraus."),
+)
 
 
 class AgendaRowForm(RowForm):
     """One agenda item: its title and what its discussion may reveal (the data categories)."""
 
-    title = StringField(_l("Tagesordnungspunkt"), validators=[
-        Optional(), Length(max=MAX_AGENDA_TITLE, message=_l("Jeder Tagesordnungspunkt darf höchstens %(max)d Zeichen "
-                                                            "lang sein.")), no_control_characters])
+    title = StringField(
+        _l("Tagesordnungspunkt"),
+        validators=[
+            Optional(),
+            Length(
+                max=MAX_AGENDA_TITLE, message=_l("Jeder Tagesordnungspunkt darf höchstens %(max)d Zeichen lang sein.")
+            ),
+            no_control_characters,
+        ],
+    )
     categories = category_field()
 
 
@@ -81,8 +91,11 @@ class ConferenceForm(GuardedForm, VersionedForm):
 
 def agenda_rows(form) -> list[tuple[str, list[str]]]:
     """The filled agenda rows, in order: (title, categories); empty rows are dropped."""
-    return [((row.form.title.data or "").strip(), sorted(set(row.form.categories.data or ())))
-            for row in form.agenda if (row.form.title.data or "").strip()]
+    return [
+        ((row.form.title.data or "").strip(), sorted(set(row.form.categories.data or ())))
+        for row in form.agenda
+        if (row.form.title.data or "").strip()
+    ]
 
 
 def fill_agenda(form, rows, blank: int = 2) -> None:
@@ -98,7 +111,9 @@ def fill_agenda(form, rows, blank: int = 2) -> None:
 class CancelForm(GuardedForm, VersionedForm):
     guarded_fields = ("reason",)
 
-    reason = TextAreaField(_l("Grund der Absage"), validators=[DataRequired(REQUIRED), Length(max=2000), no_control_characters])
+    reason = TextAreaField(
+        _l("Grund der Absage"), validators=[DataRequired(REQUIRED), Length(max=2000), no_control_characters]
+    )
 
 
 class InviteForm(FlaskForm):
@@ -113,19 +128,30 @@ class InviteForm(FlaskForm):
 class AnswerForm(GuardedForm):
     guarded_fields = ("comment",)
 
-    answer = RadioChoiceField(_l("Ihre Antwort"), choices=[(InvitationStatus.ACCEPTED.value, _l("Wir nehmen teil")),
-                                                      (InvitationStatus.DECLINED.value, _l("Wir nehmen nicht teil"))],
-                        validators=[InputRequired(_l("Bitte wählen Sie eine Antwort."))])
+    answer = RadioChoiceField(
+        _l("Ihre Antwort"),
+        choices=[
+            (InvitationStatus.ACCEPTED.value, _l("Wir nehmen teil")),
+            (InvitationStatus.DECLINED.value, _l("Wir nehmen nicht teil")),
+        ],
+        validators=[InputRequired(_l("Bitte wählen Sie eine Antwort."))],
+    )
     comment = TextAreaField(_l("Kommentar"), validators=[Optional(), Length(max=2000), no_control_characters])
 
 
 class NoteForm(GuardedForm, VersionedForm):
     guarded_fields = ("body",)
 
-    body = TextAreaField(_l("Text der Stellungnahme"), validators=[DataRequired(REQUIRED), Length(max=10000), no_control_characters])
+    body = TextAreaField(
+        _l("Text der Stellungnahme"), validators=[DataRequired(REQUIRED), Length(max=10000), no_control_characters]
+    )
     categories = category_field()
-    visibility = RadioChoiceField(_l("Sichtbarkeit"), choices=list(NOTE_VISIBILITY.items()), default=NoteVisibility.SHARED.value,
-                            validators=[InputRequired(_l("Bitte wählen Sie, wer die Stellungnahme sehen darf."))])
+    visibility = RadioChoiceField(
+        _l("Sichtbarkeit"),
+        choices=list(NOTE_VISIBILITY.items()),
+        default=NoteVisibility.SHARED.value,
+        validators=[InputRequired(_l("Bitte wählen Sie, wer die Stellungnahme sehen darf."))],
+    )
 
     def validate_categories(self, field):
         if not field.data:
@@ -142,7 +168,9 @@ class WithdrawForm(VersionedForm):
 class MeasureForm(GuardedForm, VersionedForm):
     guarded_fields = ("what", "outcome")
 
-    what = TextAreaField(_l("Maßnahme (was ist zu tun?)"), validators=[DataRequired(REQUIRED), Length(max=2000), no_control_characters])
+    what = TextAreaField(
+        _l("Maßnahme (was ist zu tun?)"), validators=[DataRequired(REQUIRED), Length(max=2000), no_control_characters]
+    )
     categories = category_field()
     responsible = ChoiceField(_l("Verantwortlich"), validators=[InputRequired(REQUIRED)])
     due_on = GermanDateField(_l("Fällig am"), validators=[InputRequired(REQUIRED)], **WITHIN_REACH)
@@ -189,13 +217,20 @@ def record_form(invitations, items, **kwargs):
             return [([item.title, self[f"discussion_{item.id}"]], self[f"categories_{item.id}"]) for item in items]
 
     for inv, agency_name in invitations:
-        setattr(RecordForm, f"attendance_{inv.id}", ChoiceField(agency_name, choices=ATTENDANCE_CHOICES,
-                                                                default=inv.attendance or ""))
+        setattr(
+            RecordForm,
+            f"attendance_{inv.id}",
+            ChoiceField(agency_name, choices=ATTENDANCE_CHOICES, default=inv.attendance or ""),
+        )
     for item in items:
-        setattr(RecordForm, f"discussion_{item.id}",
-                TextAreaField(item.title, validators=[Optional(), Length(max=10000), no_control_characters], default=item.discussion))
-        setattr(RecordForm, f"categories_{item.id}",
-                category_field(_l("Datenkategorien: %(title)s", title=item.title)))
+        setattr(
+            RecordForm,
+            f"discussion_{item.id}",
+            TextAreaField(
+                item.title, validators=[Optional(), Length(max=10000), no_control_characters], default=item.discussion
+            ),
+        )
+        setattr(RecordForm, f"categories_{item.id}", category_field(_l("Datenkategorien: %(title)s", title=item.title)))
     form = RecordForm(**kwargs)
     if not form.is_submitted():
         for item in items:

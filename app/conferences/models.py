@@ -1,7 +1,7 @@
 """Conferences and what hangs off them: invitations, agenda, notes, attendance, measures."""
+
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Optional
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Index, UniqueConstraint, literal, text
@@ -81,7 +81,7 @@ MEASURE_STATUS = {
 OPEN_MEASURE_STATUSES = (MeasureStatus.AGREED, MeasureStatus.IN_PROGRESS)
 # The WHERE of the partial indexes of open measures. SQLite uses such an index only for a
 # query that names the same values in its SQL text, not as bound parameters: see measure_open().
-_OPEN_MEASURE_SQL = text("status IN (%s)" % ", ".join(f"'{s}'" for s in OPEN_MEASURE_STATUSES))
+_OPEN_MEASURE_SQL = text("status IN ({})".format(", ".join(f"'{s}'" for s in OPEN_MEASURE_STATUSES)))
 
 
 class ResponsibleKind(StrEnum):
@@ -109,7 +109,7 @@ class Conference(SQLModel, table=True):
         Index("ix_conference_organiser_status_starts", "organiser_id", "status", "starts_at", "case_id"),
         one_of("status", ConferenceStatus, "ck_conference_status"),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case_file.id")
     occasion: str = Field(max_length=200)
     starts_at: datetime
@@ -119,12 +119,12 @@ class Conference(SQLModel, table=True):
     status: str = Field(default=ConferenceStatus.PLANNED, max_length=12)
     cancel_reason: str = Field(default="", sa_column=Column(Text, nullable=False))
     person_attends: bool = Field(default=False)  # planned
-    person_attended: Optional[bool] = None  # recorded in the conference
-    previous_conference_id: Optional[int] = Field(default=None, foreign_key="conference.id", index=True)
+    person_attended: bool | None = None  # recorded in the conference
+    previous_conference_id: int | None = Field(default=None, foreign_key="conference.id", index=True)
     # iCalendar: one UID per conference, SEQUENCE raised with every change sent out.
     ical_uid: str = Field(max_length=100, unique=True)
     ical_sequence: int = Field(default=0)
-    reminder_sent_at: Optional[datetime] = None
+    reminder_sent_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     version: int = Field(default=1)
@@ -138,25 +138,25 @@ class Invitation(SQLModel, table=True):
         one_of("status", InvitationStatus, "ck_invitation_status"),
         one_of("attendance", Attendance, "ck_invitation_attendance"),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     conference_id: int = Field(foreign_key="conference.id", index=True)
     agency_id: int = Field(foreign_key="agency.id")
-    user_id: Optional[int] = Field(default=None, foreign_key="user_account.id", index=True)  # named partner
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)  # named partner
     status: str = Field(default=InvitationStatus.PENDING, max_length=12)
     answer_comment: str = Field(default="", sa_column=Column(Text, nullable=False))
-    answered_at: Optional[datetime] = None
-    answered_by_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
+    answered_at: datetime | None = None
+    answered_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     # Attendance per invited party, recorded in the conference (DESIGN: Attendance).
-    attendance: Optional[str] = Field(default=None, max_length=10)
+    attendance: str | None = Field(default=None, max_length=10)
     sent_count: int = Field(default=0)
-    last_sent_at: Optional[datetime] = None
-    cancelled_at: Optional[datetime] = None
+    last_sent_at: datetime | None = None
+    cancelled_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 
 class AgendaItem(SQLModel, table=True):
     __tablename__ = "agenda_item"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     conference_id: int = Field(foreign_key="conference.id", index=True)
     position: int
     title: str = Field(max_length=300)
@@ -171,14 +171,14 @@ class Note(SQLModel, table=True):
 
     __tablename__ = "note"
     __table_args__ = (one_of("visibility", NoteVisibility, "ck_note_visibility"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     conference_id: int = Field(foreign_key="conference.id", index=True)
     author_id: int = Field(foreign_key="user_account.id", index=True)
-    agency_id: Optional[int] = Field(default=None, foreign_key="agency.id", index=True)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
     body: str = Field(sa_column=Column(Text, nullable=False))
     categories: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     visibility: str = Field(default=NoteVisibility.SHARED, max_length=10)
-    withdrawn_at: Optional[datetime] = None
+    withdrawn_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     version: int = Field(default=1)
@@ -195,26 +195,33 @@ class Measure(SQLModel, table=True):
         Index("ix_measure_agency_status_due", "responsible_agency_id", "status", "due_on"),
         # Open measures by due date, of everyone (staff start page, overdue counts) and per agency
         # (partner start page): the lists stop after a page instead of sorting every open measure.
-        Index("ix_measure_open_due", "due_on", "id",
-              sqlite_where=_OPEN_MEASURE_SQL, postgresql_where=_OPEN_MEASURE_SQL),
-        Index("ix_measure_open_agency_due", "responsible_agency_id", "due_on", "id",
-              sqlite_where=_OPEN_MEASURE_SQL, postgresql_where=_OPEN_MEASURE_SQL),
+        Index(
+            "ix_measure_open_due", "due_on", "id", sqlite_where=_OPEN_MEASURE_SQL, postgresql_where=_OPEN_MEASURE_SQL
+        ),
+        Index(
+            "ix_measure_open_agency_due",
+            "responsible_agency_id",
+            "due_on",
+            "id",
+            sqlite_where=_OPEN_MEASURE_SQL,
+            postgresql_where=_OPEN_MEASURE_SQL,
+        ),
         one_of("status", MeasureStatus, "ck_measure_status"),
         one_of("responsible_kind", ResponsibleKind, "ck_measure_responsible_kind"),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     conference_id: int = Field(foreign_key="conference.id", index=True)
     case_id: int = Field(foreign_key="case_file.id")
     what: str = Field(sa_column=Column(Text, nullable=False))
     # Data categories of what and outcome; none: for the Jobcenter only (and then no agency holds it).
     categories: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     responsible_kind: str = Field(max_length=10)
-    responsible_agency_id: Optional[int] = Field(default=None, foreign_key="agency.id")
+    responsible_agency_id: int | None = Field(default=None, foreign_key="agency.id")
     due_on: date
     status: str = Field(default=MeasureStatus.AGREED, max_length=12)
     outcome: str = Field(default="", sa_column=Column(Text, nullable=False))
-    reviewed_in_conference_id: Optional[int] = Field(default=None, foreign_key="conference.id", index=True)
-    reminded_on: Optional[date] = None  # the day the last reminder went out: one per day at most
+    reviewed_in_conference_id: int | None = Field(default=None, foreign_key="conference.id", index=True)
+    reminded_on: date | None = None  # the day the last reminder went out: one per day at most
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     version: int = Field(default=1)

@@ -3,6 +3,7 @@
 Every route: load, authorise (``conference.view`` first, which hides what the user must not
 know about), validate the form, call one service function, commit, redirect or render.
 """
+
 from datetime import datetime
 
 from flask import (
@@ -70,18 +71,32 @@ def _policy_in_templates():
     # Pages show an action only when the policy would allow it.
     return {"may": lambda action, obj=None: can(current_user, action, obj)}
 
-STALE = _l("Jemand anderes hat diesen Eintrag gespeichert, nachdem Sie das Formular geöffnet haben. "
-           "Ihre Änderungen sind nicht gespeichert; Ihre Eingaben stehen noch im Formular. Öffnen Sie "
-           "den aktuellen Stand in einem neuen Tab, übernehmen Sie Ihre Ergänzungen dort und speichern Sie erneut.")
+
+STALE = _l(
+    "Jemand anderes hat diesen Eintrag gespeichert, nachdem Sie das Formular geöffnet haben. "
+    "Ihre Änderungen sind nicht gespeichert; Ihre Eingaben stehen noch im Formular. Öffnen Sie "
+    "den aktuellen Stand in einem neuen Tab, übernehmen Sie Ihre Ergänzungen dort und speichern Sie erneut."
+)
 # Without categories, as every new item: for the Jobcenter only until someone shares it.
-DEFAULT_AGENDA = [_l("Begrüßung und Anlass"), _l("Aktuelle Situation aus Sicht der Beteiligten"),
-                  _l("Vereinbarung von Maßnahmen"), _l("Nächster Termin")]
+DEFAULT_AGENDA = [
+    _l("Begrüßung und Anlass"),
+    _l("Aktuelle Situation aus Sicht der Beteiligten"),
+    _l("Vereinbarung von Maßnahmen"),
+    _l("Nächster Termin"),
+]
 
 
 def labels() -> dict:
-    return {"conference_status": CONFERENCE_STATUS, "invitation_status": INVITATION_STATUS,
-            "attendance": ATTENDANCE, "measure_status": MEASURE_STATUS, "visibility": NOTE_VISIBILITY,
-            "categories": DATA_CATEGORIES, "responsible_kinds": RESPONSIBLE_KINDS, "obstacles": OBSTACLES}
+    return {
+        "conference_status": CONFERENCE_STATUS,
+        "invitation_status": INVITATION_STATUS,
+        "attendance": ATTENDANCE,
+        "measure_status": MEASURE_STATUS,
+        "visibility": NOTE_VISIBILITY,
+        "categories": DATA_CATEGORIES,
+        "responsible_kinds": RESPONSIBLE_KINDS,
+        "obstacles": OBSTACLES,
+    }
 
 
 def _get(model, obj_id):
@@ -128,7 +143,8 @@ def _stale(form):
 
 def _fill_locations(form, current_id=None):
     form.location_id.choices = [("", _("– bitte wählen –"))] + [
-        (loc_id, name) for loc_id, name in scheduling.location_choices(db.session, current_id)]
+        (loc_id, name) for loc_id, name in scheduling.location_choices(db.session, current_id)
+    ]
 
 
 def _times(form):
@@ -141,16 +157,26 @@ def _clashes(form, starts, ends, exclude_id=None):
     """A warning the user confirms: the same place is booked at an overlapping time."""
     found = scheduling.clashes(db.session, form.location_id.data, starts, ends, exclude_id)
     if found and not form.accept_clash.data:
-        form.accept_clash.errors = [_("Der Ort ist zu dieser Zeit schon belegt. Wählen Sie einen anderen Ort "
-                                      "oder eine andere Zeit, oder bestätigen Sie die Überschneidung.")]
+        form.accept_clash.errors = [
+            _(
+                "Der Ort ist zu dieser Zeit schon belegt. Wählen Sie einen anderen Ort "
+                "oder eine andere Zeit, oder bestätigen Sie die Überschneidung."
+            )
+        ]
         return found
     return None
 
 
 def _schedule_data(form, starts, ends) -> dict:
-    return {"occasion": form.occasion.data, "starts_at": starts, "ends_at": ends,
-            "location_id": form.location_id.data, "agenda": agenda_rows(form),
-            "person_attends": form.person_attends.data, "overridden_kinds": form.overridden_kinds}
+    return {
+        "occasion": form.occasion.data,
+        "starts_at": starts,
+        "ends_at": ends,
+        "location_id": form.location_id.data,
+        "agenda": agenda_rows(form),
+        "person_attends": form.person_attends.data,
+        "overridden_kinds": form.overridden_kinds,
+    }
 
 
 def _more_rows(form) -> bool:
@@ -173,8 +199,9 @@ def _schedule(case, form, previous=None):
         starts, ends = _times(form)
         clash = _clashes(form, starts, ends)
         if clash is None:
-            conference = scheduling.schedule(db.session, case, current_user, previous=previous,
-                                           **_schedule_data(form, starts, ends))
+            conference = scheduling.schedule(
+                db.session, case, current_user, previous=previous, **_schedule_data(form, starts, ends)
+            )
             db.session.commit()
             flash(_("Die Fallkonferenz ist geplant. Laden Sie jetzt die Einrichtungen ein."), "success")
             return None, redirect(url_for("conferences.view", conference_id=conference.id))
@@ -193,8 +220,9 @@ def new(case_id):
     clash, done = _schedule(case, form)
     if done:
         return done
-    return render_template("conferences/form.html", form=form, case=case, clash=clash, mode="new",
-                           conference=None, previous=None), _form_status(form)
+    return render_template(
+        "conferences/form.html", form=form, case=case, clash=clash, mode="new", conference=None, previous=None
+    ), _form_status(form)
 
 
 @bp.route("/konferenzen/<int:conference_id>/folgekonferenz", methods=["GET", "POST"])
@@ -212,8 +240,9 @@ def follow_up(conference_id):
     clash, done = _schedule(case, form, previous=previous)
     if done:
         return done
-    return render_template("conferences/form.html", form=form, case=case, clash=clash, mode="follow_up",
-                           conference=None, previous=previous), _form_status(form)
+    return render_template(
+        "conferences/form.html", form=form, case=case, clash=clash, mode="follow_up", conference=None, previous=previous
+    ), _form_status(form)
 
 
 @bp.route("/konferenzen/<int:conference_id>/bearbeiten", methods=["GET", "POST"])
@@ -240,9 +269,13 @@ def edit(conference_id):
             clash = _clashes(form, starts, ends, exclude_id=conference.id)
             if clash is None:
                 try:
-                    changed = scheduling.update_conference(db.session, conference, current_user,
-                                                         version=form.version.data,
-                                                         **_schedule_data(form, starts, ends))
+                    changed = scheduling.update_conference(
+                        db.session,
+                        conference,
+                        current_user,
+                        version=form.version.data,
+                        **_schedule_data(form, starts, ends),
+                    )
                 except ConferenceError as err:
                     db.session.rollback()
                     form[err.field].errors.append(err.message)
@@ -252,11 +285,16 @@ def edit(conference_id):
                 else:
                     db.session.commit()
                     rescheduled = {"starts_at", "ends_at", "location_id"} & set(changed)
-                    flash(_("Gespeichert. Die eingeladenen Einrichtungen haben eine aktualisierte Einladung "
-                            "erhalten.") if rescheduled else _("Gespeichert."), "success")
+                    flash(
+                        _("Gespeichert. Die eingeladenen Einrichtungen haben eine aktualisierte Einladung erhalten.")
+                        if rescheduled
+                        else _("Gespeichert."),
+                        "success",
+                    )
                     return redirect(url_for("conferences.view", conference_id=conference.id))
-    return render_template("conferences/form.html", form=form, case=case, clash=clash, mode="edit",
-                           conference=conference, previous=None), status
+    return render_template(
+        "conferences/form.html", form=form, case=case, clash=clash, mode="edit", conference=conference, previous=None
+    ), status
 
 
 @bp.route("/konferenzen/<int:conference_id>/absagen", methods=["GET", "POST"])
@@ -270,8 +308,14 @@ def cancel(conference_id):
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
-            scheduling.cancel_conference(db.session, conference, current_user, version=form.version.data,
-                                       reason=form.reason.data, overridden_kinds=form.overridden_kinds)
+            scheduling.cancel_conference(
+                db.session,
+                conference,
+                current_user,
+                version=form.version.data,
+                reason=form.reason.data,
+                overridden_kinds=form.overridden_kinds,
+            )
         except StaleEdit:
             _stale(form)
             status = 409
@@ -305,16 +349,21 @@ def view(conference_id):
         data = queries.staff_page(db.session, conference)
         audit.record("conference.viewed", conference, actor=current_user)
         db.session.commit()
-        return render_template("conferences/view_staff.html", conference=conference, now=utcnow(),
-                               **data, **labels())
+        return render_template("conferences/view_staff.html", conference=conference, now=utcnow(), **data, **labels())
     data = queries.partner_page(db.session, conference, reader, partner_invitation(current_user, conference))
     audit.record("conference.viewed", conference, actor=current_user, consent_id=reader.consent_id)
     db.session.commit()
     inv = data["invitation"]
     answered = inv.status if inv.status in (InvitationStatus.ACCEPTED, InvitationStatus.DECLINED) else None
     answer_form = AnswerForm(data={"answer": answered, "comment": inv.answer_comment})
-    return render_template("conferences/view_partner.html", conference=conference, answer_form=answer_form,
-                           preview=None, **data, **labels())
+    return render_template(
+        "conferences/view_partner.html",
+        conference=conference,
+        answer_form=answer_form,
+        preview=None,
+        **data,
+        **labels(),
+    )
 
 
 PREVIEW = "ansicht"
@@ -327,23 +376,36 @@ def _preview(conference, agency_id):
     agency = db.session.get(Agency, agency_id) if agency_id and 0 < agency_id < 2**31 else None
     reader = agency_reader(conference, agency.id) if agency is not None else None
     if reader is None:
-        return render_template("errors/error.html", code=404, title=_("Keine Ansicht"), message=_(
-            "Diese Einrichtung ist nicht eingeladen oder hat derzeit keine gültige Einwilligung: "
-            "Sie sieht diese Fallkonferenz nicht.")), 404
-    data = queries.partner_page(db.session, conference, reader, invitations.live_invitation(db.session, conference,
-                                                                                          agency.id))
+        return render_template(
+            "errors/error.html",
+            code=404,
+            title=_("Keine Ansicht"),
+            message=_(
+                "Diese Einrichtung ist nicht eingeladen oder hat derzeit keine gültige Einwilligung: "
+                "Sie sieht diese Fallkonferenz nicht."
+            ),
+        ), 404
+    data = queries.partner_page(
+        db.session, conference, reader, invitations.live_invitation(db.session, conference, agency.id)
+    )
     audit.record("conference.previewed", conference, actor=current_user, agency_id=agency.id)
     db.session.commit()
-    return render_template("conferences/view_partner.html", conference=conference, answer_form=None,
-                           preview=agency, **data, **labels())
+    return render_template(
+        "conferences/view_partner.html", conference=conference, answer_form=None, preview=agency, **data, **labels()
+    )
 
 
 @bp.route("/konferenzen")
 def index():
     authorize("staff.area")
     past = request.args.get("zeitraum") == "vergangen"
-    page = queries.team_conferences(db.session, current_user.team_id, upcoming=not past,
-                                     number=_page_arg("seite"), size=current_app.config["PAGE_SIZE"])
+    page = queries.team_conferences(
+        db.session,
+        current_user.team_id,
+        upcoming=not past,
+        number=_page_arg("seite"),
+        size=current_app.config["PAGE_SIZE"],
+    )
     return render_template("conferences/index.html", page=page, past=past, **labels())
 
 
@@ -361,8 +423,9 @@ def invite(conference_id):
     form.people.choices = [(user.id, f"{user.name} ({agency_name})") for user, agency_name in options.people]
     if form.validate_on_submit():
         try:
-            created = invitations.invite(db.session, conference, current_user, agency_ids=form.agencies.data,
-                                      user_ids=form.people.data or [])
+            created = invitations.invite(
+                db.session, conference, current_user, agency_ids=form.agencies.data, user_ids=form.people.data or []
+            )
         except ConferenceError as err:
             db.session.rollback()
             form[err.field].errors.append(err.message)
@@ -370,8 +433,9 @@ def invite(conference_id):
             db.session.commit()
             flash(_("%(n)s Einladung(en) verschickt.", n=len(created)), "success")
             return redirect(url_for("conferences.view", conference_id=conference.id))
-    return render_template("conferences/invite.html", form=form, conference=conference, case=case,
-                           options=options, **labels()), (400 if form.is_submitted() else 200)
+    return render_template(
+        "conferences/invite.html", form=form, conference=conference, case=case, options=options, **labels()
+    ), (400 if form.is_submitted() else 200)
 
 
 def _live_invitation(conference, invitation_id) -> Invitation:
@@ -409,18 +473,36 @@ def answer(conference_id):
     invitation = partner_invitation(current_user, conference)
     form = AnswerForm()
     if not form.is_submitted():
-        form.answer.data = invitation.status if invitation.status in (InvitationStatus.ACCEPTED, InvitationStatus.DECLINED) else None
+        form.answer.data = (
+            invitation.status if invitation.status in (InvitationStatus.ACCEPTED, InvitationStatus.DECLINED) else None
+        )
         form.comment.data = invitation.answer_comment
     if form.validate_on_submit():
-        invitations.answer_invitation(db.session, invitation, current_user, answer=form.answer.data,
-                                   comment=form.comment.data, overridden_kinds=form.overridden_kinds)
+        invitations.answer_invitation(
+            db.session,
+            invitation,
+            current_user,
+            answer=form.answer.data,
+            comment=form.comment.data,
+            overridden_kinds=form.overridden_kinds,
+        )
         db.session.commit()
-        flash(_("Ihre Zusage ist gespeichert.") if form.answer.data == InvitationStatus.ACCEPTED
-              else _("Ihre Absage ist gespeichert."), "success")
+        flash(
+            _("Ihre Zusage ist gespeichert.")
+            if form.answer.data == InvitationStatus.ACCEPTED
+            else _("Ihre Absage ist gespeichert."),
+            "success",
+        )
         return redirect(url_for("conferences.view", conference_id=conference.id))
     case = _get(Case, conference.case_id)
-    return render_template("conferences/answer.html", form=form, conference=conference, pseudonym=case.pseudonym,
-                           invitation=invitation, **labels()), (400 if form.is_submitted() else 200)
+    return render_template(
+        "conferences/answer.html",
+        form=form,
+        conference=conference,
+        pseudonym=case.pseudonym,
+        invitation=invitation,
+        **labels(),
+    ), (400 if form.is_submitted() else 200)
 
 
 # --- notes -------------------------------------------------------------------------------------------
@@ -444,15 +526,27 @@ def note_new(conference_id):
     authorize("note.create", conference)
     form, reader = _note_form(conference)
     if form.validate_on_submit():
-        records.add_note(db.session, conference, current_user, body=form.body.data,
-                          categories=form.categories.data, visibility=form.visibility.data,
-                          overridden_kinds=form.overridden_kinds)
+        records.add_note(
+            db.session,
+            conference,
+            current_user,
+            body=form.body.data,
+            categories=form.categories.data,
+            visibility=form.visibility.data,
+            overridden_kinds=form.overridden_kinds,
+        )
         db.session.commit()
         flash(_("Die Stellungnahme ist gespeichert."), "success")
         return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="stellungnahmen"))
     case = _get(Case, conference.case_id)
-    return render_template("conferences/note_form.html", form=form, conference=conference, note=None,
-                           pseudonym=case.pseudonym, reader=reader), (400 if form.is_submitted() else 200)
+    return render_template(
+        "conferences/note_form.html",
+        form=form,
+        conference=conference,
+        note=None,
+        pseudonym=case.pseudonym,
+        reader=reader,
+    ), (400 if form.is_submitted() else 200)
 
 
 @bp.route("/konferenzen/<int:conference_id>/stellungnahmen/<int:note_id>", methods=["GET", "POST"])
@@ -464,9 +558,16 @@ def note_edit(conference_id, note_id):
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
-            records.edit_note(db.session, note, current_user, version=form.version.data, body=form.body.data,
-                               categories=form.categories.data, visibility=form.visibility.data,
-                               overridden_kinds=form.overridden_kinds)
+            records.edit_note(
+                db.session,
+                note,
+                current_user,
+                version=form.version.data,
+                body=form.body.data,
+                categories=form.categories.data,
+                visibility=form.visibility.data,
+                overridden_kinds=form.overridden_kinds,
+            )
         except StaleEdit:
             _stale(form)
             status = 409
@@ -475,8 +576,14 @@ def note_edit(conference_id, note_id):
             flash(_("Die Stellungnahme ist gespeichert."), "success")
             return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="stellungnahmen"))
     case = _get(Case, conference.case_id)
-    return render_template("conferences/note_form.html", form=form, conference=conference, note=note,
-                           pseudonym=case.pseudonym, reader=reader), status
+    return render_template(
+        "conferences/note_form.html",
+        form=form,
+        conference=conference,
+        note=note,
+        pseudonym=case.pseudonym,
+        reader=reader,
+    ), status
 
 
 @bp.route("/konferenzen/<int:conference_id>/stellungnahmen/<int:note_id>/zurueckziehen", methods=["POST"])
@@ -491,9 +598,15 @@ def note_withdraw(conference_id, note_id):
         records.withdraw_note(db.session, note, current_user, version=form.version.data)
     except StaleEdit:
         db.session.rollback()
-        return render_template("errors/error.html", code=409, title=_("Zwischenzeitlich geändert"),
-                               message=_("Die Stellungnahme wurde inzwischen geändert. Bitte prüfen Sie den "
-                                         "aktuellen Stand und ziehen Sie sie dann erneut zurück.")), 409
+        return render_template(
+            "errors/error.html",
+            code=409,
+            title=_("Zwischenzeitlich geändert"),
+            message=_(
+                "Die Stellungnahme wurde inzwischen geändert. Bitte prüfen Sie den "
+                "aktuellen Stand und ziehen Sie sie dann erneut zurück."
+            ),
+        ), 409
     db.session.commit()
     flash(_("Die Stellungnahme ist zurückgezogen."), "success")
     return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="stellungnahmen"))
@@ -516,12 +629,16 @@ def record(conference_id):
     if form.validate_on_submit():
         try:
             records.record_conference(
-                db.session, conference, current_user, version=form.version.data,
+                db.session,
+                conference,
+                current_user,
+                version=form.version.data,
                 person_attended={"yes": True, "no": False}.get(form.person_attended.data),
                 attendance={inv.id: form[f"attendance_{inv.id}"].data or None for inv, _name in invited},
                 discussion={item.id: (form[f"discussion_{item.id}"].data or "").strip() for item in items},
                 categories={item.id: form[f"categories_{item.id}"].data or [] for item in items},
-                overridden_kinds=form.overridden_kinds)
+                overridden_kinds=form.overridden_kinds,
+            )
         except StaleEdit:
             _stale(form)
             status = 409
@@ -530,8 +647,14 @@ def record(conference_id):
             flash(_("Anwesenheit und Besprechung sind gespeichert."), "success")
             return redirect(url_for("conferences.view", conference_id=conference.id))
     case = _get(Case, conference.case_id)
-    return render_template("conferences/record.html", form=form, conference=conference, pseudonym=case.pseudonym,
-                           invitations=invited, items=items), status
+    return render_template(
+        "conferences/record.html",
+        form=form,
+        conference=conference,
+        pseudonym=case.pseudonym,
+        invitations=invited,
+        items=items,
+    ), status
 
 
 def _measure_form(conference, measure=None):
@@ -559,11 +682,18 @@ def measure_new(conference_id):
     form = _measure_form(conference)
     if form.validate_on_submit():
         try:
-            records.add_measure(db.session, conference, current_user, what=form.what.data,
-                                categories=form.categories.data or [],
-                                responsible=form.responsible.data, due_on=form.due_on.data,
-                                 status=form.status.data, outcome=form.outcome.data,
-                                 overridden_kinds=form.overridden_kinds)
+            records.add_measure(
+                db.session,
+                conference,
+                current_user,
+                what=form.what.data,
+                categories=form.categories.data or [],
+                responsible=form.responsible.data,
+                due_on=form.due_on.data,
+                status=form.status.data,
+                outcome=form.outcome.data,
+                overridden_kinds=form.overridden_kinds,
+            )
         except ConferenceError as err:
             db.session.rollback()
             form[err.field].errors.append(err.message)
@@ -572,8 +702,14 @@ def measure_new(conference_id):
             flash(_("Die Maßnahme ist gespeichert."), "success")
             return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="massnahmen"))
     case = _get(Case, conference.case_id)
-    return render_template("conferences/measure_form.html", form=form, conference=conference, measure=None,
-                           pseudonym=case.pseudonym, mode="new"), (400 if form.is_submitted() else 200)
+    return render_template(
+        "conferences/measure_form.html",
+        form=form,
+        conference=conference,
+        measure=None,
+        pseudonym=case.pseudonym,
+        mode="new",
+    ), (400 if form.is_submitted() else 200)
 
 
 @bp.route("/konferenzen/<int:conference_id>/massnahmen/<int:measure_id>", methods=["GET", "POST"])
@@ -589,15 +725,29 @@ def measure_edit(conference_id, measure_id):
     if form.validate_on_submit():
         try:
             if terms:
-                records.update_measure(db.session, measure, current_user, version=form.version.data,
-                                       what=form.what.data, categories=form.categories.data or [],
-                                       responsible=form.responsible.data, due_on=form.due_on.data,
-                                       status=form.status.data, outcome=form.outcome.data,
-                                       overridden_kinds=form.overridden_kinds)
+                records.update_measure(
+                    db.session,
+                    measure,
+                    current_user,
+                    version=form.version.data,
+                    what=form.what.data,
+                    categories=form.categories.data or [],
+                    responsible=form.responsible.data,
+                    due_on=form.due_on.data,
+                    status=form.status.data,
+                    outcome=form.outcome.data,
+                    overridden_kinds=form.overridden_kinds,
+                )
             else:
-                records.update_measure_status(db.session, measure, current_user, version=form.version.data,
-                                               status=form.status.data, outcome=form.outcome.data,
-                                               overridden_kinds=form.overridden_kinds)
+                records.update_measure_status(
+                    db.session,
+                    measure,
+                    current_user,
+                    version=form.version.data,
+                    status=form.status.data,
+                    outcome=form.outcome.data,
+                    overridden_kinds=form.overridden_kinds,
+                )
         except ConferenceError as err:
             db.session.rollback()
             form[err.field].errors.append(err.message)
@@ -609,8 +759,14 @@ def measure_edit(conference_id, measure_id):
             flash(_("Die Maßnahme ist gespeichert."), "success")
             return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="massnahmen"))
     case = _get(Case, conference.case_id)
-    return render_template("conferences/measure_form.html", form=form, conference=conference, measure=measure,
-                           pseudonym=case.pseudonym, mode="edit" if terms else "status"), status
+    return render_template(
+        "conferences/measure_form.html",
+        form=form,
+        conference=conference,
+        measure=measure,
+        pseudonym=case.pseudonym,
+        mode="edit" if terms else "status",
+    ), status
 
 
 @bp.route("/konferenzen/<int:conference_id>/ueberpruefung/<int:measure_id>", methods=["GET", "POST"])
@@ -623,9 +779,16 @@ def measure_review(conference_id, measure_id):
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
-            records.update_measure_status(db.session, measure, current_user, version=form.version.data,
-                                           status=form.status.data, outcome=form.outcome.data,
-                                           review_conference=conference, overridden_kinds=form.overridden_kinds)
+            records.update_measure_status(
+                db.session,
+                measure,
+                current_user,
+                version=form.version.data,
+                status=form.status.data,
+                outcome=form.outcome.data,
+                review_conference=conference,
+                overridden_kinds=form.overridden_kinds,
+            )
         except StaleEdit:
             _stale(form)
             status = 409
@@ -634,5 +797,11 @@ def measure_review(conference_id, measure_id):
             flash(_("Die Überprüfung der Maßnahme ist gespeichert."), "success")
             return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="ueberpruefung"))
     case = _get(Case, conference.case_id)
-    return render_template("conferences/measure_form.html", form=form, conference=conference, measure=measure,
-                           pseudonym=case.pseudonym, mode="review"), status
+    return render_template(
+        "conferences/measure_form.html",
+        form=form,
+        conference=conference,
+        measure=measure,
+        pseudonym=case.pseudonym,
+        mode="review",
+    ), status

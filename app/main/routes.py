@@ -1,4 +1,5 @@
 """Start page per role and the health check."""
+
 from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
@@ -26,16 +27,31 @@ def index():
     if is_admin(current_user):
         return redirect(url_for("admin.index"))
     size = current_app.config["PAGE_SIZE"]
-    labels = {"invitation_status": INVITATION_STATUS, "measure_status": MEASURE_STATUS,
-              "responsible_kinds": RESPONSIBLE_KINDS}
+    labels = {
+        "invitation_status": INVITATION_STATUS,
+        "measure_status": MEASURE_STATUS,
+        "responsible_kinds": RESPONSIBLE_KINDS,
+    }
     if is_staff(current_user):
         lists = queries.staff_start(db.session, current_user, _pages(STAFF_LISTS), size)
         # Four eyes: the admin's account changes a team lead of this team is to confirm.
-        changes = [(*row, can(current_user, "account_change.decide", row[0]))
-                   for row in accounts.changes_to_confirm(db.session, current_user.team_id)
-                   ] if can(current_user, "account_change.list") else []
-        return render_template("main/index.html", role="staff", account_changes=changes,
-                               change_kinds=ACCOUNT_CHANGE_KIND_LABELS, role_labels=ROLE_LABELS, **lists, **labels)
+        changes = (
+            [
+                (*row, can(current_user, "account_change.decide", row[0]))
+                for row in accounts.changes_to_confirm(db.session, current_user.team_id)
+            ]
+            if can(current_user, "account_change.list")
+            else []
+        )
+        return render_template(
+            "main/index.html",
+            role="staff",
+            account_changes=changes,
+            change_kinds=ACCOUNT_CHANGE_KIND_LABELS,
+            role_labels=ROLE_LABELS,
+            **lists,
+            **labels,
+        )
     if is_partner(current_user):
         lists = queries.partner_start(db.session, current_user, _pages(PARTNER_LISTS), size)
         return render_template("main/index.html", role="partner", **lists, **labels)

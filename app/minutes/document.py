@@ -5,6 +5,7 @@ review of earlier measures, next date) as plain JSON-ready data; finalising free
 into ``Minutes.content``, so every rendering of a version, for any reader, is made from
 the same content. The internal reference is never part of it, so no PDF can show it.
 """
+
 import re
 from datetime import date
 
@@ -60,26 +61,47 @@ def assemble(session, conference: Conference, keep: list | None = None) -> dict:
     ``keep`` collects the rows read (place, notes), so that a page that needs them as objects
     finds them in the session instead of reading them again.
     """
-    obstacle_codes = (select(func.aggregate_strings(CaseObstacle.obstacle, ","))
-                      .where(CaseObstacle.case_id == Case.id).scalar_subquery())
+    obstacle_codes = (
+        select(func.aggregate_strings(CaseObstacle.obstacle, ","))
+        .where(CaseObstacle.case_id == Case.id)
+        .scalar_subquery()
+    )
     following = aliased(Conference)
     next_place = aliased(Location)
-    next_conference = (select(following.id).where(following.previous_conference_id == conference.id,
-                                                  following.status.in_((ConferenceStatus.PLANNED, ConferenceStatus.HELD)))
-                       .order_by(following.starts_at, following.id).limit(1).scalar_subquery())
+    next_conference = (
+        select(following.id)
+        .where(
+            following.previous_conference_id == conference.id,
+            following.status.in_((ConferenceStatus.PLANNED, ConferenceStatus.HELD)),
+        )
+        .order_by(following.starts_at, following.id)
+        .limit(1)
+        .scalar_subquery()
+    )
     case, district, location, organiser, obstacle_text, next_starts, next_location = session.execute(
-        select(Case, District, Location, User, obstacle_codes,
-               select(following.starts_at).where(following.id == next_conference).scalar_subquery(),
-               select(next_place.name).join(following, following.location_id == next_place.id)
-               .where(following.id == next_conference).scalar_subquery())
+        select(
+            Case,
+            District,
+            Location,
+            User,
+            obstacle_codes,
+            select(following.starts_at).where(following.id == next_conference).scalar_subquery(),
+            select(next_place.name)
+            .join(following, following.location_id == next_place.id)
+            .where(following.id == next_conference)
+            .scalar_subquery(),
+        )
         .select_from(Conference)
-        .join(Case, Case.id == Conference.case_id).outerjoin(District, District.id == Case.district_id)
-        .join(Location, Location.id == Conference.location_id).join(User, User.id == Conference.organiser_id)
+        .join(Case, Case.id == Conference.case_id)
+        .outerjoin(District, District.id == Case.district_id)
+        .join(Location, Location.id == Conference.location_id)
+        .join(User, User.id == Conference.organiser_id)
         .where(Conference.id == conference.id)
     ).one()
     invitations = session.execute(
         select(Invitation, Agency, User.name)
-        .join(Agency, Agency.id == Invitation.agency_id).outerjoin(User, User.id == Invitation.user_id)
+        .join(Agency, Agency.id == Invitation.agency_id)
+        .outerjoin(User, User.id == Invitation.user_id)
         .where(Invitation.conference_id == conference.id, Invitation.status != InvitationStatus.CANCELLED)
         .order_by(Agency.name)
     ).all()
@@ -88,13 +110,15 @@ def assemble(session, conference: Conference, keep: list | None = None) -> dict:
     ).scalars()
     notes = session.execute(
         select(Note, User.name, Agency.name)
-        .join(User, User.id == Note.author_id).outerjoin(Agency, Agency.id == Note.agency_id)
+        .join(User, User.id == Note.author_id)
+        .outerjoin(Agency, Agency.id == Note.agency_id)
         .where(Note.conference_id == conference.id, Note.withdrawn_at.is_(None))
         .order_by(Note.created_at, Note.id)
     ).all()
     # This conference's measures, and the earlier ones it reviewed (with the day they were agreed).
     measures = session.execute(
-        select(Measure, Agency, Conference.starts_at).join(Conference, Conference.id == Measure.conference_id)
+        select(Measure, Agency, Conference.starts_at)
+        .join(Conference, Conference.id == Measure.conference_id)
         .outerjoin(Agency, Agency.id == Measure.responsible_agency_id)
         .where(or_(Measure.conference_id == conference.id, Measure.reviewed_in_conference_id == conference.id))
         .order_by(Measure.due_on, Measure.id)
@@ -104,11 +128,19 @@ def assemble(session, conference: Conference, keep: list | None = None) -> dict:
         keep.extend([location, *(note for note, _author, _agency in notes)])
 
     def measure(m: Measure, agency, agreed_at=None) -> dict:
-        return {"id": m.id, "what": m.what, "categories": sorted(m.categories), "responsible_kind": m.responsible_kind,
-                "responsible_agency_id": m.responsible_agency_id,
-                "responsible_agency": agency.name if agency is not None else None,
-                "responsible_reveals": reveals(agency) if agency is not None else [],
-                "due_on": _iso(m.due_on), "status": m.status, "outcome": m.outcome, "agreed_at": _iso(agreed_at)}
+        return {
+            "id": m.id,
+            "what": m.what,
+            "categories": sorted(m.categories),
+            "responsible_kind": m.responsible_kind,
+            "responsible_agency_id": m.responsible_agency_id,
+            "responsible_agency": agency.name if agency is not None else None,
+            "responsible_reveals": reveals(agency) if agency is not None else [],
+            "due_on": _iso(m.due_on),
+            "status": m.status,
+            "outcome": m.outcome,
+            "agreed_at": _iso(agreed_at),
+        }
 
     return {
         "pseudonym": case.pseudonym,
@@ -116,26 +148,55 @@ def assemble(session, conference: Conference, keep: list | None = None) -> dict:
         "occasion": conference.occasion,
         "starts_at": _iso(conference.starts_at),
         "ends_at": _iso(conference.ends_at),
-        "location": {"name": location.name, "kind": location.kind,
-                     # a room or street address of the venue; a video link is never printed
-                     "address": location.address if location.kind != LocationKind.ONLINE else None},
+        "location": {
+            "name": location.name,
+            "kind": location.kind,
+            # a room or street address of the venue; a video link is never printed
+            "address": location.address if location.kind != LocationKind.ONLINE else None,
+        },
         "organiser": organiser.name,
         "person_attends": conference.person_attends,
         "person_attended": conference.person_attended,
         # In the register's order, as the case page lists them.
         "obstacles": [code for code in OBSTACLES if code in obstacles],
-        "participants": [{"agency_id": agency.id, "agency": agency.name, "reveals": reveals(agency), "person": person,
-                          "invitation": inv.status, "attendance": inv.attendance}
-                         for inv, agency, person in invitations],
-        "agenda": [{"id": item.id, "position": item.position, "title": item.title, "discussion": item.discussion,
-                    "categories": sorted(item.categories)} for item in agenda],
-        "notes": [{"id": note.id, "agency_id": note.agency_id, "agency": agency, "author": author,
-                   "categories": sorted(note.categories), "visibility": note.visibility, "body": note.body,
-                   "written_at": _iso(note.created_at)}
-                  for note, author, agency in notes],
+        "participants": [
+            {
+                "agency_id": agency.id,
+                "agency": agency.name,
+                "reveals": reveals(agency),
+                "person": person,
+                "invitation": inv.status,
+                "attendance": inv.attendance,
+            }
+            for inv, agency, person in invitations
+        ],
+        "agenda": [
+            {
+                "id": item.id,
+                "position": item.position,
+                "title": item.title,
+                "discussion": item.discussion,
+                "categories": sorted(item.categories),
+            }
+            for item in agenda
+        ],
+        "notes": [
+            {
+                "id": note.id,
+                "agency_id": note.agency_id,
+                "agency": agency,
+                "author": author,
+                "categories": sorted(note.categories),
+                "visibility": note.visibility,
+                "body": note.body,
+                "written_at": _iso(note.created_at),
+            }
+            for note, author, agency in notes
+        ],
         "measures": [measure(m, agency) for m, agency, _at in measures if m.conference_id == conference.id],
-        "reviewed": [measure(m, agency, agreed_at) for m, agency, agreed_at in measures
-                     if m.conference_id != conference.id],
+        "reviewed": [
+            measure(m, agency, agreed_at) for m, agency, agreed_at in measures if m.conference_id != conference.id
+        ],
         "next_conference": ({"starts_at": _iso(next_starts), "location": next_location} if next_starts else None),
     }
 
@@ -168,11 +229,22 @@ def category_names(codes) -> str:
 
 def labels() -> dict:
     """Labels and German formats for the minutes, on the page and in the PDF."""
-    return {"attendance": ATTENDANCE, "invitation": INVITATION_STATUS, "measure": MEASURE_STATUS,
-            "responsible": RESPONSIBLE_KINDS, "visibility": NOTE_VISIBILITY, "location": LOCATION_KIND_LABELS,
-            "obstacles": OBSTACLES, "categories": DATA_CATEGORIES,
-            "category_names": category_names, "long_date": de_long_date, "short_date": de_short_date,
-            "clock": de_time, "stamp": de_stamp, "minutes_status": MINUTES_STATUS}
+    return {
+        "attendance": ATTENDANCE,
+        "invitation": INVITATION_STATUS,
+        "measure": MEASURE_STATUS,
+        "responsible": RESPONSIBLE_KINDS,
+        "visibility": NOTE_VISIBILITY,
+        "location": LOCATION_KIND_LABELS,
+        "obstacles": OBSTACLES,
+        "categories": DATA_CATEGORIES,
+        "category_names": category_names,
+        "long_date": de_long_date,
+        "short_date": de_short_date,
+        "clock": de_time,
+        "stamp": de_stamp,
+        "minutes_status": MINUTES_STATUS,
+    }
 
 
 def document_html(session, minutes: Minutes, content: dict, reader: Reader = JOBCENTER) -> str:
@@ -184,12 +256,16 @@ def document_html(session, minutes: Minutes, content: dict, reader: Reader = JOB
     agency = None if reader.is_jobcenter else session.get(Agency, reader.agency_id)
     with force_locale("de"):
         return render_template(
-            "pdf/minutes.html", v=visible_content(reader, content, minutes), m=minutes,
+            "pdf/minutes.html",
+            v=visible_content(reader, content, minutes),
+            m=minutes,
             agency_name=agency.name if agency is not None else None,
             scope_labels=None if reader.is_jobcenter else category_names(reader.scope),
             finalised_by=finalised_by.name if finalised_by else None,
-            replaced=replaced, organisation=config["ORGANISATION_NAME"],
-            logo=config["ORGANISATION_LOGO"], labels=labels(),
+            replaced=replaced,
+            organisation=config["ORGANISATION_NAME"],
+            logo=config["ORGANISATION_LOGO"],
+            labels=labels(),
         )
 
 
@@ -198,10 +274,13 @@ def render_pdf(session, minutes: Minutes, content: dict, reader: Reader = JOBCEN
     html = document_html(session, minutes, content, reader)
     try:
         return pdf.render(
-            html, static_folder=current_app.static_folder,
-            time_limit=config["PDF_TIME_LIMIT"], max_html_bytes=config["PDF_MAX_HTML_BYTES"],
+            html,
+            static_folder=current_app.static_folder,
+            time_limit=config["PDF_TIME_LIMIT"],
+            max_html_bytes=config["PDF_MAX_HTML_BYTES"],
             max_pages=config["PDF_MAX_PAGES"],
         ).content
     except pdf.PdfError as err:
-        raise MinutesError(None, _l("Das PDF konnte nicht erstellt werden: %(reason)s Bitte kürzen Sie die Texte.",
-                                    reason=str(err))) from None
+        raise MinutesError(
+            None, _l("Das PDF konnte nicht erstellt werden: %(reason)s Bitte kürzen Sie die Texte.", reason=str(err))
+        ) from None

@@ -1,4 +1,5 @@
 """The team lead's batch export: final minutes of a period as one ZIP with an index."""
+
 import csv
 import io
 import zipfile
@@ -51,13 +52,15 @@ class Export:
         sink = _Sink()
         with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
             for start in range(0, len(self.rows), EXPORT_BATCH):
-                batch = self.rows[start:start + EXPORT_BATCH]
+                batch = self.rows[start : start + EXPORT_BATCH]
                 with sessionmaker() as s:
-                    contents = dict(s.execute(
-                        select(MinutesPdf.minutes_id, MinutesPdf.content)
-                        .where(MinutesPdf.minutes_id.in_([r.minutes_id for r in batch]),
-                               MinutesPdf.variant == ARCHIVE)
-                    ).all())
+                    contents = dict(
+                        s.execute(
+                            select(MinutesPdf.minutes_id, MinutesPdf.content).where(
+                                MinutesPdf.minutes_id.in_([r.minutes_id for r in batch]), MinutesPdf.variant == ARCHIVE
+                            )
+                        ).all()
+                    )
                     s.rollback()
                 for r in batch:
                     # PDFs are compressed already: stored as they are, byte for byte.
@@ -101,18 +104,34 @@ def export(session, actor: User, date_from: date, date_to: date, district_id=Non
     start = local_to_utc(datetime.combine(date_from, time.min))
     end = local_to_utc(datetime.combine(date_to + timedelta(days=1), time.min))
     query = (
-        select(Minutes.id, Case.pseudonym, Conference.starts_at, Minutes.version_number, Minutes.pdf_sha256,
-               Minutes.finalised_at)
-        .join(Conference, Conference.id == Minutes.conference_id).join(Case, Case.id == Conference.case_id)
-        .where(Case.team_id == actor.team_id, Minutes.status == MinutesStatus.FINAL,
-               Conference.starts_at >= start, Conference.starts_at < end)
+        select(
+            Minutes.id,
+            Case.pseudonym,
+            Conference.starts_at,
+            Minutes.version_number,
+            Minutes.pdf_sha256,
+            Minutes.finalised_at,
+        )
+        .join(Conference, Conference.id == Minutes.conference_id)
+        .join(Case, Case.id == Conference.case_id)
+        .where(
+            Case.team_id == actor.team_id,
+            Minutes.status == MinutesStatus.FINAL,
+            Conference.starts_at >= start,
+            Conference.starts_at < end,
+        )
         .order_by(Conference.starts_at, Case.pseudonym, Minutes.id)
     )
     if district_id:
         query = query.where(Case.district_id == district_id)
     if agency_id:
-        query = query.where(exists().where(Invitation.conference_id == Conference.id,
-                                           Invitation.agency_id == agency_id, Invitation.status != InvitationStatus.CANCELLED))
+        query = query.where(
+            exists().where(
+                Invitation.conference_id == Conference.id,
+                Invitation.agency_id == agency_id,
+                Invitation.status != InvitationStatus.CANCELLED,
+            )
+        )
     rows, taken = [], set()
     for minutes_id, pseudonym, starts_at, version_number, sha, finalised_at in session.execute(query):
         day = to_local(starts_at).date()
@@ -123,7 +142,16 @@ def export(session, actor: User, date_from: date, date_to: date, district_id=Non
             name = filename(pseudonym, day, version_number).replace(".pdf", f"-{n}.pdf")
         taken.add(name)
         rows.append(ExportRow(minutes_id, pseudonym, day, version_number, sha, finalised_at, name))
-    audit.record("minutes.exported", actor=actor, session=session, object_type="team", object_id=actor.team_id,
-                 date_from=date_from.isoformat(), date_to=date_to.isoformat(), district_id=district_id,
-                 agency_id=agency_id, minutes_ids=[r.minutes_id for r in rows])
+    audit.record(
+        "minutes.exported",
+        actor=actor,
+        session=session,
+        object_type="team",
+        object_id=actor.team_id,
+        date_from=date_from.isoformat(),
+        date_to=date_to.isoformat(),
+        district_id=district_id,
+        agency_id=agency_id,
+        minutes_ids=[r.minutes_id for r in rows],
+    )
     return Export(rows, f"Protokolle_{date_from.isoformat()}_bis_{date_to.isoformat()}.zip")

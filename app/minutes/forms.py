@@ -1,4 +1,5 @@
 """Forms of the minutes pages. Every free-text field passes the anonymisation guard."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField, StringField, TextAreaField
@@ -40,19 +41,20 @@ class DecisionForm(RowForm):
 
 class MinutesForm(GuardedForm, VersionedForm):
     guarded_fields = ("summary", "next_date_note")
-    summary = TextAreaField(_l("Zusammenfassung"),
-                            validators=[Optional(), Length(max=MAX_TEXT), no_control_characters])
+    summary = TextAreaField(_l("Zusammenfassung"), validators=[Optional(), Length(max=MAX_TEXT), no_control_characters])
     summary_categories = category_field(_l("Datenkategorien der Zusammenfassung"))
     decisions = FieldList(FormField(DecisionForm), label=_l("Beschlüsse"), max_entries=MAX_DECISIONS + 10)
-    next_date_note = StringField(_l("Hinweis zum nächsten Termin"),
-                                 validators=[Optional(), Length(max=300), no_control_characters])
+    next_date_note = StringField(
+        _l("Hinweis zum nächsten Termin"), validators=[Optional(), Length(max=300), no_control_characters]
+    )
 
     def guarded(self):
         return super().guarded() + [row.form.text for row in self.decisions]
 
     def tagged(self):
-        return [([self.summary], self.summary_categories)] + [([row.form.text], row.form.categories)
-                                                                for row in self.decisions]
+        return [([self.summary], self.summary_categories)] + [
+            ([row.form.text], row.form.categories) for row in self.decisions
+        ]
 
     def validate_decisions(self, field):
         if len(decision_rows(self)) > MAX_DECISIONS:
@@ -61,8 +63,11 @@ class MinutesForm(GuardedForm, VersionedForm):
 
 def decision_rows(form) -> list[dict]:
     """The filled decision rows, in order: {"text", "categories"}; empty rows are dropped."""
-    return [{"text": (row.form.text.data or "").strip(), "categories": sorted(set(row.form.categories.data or ()))}
-            for row in form.decisions if (row.form.text.data or "").strip()]
+    return [
+        {"text": (row.form.text.data or "").strip(), "categories": sorted(set(row.form.categories.data or ()))}
+        for row in form.decisions
+        if (row.form.text.data or "").strip()
+    ]
 
 
 def fill_decisions(form, decisions, blank: int = 2) -> None:
@@ -70,22 +75,29 @@ def fill_decisions(form, decisions, blank: int = 2) -> None:
     while len(form.decisions.entries):
         form.decisions.pop_entry()
     for decision in decisions:
-        form.decisions.append_entry({"text": decision.get("text", ""), "categories": list(decision.get("categories", ()))})
+        form.decisions.append_entry(
+            {"text": decision.get("text", ""), "categories": list(decision.get("categories", ()))}
+        )
     for _ in range(blank):
         form.decisions.append_entry()
 
 
 def minutes_data(form) -> dict:
     """What a minutes form asks the services to save."""
-    return {"summary": form.summary.data, "summary_categories": form.summary_categories.data or [],
-            "decisions": decision_rows(form), "next_date_note": form.next_date_note.data,
-            "version": form.version.data}
+    return {
+        "summary": form.summary.data,
+        "summary_categories": form.summary_categories.data or [],
+        "decisions": decision_rows(form),
+        "next_date_note": form.next_date_note.data,
+        "version": form.version.data,
+    }
 
 
 class CorrectionForm(MinutesForm):
     guarded_fields = ("summary", "next_date_note", "reason")
-    reason = TextAreaField(_l("Grund der Korrektur"),
-                           validators=[DataRequired(REQUIRED), Length(max=2000), no_control_characters])
+    reason = TextAreaField(
+        _l("Grund der Korrektur"), validators=[DataRequired(REQUIRED), Length(max=2000), no_control_characters]
+    )
 
 
 class FinaliseForm(VersionedForm):
@@ -93,16 +105,21 @@ class FinaliseForm(VersionedForm):
 
 
 class ShareForm(FlaskForm):
-    days = WholeNumberField(_l("Frist für Anmerkungen in Tagen"), default=7,
-                  validators=[InputRequired(REQUIRED),
-                              NumberRange(1, MAX_COMMENT_DAYS,
-                                          _l("Bitte wählen Sie eine Frist zwischen 1 und %(max)s Tagen."))])
+    days = WholeNumberField(
+        _l("Frist für Anmerkungen in Tagen"),
+        default=7,
+        validators=[
+            InputRequired(REQUIRED),
+            NumberRange(1, MAX_COMMENT_DAYS, _l("Bitte wählen Sie eine Frist zwischen 1 und %(max)s Tagen.")),
+        ],
+    )
 
 
 class CommentForm(GuardedForm):
     guarded_fields = ("body",)
-    body = TextAreaField(_l("Ihre Anmerkung"),
-                         validators=[DataRequired(REQUIRED), Length(max=5000), no_control_characters])
+    body = TextAreaField(
+        _l("Ihre Anmerkung"), validators=[DataRequired(REQUIRED), Length(max=5000), no_control_characters]
+    )
 
 
 class ExportForm(FlaskForm):

@@ -1,7 +1,7 @@
 """Minutes (Protokoll): versions, partners' comments and the rendered PDFs."""
+
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Optional
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import LargeBinary, UniqueConstraint
@@ -32,7 +32,7 @@ class Minutes(SQLModel, table=True):
         UniqueConstraint("conference_id", "version_number", name="uq_minutes_conference_version"),
         one_of("status", MinutesStatus, "ck_minutes_status"),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     conference_id: int = Field(foreign_key="conference.id", index=True)
     version_number: int = Field(default=1)
     status: str = Field(default=MinutesStatus.DRAFT, max_length=10)
@@ -41,16 +41,16 @@ class Minutes(SQLModel, table=True):
     # Each decision with its own data categories: [{"text": ..., "categories": [...]}, ...].
     decisions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     next_date_note: str = Field(default="", max_length=300)
-    replaces_id: Optional[int] = Field(default=None, foreign_key="minutes.id")
+    replaces_id: int | None = Field(default=None, foreign_key="minutes.id")
     correction_reason: str = Field(default="", sa_column=Column(Text, nullable=False))
-    comments_until: Optional[date] = None
-    finalised_by_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
-    finalised_at: Optional[datetime] = Field(default=None, index=True)
-    pdf_sha256: Optional[str] = Field(default=None, max_length=64)
-    pdf_size: Optional[int] = None
+    comments_until: date | None = None
+    finalised_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    finalised_at: datetime | None = Field(default=None, index=True)
+    pdf_sha256: str | None = Field(default=None, max_length=64)
+    pdf_size: int | None = None
     # What the minutes show (participants, agenda, notes, measures, next date), frozen at
     # finalisation: every rendering of this version, for any reader, is made from it.
-    content: Optional[dict] = Field(default=None, sa_column=Column(JSON, nullable=True))
+    content: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     version: int = Field(default=1)
@@ -58,7 +58,7 @@ class Minutes(SQLModel, table=True):
 
 class MinutesComment(SQLModel, table=True):
     __tablename__ = "minutes_comment"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     minutes_id: int = Field(foreign_key="minutes.id", index=True)
     agency_id: int = Field(foreign_key="agency.id")
     author_id: int = Field(foreign_key="user_account.id")
@@ -75,7 +75,7 @@ class MinutesPdf(SQLModel, table=True):
 
     __tablename__ = "minutes_pdf"
     __table_args__ = (UniqueConstraint("minutes_id", "variant", name="uq_minutes_pdf_variant"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     minutes_id: int = Field(foreign_key="minutes.id", index=True)
     variant: str = Field(max_length=200)
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -1,4 +1,5 @@
 """Minutes pages: draft, comments, finalisation, correction, PDF download and batch export."""
+
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -31,8 +32,10 @@ from app.permissions import agency_reader, authorize, can, reader_of, visible_co
 bp = Blueprint("minutes", __name__)
 
 MORE_ROWS = "weitere_zeilen"
-STALE = _l("Das Protokoll wurde zwischenzeitlich geändert. Ihre Eingaben sind unten erhalten; bitte prüfen Sie "
-           "den aktuellen Stand und speichern Sie erneut.")
+STALE = _l(
+    "Das Protokoll wurde zwischenzeitlich geändert. Ihre Eingaben sind unten erhalten; bitte prüfen Sie "
+    "den aktuellen Stand und speichern Sie erneut."
+)
 
 
 def _get(model, obj_id):
@@ -58,8 +61,17 @@ def _link(conference):
     return current_app.config["BASE_URL"].rstrip("/") + _page_url(conference)
 
 
-def _render_page(conference, status=200, *, form=None, share_form=None, comment_form=None, finalise_form=None,
-                 error=None, preview_id=None):
+def _render_page(
+    conference,
+    status=200,
+    *,
+    form=None,
+    share_form=None,
+    comment_form=None,
+    finalise_form=None,
+    error=None,
+    preview_id=None,
+):
     """The minutes page. Whatever it shows of the conference passes the policy's
     ``visible_content`` for the reader: everything for the Jobcenter, the agency's view for a
     partner and for the staff's preview of an agency (``preview_id``)."""
@@ -68,43 +80,75 @@ def _render_page(conference, status=200, *, form=None, share_form=None, comment_
     draft = current if current is not None and current.status == MinutesStatus.DRAFT else None
     final = next((v for v in versions if v.status == MinutesStatus.FINAL), None)
     reader = reader_of(current_user, conference)
-    ctx = dict(conference=conference, case=db.session.get(Case, conference.case_id), versions=versions,
-               current=current, final=final, draft=None, staff=reader.is_jobcenter, error=error,
-               labels=document.labels(), names=services.finaliser_names(db.session, versions),
-               back_url=url_for("conferences.view", conference_id=conference.id), form=None, share_form=None,
-               comment_form=comment_form, finalise_form=None, editable=False, may_finalise=False,
-               may_correct=False, v=None, withheld=[], preview=None, participants_all=[])
+    ctx = dict(
+        conference=conference,
+        case=db.session.get(Case, conference.case_id),
+        versions=versions,
+        current=current,
+        final=final,
+        draft=None,
+        staff=reader.is_jobcenter,
+        error=error,
+        labels=document.labels(),
+        names=services.finaliser_names(db.session, versions),
+        back_url=url_for("conferences.view", conference_id=conference.id),
+        form=None,
+        share_form=None,
+        comment_form=comment_form,
+        finalise_form=None,
+        editable=False,
+        may_finalise=False,
+        may_correct=False,
+        v=None,
+        withheld=[],
+        preview=None,
+        participants_all=[],
+    )
     if reader.is_jobcenter:
         # The live record while the minutes are open, the frozen one once they are final.
         content = document.assemble(db.session, conference) if current is None or draft is not None else current.content
         shown = draft if draft is not None else final
-        editable = (can(current_user, "minutes.edit", draft) if draft is not None
-                    else current is None and can(current_user, "minutes.create", conference))
+        editable = (
+            can(current_user, "minutes.edit", draft)
+            if draft is not None
+            else current is None and can(current_user, "minutes.create", conference)
+        )
         if form is None and editable:
             form = MinutesForm(obj=draft)
             fill_decisions(form, draft.decisions if draft is not None else [])
         ctx.update(
-            draft=draft, editable=editable, form=form,
+            draft=draft,
+            editable=editable,
+            form=form,
             may_finalise=draft is not None and can(current_user, "minutes.finalise", draft),
             may_correct=final is not None and can(current_user, "minutes.correct", final),
             share_form=share_form or (ShareForm() if draft is not None and editable else None),
             finalise_form=finalise_form or (FinaliseForm(obj=draft) if draft is not None else None),
-            v=visible_content(reader, content, shown if draft is None else None,
-                              services.comments(db.session, draft) if draft is not None else ()),
+            v=visible_content(
+                reader,
+                content,
+                shown if draft is None else None,
+                services.comments(db.session, draft) if draft is not None else (),
+            ),
             withheld=_withheld_per_agency(conference, content, shown),
             participants_all=[p for p in content.get("participants", []) if p.get("agency_id")],
         )
         if preview_id:  # 0: the Jobcenter's own view
             agency, preview_reader = _preview_reader(conference, preview_id)
             if agency is not None:
-                ctx.update(preview=agency,
-                           v=visible_content(preview_reader, content, shown) if preview_reader else None)
+                ctx.update(
+                    preview=agency, v=visible_content(preview_reader, content, shown) if preview_reader else None
+                )
     else:
         commenting = draft is not None and can(current_user, "minutes.comment", draft)
         if commenting:
-            ctx.update(draft=draft, comment_form=comment_form or CommentForm(),
-                       v=visible_content(reader, document.assemble(db.session, conference), draft,
-                                         services.comments(db.session, draft)))
+            ctx.update(
+                draft=draft,
+                comment_form=comment_form or CommentForm(),
+                v=visible_content(
+                    reader, document.assemble(db.session, conference), draft, services.comments(db.session, draft)
+                ),
+            )
     return render_template("minutes/page.html", **ctx), status
 
 
@@ -159,8 +203,15 @@ def save(conference_id):
     if not form.validate_on_submit():
         return _render_page(conference, 400, form=form)
     try:
-        services.save_draft(db.session, conference, current, current_user, minutes_data(form),
-                            overridden_kinds=form.overridden_kinds, finalise=finalise)
+        services.save_draft(
+            db.session,
+            conference,
+            current,
+            current_user,
+            minutes_data(form),
+            overridden_kinds=form.overridden_kinds,
+            finalise=finalise,
+        )
     except StaleEdit:
         db.session.rollback()
         # The input stays; the version moves on, so saving again is a conscious overwrite
@@ -173,8 +224,12 @@ def save(conference_id):
         db.session.rollback()
         return _render_page(conference, 400, form=form, error=str(err.message))
     db.session.commit()
-    flash(_("Das Protokoll ist abgeschlossen und als PDF/A gespeichert.") if finalise
-          else _("Der Entwurf wurde gespeichert."), "success")
+    flash(
+        _("Das Protokoll ist abgeschlossen und als PDF/A gespeichert.")
+        if finalise
+        else _("Der Entwurf wurde gespeichert."),
+        "success",
+    )
     return redirect(_page_url(conference))
 
 
@@ -222,8 +277,14 @@ def comment(minutes_id):
     form = CommentForm()
     if not form.validate_on_submit():
         return _render_page(conference, 400, comment_form=form)
-    services.add_comment(db.session, minutes, current_user, form.body.data,
-                         overridden_kinds=form.overridden_kinds, link=_link(conference))
+    services.add_comment(
+        db.session,
+        minutes,
+        current_user,
+        form.body.data,
+        overridden_kinds=form.overridden_kinds,
+        link=_link(conference),
+    )
     db.session.commit()
     flash(_("Ihre Anmerkung wurde an die Moderation übermittelt."), "success")
     return redirect(_page_url(conference))
@@ -243,8 +304,13 @@ def correct(minutes_id):
         fill_decisions(form, decision_rows(form), blank=DECISION_ROWS_ADDED)
     elif form.validate_on_submit():
         try:
-            new = services.correct(db.session, minutes, current_user, {**minutes_data(form), "reason": form.reason.data},
-                                   form.overridden_kinds)
+            new = services.correct(
+                db.session,
+                minutes,
+                current_user,
+                {**minutes_data(form), "reason": form.reason.data},
+                form.overridden_kinds,
+            )
         except StaleEdit:
             db.session.rollback()
             db.session.refresh(minutes)
@@ -257,13 +323,20 @@ def correct(minutes_id):
                 form[err.field].errors.append(err.message)
         else:
             db.session.commit()
-            flash(_("Version %(n)s wurde abgeschlossen; sie ersetzt Version %(old)s.",
-                    n=new.version_number, old=minutes.version_number), "success")
+            flash(
+                _(
+                    "Version %(n)s wurde abgeschlossen; sie ersetzt Version %(old)s.",
+                    n=new.version_number,
+                    old=minutes.version_number,
+                ),
+                "success",
+            )
             return redirect(_page_url(conference))
     elif form.is_submitted():
         status = 400
-    return render_template("minutes/correct.html", form=form, minutes=minutes, conference=conference,
-                           case=case, error=error), status
+    return render_template(
+        "minutes/correct.html", form=form, minutes=minutes, conference=conference, case=case, error=error
+    ), status
 
 
 @bp.route("/protokolle/<int:minutes_id>/pdf")
@@ -277,10 +350,14 @@ def download(minutes_id):
         db.session.rollback()
         return _render_page(conference, 400, error=str(err.message))
     db.session.commit()
-    return Response(stored.content, mimetype="application/pdf", headers={
-        # The name holds only letters, digits, "-", "_" and "." (document.filename).
-        "Content-Disposition": f'attachment; filename="{stored.filename}"',
-    })
+    return Response(
+        stored.content,
+        mimetype="application/pdf",
+        headers={
+            # The name holds only letters, digits, "-", "_" and "." (document.filename).
+            "Content-Disposition": f'attachment; filename="{stored.filename}"',
+        },
+    )
 
 
 # --- batch export -------------------------------------------------------------------------
@@ -288,9 +365,11 @@ def download(minutes_id):
 
 def _export_choices(form):
     form.district_id.choices = [(None, _("– alle Stadtteile –"))] + [
-        (i, n) for i, n in db.session.execute(select(District.id, District.name).order_by(District.name))]
+        (i, n) for i, n in db.session.execute(select(District.id, District.name).order_by(District.name))
+    ]
     form.agency_id.choices = [(None, _("– alle Einrichtungen –"))] + [
-        (i, n) for i, n in db.session.execute(select(Agency.id, Agency.name).order_by(Agency.name))]
+        (i, n) for i, n in db.session.execute(select(Agency.id, Agency.name).order_by(Agency.name))
+    ]
 
 
 @bp.route("/protokolle/export")
@@ -310,8 +389,9 @@ def export():
     if not form.validate_on_submit():
         return render_template("minutes/export.html", form=form), 400
     try:
-        result = batch.export(db.session, current_user, form.date_from.data, form.date_to.data,
-                              form.district_id.data, form.agency_id.data)
+        result = batch.export(
+            db.session, current_user, form.date_from.data, form.date_to.data, form.district_id.data, form.agency_id.data
+        )
     except document.MinutesError as err:
         db.session.rollback()
         form[err.field].errors.append(err.message)
@@ -319,6 +399,10 @@ def export():
     db.session.commit()
     # The request's session is done; the stream reads in its own short transactions.
     chunks = result.chunks(current_app.extensions["db_sessionmaker"])
-    return Response(chunks, mimetype="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="{result.filename}"',
-    })
+    return Response(
+        chunks,
+        mimetype="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{result.filename}"',
+        },
+    )

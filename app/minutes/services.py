@@ -12,6 +12,7 @@ one copy per consent scope for partner agencies, cached in ``MinutesPdf``.
 Services take domain objects and plain data, write the audit entry (ids and codes only)
 and leave the commit to the route.
 """
+
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
@@ -49,18 +50,24 @@ def finaliser_names(session, versions_: list[Minutes]) -> dict[int, str]:
 
 def versions(session, conference: Conference) -> list[Minutes]:
     """Every version of the conference's minutes, newest first."""
-    return list(session.execute(
-        select(Minutes).where(Minutes.conference_id == conference.id).order_by(Minutes.version_number.desc())
-    ).scalars())
+    return list(
+        session.execute(
+            select(Minutes).where(Minutes.conference_id == conference.id).order_by(Minutes.version_number.desc())
+        ).scalars()
+    )
 
 
 def comments(session, minutes: Minutes) -> list[tuple[MinutesComment, str, str]]:
     """(comment, agency name, author name), oldest first."""
-    return list(session.execute(
-        select(MinutesComment, Agency.name, User.name)
-        .join(Agency, Agency.id == MinutesComment.agency_id).join(User, User.id == MinutesComment.author_id)
-        .where(MinutesComment.minutes_id == minutes.id).order_by(MinutesComment.created_at, MinutesComment.id)
-    ).all())
+    return list(
+        session.execute(
+            select(MinutesComment, Agency.name, User.name)
+            .join(Agency, Agency.id == MinutesComment.agency_id)
+            .join(User, User.id == MinutesComment.author_id)
+            .where(MinutesComment.minutes_id == minutes.id)
+            .order_by(MinutesComment.created_at, MinutesComment.id)
+        ).all()
+    )
 
 
 def _sha256(content: bytes) -> str:
@@ -69,14 +76,18 @@ def _sha256(content: bytes) -> str:
 
 # --- draft ---------------------------------------------------------------------------------
 
+
 def _texts(data: dict) -> dict:
     """The written parts of the minutes from ``data``: summary and the note on the next date as
     text, each decision with its data categories."""
     return {
         "summary": (data.get("summary") or "").strip(),
         "summary_categories": sorted(set(data.get("summary_categories") or ())),
-        "decisions": [{"text": d["text"].strip(), "categories": sorted(set(d.get("categories") or ()))}
-                      for d in data.get("decisions") or () if d.get("text", "").strip()],
+        "decisions": [
+            {"text": d["text"].strip(), "categories": sorted(set(d.get("categories") or ()))}
+            for d in data.get("decisions") or ()
+            if d.get("text", "").strip()
+        ],
         "next_date_note": (data.get("next_date_note") or "").strip(),
     }
 
@@ -90,8 +101,15 @@ def _add_version(session, minutes: Minutes) -> None:
         raise StaleEdit() from None
 
 
-def save_draft(session, conference: Conference, minutes: Minutes | None, actor: User, data: dict,
-               overridden_kinds=(), finalise: bool = False) -> Minutes:
+def save_draft(
+    session,
+    conference: Conference,
+    minutes: Minutes | None,
+    actor: User,
+    data: dict,
+    overridden_kinds=(),
+    finalise: bool = False,
+) -> Minutes:
     """Create or update the draft; with ``finalise`` also finalise it in the same step."""
     if conference.status != ConferenceStatus.HELD:
         raise MinutesError(None, _l("Ein Protokoll gibt es nur für eine durchgeführte Fallkonferenz."))
@@ -132,20 +150,41 @@ def share_draft(session, minutes: Minutes, actor: User, days: int, link: str) ->
     minutes.updated_at = utcnow()
     rows = session.execute(
         select(Invitation, Agency.contact_email, User.email)
-        .join(Agency, Agency.id == Invitation.agency_id).outerjoin(User, User.id == Invitation.user_id)
+        .join(Agency, Agency.id == Invitation.agency_id)
+        .outerjoin(User, User.id == Invitation.user_id)
         .where(Invitation.conference_id == conference.id, Invitation.status != InvitationStatus.CANCELLED)
     ).all()
-    recipients = sorted({named or contact for inv, contact, named in rows
-                         if valid_consent(conference.case_id, inv.agency_id) is not None})
+    recipients = sorted(
+        {
+            named or contact
+            for inv, contact, named in rows
+            if valid_consent(conference.case_id, inv.agency_id) is not None
+        }
+    )
     for to in recipients:
-        mail.queue([to], "minutes_shared", session=session, pseudonym=case.pseudonym,
-                   day=de_date(conference.starts_at), until=de_date(minutes.comments_until), link=link)
-    audit.record("minutes.shared", minutes, actor=actor, session=session, days=days,
-                 agency_ids=sorted({inv.agency_id for inv, _c, _n in rows}))
+        mail.queue(
+            [to],
+            "minutes_shared",
+            session=session,
+            pseudonym=case.pseudonym,
+            day=de_date(conference.starts_at),
+            until=de_date(minutes.comments_until),
+            link=link,
+        )
+    audit.record(
+        "minutes.shared",
+        minutes,
+        actor=actor,
+        session=session,
+        days=days,
+        agency_ids=sorted({inv.agency_id for inv, _c, _n in rows}),
+    )
     return recipients
 
 
-def add_comment(session, minutes: Minutes, actor: User, body: str, overridden_kinds=(), link: str = "") -> MinutesComment:
+def add_comment(
+    session, minutes: Minutes, actor: User, body: str, overridden_kinds=(), link: str = ""
+) -> MinutesComment:
     body = (body or "").strip()
     if not body:
         raise MinutesError("body", _l("Bitte füllen Sie dieses Feld aus."))
@@ -156,10 +195,12 @@ def add_comment(session, minutes: Minutes, actor: User, body: str, overridden_ki
     organiser = session.get(User, conference.organiser_id)
     case = session.get(Case, conference.case_id)
     agency = session.get(Agency, actor.agency_id)
-    mail.queue([organiser.email], "minutes_commented", session=session, pseudonym=case.pseudonym,
-               agency=agency.name, link=link)
-    audit.record("minutes.commented", comment, actor=actor, session=session, minutes_id=minutes.id,
-                 agency_id=actor.agency_id)
+    mail.queue(
+        [organiser.email], "minutes_commented", session=session, pseudonym=case.pseudonym, agency=agency.name, link=link
+    )
+    audit.record(
+        "minutes.commented", comment, actor=actor, session=session, minutes_id=minutes.id, agency_id=actor.agency_id
+    )
     audit.record_overrides(comment, actor, overridden_kinds, session=session)
     return comment
 
@@ -190,8 +231,15 @@ def _finalise(session, conference: Conference, minutes: Minutes, actor: User) ->
     conference.version += 1
     conference.updated_at = minutes.finalised_at
     session.flush()
-    audit.record("minutes.finalised", minutes, actor=actor, session=session, conference_id=conference.id,
-                 version_number=minutes.version_number, sha256=minutes.pdf_sha256)
+    audit.record(
+        "minutes.finalised",
+        minutes,
+        actor=actor,
+        session=session,
+        conference_id=conference.id,
+        version_number=minutes.version_number,
+        sha256=minutes.pdf_sha256,
+    )
     audit.record("conference.closed", conference, actor=actor, session=session, minutes_id=minutes.id)
 
 
@@ -214,17 +262,30 @@ def correct(session, old: Minutes, actor: User, data: dict, overridden_kinds=())
     reason = (data.get("reason") or "").strip()
     if not reason:
         raise MinutesError("reason", _l("Bitte geben Sie den Grund der Korrektur an."))
-    new = Minutes(conference_id=old.conference_id, version_number=old.version_number + 1, status=MinutesStatus.DRAFT,
-                  replaces_id=old.id, correction_reason=reason,
-                  **_texts(data))
+    new = Minutes(
+        conference_id=old.conference_id,
+        version_number=old.version_number + 1,
+        status=MinutesStatus.DRAFT,
+        replaces_id=old.id,
+        correction_reason=reason,
+        **_texts(data),
+    )
     _add_version(session, new)
     # The conference's records are locked: the correction changes the text, not the record.
     _seal(session, new, old.content, actor)
     old.status = MinutesStatus.REPLACED
     old.updated_at = new.finalised_at
     session.flush()
-    audit.record("minutes.corrected", new, actor=actor, session=session, conference_id=new.conference_id,
-                 replaces_id=old.id, version_number=new.version_number, sha256=new.pdf_sha256)
+    audit.record(
+        "minutes.corrected",
+        new,
+        actor=actor,
+        session=session,
+        conference_id=new.conference_id,
+        replaces_id=old.id,
+        version_number=new.version_number,
+        sha256=new.pdf_sha256,
+    )
     audit.record_overrides(new, actor, overridden_kinds, session=session)
     return new
 
@@ -246,17 +307,36 @@ def download(session, minutes: Minutes, actor: User, reader: Reader) -> Download
     first request, then cached)."""
     variant = variant_for(reader)
     row = session.execute(
-        select(MinutesPdf.content, MinutesPdf.sha256)
-        .where(MinutesPdf.minutes_id == minutes.id, MinutesPdf.variant == variant)
+        select(MinutesPdf.content, MinutesPdf.sha256).where(
+            MinutesPdf.minutes_id == minutes.id, MinutesPdf.variant == variant
+        )
     ).first()
     if row is None:
         document = render_pdf(session, minutes, minutes.content, reader)
         row = (document, _sha256(document))
         # If another request stored this view a moment ago, its copy stays; ours is as good.
-        session.execute(insert(session, MinutesPdf).values(
-            minutes_id=minutes.id, variant=variant, content=row[0], sha256=row[1], created_at=utcnow(),
-        ).on_conflict_do_nothing(index_elements=["minutes_id", "variant"]))
-    audit.record("minutes.downloaded", minutes, actor=actor, session=session, variant=variant,
-                 version_number=minutes.version_number)
-    return Download(row[0], row[1], filename(minutes.content["pseudonym"], conference_day(minutes.content),
-                                             minutes.version_number), variant)
+        session.execute(
+            insert(session, MinutesPdf)
+            .values(
+                minutes_id=minutes.id,
+                variant=variant,
+                content=row[0],
+                sha256=row[1],
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["minutes_id", "variant"])
+        )
+    audit.record(
+        "minutes.downloaded",
+        minutes,
+        actor=actor,
+        session=session,
+        variant=variant,
+        version_number=minutes.version_number,
+    )
+    return Download(
+        row[0],
+        row[1],
+        filename(minutes.content["pseudonym"], conference_day(minutes.content), minutes.version_number),
+        variant,
+    )

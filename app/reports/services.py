@@ -5,6 +5,7 @@ page says "more than": so the page costs about the same with a hundred cases or 
 years of them. Case figures walk covering indexes and stop at CASE_COUNT_LIMIT; figures
 that need a join (conferences, measures) cost more per row and stop at COUNT_LIMIT.
 """
+
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -57,31 +58,46 @@ class _Figures:
 
     def read(self, session) -> dict:
         row = session.execute(select(*[count for count, _limit in self.counts.values()])).one()
-        return {key: n if n <= limit else None for (key, (_count, limit)), n in zip(self.counts.items(), row)}
+        counts = zip(self.counts.items(), row, strict=True)
+        return {key: n if n <= limit else None for (key, (_count, limit)), n in counts}
 
 
 def team_overview(session, team_id: int, *, now: datetime, today: date, list_size: int = 10) -> Overview:
     workers = [
         WorkerRow(uid, name)
         for uid, name in session.execute(
-            select(User.id, User.name).where(User.team_id == team_id, User.active.is_(True),
-                                              User.role.in_([Role.CASEWORKER, Role.TEAM_LEAD]))
-            .order_by(User.name))
+            select(User.id, User.name)
+            .where(User.team_id == team_id, User.active.is_(True), User.role.in_([Role.CASEWORKER, Role.TEAM_LEAD]))
+            .order_by(User.name)
+        )
     ]
 
     open_cases = select(Case.id).where(Case.team_id == team_id, Case.status == CaseStatus.OPEN)
-    closed = select(Case.id).where(Case.team_id == team_id, Case.status == CaseStatus.CLOSED,
-                                   Case.closed_at >= now - timedelta(days=365))
+    closed = select(Case.id).where(
+        Case.team_id == team_id, Case.status == CaseStatus.CLOSED, Case.closed_at >= now - timedelta(days=365)
+    )
     team_conferences = select(Conference.id).join(Case, Case.id == Conference.case_id).where(Case.team_id == team_id)
-    upcoming = team_conferences.where(Conference.status == ConferenceStatus.PLANNED,
-                                      Conference.starts_at >= now, Conference.starts_at <= now + timedelta(days=30))
-    held = team_conferences.where(Conference.status.in_([ConferenceStatus.HELD, ConferenceStatus.CLOSED]),
-                                  Conference.starts_at >= now - timedelta(days=30), Conference.starts_at < now)
+    upcoming = team_conferences.where(
+        Conference.status == ConferenceStatus.PLANNED,
+        Conference.starts_at >= now,
+        Conference.starts_at <= now + timedelta(days=30),
+    )
+    held = team_conferences.where(
+        Conference.status.in_([ConferenceStatus.HELD, ConferenceStatus.CLOSED]),
+        Conference.starts_at >= now - timedelta(days=30),
+        Conference.starts_at < now,
+    )
+
     # Overdue measures of open cases: walked from the overdue measures (a short, recent range),
     # each checked against its case, rather than through every open case of the team.
     def overdue(*case_conditions):
-        return select(Measure.id).where(measure_open(), Measure.due_on < today, exists().where(
-            Case.id == Measure.case_id, Case.team_id == team_id, Case.status == CaseStatus.OPEN, *case_conditions))
+        return select(Measure.id).where(
+            measure_open(),
+            Measure.due_on < today,
+            exists().where(
+                Case.id == Measure.case_id, Case.team_id == team_id, Case.status == CaseStatus.OPEN, *case_conditions
+            ),
+        )
 
     # Every figure in one query; a caseworker's figures are keyed (figure, user id).
     figures = _Figures()
@@ -97,23 +113,44 @@ def team_overview(session, team_id: int, *, now: datetime, today: date, list_siz
     n = figures.read(session)
     for w in workers:
         w.open_cases, w.upcoming_conferences, w.overdue_measures = (
-            n["open", w.user_id], n["upcoming", w.user_id], n["overdue", w.user_id])
+            n["open", w.user_id],
+            n["upcoming", w.user_id],
+            n["overdue", w.user_id],
+        )
 
     # Held conferences whose minutes are not final yet: the team lead's to-do list.
-    final = select(Minutes.id).where(Minutes.conference_id == Conference.id,
-                                     Minutes.status.in_([MinutesStatus.FINAL, MinutesStatus.REPLACED])).exists()
-    draft_status = (select(Minutes.status).where(Minutes.conference_id == Conference.id)
-                    .order_by(Minutes.version_number.desc()).limit(1).scalar_subquery())
+    final = (
+        select(Minutes.id)
+        .where(
+            Minutes.conference_id == Conference.id, Minutes.status.in_([MinutesStatus.FINAL, MinutesStatus.REPLACED])
+        )
+        .exists()
+    )
+    draft_status = (
+        select(Minutes.status)
+        .where(Minutes.conference_id == Conference.id)
+        .order_by(Minutes.version_number.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     awaiting = session.execute(
         select(Conference, Case.pseudonym, draft_status)
         .join(Case, Case.id == Conference.case_id)
         .where(Case.team_id == team_id, Conference.status == ConferenceStatus.HELD, ~final)
-        .order_by(Conference.starts_at).limit(list_size)
+        .order_by(Conference.starts_at)
+        .limit(list_size)
     ).all()
 
-    return Overview(open_cases=n["open"], closed_last_year=n["closed"], upcoming_conferences=n["upcoming"],
-                    held_last_30_days=n["held"], overdue_measures=n["overdue"], workers=workers,
-                    awaiting_minutes=awaiting, failed_mail=failed_invitation_mail(session, team_id, list_size))
+    return Overview(
+        open_cases=n["open"],
+        closed_last_year=n["closed"],
+        upcoming_conferences=n["upcoming"],
+        held_last_30_days=n["held"],
+        overdue_measures=n["overdue"],
+        workers=workers,
+        awaiting_minutes=awaiting,
+        failed_mail=failed_invitation_mail(session, team_id, list_size),
+    )
 
 
 def failed_invitation_mail(session, team_id: int, limit: int) -> list:
@@ -126,7 +163,12 @@ def failed_invitation_mail(session, team_id: int, limit: int) -> list:
         .join(Conference, Conference.id == Invitation.conference_id)
         .join(Case, Case.id == Conference.case_id)
         .join(Agency, Agency.id == Invitation.agency_id)
-        .where(m.status == mail.FAILED, Case.team_id == team_id, Conference.status == "planned",
-               ~exists().where(newer.ref_type == m.ref_type, newer.ref_id == m.ref_id, newer.id > m.id))
-        .order_by(m.id.desc()).limit(limit)
+        .where(
+            m.status == mail.FAILED,
+            Case.team_id == team_id,
+            Conference.status == "planned",
+            ~exists().where(newer.ref_type == m.ref_type, newer.ref_id == m.ref_id, newer.id > m.id),
+        )
+        .order_by(m.id.desc())
+        .limit(limit)
     ).all()

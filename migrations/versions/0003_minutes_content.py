@@ -4,21 +4,21 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-28 12:00:00
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0003'
-down_revision = '0002'
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('minutes', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('content', sa.JSON(), nullable=True))
+    with op.batch_alter_table("minutes", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("content", sa.JSON(), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table('minutes', schema=None) as batch_op:
-        batch_op.drop_column('content')
+    with op.batch_alter_table("minutes", schema=None) as batch_op:
+        batch_op.drop_column("content")

@@ -3,6 +3,7 @@
 Revision ID: 0006
 Revises: 0005
 """
+
 from alembic import op
 
 revision = "0006"
@@ -13,19 +14,26 @@ depends_on = None
 # Written out, not imported from the models: a migration stays what it was when it ran.
 CHECKS = {
     "user_account": [("ck_user_account_role", "role", ("admin", "team_lead", "caseworker", "partner"))],
-    "agency": [("ck_agency_type", "type",
-                ("education", "health", "counselling", "youth", "neighbourhood_office", "other"))],
-    "location": [("ck_location_kind", "kind",
-                  ("jobcenter_room", "neighbourhood_office", "partner_premises", "online"))],
-    "case_file": [("ck_case_file_status", "status", ("open", "closed")),
-                  ("ck_case_file_close_reason", "close_reason",
-                   ("work", "training", "moved", "not_eligible", "other"))],
+    "agency": [
+        ("ck_agency_type", "type", ("education", "health", "counselling", "youth", "neighbourhood_office", "other"))
+    ],
+    "location": [
+        ("ck_location_kind", "kind", ("jobcenter_room", "neighbourhood_office", "partner_premises", "online"))
+    ],
+    "case_file": [
+        ("ck_case_file_status", "status", ("open", "closed")),
+        ("ck_case_file_close_reason", "close_reason", ("work", "training", "moved", "not_eligible", "other")),
+    ],
     "conference": [("ck_conference_status", "status", ("planned", "held", "closed", "cancelled"))],
-    "invitation": [("ck_invitation_status", "status", ("pending", "accepted", "declined", "cancelled")),
-                   ("ck_invitation_attendance", "attendance", ("present", "excused", "absent"))],
+    "invitation": [
+        ("ck_invitation_status", "status", ("pending", "accepted", "declined", "cancelled")),
+        ("ck_invitation_attendance", "attendance", ("present", "excused", "absent")),
+    ],
     "note": [("ck_note_visibility", "visibility", ("shared", "jobcenter"))],
-    "measure": [("ck_measure_status", "status", ("agreed", "in_progress", "done", "not_done")),
-                ("ck_measure_responsible_kind", "responsible_kind", ("agency", "jobcenter", "person"))],
+    "measure": [
+        ("ck_measure_status", "status", ("agreed", "in_progress", "done", "not_done")),
+        ("ck_measure_responsible_kind", "responsible_kind", ("agency", "jobcenter", "person")),
+    ],
     "minutes": [("ck_minutes_status", "status", ("draft", "final", "replaced"))],
 }
 

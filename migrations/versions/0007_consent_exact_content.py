@@ -4,6 +4,7 @@ each decision; what an agency's taking part reveals; existing content Jobcenter-
 Revision ID: 0007
 Revises: 0006
 """
+
 import json
 import re
 
@@ -18,14 +19,22 @@ depends_on = None
 EMPTY = sa.text("'[]'")
 # Written out, not imported: what an agency type revealed when this migration was written.
 TYPE_REVEALS = {
-    "education": ["work"], "health": ["health"], "counselling": ["addiction", "debt", "family", "residence"],
-    "youth": ["family"], "neighbourhood_office": ["general"],
+    "education": ["work"],
+    "health": ["health"],
+    "counselling": ["addiction", "debt", "family", "residence"],
+    "youth": ["family"],
+    "neighbourhood_office": ["general"],
     "other": ["general", "health", "addiction", "debt", "housing", "family", "residence"],
 }
 NUMBERING = re.compile(r"^\s*(?:\d+[.)]|[-•*])\s*")
 
-minutes = sa.table("minutes", sa.column("id", sa.Integer), sa.column("decisions", sa.Text),
-                   sa.column("decision_list", sa.JSON), sa.column("content", sa.JSON))
+minutes = sa.table(
+    "minutes",
+    sa.column("id", sa.Integer),
+    sa.column("decisions", sa.Text),
+    sa.column("decision_list", sa.JSON),
+    sa.column("content", sa.JSON),
+)
 note = sa.table("note", sa.column("visibility", sa.String), sa.column("categories", sa.JSON))
 agency = sa.table("agency", sa.column("id", sa.Integer), sa.column("name", sa.String), sa.column("type", sa.String))
 minutes_pdf = sa.table("minutes_pdf", sa.column("variant", sa.String))
@@ -48,10 +57,13 @@ def upgrade():
         batch.add_column(sa.Column("decision_list", sa.JSON(), nullable=False, server_default=EMPTY))
 
     conn = op.get_bind()
-    agencies = {name: (agency_id, kind) for agency_id, name, kind in conn.execute(
-        sa.select(agency.c.id, agency.c.name, agency.c.type))}
+    agencies = {
+        name: (agency_id, kind)
+        for agency_id, name, kind in conn.execute(sa.select(agency.c.id, agency.c.name, agency.c.type))
+    }
     for minutes_id, decisions, content in conn.execute(
-            sa.select(minutes.c.id, minutes.c.decisions, minutes.c.content)).all():
+        sa.select(minutes.c.id, minutes.c.decisions, minutes.c.content)
+    ).all():
         values = {"decision_list": decision_list(decisions)}
         if content:
             values["content"] = _with_agency_ids(content, agencies)
@@ -61,8 +73,9 @@ def upgrade():
         batch.alter_column("decision_list", new_column_name="decisions")
 
     # Nothing defaults to shared: a note without categories is for the Jobcenter only.
-    conn.execute(note.update().where(sa.cast(note.c.categories, sa.Text).in_(["[]", ""]))
-                 .values(visibility="jobcenter"))
+    conn.execute(
+        note.update().where(sa.cast(note.c.categories, sa.Text).in_(["[]", ""])).values(visibility="jobcenter")
+    )
     # Partners' copies were rendered under the old rules (notes filtered, nothing else):
     # they are made again, under the new rules, when next requested.
     conn.execute(minutes_pdf.delete().where(minutes_pdf.c.variant != "archive"))

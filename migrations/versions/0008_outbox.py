@@ -3,6 +3,7 @@
 Revision ID: 0008
 Revises: 0005
 """
+
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op

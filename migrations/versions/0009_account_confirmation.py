@@ -3,6 +3,7 @@
 Revision ID: 0009
 Revises: 0006
 """
+
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
@@ -34,8 +35,9 @@ def upgrade():
         sa.Column("decided_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         # Written out, not imported from the models: a migration stays what it was when it ran.
         sa.CheckConstraint("kind IN ('create', 'update')", name="ck_account_change_kind"),
-        sa.CheckConstraint("status IN ('pending', 'confirmed', 'refused', 'superseded')",
-                           name="ck_account_change_status"),
+        sa.CheckConstraint(
+            "status IN ('pending', 'confirmed', 'refused', 'superseded')", name="ck_account_change_status"
+        ),
         sa.CheckConstraint("role IN ('admin', 'team_lead', 'caseworker', 'partner')", name="ck_account_change_role"),
     )
     op.create_index("ix_account_change_user_id", "account_change", ["user_id"])

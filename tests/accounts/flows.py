@@ -1,4 +1,5 @@
 """Log-in steps as a browser takes them, shared by the account tests."""
+
 import re
 from types import SimpleNamespace
 from urllib.parse import quote

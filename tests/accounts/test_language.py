@@ -1,4 +1,5 @@
 """The language switch: German by default, English on request, and back."""
+
 import re
 
 import pyotp

@@ -1,4 +1,5 @@
 """Failed log-ins: 5 per 15 minutes per account, 50 per address, kept in the database."""
+
 from datetime import timedelta
 
 import pyotp
@@ -10,8 +11,7 @@ from app.accounts.models import LoginFailure, UserSession
 from app.accounts.services import sha256
 from app.audit import AuditEntry
 from app.clock import utcnow
-from tests.accounts.flows import (CODE_URL, ENROL_URL, full_login, logged_in, password_step, second_factor,
-                                  session_value)
+from tests.accounts.flows import CODE_URL, ENROL_URL, full_login, logged_in, password_step, second_factor, session_value
 from tests.conftest import PASSWORD, login_as, text_of
 
 LOCKED = "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten und versuchen Sie es dann erneut."
@@ -43,8 +43,20 @@ def _wrong_codes(secret, clock):
 @pytest.fixture
 def second_app(app):
     """Another worker process: its own app and engine on the same database."""
-    other = create_app({key: app.config[key] for key in (
-        "TESTING", "DATABASE_URL", "SECRET_KEY", "MAIL_OUTBOX", "MAIL_SERVER", "BASE_URL", "SERVER_NAME")})
+    other = create_app(
+        {
+            key: app.config[key]
+            for key in (
+                "TESTING",
+                "DATABASE_URL",
+                "SECRET_KEY",
+                "MAIL_OUTBOX",
+                "MAIL_SERVER",
+                "BASE_URL",
+                "SERVER_NAME",
+            )
+        }
+    )
     yield other
     with other.app_context():
         db.engine().dispose()
@@ -118,8 +130,14 @@ def test_failures_are_stored_hashed_and_pruned(app, factory, session):
     _fail(client, app, typo, 1)
     _fail(client, app, user.email, 1)
     keys = session.execute(select(LoginFailure.key)).scalars().all()
-    assert sorted(keys) == sorted([f"email:{sha256(typo)}", f"email:{sha256(user.email)}",
-                                   f"ip:{sha256('198.51.100.1')}", f"ip:{sha256('198.51.100.1')}"])
+    assert sorted(keys) == sorted(
+        [
+            f"email:{sha256(typo)}",
+            f"email:{sha256(user.email)}",
+            f"ip:{sha256('198.51.100.1')}",
+            f"ip:{sha256('198.51.100.1')}",
+        ]
+    )
     assert not any(typo in k or user.email in k or "198.51.100.1" in k or WRONG in k for k in keys)
 
     # Failures older than the window go when the next one is recorded.
@@ -180,8 +198,9 @@ def test_the_limit_holds_across_worker_processes(app, second_app, factory, sessi
 
     _assert_locked(password_step(first, app, user.email))
     _assert_locked(password_step(second, second_app, user.email))
-    assert len(session.execute(select(LoginFailure).where(
-        LoginFailure.key == f"email:{sha256(user.email)}")).all()) == 5
+    assert (
+        len(session.execute(select(LoginFailure).where(LoginFailure.key == f"email:{sha256(user.email)}")).all()) == 5
+    )
 
 
 @pytest.mark.committed
@@ -190,8 +209,11 @@ def test_each_app_keeps_its_own_settings_for_sessions(app, second_app, client, f
     second_app.config["SESSION_IDLE_TIMEOUT"] = timedelta(days=1)
     user = factory.user()
     token = login_as(client, app, user)
-    session.execute(update(UserSession).where(UserSession.token_hash == sha256(token))
-                    .values(last_seen_at=utcnow() - timedelta(minutes=31)))
+    session.execute(
+        update(UserSession)
+        .where(UserSession.token_hash == sha256(token))
+        .values(last_seen_at=utcnow() - timedelta(minutes=31))
+    )
     session.commit()
     assert not logged_in(client)
 

@@ -1,4 +1,5 @@
 """Log-in by e-mail and password with two factors: enrolment, codes, recovery codes, redirects."""
+
 import json
 import re
 import time
@@ -10,8 +11,17 @@ from sqlalchemy import select
 from app.accounts.models import RecoveryCode, User
 from app.accounts.services import sha256
 from app.audit import AuditEntry
-from tests.accounts.flows import (CODE_URL, ENROL_URL, enrol, full_login, logged_in, logout, password_step,
-                                  second_factor, session_value)
+from tests.accounts.flows import (
+    CODE_URL,
+    ENROL_URL,
+    enrol,
+    full_login,
+    logged_in,
+    logout,
+    password_step,
+    second_factor,
+    session_value,
+)
 from tests.conftest import PASSWORD, csrf_token, post, text_of
 
 WRONG_PASSWORD_MESSAGE = "E-Mail-Adresse oder Passwort ist falsch."
@@ -193,11 +203,14 @@ def test_password_step_expires_after_five_minutes(app, client, factory, totp_clo
 # --- who may log in -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("email, password", [
-    ("user@example.org", "Falsches-Passwort-123"),
-    ("niemand@example.org", PASSWORD),
-    ("USER@example.org", "Falsches-Passwort-123"),
-])
+@pytest.mark.parametrize(
+    "email, password",
+    [
+        ("user@example.org", "Falsches-Passwort-123"),
+        ("niemand@example.org", PASSWORD),
+        ("USER@example.org", "Falsches-Passwort-123"),
+    ],
+)
 def test_wrong_email_or_password_gives_the_same_german_answer(app, client, factory, email, password):
     factory.user(email="user@example.org")
     r = password_step(client, app, email, password)
@@ -237,10 +250,19 @@ def test_user_deactivated_between_password_and_code_cannot_finish(app, client, f
 # --- where the log-in leads -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("target", [
-    "//evil.example", "https://evil.example", "https://evil.example/anmelden", "/\\evil.example",
-    "\\\\evil.example", "/\t/evil.example", "javascript:alert(1)", "evil.example",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "https://evil.example",
+        "https://evil.example/anmelden",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "/\t/evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+    ],
+)
 def test_next_pointing_elsewhere_is_ignored_after_login(app, client, factory, totp_clock, target):
     secret = pyotp.random_base32()
     user = factory.user(totp_secret=secret)
@@ -269,8 +291,7 @@ def test_page_behind_login_sends_to_login_and_back(app, client, factory, totp_cl
     assert r.status_code == 302
     login_url = r.location
     assert login_url.startswith("/anmelden?next=")
-    r = client.post(login_url, data={"email": user.email, "password": PASSWORD,
-                                      "csrf_token": csrf_token(client, app)})
+    r = client.post(login_url, data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client, app)})
     assert r.location.endswith(CODE_URL)
     totp_clock.advance()
     r = second_factor(client, app, totp_clock.code(secret))
@@ -287,25 +308,29 @@ def _assert_no_free_text(entries, *secrets):
         assert _CODE.match(e.action), e.action
         for key, value in e.details.items():
             assert _CODE.match(key), key
-            assert value is None or isinstance(value, (bool, int)) or (isinstance(value, str) and _CODE.match(value)), \
-                (e.action, key, value)
+            assert value is None or isinstance(value, (bool, int)) or (isinstance(value, str) and _CODE.match(value)), (
+                e.action,
+                key,
+                value,
+            )
         dumped = json.dumps([e.action, e.object_type, e.details], ensure_ascii=False).lower()
         for s in secrets:
             assert s.lower() not in dumped, (e.action, s)
 
 
-def test_failed_and_successful_logins_are_audited_without_address_or_password(app, client, factory, session,
-                                                                               totp_clock):
+def test_failed_and_successful_logins_are_audited_without_address_or_password(
+    app, client, factory, session, totp_clock
+):
     secret = pyotp.random_base32()
     user = factory.user(email="anna.beispiel@example.org", totp_secret=secret)
     typo = "anna.beispeil@example.org"
     wrong_password = "Mein-Geheimes-Passwort-99"
 
-    password_step(client, app, user.email, wrong_password)          # known account, wrong password
-    password_step(client, app, typo, PASSWORD)                       # unknown address
-    password_step(client, app, user.email)                           # right password ...
-    second_factor(client, app, _wrong_code(secret, totp_clock.now))      # ... wrong code
-    r = second_factor(client, app, totp_clock.code(secret))          # right code
+    password_step(client, app, user.email, wrong_password)  # known account, wrong password
+    password_step(client, app, typo, PASSWORD)  # unknown address
+    password_step(client, app, user.email)  # right password ...
+    second_factor(client, app, _wrong_code(secret, totp_clock.now))  # ... wrong code
+    r = second_factor(client, app, totp_clock.code(secret))  # right code
     assert r.status_code == 302
     logout(client, app)
 

@@ -1,4 +1,5 @@
 """Own password change, password reset and account invitation by e-mailed link."""
+
 import re
 from datetime import timedelta
 
@@ -45,8 +46,12 @@ def test_password_change_needs_the_current_password(app, client, factory, sessio
     user = factory.user()
     login_as(client, app, user)
     before = _password_hash(session, user)
-    r = post(client, app, "/konto", {"current_password": "Nicht-Mein-Passwort-1",
-                                     "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    r = post(
+        client,
+        app,
+        "/konto",
+        {"current_password": "Nicht-Mein-Passwort-1", "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    )
     assert r.status_code == 400
     assert "Das aktuelle Passwort ist falsch." in text_of(r)
     assert _password_hash(session, user) == before
@@ -59,8 +64,9 @@ def test_password_change_ends_every_session(app, client, factory, session):
     elsewhere = app.test_client()
     login_as(elsewhere, app, user)
 
-    r = post(client, app, "/konto", {"current_password": PASSWORD,
-                                     "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    r = post(
+        client, app, "/konto", {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
     assert r.status_code == 302 and r.location.endswith("/anmelden")
     assert "Ihr Passwort wurde geändert. Bitte melden Sie sich neu an." in text_of(client.get(r.location))
     assert not logged_in(client)
@@ -73,13 +79,17 @@ def test_password_change_ends_every_session(app, client, factory, session):
     assert (entry.object_id, entry.actor_id, entry.details) == (user.id, user.id, {})
 
 
-@pytest.mark.parametrize("new, confirm, message", [
-    (TOO_SHORT, TOO_SHORT, "Das Passwort muss mindestens 12 Zeichen lang sein."),
-    (NEW_PASSWORD, NEW_PASSWORD + "x", "Die beiden Passwörter stimmen nicht überein."),
-    ("", "", "Bitte füllen Sie dieses Feld aus."),
-])
-def test_bad_new_password_is_refused_in_german_and_nothing_is_saved(app, client, factory, session,
-                                                                    new, confirm, message):
+@pytest.mark.parametrize(
+    "new, confirm, message",
+    [
+        (TOO_SHORT, TOO_SHORT, "Das Passwort muss mindestens 12 Zeichen lang sein."),
+        (NEW_PASSWORD, NEW_PASSWORD + "x", "Die beiden Passwörter stimmen nicht überein."),
+        ("", "", "Bitte füllen Sie dieses Feld aus."),
+    ],
+)
+def test_bad_new_password_is_refused_in_german_and_nothing_is_saved(
+    app, client, factory, session, new, confirm, message
+):
     user = factory.user()
     login_as(client, app, user)
     before = _password_hash(session, user)
@@ -95,8 +105,9 @@ def test_password_change_needs_a_csrf_token(app, client, factory, session):
     user = factory.user()
     login_as(client, app, user)
     before = _password_hash(session, user)
-    r = client.post("/konto", data={"current_password": PASSWORD, "new_password": NEW_PASSWORD,
-                                    "confirm": NEW_PASSWORD})
+    r = client.post(
+        "/konto", data={"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
     assert r.status_code == 400
     assert _password_hash(session, user) == before
 
@@ -178,12 +189,16 @@ def test_reset_link_expires(app, client, factory, session):
     assert _password_hash(session, user) == before
 
 
-@pytest.mark.parametrize("new, confirm, message", [
-    (TOO_SHORT, TOO_SHORT, "Das Passwort muss mindestens 12 Zeichen lang sein."),
-    (NEW_PASSWORD, "Ganz-Anderes-Passwort-1", "Die beiden Passwörter stimmen nicht überein."),
-])
-def test_bad_password_at_the_link_is_refused_and_the_link_stays_usable(app, client, factory, session,
-                                                                       new, confirm, message):
+@pytest.mark.parametrize(
+    "new, confirm, message",
+    [
+        (TOO_SHORT, TOO_SHORT, "Das Passwort muss mindestens 12 Zeichen lang sein."),
+        (NEW_PASSWORD, "Ganz-Anderes-Passwort-1", "Die beiden Passwörter stimmen nicht überein."),
+    ],
+)
+def test_bad_password_at_the_link_is_refused_and_the_link_stays_usable(
+    app, client, factory, session, new, confirm, message
+):
     user = factory.user()
     _request_reset(client, app, user.email)
     path = _link(outbox_messages(app)[0])
@@ -247,16 +262,30 @@ def test_invitation_by_the_admin_leads_to_a_first_login(app, client, factory, se
     team = factory.team("Team Nord")
     admin_client = app.test_client()
     login_as(admin_client, app, admin)
-    r = post(admin_client, app, "/verwaltung/benutzer/neu", {
-        "name": "Dora Neu", "email": "dora.neu@example.org", "role": "caseworker",
-        "team_id": str(team.id), "agency_id": ""})
+    r = post(
+        admin_client,
+        app,
+        "/verwaltung/benutzer/neu",
+        {
+            "name": "Dora Neu",
+            "email": "dora.neu@example.org",
+            "role": "caseworker",
+            "team_id": str(team.id),
+            "agency_id": "",
+        },
+    )
     assert r.status_code == 302, text_of(r)
     # A staff account: the invitation leaves once a team lead of the team confirms it.
     assert outbox_messages(app) == []
     lead_client = app.test_client()
     login_as(lead_client, app, factory.user("team_lead", team=team))
-    [change_id] = session.execute(select(AuditEntry.details["change_id"].as_integer())
-                                  .where(AuditEntry.action == "account_change.proposed")).scalars().all()
+    [change_id] = (
+        session.execute(
+            select(AuditEntry.details["change_id"].as_integer()).where(AuditEntry.action == "account_change.proposed")
+        )
+        .scalars()
+        .all()
+    )
     session.commit()
     assert post(lead_client, app, f"/kontoaenderungen/{change_id}/bestaetigen").status_code == 302
     [message] = outbox_messages(app)

@@ -2,6 +2,7 @@
 account (same answer, same bookkeeping, the e-mail leaves after the response), requests are
 limited per client address and per account, one reset link per account works at a time, and
 a link from before a deactivation stays dead after a reactivation."""
+
 import re
 
 from sqlalchemy import func, select, update
@@ -120,8 +121,12 @@ def test_a_link_from_before_a_deactivation_stays_dead_after_reactivation(app, cl
     assert client.get(link).status_code == 404
     assert post(admin, app, f"/verwaltung/benutzer/{user.id}/aktivieren").status_code == 302
     assert client.get(link).status_code == 404
-    assert post(client, app, link, {"new_password": "Ganz-Neues-Passwort-2026",
-                                    "confirm": "Ganz-Neues-Passwort-2026"}).status_code == 404
+    assert (
+        post(
+            client, app, link, {"new_password": "Ganz-Neues-Passwort-2026", "confirm": "Ganz-Neues-Passwort-2026"}
+        ).status_code
+        == 404
+    )
     # A new request after the reactivation works.
     _request(client, app, user.email)
     [new] = set(_links(app)) - {link}

@@ -1,4 +1,5 @@
 """One-time codes used by two workers at once: only one of them may get in."""
+
 import threading
 import time
 
@@ -67,8 +68,10 @@ def test_the_same_recovery_code_used_twice_at_once_lets_only_one_in(app, factory
             finally:
                 s.close()
 
-    threads = [threading.Thread(target=worker, args=("first",)),
-               threading.Thread(target=worker, args=("second", first_claimed))]
+    threads = [
+        threading.Thread(target=worker, args=("first",)),
+        threading.Thread(target=worker, args=("second", first_claimed)),
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -1,4 +1,5 @@
 """Server-side sessions: a new id at every log-in, a log-out that really ends it, timeouts."""
+
 from datetime import timedelta
 
 import pyotp
@@ -164,8 +165,9 @@ def test_deactivating_a_user_logs_out_their_open_sessions_at_once(app, factory, 
     admin_client = app.test_client()
     login_as(admin_client, app, admin)
 
-    r = admin_client.post(f"/verwaltung/benutzer/{user.id}/deaktivieren",
-                          data={"csrf_token": csrf_token(admin_client, app)})
+    r = admin_client.post(
+        f"/verwaltung/benutzer/{user.id}/deaktivieren", data={"csrf_token": csrf_token(admin_client, app)}
+    )
     assert r.status_code == 302
 
     assert not logged_in(victim)

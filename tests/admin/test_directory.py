@@ -1,11 +1,11 @@
 """Administration of the directory: teams, agencies, locations, districts."""
+
 import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
 from app.accounts.models import Team
-from app.agencies.models import AGENCY_TYPE_LABELS
-from app.agencies.models import Agency, District, Location
+from app.agencies.models import AGENCY_TYPE_LABELS, Agency, District, Location
 from app.audit import AuditEntry
 from tests.conftest import login_as, post, text_of
 from tests.dbstate import differences, scalars, snapshot
@@ -44,9 +44,18 @@ def test_teams_are_created_renamed_and_deactivated(app, client, session, admin):
 @pytest.mark.parametrize("agency_type", list(AGENCY_TYPE_LABELS))
 def test_agencies_of_every_type_with_district_and_contact(app, client, session, factory, admin, agency_type):
     district = factory.district("Nordend")
-    r = post(client, app, "/verwaltung/einrichtungen/neu", {
-        "name": "Einrichtung am Main", "type": agency_type, "district_id": str(district.id),
-        "contact_email": "kontakt@example.org", "active": "y"})
+    r = post(
+        client,
+        app,
+        "/verwaltung/einrichtungen/neu",
+        {
+            "name": "Einrichtung am Main",
+            "type": agency_type,
+            "district_id": str(district.id),
+            "contact_email": "kontakt@example.org",
+            "active": "y",
+        },
+    )
     assert r.status_code == 302
     agency = one(session, Agency, name="Einrichtung am Main")
     assert (agency.type, agency.district_id, agency.contact_email) == (agency_type, district.id, "kontakt@example.org")
@@ -58,8 +67,12 @@ def test_agencies_of_every_type_with_district_and_contact(app, client, session, 
 
 def test_agency_is_edited(app, client, session, factory, admin):
     agency = factory.agency(type="health")
-    r = post(client, app, f"/verwaltung/einrichtungen/{agency.id}", {
-        "name": agency.name, "type": "youth", "district_id": "", "contact_email": "neu@example.org", "active": "y"})
+    r = post(
+        client,
+        app,
+        f"/verwaltung/einrichtungen/{agency.id}",
+        {"name": agency.name, "type": "youth", "district_id": "", "contact_email": "neu@example.org", "active": "y"},
+    )
     assert r.status_code == 302
     agency = one(session, Agency, id=agency.id)
     assert (agency.type, agency.contact_email, agency.district_id) == ("youth", "neu@example.org", None)
@@ -68,9 +81,11 @@ def test_agency_is_edited(app, client, session, factory, admin):
 
 def test_online_location_needs_an_https_video_link(app, client, session, admin):
     data = {"name": "Videoraum", "kind": "online", "district_id": "", "agency_id": "", "address": "", "active": "y"}
-    for link, message in [("", "Für einen Online-Ort ist ein Link zur Videokonferenz nötig."),
-                          ("http://video.example.org/raum", "die mit https:// beginnt"),
-                          ("javascript:alert(1)", "die mit https:// beginnt")]:
+    for link, message in [
+        ("", "Für einen Online-Ort ist ein Link zur Videokonferenz nötig."),
+        ("http://video.example.org/raum", "die mit https:// beginnt"),
+        ("javascript:alert(1)", "die mit https:// beginnt"),
+    ]:
         r = post(client, app, "/verwaltung/orte/neu", {**data, "video_url": link})
         assert r.status_code == 400, link
         assert message in text_of(r)
@@ -84,13 +99,28 @@ def test_online_location_needs_an_https_video_link(app, client, session, admin):
 
 def test_location_at_partner_premises(app, client, session, factory, admin):
     district, agency = factory.district(), factory.agency()
-    r = post(client, app, "/verwaltung/orte/neu", {
-        "name": "Seminarraum 1", "kind": "partner_premises", "district_id": str(district.id),
-        "agency_id": str(agency.id), "address": "Seminarraum 1, 2. OG", "video_url": "", "active": "y"})
+    r = post(
+        client,
+        app,
+        "/verwaltung/orte/neu",
+        {
+            "name": "Seminarraum 1",
+            "kind": "partner_premises",
+            "district_id": str(district.id),
+            "agency_id": str(agency.id),
+            "address": "Seminarraum 1, 2. OG",
+            "video_url": "",
+            "active": "y",
+        },
+    )
     assert r.status_code == 302
     loc = one(session, Location, name="Seminarraum 1")
-    assert (loc.kind, loc.district_id, loc.agency_id, loc.address) == ("partner_premises", district.id, agency.id,
-                                                                        "Seminarraum 1, 2. OG")
+    assert (loc.kind, loc.district_id, loc.agency_id, loc.address) == (
+        "partner_premises",
+        district.id,
+        agency.id,
+        "Seminarraum 1, 2. OG",
+    )
 
 
 def test_districts_are_created_and_listed(app, client, session, admin):
@@ -115,28 +145,51 @@ def too_long(n):
 VALID = {
     "teams": {"name": "Team West", "active": "y"},
     "stadtteile": {"name": "Hafen", "active": "y"},
-    "einrichtungen": {"name": "Beratung Ost", "type": "health", "district_id": "", "contact_email": "ost@example.org",
-                      "active": "y"},
-    "orte": {"name": "Raum 1.01", "kind": "jobcenter_room", "district_id": "", "agency_id": "", "address": "1. OG",
-             "video_url": "", "active": "y"},
+    "einrichtungen": {
+        "name": "Beratung Ost",
+        "type": "health",
+        "district_id": "",
+        "contact_email": "ost@example.org",
+        "active": "y",
+    },
+    "orte": {
+        "name": "Raum 1.01",
+        "kind": "jobcenter_room",
+        "district_id": "",
+        "agency_id": "",
+        "address": "1. OG",
+        "video_url": "",
+        "active": "y",
+    },
 }
 # kind: [(case, changes, German message, a submitted value the page must keep)]
 BAD_INPUT = {
-    "teams": [("empty", {"name": ""}, REQUIRED, None), ("long name", {"name": too_long(120)[0]}, too_long(120)[1], None),
-              ("NUL", {"name": "Team\x00West"}, CONTROL, None)],
-    "stadtteile": [("empty", {"name": " "}, REQUIRED, None), ("long name", {"name": too_long(80)[0]}, too_long(80)[1], None),
-                   ("escape", {"name": "Hafen\x1b"}, CONTROL, None)],
+    "teams": [
+        ("empty", {"name": ""}, REQUIRED, None),
+        ("long name", {"name": too_long(120)[0]}, too_long(120)[1], None),
+        ("NUL", {"name": "Team\x00West"}, CONTROL, None),
+    ],
+    "stadtteile": [
+        ("empty", {"name": " "}, REQUIRED, None),
+        ("long name", {"name": too_long(80)[0]}, too_long(80)[1], None),
+        ("escape", {"name": "Hafen\x1b"}, CONTROL, None),
+    ],
     "einrichtungen": [
-        ("empty", {k: "" for k in VALID["einrichtungen"]}, REQUIRED, None),
+        ("empty", dict.fromkeys(VALID["einrichtungen"], ""), REQUIRED, None),
         ("long name", {"name": too_long(160)[0]}, too_long(160)[1], "ost@example.org"),
         ("unknown type", {"type": "casino"}, CHOICE, "Beratung Ost"),
         ("unknown district", {"district_id": "999999"}, CHOICE, "Beratung Ost"),
-        ("district not a number", {"district_id": "1 OR 1=1"}, "Bitte wählen Sie einen der angebotenen Einträge.", "Beratung Ost"),
+        (
+            "district not a number",
+            {"district_id": "1 OR 1=1"},
+            "Bitte wählen Sie einen der angebotenen Einträge.",
+            "Beratung Ost",
+        ),
         ("no contact", {"contact_email": ""}, REQUIRED, "Beratung Ost"),
         ("bad contact", {"contact_email": "<b>ost</b>"}, EMAIL, "<b>ost</b>"),
     ],
     "orte": [
-        ("empty", {k: "" for k in VALID["orte"]}, REQUIRED, None),
+        ("empty", dict.fromkeys(VALID["orte"], ""), REQUIRED, None),
         ("long name", {"name": too_long(160)[0]}, too_long(160)[1], "1. OG"),
         ("long address", {"address": too_long(300)[0]}, too_long(300)[1], "Raum 1.01"),
         ("unknown kind", {"kind": "boat"}, CHOICE, "Raum 1.01"),

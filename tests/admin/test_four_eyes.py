@@ -2,6 +2,7 @@
 change of a staff account's role, team or e-mail address, take effect only once a team lead of
 that team confirms it. The admin never confirms, never reaches case content, and everything is
 audited with both actors."""
+
 import re
 
 import pytest
@@ -52,18 +53,28 @@ def audit(session, action):
 
 
 def pending(session, user):
-    return scalars(session, select(AccountChange).where(AccountChange.user_id == user.id,
-                                                        AccountChange.status == "pending"))
+    return scalars(
+        session, select(AccountChange).where(AccountChange.user_id == user.id, AccountChange.status == "pending")
+    )
 
 
 def create(admin, app, nord, email="neu@example.org", role="team_lead"):
-    return post(admin, app, "/verwaltung/benutzer/neu", {"name": "Nina Neu", "email": email, "role": role,
-                                                         "team_id": str(nord.id), "agency_id": ""})
+    return post(
+        admin,
+        app,
+        "/verwaltung/benutzer/neu",
+        {"name": "Nina Neu", "email": email, "role": role, "team_id": str(nord.id), "agency_id": ""},
+    )
 
 
 def edit(admin, app, user, **values):
-    data = {"name": user.name, "email": user.email, "role": user.role, "team_id": str(user.team_id or ""),
-            "agency_id": str(user.agency_id or "")}
+    data = {
+        "name": user.name,
+        "email": user.email,
+        "role": user.role,
+        "team_id": str(user.team_id or ""),
+        "agency_id": str(user.agency_id or ""),
+    }
     data.update(values)
     return post(admin, app, f"/verwaltung/benutzer/{user.id}", data)
 
@@ -80,8 +91,10 @@ def test_an_admin_cannot_reach_a_case_at_any_point(app, client, session, factory
     def admin_is_kept_out():
         for url in (f"/faelle/{case.id}", "/faelle", "/protokolle/export", "/team"):
             assert admin.get(url).status_code in (403, 404), url
-        assert post(admin, app, "/protokolle/export", {"date_from": "2026-01-01", "date_to": "2026-01-31"}
-                    ).status_code == 403
+        assert (
+            post(admin, app, "/protokolle/export", {"date_from": "2026-01-01", "date_to": "2026-01-31"}).status_code
+            == 403
+        )
 
     admin_is_kept_out()
     assert create(admin, app, nord, email=attacker_address).status_code == 302
@@ -98,8 +111,12 @@ def test_an_admin_cannot_reach_a_case_at_any_point(app, client, session, factory
     token = accounts.issue_token(session, session.get(User, account.id), "invite", app.config["ACCOUNT_TOKEN_LIFETIME"])
     session.commit()
     assert client.get(f"/konto/link/invite/{token}").status_code == 404
-    assert post(client, app, f"/konto/link/invite/{token}",
-                {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 404
+    assert (
+        post(
+            client, app, f"/konto/link/invite/{token}", {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+        ).status_code
+        == 404
+    )
     assert user_by_email(session, attacker_address).password_hash is None
     assert not can(user_by_email(session, attacker_address), "case.list")
     admin_is_kept_out()
@@ -114,8 +131,9 @@ def test_an_admin_cannot_reach_a_case_at_any_point(app, client, session, factory
     admin_is_kept_out()
 
 
-def test_the_team_lead_confirms_a_new_account_which_then_gets_its_invitation(app, client, session, factory,
-                                                                             admin, lead, nord):
+def test_the_team_lead_confirms_a_new_account_which_then_gets_its_invitation(
+    app, client, session, factory, admin, lead, nord
+):
     assert create(admin, app, nord, role="caseworker").status_code == 302
     account = user_by_email(session, "neu@example.org")
     [notice] = outbox_messages(app)
@@ -148,10 +166,16 @@ def test_the_team_lead_confirms_a_new_account_which_then_gets_its_invitation(app
     [proposed] = audit(session, "account_change.proposed")
     [confirmed] = audit(session, "account_change.confirmed")
     [invited] = audit(session, "account.invite_sent")
-    assert (proposed.actor_id, proposed.object_id, proposed.details["change_id"]) == (admin.user.id, account.id,
-                                                                                      change.id)
+    assert (proposed.actor_id, proposed.object_id, proposed.details["change_id"]) == (
+        admin.user.id,
+        account.id,
+        change.id,
+    )
     assert (confirmed.actor_id, confirmed.details["proposed_by"], confirmed.details["change_id"]) == (
-        lead.user.id, admin.user.id, change.id)
+        lead.user.id,
+        admin.user.id,
+        change.id,
+    )
     assert (invited.actor_id, invited.object_id) == (lead.user.id, account.id)
     # Deciding again: already decided, in German, nothing changes.
     before = snapshot(app)
@@ -195,7 +219,11 @@ def test_nobody_but_a_team_lead_of_the_team_confirms(app, session, factory, admi
         [*_, entry] = audit(session, "access.refused")
         assert len(audit(session, "access.refused")) == refusals + 1
         assert (entry.actor_id, entry.object_type, entry.object_id, entry.details) == (
-            user.id, "account_change", change.id, {"rule": "account_change.decide"})
+            user.id,
+            "account_change",
+            change.id,
+            {"rule": "account_change.decide"},
+        )
     # The team lead sees the change of their own account, without the buttons.
     page = text_of(lead.get("/"))
     assert "tanja.neu@example.org" in page and "Betrifft Ihr eigenes Konto" in page
@@ -318,7 +346,11 @@ def test_an_unconfirmed_account_changes_at_once_and_is_proposed_anew(app, sessio
     account = user_by_email(session, "neu2@example.org")
     [second] = pending(session, account)
     assert (account.team_id, account.confirmed, second.confirming_team_id, second.kind) == (
-        sued.id, False, sued.id, "create")
+        sued.id,
+        False,
+        sued.id,
+        "create",
+    )
     assert decide(lead, app, first).status_code == 409  # Team Nord's lead: too late
     assert sorted(m["To"] for m in outbox_messages(app)) == sorted([lead.user.email, sued_lead.email])
     # Made a partner account instead: nothing to confirm, the invitation leaves now.
@@ -326,5 +358,6 @@ def test_an_unconfirmed_account_changes_at_once_and_is_proposed_anew(app, sessio
     account = user_by_email(session, "neu2@example.org")
     assert (account.role, account.team_id, account.confirmed) == ("partner", None, True)
     assert pending(session, account) == []
-    assert sorted(m["To"] for m in outbox_messages(app)) == sorted([lead.user.email, sued_lead.email,
-                                                                    "neu2@example.org"])
+    assert sorted(m["To"] for m in outbox_messages(app)) == sorted(
+        [lead.user.email, sued_lead.email, "neu2@example.org"]
+    )

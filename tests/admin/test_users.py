@@ -1,4 +1,5 @@
 """Administration of accounts: create, edit, deactivate; invitations; bad input."""
+
 import re
 
 import pytest
@@ -39,7 +40,13 @@ def test_admin_creates_caseworker_who_waits_for_a_team_lead(app, client, session
     r = post(client, app, "/verwaltung/benutzer/neu", form_data(email="Maria@Example.org", team_id=str(team.id)))
     assert r.status_code == 302 and r.location.endswith("/verwaltung/benutzer")
     user = user_by_email(session, "maria@example.org")
-    assert (user.name, user.role, user.team_id, user.agency_id, user.active) == ("Maria Muster", "caseworker", team.id, None, True)
+    assert (user.name, user.role, user.team_id, user.agency_id, user.active) == (
+        "Maria Muster",
+        "caseworker",
+        team.id,
+        None,
+        True,
+    )
     assert user.confirmed is False and user.password_hash is None
     assert outbox_messages(app) == []  # the team has no team lead yet who could be asked
     assert actions(session)[-2:] == ["user.created", "account_change.proposed"]
@@ -50,8 +57,12 @@ def test_admin_creates_caseworker_who_waits_for_a_team_lead(app, client, session
 
 def test_admin_creates_a_partner_account_and_an_invitation_is_sent(app, client, session, factory, admin):
     agency = factory.agency()
-    r = post(client, app, "/verwaltung/benutzer/neu",
-             form_data(email="Maria@Example.org", role="partner", agency_id=str(agency.id)))
+    r = post(
+        client,
+        app,
+        "/verwaltung/benutzer/neu",
+        form_data(email="Maria@Example.org", role="partner", agency_id=str(agency.id)),
+    )
     assert r.status_code == 302
     user = user_by_email(session, "maria@example.org")
     assert (user.role, user.agency_id, user.confirmed, user.password_hash) == ("partner", agency.id, True, None)
@@ -71,8 +82,12 @@ def test_partner_needs_an_agency_and_keeps_no_team(app, client, session, factory
     assert user_by_email(session, "maria@example.org") is None
     assert outbox_messages(app) == []
 
-    r = post(client, app, "/verwaltung/benutzer/neu",
-             form_data(role="partner", team_id=str(team.id), agency_id=str(agency.id)))
+    r = post(
+        client,
+        app,
+        "/verwaltung/benutzer/neu",
+        form_data(role="partner", team_id=str(team.id), agency_id=str(agency.id)),
+    )
     assert r.status_code == 302
     user = user_by_email(session, "maria@example.org")
     assert (user.role, user.agency_id, user.team_id) == ("partner", agency.id, None)
@@ -99,8 +114,12 @@ def test_duplicate_email_is_refused_on_create_and_on_edit(app, client, session, 
     r = post(client, app, "/verwaltung/benutzer/neu", form_data(email="VERGEBEN@example.org", team_id=str(team.id)))
     assert r.status_code == 400
     assert "Diese E-Mail-Adresse gehört schon zu einem Konto." in text_of(r)
-    r = post(client, app, f"/verwaltung/benutzer/{other.id}",
-             form_data(name=other.name, email=taken.email, team_id=str(team.id)))
+    r = post(
+        client,
+        app,
+        f"/verwaltung/benutzer/{other.id}",
+        form_data(name=other.name, email=taken.email, team_id=str(team.id)),
+    )
     assert r.status_code == 400
     assert "Diese E-Mail-Adresse gehört schon zu einem Konto." in text_of(r)
     assert differences(before, snapshot(app)) == []
@@ -114,20 +133,25 @@ def test_edit_keeps_sessions_unless_the_affiliation_changes(app, client, session
     their_client = app.test_client()
     login_as(their_client, app, user)
 
-    r = post(client, app, f"/verwaltung/benutzer/{user.id}", form_data(name="Neu", email=user.email, team_id=str(north.id)))
+    r = post(
+        client, app, f"/verwaltung/benutzer/{user.id}", form_data(name="Neu", email=user.email, team_id=str(north.id))
+    )
     assert r.status_code == 302
     assert user_by_email(session, user.email).name == "Neu"
     assert their_client.get("/konto").status_code == 200
 
-    r = post(client, app, f"/verwaltung/benutzer/{user.id}", form_data(name="Neu", email=user.email, team_id=str(south.id)))
+    r = post(
+        client, app, f"/verwaltung/benutzer/{user.id}", form_data(name="Neu", email=user.email, team_id=str(south.id))
+    )
     assert r.status_code == 302
     # A team change waits for a team lead of the new team; until then nothing changes.
     assert user_by_email(session, user.email).team_id == north.id
     assert their_client.get("/konto").status_code == 200
     lead_client = app.test_client()
     login_as(lead_client, app, south_lead)
-    [change_id] = [e.details["change_id"] for e in scalars(session, select(AuditEntry))
-                   if e.action == "account_change.proposed"]
+    [change_id] = [
+        e.details["change_id"] for e in scalars(session, select(AuditEntry)) if e.action == "account_change.proposed"
+    ]
     assert post(lead_client, app, f"/kontoaenderungen/{change_id}/bestaetigen").status_code == 302
     assert user_by_email(session, user.email).team_id == south.id
     # What the user may see changed: the old session must not keep the old view.
@@ -136,8 +160,12 @@ def test_edit_keeps_sessions_unless_the_affiliation_changes(app, client, session
 
 
 def test_admin_cannot_change_own_role(app, client, session, factory, admin):
-    r = post(client, app, f"/verwaltung/benutzer/{admin.id}",
-             form_data(name=admin.name, email=admin.email, role="caseworker", team_id=str(factory.team().id)))
+    r = post(
+        client,
+        app,
+        f"/verwaltung/benutzer/{admin.id}",
+        form_data(name=admin.name, email=admin.email, role="caseworker", team_id=str(factory.team().id)),
+    )
     assert r.status_code == 400
     assert "Sie können Ihre eigene Rolle nicht ändern." in text_of(r)
     assert user_by_email(session, admin.email).role == "admin"
@@ -190,15 +218,30 @@ BAD_USER_INPUT = {
     "empty": ({"name": "", "email": "", "role": "", "team_id": ""}, "Bitte füllen Sie dieses Feld aus.", None),
     "blank name": ({"name": "   "}, "Bitte füllen Sie dieses Feld aus.", "maria@example.org"),
     "name too long": ({"name": TOO_LONG}, "Feld kann nicht länger als 120 Zeichen sein.", TOO_LONG),
-    "email too long": ({"email": "a" * 250 + "@example.org"}, "Feld kann nicht länger als 254 Zeichen sein.", "Maria Muster"),
-    "not an email": ({"email": "maria.example.org"}, "Bitte geben Sie eine gültige E-Mail-Adresse ein.", "maria.example.org"),
-    "script as email": ({"email": "<script>alert(1)</script>"}, "Bitte geben Sie eine gültige E-Mail-Adresse ein.",
-                        "<script>alert(1)</script>"),
+    "email too long": (
+        {"email": "a" * 250 + "@example.org"},
+        "Feld kann nicht länger als 254 Zeichen sein.",
+        "Maria Muster",
+    ),
+    "not an email": (
+        {"email": "maria.example.org"},
+        "Bitte geben Sie eine gültige E-Mail-Adresse ein.",
+        "maria.example.org",
+    ),
+    "script as email": (
+        {"email": "<script>alert(1)</script>"},
+        "Bitte geben Sie eine gültige E-Mail-Adresse ein.",
+        "<script>alert(1)</script>",
+    ),
     "NUL in name": ({"name": "Maria\x00Muster"}, "Der Text enthält unzulässige Steuerzeichen.", "maria@example.org"),
     "unknown role": ({"role": "superuser"}, "Bitte wählen Sie einen der angebotenen Einträge.", "Maria Muster"),
     "team not a number": ({"team_id": "abc"}, "Bitte wählen Sie einen der angebotenen Einträge.", "Maria Muster"),
     "unknown team": ({"team_id": "999999"}, "Bitte wählen Sie einen der angebotenen Einträge.", "Maria Muster"),
-    "unknown agency": ({"role": "partner", "agency_id": "999999"}, "Bitte wählen Sie einen der angebotenen Einträge.", "Maria Muster"),
+    "unknown agency": (
+        {"role": "partner", "agency_id": "999999"},
+        "Bitte wählen Sie einen der angebotenen Einträge.",
+        "Maria Muster",
+    ),
 }
 
 
@@ -229,8 +272,7 @@ def test_bad_user_input(app, client, session, factory, admin, case, target):
 
 def test_names_are_shown_escaped(app, client, session, factory, admin):
     team = factory.team()
-    r = post(client, app, "/verwaltung/benutzer/neu",
-             form_data(name="<script>alert(1)</script>", team_id=str(team.id)))
+    r = post(client, app, "/verwaltung/benutzer/neu", form_data(name="<script>alert(1)</script>", team_id=str(team.id)))
     assert r.status_code == 302
     user = user_by_email(session, "maria@example.org")
     assert user.name == "<script>alert(1)</script>"  # stored as typed, never interpreted

@@ -4,6 +4,7 @@ Every page a test opens is checked with axe-core (WCAG 2.0/2.1, A and AA). Open 
 with ``visit(page, path)`` and move on with ``follow(page, locator)``; both run the check.
 A page loaded some other way and never checked fails the test at teardown.
 """
+
 import os
 import re
 import threading
@@ -20,15 +21,22 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from tests.conftest import PASSWORD, axe_summary
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-               "resultTypes": ["violations"]}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
 
 _axe = Axe()
-_loads = weakref.WeakKeyDictionary()    # page -> documents loaded
+_loads = weakref.WeakKeyDictionary()  # page -> documents loaded
 _checked = weakref.WeakKeyDictionary()  # page -> documents checked by axe
-_no_js = weakref.WeakSet()              # contexts with JavaScript off (axe cannot run there)
+_no_js = weakref.WeakSet()  # contexts with JavaScript off (axe cannot run there)
 CHECKED_URLS = []
 # How long expect() waits for a page to get there (see new_context for the reason).
 expect.set_options(timeout=30_000)
@@ -83,7 +91,8 @@ def live_server(app):
     app.config["BASE_URL"] = old_base
     got_request_exception.disconnect(record, app)
     assert not errors, "the server failed while answering:\n" + "\n".join(
-        "".join(traceback.format_exception(e)) for e in errors)
+        "".join(traceback.format_exception(e)) for e in errors
+    )
 
 
 @pytest.fixture(scope="session")
@@ -136,7 +145,8 @@ def check_a11y(page):
         raise RuntimeError("axe-core needs JavaScript: check the page in a context with JavaScript on")
     page.wait_for_load_state("load")
     first_check = page.evaluate(
-        "() => { const seen = window.__axeChecked === true; window.__axeChecked = true; return !seen; }")
+        "() => { const seen = window.__axeChecked === true; window.__axeChecked = true; return !seen; }"
+    )
     results = _axe.run(page, options=AXE_OPTIONS)
     if first_check:
         _checked[page] = _checked.get(page, 0) + 1

@@ -1,4 +1,5 @@
 """A caseworker opens a case and records consents; a partner cannot reach the case."""
+
 import re
 from datetime import timedelta
 
@@ -80,8 +81,7 @@ def test_caseworker_opens_case_is_warned_of_phone_number_and_records_two_consent
     expect(page.get_by_role("heading", level=1)).to_have_text("Einwilligung erfassen")
     page.get_by_label("Partnereinrichtung").select_option(label="Schuldnerberatung Nordend")
     expect(page.get_by_label("Unterschrieben am")).to_have_value(today.isoformat())
-    expect(page.get_by_label("Gültig bis einschließlich")).to_have_value(
-        (today + timedelta(days=365)).isoformat())
+    expect(page.get_by_label("Gültig bis einschließlich")).to_have_value((today + timedelta(days=365)).isoformat())
     scope = page.get_by_role("group", name=re.compile("Umfang"))
     scope.get_by_label("Allgemeine Lebenssituation").check()
     scope.get_by_label("Schulden").check()
@@ -105,9 +105,11 @@ def test_caseworker_opens_case_is_warned_of_phone_number_and_records_two_consent
     expect(consents).to_have_count(2)
     expect(consents.nth(0)).to_contain_text(
         f"Schuldnerberatung Nordend: Datenweitergabe erlaubt bis {german(today + timedelta(days=365))} "
-        "für: Allgemeine Lebenssituation, Schulden")
+        "für: Allgemeine Lebenssituation, Schulden"
+    )
     expect(consents.nth(1)).to_contain_text(
-        f"Suchtberatung Main: Datenweitergabe erlaubt bis {german(half_year)} für: Gesundheit, Sucht")
+        f"Suchtberatung Main: Datenweitergabe erlaubt bis {german(half_year)} für: Gesundheit, Sucht"
+    )
     expect(consents.nth(1).get_by_role("link", name="Widerruf erfassen (Suchtberatung Main)")).to_be_visible()
     page.get_by_text("Verlauf aller Einwilligungen").click()
     history = page.get_by_role("table", name="Alle erfassten Fassungen, neueste zuerst")
@@ -138,8 +140,11 @@ def test_partner_with_valid_consent_cannot_open_the_case(factory, new_context):
     expect(page.get_by_role("heading", level=1)).to_have_text("Willkommen, Paula Partner")
     assert "GEHEIM-4711" not in page.content()
 
-    for path in (f"/faelle/{case.id}", f"/faelle/{case.id}/bearbeiten",
-                 f"/faelle/{case.id}/einwilligungen/{consent.id}/aendern"):
+    for path in (
+        f"/faelle/{case.id}",
+        f"/faelle/{case.id}/bearbeiten",
+        f"/faelle/{case.id}/einwilligungen/{consent.id}/aendern",
+    ):
         assert visit(page, path).status == 404, path
         expect(page.get_by_role("heading", level=1)).to_have_text("Seite nicht gefunden")
         expect(page.get_by_text("Diese Seite gibt es nicht oder sie ist für Sie nicht sichtbar.")).to_be_visible()

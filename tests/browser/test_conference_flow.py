@@ -4,6 +4,7 @@ The caseworker schedules a conference for an open case and invites two agencies;
 accepts and writes a note, partner B declines; the caseworker records the conference and
 three measures; partner A reports one measure done. Every page visited is checked with axe-core.
 """
+
 import re
 from datetime import timedelta
 
@@ -34,8 +35,13 @@ def test_caseworker_and_two_partners_run_a_conference_to_its_measures(app, facto
     debt = factory.agency("Schuldnerberatung Nordend")
     addiction = factory.agency("Suchtberatung Main")
     housing = factory.agency("Wohnungshilfe Ost")
-    case = factory.case(team=team, caseworker=worker, district=factory.district("Lauterborn"),
-                        internal_reference="BG-4711/23", summary=SUMMARY)
+    case = factory.case(
+        team=team,
+        caseworker=worker,
+        district=factory.district("Lauterborn"),
+        internal_reference="BG-4711/23",
+        summary=SUMMARY,
+    )
     # The factory's consents were signed a month ago: still valid when the conference moves to yesterday.
     factory.consent(case, debt, scope=("general", "debt"))
     factory.consent(case, addiction, scope=("general", "work"))
@@ -59,10 +65,15 @@ def test_caseworker_and_two_partners_run_a_conference_to_its_measures(app, facto
     staff.get_by_label("Ende").fill("11:30")
     staff.get_by_label("Ort").select_option(label="Jobcenter, Raum 2.14")
     # Four rows come pre-filled; each item gets the data categories it may reveal.
-    for n, (title, category) in enumerate((("Begrüßung und Anlass", "Allgemeine Lebenssituation"),
-                                           ("Schulden und Ratenplan", "Schulden"),
-                                           ("Vereinbarung von Maßnahmen", "Allgemeine Lebenssituation"),
-                                           ("", None)), start=1):
+    for n, (title, category) in enumerate(
+        (
+            ("Begrüßung und Anlass", "Allgemeine Lebenssituation"),
+            ("Schulden und Ratenplan", "Schulden"),
+            ("Vereinbarung von Maßnahmen", "Allgemeine Lebenssituation"),
+            ("", None),
+        ),
+        start=1,
+    ):
         staff.get_by_role("textbox", name=re.compile(f"^Tagesordnungspunkt {n}( |$)")).fill(title)
         if category:
             staff.get_by_role("group", name=f"Datenkategorien von Punkt {n}").get_by_label(category).check()
@@ -80,7 +91,8 @@ def test_caseworker_and_two_partners_run_a_conference_to_its_measures(app, facto
     agencies.get_by_label("Schuldnerberatung Nordend").check()
     agencies.get_by_label("Suchtberatung Main").check()
     staff.get_by_role("group", name=re.compile("namentlich")).get_by_label(
-        "Paula Partner (Schuldnerberatung Nordend)").check()
+        "Paula Partner (Schuldnerberatung Nordend)"
+    ).check()
     staff.screenshot(path=SCREENSHOTS.format("invite"), full_page=True)
     follow(staff, staff.get_by_role("button", name="Einladungen verschicken"))
     expect(status_message(staff)).to_have_text("2 Einladung(en) verschickt.")
@@ -152,7 +164,8 @@ def test_caseworker_and_two_partners_run_a_conference_to_its_measures(app, facto
     staff.get_by_label("Datum").fill((today - timedelta(days=1)).isoformat())
     follow(staff, staff.get_by_role("button", name="Speichern"))
     expect(status_message(staff)).to_have_text(
-        "Gespeichert. Die eingeladenen Einrichtungen haben eine aktualisierte Einladung erhalten.")
+        "Gespeichert. Die eingeladenen Einrichtungen haben eine aktualisierte Einladung erhalten."
+    )
     follow(staff, staff.get_by_role("button", name="Als durchgeführt markieren"))
     expect(status_message(staff)).to_have_text("Die Fallkonferenz ist als durchgeführt markiert.")
     expect(staff.get_by_text("durchgeführt", exact=True)).to_be_visible()
@@ -161,9 +174,11 @@ def test_caseworker_and_two_partners_run_a_conference_to_its_measures(app, facto
     staff.get_by_label("Die Person war anwesend").select_option(label="ja")
     staff.get_by_label("Schuldnerberatung Nordend").select_option(label="anwesend")
     staff.get_by_label("Suchtberatung Main").select_option(label="entschuldigt")
-    discussion = {"Begrüßung und Anlass": "Alle Beteiligten haben sich vorgestellt.",
-                  "Schulden und Ratenplan": "Ratenplan wird bis Monatsende mit den Gläubigern abgestimmt.",
-                  "Vereinbarung von Maßnahmen": "Drei Maßnahmen vereinbart, siehe unten."}
+    discussion = {
+        "Begrüßung und Anlass": "Alle Beteiligten haben sich vorgestellt.",
+        "Schulden und Ratenplan": "Ratenplan wird bis Monatsende mit den Gläubigern abgestimmt.",
+        "Vereinbarung von Maßnahmen": "Drei Maßnahmen vereinbart, siehe unten.",
+    }
     for title, text in discussion.items():
         staff.get_by_role("textbox", name=re.compile(f"^{title}")).fill(text)
     staff.screenshot(path=SCREENSHOTS.format("record"), full_page=True)
@@ -174,9 +189,11 @@ def test_caseworker_and_two_partners_run_a_conference_to_its_measures(app, facto
     expect(rows.filter(has_text="Schuldnerberatung Nordend")).to_contain_text("anwesend")
     expect(rows.filter(has_text="Suchtberatung Main")).to_contain_text("entschuldigt")
 
-    measures = [("Ratenplan mit den Gläubigern abstimmen", "Schuldnerberatung Nordend", 14, "Schulden"),
-                ("Bewerbungstraining anbieten", "Jobcenter", 21, "Qualifikation und Arbeit"),
-                ("Unterlagen zu den Schulden sammeln", "die Person selbst", 7, "Schulden")]
+    measures = [
+        ("Ratenplan mit den Gläubigern abstimmen", "Schuldnerberatung Nordend", 14, "Schulden"),
+        ("Bewerbungstraining anbieten", "Jobcenter", 21, "Qualifikation und Arbeit"),
+        ("Unterlagen zu den Schulden sammeln", "die Person selbst", 7, "Schulden"),
+    ]
     for what, responsible, days, category in measures:
         follow(staff, staff.get_by_role("link", name="Maßnahme hinzufügen"))
         staff.get_by_label("Maßnahme (was ist zu tun?)").fill(what)
@@ -202,8 +219,11 @@ def test_caseworker_and_two_partners_run_a_conference_to_its_measures(app, facto
     partner.get_by_label("Ergebnis").fill("Ratenplan mit allen drei Gläubigern vereinbart.")
     follow(partner, partner.get_by_role("button", name="Speichern"))
     expect(status_message(partner)).to_have_text("Die Maßnahme ist gespeichert.")
-    row = partner.get_by_role("table", name="Maßnahmen dieser Fallkonferenz").locator("tbody tr").filter(
-        has_text="Ratenplan mit den Gläubigern abstimmen")
+    row = (
+        partner.get_by_role("table", name="Maßnahmen dieser Fallkonferenz")
+        .locator("tbody tr")
+        .filter(has_text="Ratenplan mit den Gläubigern abstimmen")
+    )
     expect(row).to_contain_text("erledigt")
     expect(row).to_contain_text("Ratenplan mit allen drei Gläubigern vereinbart.")
     # The measures its consent covers are listed (not the one on work); only its own offers a status update.
@@ -217,23 +237,28 @@ def test_caseworker_and_two_partners_run_a_conference_to_its_measures(app, facto
 
     visit(staff, conference_url)
     expect(table.locator("tbody tr").filter(has_text="Ratenplan mit den Gläubigern abstimmen")).to_contain_text(
-        "Ratenplan mit allen drei Gläubigern vereinbart.")
+        "Ratenplan mit allen drei Gläubigern vereinbart."
+    )
 
     # --- the e-mails: an invitation and an update per agency, one calendar entry throughout -----------
     messages = outbox_messages(app)
-    kinds = {f"Einladung zur Fallkonferenz {case.pseudonym} am ": "invitation",
-             f"Geänderter Termin: Fallkonferenz {case.pseudonym} am ": "update"}
+    kinds = {
+        f"Einladung zur Fallkonferenz {case.pseudonym} am ": "invitation",
+        f"Geänderter Termin: Fallkonferenz {case.pseudonym} am ": "update",
+    }
 
     def kind_of(message):
-        return next((kind for prefix, kind in kinds.items() if message["Subject"].startswith(prefix)),
-                    message["Subject"])
+        return next(
+            (kind for prefix, kind in kinds.items() if message["Subject"].startswith(prefix)), message["Subject"]
+        )
 
     agency_a_to, agency_b_to = f"{debt.contact_email}, {partner_a.email}", addiction.contact_email
-    assert sorted((kind_of(m), m["To"]) for m in messages) == sorted([
-        ("invitation", agency_a_to), ("invitation", agency_b_to), ("update", agency_a_to), ("update", agency_b_to)])
+    assert sorted((kind_of(m), m["To"]) for m in messages) == sorted(
+        [("invitation", agency_a_to), ("invitation", agency_b_to), ("update", agency_a_to), ("update", agency_b_to)]
+    )
     events = [event_of(m) for m in messages]
     assert len({str(e["uid"]) for e in events}) == 1
-    for message, event in zip(messages, events):
+    for message, event in zip(messages, events, strict=False):
         updated = kind_of(message) == "update"
         assert str(calendar_of(message)["method"]) == "REQUEST"
         assert int(event["sequence"]) == (1 if updated else 0)
@@ -243,8 +268,9 @@ def test_caseworker_and_two_partners_run_a_conference_to_its_measures(app, facto
         assert (start.dt.hour, start.dt.minute) == (10, 0)
         assert event["dtend"].dt - start.dt == timedelta(minutes=90)
         assert str(event["summary"]) == f"Fallkonferenz {case.pseudonym}"
-        readable = "\n".join([message["Subject"], message.get_body(("plain",)).get_content(),
-                              calendar_of(message).to_ical().decode()])
+        readable = "\n".join(
+            [message["Subject"], message.get_body(("plain",)).get_content(), calendar_of(message).to_ical().decode()]
+        )
         assert case.pseudonym in readable
         for secret in ("BG-4711/23", SUMMARY, "Ratenplan"):
             assert secret not in readable, (message["Subject"], secret)

@@ -1,6 +1,7 @@
 """Consent-exact sharing in the browser: the caseworker tags an agenda item "Schulden", looks at
 the conference as the education provider sees it (the item is not there), and the provider's
 partner, logged in, does not see it either. Every page is checked with axe-core."""
+
 import re
 from datetime import timedelta
 
@@ -35,8 +36,12 @@ def test_a_debt_item_is_hidden_from_the_education_provider_in_the_preview_and_fo
     staff.get_by_label("Beginn").fill("10:00")
     staff.get_by_label("Ende").fill("11:00")
     staff.get_by_label("Ort").select_option(label="Jobcenter, Raum 2.14")
-    rows = (("Begrüßung und Anlass", "Allgemeine Lebenssituation"), ("Stand der Schuldenregulierung", "Schulden"),
-            ("Bewerbungen und Qualifizierung", "Qualifikation und Arbeit"), ("", None))
+    rows = (
+        ("Begrüßung und Anlass", "Allgemeine Lebenssituation"),
+        ("Stand der Schuldenregulierung", "Schulden"),
+        ("Bewerbungen und Qualifizierung", "Qualifikation und Arbeit"),
+        ("", None),
+    )
     for n, (title, category) in enumerate(rows, start=1):
         staff.get_by_role("textbox", name=re.compile(f"^Tagesordnungspunkt {n}( |$)")).fill(title)
         if category:

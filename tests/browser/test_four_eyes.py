@@ -1,5 +1,6 @@
 """Four eyes through the real pages: an admin proposes a new caseworker, the team lead confirms
 it on the start page (every page checked with axe-core)."""
+
 import re
 
 import pyotp

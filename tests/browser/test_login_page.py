@@ -1,4 +1,5 @@
 """The log-in page with and without JavaScript: errors, language switch, skip link."""
+
 import pytest
 from playwright.sync_api import expect
 

@@ -1,5 +1,6 @@
 """Minutes in the browser: the organiser drafts and finalises, the team lead downloads the
 PDF and a ZIP of the month. Every page visited is checked with axe-core."""
+
 import csv
 import hashlib
 import io
@@ -34,17 +35,21 @@ def test_organiser_finalises_and_team_lead_downloads_pdf_and_zip(app, factory, n
     log_in(organiser, scene.organiser.email)
     visit(organiser, minutes_page)
     expect(organiser.get_by_role("heading", level=1)).to_have_text(
-        f"Protokoll der Fallkonferenz {scene.case.pseudonym}")
+        f"Protokoll der Fallkonferenz {scene.case.pseudonym}"
+    )
     organiser.get_by_label("Zusammenfassung").fill("Die Lage hat sich stabilisiert; Übergang in Arbeit geplant.")
     organiser.get_by_role("textbox", name=re.compile("^Beschluss 1( |$)")).fill("Bewerbungstraining wird gefördert.")
-    organiser.get_by_role("group", name="Datenkategorien von Beschluss 1").get_by_label("Qualifikation und Arbeit").check()
+    organiser.get_by_role("group", name="Datenkategorien von Beschluss 1").get_by_label(
+        "Qualifikation und Arbeit"
+    ).check()
     organiser.get_by_role("textbox", name=re.compile("^Beschluss 2( |$)")).fill("Ratenplan bis April.")
     organiser.get_by_role("group", name="Datenkategorien von Beschluss 2").get_by_label("Schulden").check()
     follow(organiser, organiser.get_by_role("button", name="Entwurf speichern"))
     expect(organiser.get_by_role("status").first).to_have_text("Der Entwurf wurde gespeichert.")
     follow(organiser, organiser.get_by_role("button", name="Speichern und abschließen"))
     expect(organiser.get_by_role("status").first).to_have_text(
-        "Das Protokoll ist abgeschlossen und als PDF/A gespeichert.")
+        "Das Protokoll ist abgeschlossen und als PDF/A gespeichert."
+    )
     expect(organiser.get_by_role("table", name="Abgeschlossene Versionen des Protokolls")).to_contain_text("gültig")
 
     lead = new_context(accept_downloads=True).new_page()
@@ -54,9 +59,12 @@ def test_organiser_finalises_and_team_lead_downloads_pdf_and_zip(app, factory, n
         lead.get_by_role("link", name="Version 1 herunterladen").click()
     day = to_local(scene.conference.starts_at).date()
     assert download.value.suggested_filename == f"Protokoll_{scene.case.pseudonym}_{day.isoformat()}_v1.pdf"
-    document = open(download.value.path(), "rb").read()
+    with open(download.value.path(), "rb") as f:
+        document = f.read()
     assert document.startswith(b"%PDF-")
-    expect(lead.get_by_role("table", name="Abgeschlossene Versionen des Protokolls")).to_contain_text(hashlib.sha256(document).hexdigest())
+    expect(lead.get_by_role("table", name="Abgeschlossene Versionen des Protokolls")).to_contain_text(
+        hashlib.sha256(document).hexdigest()
+    )
 
     follow(lead, lead.get_by_role("link", name="Korrektur anlegen (neue Version)"))
     expect(lead.get_by_label("Grund der Korrektur")).to_be_empty()
@@ -67,7 +75,8 @@ def test_organiser_finalises_and_team_lead_downloads_pdf_and_zip(app, factory, n
     with lead.expect_download() as download:
         lead.get_by_role("button", name="ZIP-Datei herunterladen").click()
     assert re.fullmatch(r"Protokolle_\d{4}-\d\d-01_bis_\d{4}-\d\d-\d\d\.zip", download.value.suggested_filename)
-    archive = zipfile.ZipFile(io.BytesIO(open(download.value.path(), "rb").read()))
+    with open(download.value.path(), "rb") as f:
+        archive = zipfile.ZipFile(io.BytesIO(f.read()))
     rows = list(csv.DictReader(io.StringIO(archive.read("index.csv").decode("utf-8-sig")), delimiter=";"))
     assert [r["Pseudonym"] for r in rows] == [scene.case.pseudonym]
     assert archive.read(rows[0]["Dateiname"]) == document
@@ -83,7 +92,8 @@ def test_partner_page_with_shared_draft_and_final_minutes(app, factory, new_cont
     visit(organiser, minutes_page)
     organiser.get_by_label("Zusammenfassung").fill("Entwurf zur Abstimmung.")
     organiser.get_by_role("group", name="Datenkategorien der Zusammenfassung").get_by_label(
-        "Allgemeine Lebenssituation").check()
+        "Allgemeine Lebenssituation"
+    ).check()
     follow(organiser, organiser.get_by_role("button", name="Entwurf speichern"))
     organiser.get_by_label("Frist für Anmerkungen in Tagen").fill("5")
     follow(organiser, organiser.get_by_role("button", name="Freigeben und benachrichtigen"))

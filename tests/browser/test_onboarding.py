@@ -1,4 +1,5 @@
 """An admin and a new partner user on their first log-ins, through the real pages."""
+
 import re
 
 import pyotp
@@ -40,7 +41,9 @@ def test_admin_sets_up_agency_and_partner_who_then_logs_in(app, factory, new_con
     expect(admin.get_by_role("heading", level=1)).to_have_text("Verwaltung")
     expect(admin.get_by_text("Ada Admin · Administration")).to_be_visible()
 
-    follow(admin, admin.get_by_role("navigation", name="Hauptnavigation").get_by_role("link", name="Partnereinrichtungen"))
+    follow(
+        admin, admin.get_by_role("navigation", name="Hauptnavigation").get_by_role("link", name="Partnereinrichtungen")
+    )
     follow(admin, admin.get_by_role("link", name="Partnereinrichtung anlegen"))
     admin.get_by_label("Name").fill("Schuldnerberatung Nordend")
     admin.get_by_label("Art der Einrichtung").select_option(label="Beratungsstelle")

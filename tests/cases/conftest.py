@@ -1,4 +1,5 @@
 """Shared arrangements for the case and consent tests."""
+
 from contextlib import contextmanager
 
 import pytest
@@ -25,9 +26,15 @@ def caseworker(factory, team):
 
 def case_data(district, **overrides) -> dict:
     """A valid case form, as the browser sends it."""
-    data = {"district_id": str(district.id), "age_band": "25_34", "household_type": "single_parent",
-            "obstacles": ["childcare", "debt"], "summary": "Sucht eine Teilzeitstelle am Vormittag.",
-            "goals": "Beschäftigung mit 20 Wochenstunden.", "internal_reference": "123BG456"}
+    data = {
+        "district_id": str(district.id),
+        "age_band": "25_34",
+        "household_type": "single_parent",
+        "obstacles": ["childcare", "debt"],
+        "summary": "Sucht eine Teilzeitstelle am Vormittag.",
+        "goals": "Beschäftigung mit 20 Wochenstunden.",
+        "internal_reference": "123BG456",
+    }
     data.update(overrides)
     return data
 

@@ -1,4 +1,5 @@
 """Opening, viewing, listing, editing, reassigning, closing and reopening cases."""
+
 import re
 from datetime import timedelta
 
@@ -9,8 +10,10 @@ from app.clock import utcnow
 from tests.cases.conftest import audit_actions, case_data, count
 from tests.conftest import counted_statements, login_as, post, text_of
 
-STALE = ("Der Fall wurde zwischenzeitlich von jemand anderem geändert. Ihre Eingaben sind unten erhalten; "
-         "bitte prüfen und erneut speichern.")
+STALE = (
+    "Der Fall wurde zwischenzeitlich von jemand anderem geändert. Ihre Eingaben sind unten erhalten; "
+    "bitte prüfen und erneut speichern."
+)
 
 
 def _only_case(session) -> Case:
@@ -27,7 +30,12 @@ def test_caseworker_opens_a_case_with_a_generated_pseudonym(app, client, session
     case = _only_case(session)
     assert r.status_code == 302 and r.location.endswith(f"/faelle/{case.id}")
     assert re.fullmatch(r"FK-20\d\d-0001", case.pseudonym)
-    assert (case.team_id, case.caseworker_id, case.status, case.version) == (caseworker.team_id, caseworker.id, "open", 1)
+    assert (case.team_id, case.caseworker_id, case.status, case.version) == (
+        caseworker.team_id,
+        caseworker.id,
+        "open",
+        1,
+    )
     assert (case.age_band, case.household_type, case.internal_reference) == ("25_34", "single_parent", "123BG456")
     assert sorted(session.execute(select(CaseObstacle.obstacle)).scalars()) == ["childcare", "debt"]
     created = audit_actions(session, "case.created")
@@ -86,8 +94,9 @@ def test_confirming_the_guard_saves_and_audits_the_kinds_only(app, client, sessi
 # --- view -------------------------------------------------------------------------------
 
 
-def test_case_page_shows_facts_and_internal_reference_to_the_team_and_is_audited(app, client, session, factory,
-                                                                                   team, caseworker, district):
+def test_case_page_shows_facts_and_internal_reference_to_the_team_and_is_audited(
+    app, client, session, factory, team, caseworker, district
+):
     case = factory.case(team=team, caseworker=caseworker, district=district, internal_reference="INT-4711")
     session.add(CaseObstacle(case_id=case.id, obstacle="language"))
     session.commit()
@@ -96,8 +105,17 @@ def test_case_page_shows_facts_and_internal_reference_to_the_team_and_is_audited
     r = client.get(f"/faelle/{case.id}")
     assert r.status_code == 200
     page = text_of(r)
-    for text in (case.pseudonym, "Nordend", "25 bis 34", "alleinlebend", "Sprache", "Clara Fallmanagerin",
-                 "INT-4711", "Langzeitarbeitslos, sucht Teilzeitstelle.", "Stabile Beschäftigung."):
+    for text in (
+        case.pseudonym,
+        "Nordend",
+        "25 bis 34",
+        "alleinlebend",
+        "Sprache",
+        "Clara Fallmanagerin",
+        "INT-4711",
+        "Langzeitarbeitslos, sucht Teilzeitstelle.",
+        "Stabile Beschäftigung.",
+    ):
         assert text in page
     viewed = audit_actions(session, "case.viewed")
     assert [(e.object_id, e.actor_id) for e in viewed] == [(case.id, colleague.id)]
@@ -127,8 +145,9 @@ def test_timeline_shows_conferences_measures_and_notes(app, client, factory, tea
 
 
 def test_summary_with_html_is_shown_as_text(app, client, factory, team, caseworker, district):
-    case = factory.case(team=team, caseworker=caseworker, district=district,
-                        summary='<script>alert("x")</script><b>fett</b>')
+    case = factory.case(
+        team=team, caseworker=caseworker, district=district, summary='<script>alert("x")</script><b>fett</b>'
+    )
     login_as(client, app, caseworker)
     page = client.get(f"/faelle/{case.id}").get_data(as_text=True)
     assert "<script>alert" not in page and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
@@ -143,8 +162,9 @@ def _listed(client, query=""):
     return re.findall(r">(FK-\d{4}-\d{4})</a>", r.get_data(as_text=True))
 
 
-def test_list_shows_only_the_own_teams_cases_with_filters_and_search(app, client, session, factory, team,
-                                                                      caseworker, district):
+def test_list_shows_only_the_own_teams_cases_with_filters_and_search(
+    app, client, session, factory, team, caseworker, district
+):
     other_district = factory.district("Lauterborn")
     colleague = factory.user("caseworker", team=team, name="Kollege")
     a = factory.case(team=team, caseworker=caseworker, district=district)
@@ -240,14 +260,24 @@ def test_invalid_list_filter_is_a_german_400(app, client, caseworker):
 # --- edit -------------------------------------------------------------------------------
 
 
-def test_edit_saves_changes_raises_the_version_and_audits_the_fields(app, client, session, factory, team,
-                                                                    caseworker, district):
+def test_edit_saves_changes_raises_the_version_and_audits_the_fields(
+    app, client, session, factory, team, caseworker, district
+):
     case = factory.case(team=team, caseworker=caseworker, district=district)
     login_as(client, app, caseworker)
     assert client.get(f"/faelle/{case.id}/bearbeiten").status_code == 200
-    r = post(client, app, f"/faelle/{case.id}/bearbeiten",
-             case_data(district, summary="Neue Lage.", obstacles=["housing"], internal_reference=case.internal_reference,
-                       version="1"))
+    r = post(
+        client,
+        app,
+        f"/faelle/{case.id}/bearbeiten",
+        case_data(
+            district,
+            summary="Neue Lage.",
+            obstacles=["housing"],
+            internal_reference=case.internal_reference,
+            version="1",
+        ),
+    )
     assert r.status_code == 302
     case = _only_case(session)
     assert (case.summary, case.version, case.household_type) == ("Neue Lage.", 2, "single_parent")
@@ -259,10 +289,15 @@ def test_edit_saves_changes_raises_the_version_and_audits_the_fields(app, client
 def test_stale_edit_is_refused_with_409_and_input_kept(app, client, session, factory, team, caseworker, district):
     case = factory.case(team=team, caseworker=caseworker, district=district)
     login_as(client, app, caseworker)
-    assert post(client, app, f"/faelle/{case.id}/bearbeiten",
-                case_data(district, summary="Erste Fassung.", version="1")).status_code == 302
-    r = post(client, app, f"/faelle/{case.id}/bearbeiten",
-             case_data(district, summary="Meine ältere Fassung.", version="1"))
+    assert (
+        post(
+            client, app, f"/faelle/{case.id}/bearbeiten", case_data(district, summary="Erste Fassung.", version="1")
+        ).status_code
+        == 302
+    )
+    r = post(
+        client, app, f"/faelle/{case.id}/bearbeiten", case_data(district, summary="Meine ältere Fassung.", version="1")
+    )
     assert r.status_code == 409
     page = text_of(r)
     assert STALE in page and "Meine ältere Fassung." in page
@@ -270,8 +305,15 @@ def test_stale_edit_is_refused_with_409_and_input_kept(app, client, session, fac
     case = _only_case(session)
     assert (case.summary, case.version) == ("Erste Fassung.", 2)
     # Saving again, having seen the warning, goes through.
-    assert post(client, app, f"/faelle/{case.id}/bearbeiten",
-                case_data(district, summary="Meine ältere Fassung.", version="2")).status_code == 302
+    assert (
+        post(
+            client,
+            app,
+            f"/faelle/{case.id}/bearbeiten",
+            case_data(district, summary="Meine ältere Fassung.", version="2"),
+        ).status_code
+        == 302
+    )
 
 
 def test_two_staff_editing_the_same_version_one_wins(app, client, factory, session, team, caseworker, district):
@@ -313,8 +355,9 @@ def test_reassign_to_someone_outside_the_team_is_refused(app, client, session, f
     assert _only_case(session).caseworker_id == caseworker.id
 
 
-def test_close_makes_the_case_read_only_and_reopen_restores_it(app, client, session, factory, team, caseworker,
-                                                              district):
+def test_close_makes_the_case_read_only_and_reopen_restores_it(
+    app, client, session, factory, team, caseworker, district
+):
     case = factory.case(team=team, caseworker=caseworker, district=district)
     login_as(client, app, caseworker)
     r = post(client, app, f"/faelle/{case.id}/schliessen", {"reason": "work"})
@@ -324,9 +367,11 @@ def test_close_makes_the_case_read_only_and_reopen_restores_it(app, client, sess
     page = text_of(client.get(f"/faelle/{case.id}"))
     assert "Arbeit aufgenommen" in page and "Bearbeiten" not in page and "Fall wieder öffnen" in page
 
-    for url, data in ((f"/faelle/{case.id}/bearbeiten", case_data(district, version="1")),
-                      (f"/faelle/{case.id}/zustaendigkeit", {"caseworker_id": str(caseworker.id)}),
-                      (f"/faelle/{case.id}/einwilligungen/neu", {})):
+    for url, data in (
+        (f"/faelle/{case.id}/bearbeiten", case_data(district, version="1")),
+        (f"/faelle/{case.id}/zustaendigkeit", {"caseworker_id": str(caseworker.id)}),
+        (f"/faelle/{case.id}/einwilligungen/neu", {}),
+    ):
         assert client.get(url).status_code == 409
         r = post(client, app, url, data)
         assert r.status_code == 409
@@ -339,11 +384,12 @@ def test_close_makes_the_case_read_only_and_reopen_restores_it(app, client, sess
     assert (reopened.status, reopened.close_reason, reopened.closed_at) == ("open", None, None)
     assert post(client, app, f"/faelle/{case.id}/wiedereroeffnen").status_code == 409
     assert [e.action for e in audit_actions(session) if e.action in ("case.closed", "case.reopened")] == [
-        "case.closed", "case.reopened"]
+        "case.closed",
+        "case.reopened",
+    ]
 
 
-def test_every_change_is_in_the_audit_trail_with_ids_only(app, client, session, factory, team, caseworker,
-                                                         district):
+def test_every_change_is_in_the_audit_trail_with_ids_only(app, client, session, factory, team, caseworker, district):
     login_as(client, app, caseworker)
     post(client, app, "/faelle/neu", case_data(district))
     case = _only_case(session)

@@ -1,13 +1,14 @@
 """The consent register: recording, scope, expiry at Berlin midnight, changes as new records, withdrawal."""
-from datetime import date, datetime, timedelta, timezone
+
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app import clock
 from app.cases.models import Consent
-from app.conferences.models import Invitation
 from app.clock import berlin_today
+from app.conferences.models import Invitation
 from app.permissions import Reader, can, valid_consent, visible_content
 from tests.cases.conftest import audit_actions, count, in_request
 from tests.conftest import login_as, outbox_messages, post, text_of
@@ -15,8 +16,13 @@ from tests.conftest import login_as, outbox_messages, post, text_of
 
 def consent_data(agency=None, **overrides):
     today = berlin_today()
-    data = {"signed_on": today.isoformat(), "valid_until": (today + timedelta(days=365)).isoformat(),
-            "scope": ["debt", "housing"], "proof_reference": "E-Akte, Dokument 12", "note": ""}
+    data = {
+        "signed_on": today.isoformat(),
+        "valid_until": (today + timedelta(days=365)).isoformat(),
+        "scope": ["debt", "housing"],
+        "proof_reference": "E-Akte, Dokument 12",
+        "note": "",
+    }
     if agency is not None:
         data["agency_id"] = str(agency.id)
     data.update(overrides)
@@ -26,8 +32,13 @@ def consent_data(agency=None, **overrides):
 def form_values(**overrides):
     """What a validated consent form hands to the service."""
     today = berlin_today()
-    values = {"signed_on": today, "valid_until": today + timedelta(days=365), "scope": ["debt"],
-              "proof_reference": "E-Akte, Dokument 12", "note": ""}
+    values = {
+        "signed_on": today,
+        "valid_until": today + timedelta(days=365),
+        "scope": ["debt"],
+        "proof_reference": "E-Akte, Dokument 12",
+        "note": "",
+    }
     values.update(overrides)
     return values
 
@@ -70,18 +81,36 @@ def test_form_proposes_today_and_the_configured_validity(app, client, case, case
 def test_record_a_consent_and_see_it_in_plain_german(app, client, session, case, caseworker, agency):
     login_as(client, app, caseworker)
     until = berlin_today() + timedelta(days=200)
-    r = post(client, app, f"/faelle/{case.id}/einwilligungen/neu",
-             consent_data(agency, valid_until=de(until), scope=["housing", "debt"], note="Mündlich erläutert."))
+    r = post(
+        client,
+        app,
+        f"/faelle/{case.id}/einwilligungen/neu",
+        consent_data(agency, valid_until=de(until), scope=["housing", "debt"], note="Mündlich erläutert."),
+    )
     assert r.status_code == 302
     [consent] = consents(session, case)
     assert (consent.agency_id, consent.valid_until, consent.scope, consent.recorded_by_id) == (
-        agency.id, until, ["debt", "housing"], caseworker.id)
-    assert (consent.proof_reference, consent.note, consent.replaces_id) == ("E-Akte, Dokument 12", "Mündlich erläutert.", None)
+        agency.id,
+        until,
+        ["debt", "housing"],
+        caseworker.id,
+    )
+    assert (consent.proof_reference, consent.note, consent.replaces_id) == (
+        "E-Akte, Dokument 12",
+        "Mündlich erläutert.",
+        None,
+    )
     [entry] = audit_actions(session, "consent.recorded")
-    assert entry.details == {"case_id": case.id, "agency_id": agency.id, "replaces_id": None,
-                             "scope": ["debt", "housing"]}
+    assert entry.details == {
+        "case_id": case.id,
+        "agency_id": agency.id,
+        "replaces_id": None,
+        "scope": ["debt", "housing"],
+    }
     page = text_of(client.get(f"/faelle/{case.id}"))
-    assert f"Schuldnerberatung Offenbach</strong>: Datenweitergabe erlaubt bis {de(until)} für: Schulden, Wohnen" in page
+    assert (
+        f"Schuldnerberatung Offenbach</strong>: Datenweitergabe erlaubt bis {de(until)} für: Schulden, Wohnen" in page
+    )
 
 
 def test_status_texts_for_withdrawn_and_expired_consents(app, client, factory, case, caseworker):
@@ -93,12 +122,15 @@ def test_status_texts_for_withdrawn_and_expired_consents(app, client, factory, c
     login_as(client, app, caseworker)
     page = text_of(client.get(f"/faelle/{case.id}"))
     assert f"Bildungswerk</strong>: Widerrufen am {de(today - timedelta(days=3))} – keine Datenweitergabe." in page
-    assert (f"Gesundheitsamt</strong>: Abgelaufen am {de(today - timedelta(days=9))} "
-            f"(gültig bis {de(today - timedelta(days=10))}) – keine Datenweitergabe.") in page
+    assert (
+        f"Gesundheitsamt</strong>: Abgelaufen am {de(today - timedelta(days=9))} "
+        f"(gültig bis {de(today - timedelta(days=10))}) – keine Datenweitergabe."
+    ) in page
 
 
-def test_second_consent_for_an_agency_with_live_access_is_refused(app, client, session, factory, case, caseworker,
-                                                                  agency):
+def test_second_consent_for_an_agency_with_live_access_is_refused(
+    app, client, session, factory, case, caseworker, agency
+):
     factory.consent(case, agency)
     login_as(client, app, caseworker)
     r = post(client, app, f"/faelle/{case.id}/einwilligungen/neu", consent_data(agency))
@@ -107,8 +139,7 @@ def test_second_consent_for_an_agency_with_live_access_is_refused(app, client, s
     assert len(consents(session, case)) == 1
 
 
-def test_new_signature_after_withdrawal_continues_the_history(app, client, session, factory, case, caseworker,
-                                                             agency):
+def test_new_signature_after_withdrawal_continues_the_history(app, client, session, factory, case, caseworker, agency):
     old = factory.consent(case, agency, withdrawn_on=berlin_today() - timedelta(days=1))
     login_as(client, app, caseworker)
     assert post(client, app, f"/faelle/{case.id}/einwilligungen/neu", consent_data(agency)).status_code == 302
@@ -136,8 +167,12 @@ def test_scope_is_stored_as_checked_and_decides_which_notes_a_partner_sees(app, 
     health = factory.note(conf, author, categories=("health",), agency=None)
     mixed = factory.note(conf, author, categories=("general", "health"), agency=None)
     internal = factory.note(conf, author, categories=("general",), agency=None, visibility="jobcenter")
-    content = {"notes": [{"id": n.id, "agency_id": n.agency_id, "categories": n.categories, "visibility": n.visibility}
-                         for n in (general, addiction, health, mixed, internal)]}
+    content = {
+        "notes": [
+            {"id": n.id, "agency_id": n.agency_id, "categories": n.categories, "visibility": n.visibility}
+            for n in (general, addiction, health, mixed, internal)
+        ]
+    }
     seen = [n["id"] for n in visible_content(Reader(agency.id, frozenset(consent.scope)), content)["notes"]]
     assert seen == [general.id, addiction.id]
     assert consent.covers(["general"]) and not consent.covers(["health"])
@@ -156,13 +191,15 @@ class _Clock:
         return self.instant.astimezone(tz) if tz else self.instant
 
 
-@pytest.mark.parametrize("last_utc,first_utc", [
-    # Winter (CET, UTC+1) and summer (CEST, UTC+2): the day ends at Berlin midnight, not at UTC midnight.
-    (datetime(2026, 10, 31, 22, 59, 59, tzinfo=timezone.utc), datetime(2026, 10, 31, 23, 0, tzinfo=timezone.utc)),
-    (datetime(2026, 6, 30, 21, 59, 59, tzinfo=timezone.utc), datetime(2026, 6, 30, 22, 0, tzinfo=timezone.utc)),
-])
-def test_consent_expires_at_midnight_in_berlin(app, monkeypatch, session, factory, case, agency, last_utc,
-                                              first_utc):
+@pytest.mark.parametrize(
+    "last_utc,first_utc",
+    [
+        # Winter (CET, UTC+1) and summer (CEST, UTC+2): the day ends at Berlin midnight, not at UTC midnight.
+        (datetime(2026, 10, 31, 22, 59, 59, tzinfo=UTC), datetime(2026, 10, 31, 23, 0, tzinfo=UTC)),
+        (datetime(2026, 6, 30, 21, 59, 59, tzinfo=UTC), datetime(2026, 6, 30, 22, 0, tzinfo=UTC)),
+    ],
+)
+def test_consent_expires_at_midnight_in_berlin(app, monkeypatch, session, factory, case, agency, last_utc, first_utc):
     valid_until = last_utc.date()
     factory.consent(case, agency, signed_on=date(2026, 1, 1), valid_until=valid_until)
     partner = factory.user("partner", agency=agency)
@@ -189,15 +226,28 @@ def test_change_is_a_new_record_replacing_the_old_one(app, client, session, fact
     page = client.get(f"/faelle/{case.id}/einwilligungen/{old.id}/aendern").get_data(as_text=True)
     assert "Akte Blatt 12" in page and "agency_id" not in page
     until = berlin_today() + timedelta(days=30)
-    r = post(client, app, f"/faelle/{case.id}/einwilligungen/{old.id}/aendern",
-             consent_data(scope=["debt", "health"], valid_until=until.isoformat(), proof_reference="Akte Blatt 13",
-                          signed_on=old.signed_on.isoformat()))
+    r = post(
+        client,
+        app,
+        f"/faelle/{case.id}/einwilligungen/{old.id}/aendern",
+        consent_data(
+            scope=["debt", "health"],
+            valid_until=until.isoformat(),
+            proof_reference="Akte Blatt 13",
+            signed_on=old.signed_on.isoformat(),
+        ),
+    )
     assert r.status_code == 302
     first, new = consents(session, case)
     # The old record keeps what it said; only the marker that it was replaced is set.
     assert (first.scope, first.proof_reference, first.withdrawn_on) == (["debt"], "Akte Blatt 12", None)
     assert first.superseded_at is not None
-    assert (new.replaces_id, new.scope, new.valid_until, new.agency_id) == (old.id, ["health", "debt"], until, agency.id)
+    assert (new.replaces_id, new.scope, new.valid_until, new.agency_id) == (
+        old.id,
+        ["health", "debt"],
+        until,
+        agency.id,
+    )
     assert valid_consent_now(app, session, case, agency).id == new.id
     [entry] = audit_actions(session, "consent.changed")
     assert (entry.object_id, entry.details["replaces_id"]) == (new.id, old.id)
@@ -207,8 +257,12 @@ def test_change_is_a_new_record_replacing_the_old_one(app, client, session, fact
 
     # The replaced record cannot be changed or withdrawn any more.
     for action in ("aendern", "widerrufen"):
-        r = post(client, app, f"/faelle/{case.id}/einwilligungen/{old.id}/{action}",
-                 consent_data(withdrawn_on=berlin_today().isoformat()))
+        r = post(
+            client,
+            app,
+            f"/faelle/{case.id}/einwilligungen/{old.id}/{action}",
+            consent_data(withdrawn_on=berlin_today().isoformat()),
+        )
         assert r.status_code == 409
         assert "Diese Einwilligung wurde inzwischen geändert oder widerrufen" in text_of(r)
     assert len(consents(session, case)) == 2
@@ -236,8 +290,9 @@ def test_change_racing_with_another_change_is_refused(app, session, factory, cas
 # --- withdrawal -------------------------------------------------------------------------------
 
 
-def test_withdrawal_ends_access_at_once_and_cancels_open_invitations(app, client, session, factory, case,
-                                                                     caseworker, agency):
+def test_withdrawal_ends_access_at_once_and_cancels_open_invitations(
+    app, client, session, factory, case, caseworker, agency
+):
     consent = factory.consent(case, agency)
     partner = factory.user("partner", agency=agency)
     other_agency = factory.agency("Bildungswerk")
@@ -256,8 +311,12 @@ def test_withdrawal_ends_access_at_once_and_cancels_open_invitations(app, client
         assert can(partner, "conference.view", planned)
 
     login_as(client, app, caseworker)
-    r = post(client, app, f"/faelle/{case.id}/einwilligungen/{consent.id}/widerrufen",
-             {"withdrawn_on": de(berlin_today()), "note": "Telefonisch widerrufen."})
+    r = post(
+        client,
+        app,
+        f"/faelle/{case.id}/einwilligungen/{consent.id}/widerrufen",
+        {"withdrawn_on": de(berlin_today()), "note": "Telefonisch widerrufen."},
+    )
     assert r.status_code == 302
 
     session.expire_all()
@@ -273,7 +332,10 @@ def test_withdrawal_ends_access_at_once_and_cancels_open_invitations(app, client
 
     record = session.get(Consent, consent.id)
     assert (record.withdrawn_on, record.withdrawal_note, record.withdrawn_by_id) == (
-        berlin_today(), "Telefonisch widerrufen.", caseworker.id)
+        berlin_today(),
+        "Telefonisch widerrufen.",
+        caseworker.id,
+    )
     assert record.superseded_at is None and record.scope == ["general", "work"]  # the rest stays as it was
 
     mails = outbox_messages(app)
@@ -333,21 +395,28 @@ def test_withdrawal_note_passes_the_guard(app, client, session, factory, case, c
     note = "Widerruf per Mail von person@example.org"
     r = post(client, app, url, {"withdrawn_on": berlin_today().isoformat(), "note": note})
     assert r.status_code == 400 and "Enthält vermutlich eine E-Mail-Adresse" in text_of(r)
-    assert post(client, app, url, {"withdrawn_on": berlin_today().isoformat(), "note": note,
-                                   "confirm_not_personal": "y"}).status_code == 302
+    assert (
+        post(
+            client, app, url, {"withdrawn_on": berlin_today().isoformat(), "note": note, "confirm_not_personal": "y"}
+        ).status_code
+        == 302
+    )
     [entry] = audit_actions(session, "pii.override")
     assert (entry.object_type, entry.object_id, entry.details) == ("consent", consent.id, {"kinds": ["email"]})
 
 
-def test_history_is_kept_through_change_withdrawal_and_renewal(app, client, session, factory, case, caseworker,
-                                                              agency):
+def test_history_is_kept_through_change_withdrawal_and_renewal(app, client, session, factory, case, caseworker, agency):
     login_as(client, app, caseworker)
     post(client, app, f"/faelle/{case.id}/einwilligungen/neu", consent_data(agency, scope=["debt"]))
     [first] = consents(session, case)
     post(client, app, f"/faelle/{case.id}/einwilligungen/{first.id}/aendern", consent_data(scope=["debt", "work"]))
     second = consents(session, case)[1]
-    post(client, app, f"/faelle/{case.id}/einwilligungen/{second.id}/widerrufen",
-         {"withdrawn_on": berlin_today().isoformat()})
+    post(
+        client,
+        app,
+        f"/faelle/{case.id}/einwilligungen/{second.id}/widerrufen",
+        {"withdrawn_on": berlin_today().isoformat()},
+    )
     post(client, app, f"/faelle/{case.id}/einwilligungen/neu", consent_data(agency, scope=["housing"]))
     records = consents(session, case)
     assert [c.scope for c in records] == [["debt"], ["work", "debt"], ["housing"]]
@@ -356,23 +425,35 @@ def test_history_is_kept_through_change_withdrawal_and_renewal(app, client, sess
     assert [c.superseded_at is None for c in records] == [False, False, True]
     assert count(session, Consent) == 3
     assert [e.action for e in audit_actions(session) if e.action.startswith("consent.")] == [
-        "consent.recorded", "consent.changed", "consent.withdrawn", "consent.recorded"]
+        "consent.recorded",
+        "consent.changed",
+        "consent.withdrawn",
+        "consent.recorded",
+    ]
 
 
-def test_change_that_ends_the_consent_earlier_cancels_invitations_beyond_it(app, client, session, factory, case,
-                                                                            caseworker, agency):
+def test_change_that_ends_the_consent_earlier_cancels_invitations_beyond_it(
+    app, client, session, factory, case, caseworker, agency
+):
     consent = factory.consent(case, agency)
     today = berlin_today()
-    soon = factory.conference(case, starts_at=datetime.combine(today + timedelta(days=5), datetime.min.time(),
-                                                                tzinfo=timezone.utc).replace(hour=9))
-    later = factory.conference(case, starts_at=datetime.combine(today + timedelta(days=40), datetime.min.time(),
-                                                                 tzinfo=timezone.utc).replace(hour=9))
+    soon = factory.conference(
+        case,
+        starts_at=datetime.combine(today + timedelta(days=5), datetime.min.time(), tzinfo=UTC).replace(hour=9),
+    )
+    later = factory.conference(
+        case,
+        starts_at=datetime.combine(today + timedelta(days=40), datetime.min.time(), tzinfo=UTC).replace(hour=9),
+    )
     kept = factory.invitation(soon, agency, status="accepted")
     beyond = factory.invitation(later, agency, status="pending")
     login_as(client, app, caseworker)
-    r = post(client, app, f"/faelle/{case.id}/einwilligungen/{consent.id}/aendern",
-             consent_data(valid_until=(today + timedelta(days=20)).isoformat(),
-                          signed_on=consent.signed_on.isoformat()))
+    r = post(
+        client,
+        app,
+        f"/faelle/{case.id}/einwilligungen/{consent.id}/aendern",
+        consent_data(valid_until=(today + timedelta(days=20)).isoformat(), signed_on=consent.signed_on.isoformat()),
+    )
     assert r.status_code == 302
     session.expire_all()
     assert session.get(Invitation, kept.id).status == "accepted"

@@ -1,4 +1,5 @@
 """Demo cases: about 20 per team, consents of the demo agencies in every state, usable by the demo accounts."""
+
 from collections import Counter
 
 from sqlalchemy import select
@@ -7,8 +8,8 @@ from app import pii
 from app.accounts.models import Team, User
 from app.cases.models import Case, CaseObstacle, Consent
 from app.cases.services import consent_state
-from app.demo import seed, seed_conferences
 from app.clock import berlin_today
+from app.demo import seed, seed_conferences
 from tests.conftest import login_as, text_of
 
 
@@ -44,8 +45,13 @@ def test_demo_caseworker_sees_the_team_cases_and_a_partner_none(app, client, ses
         seed(session)
     users = {u.email: u for u in session.execute(select(User)).scalars()}
     nord = users["fallmanagement@demo.invalid"]
-    case = session.execute(select(Case).where(Case.team_id == nord.team_id, Case.status == "open")
-                           .order_by(Case.id.desc())).scalars().first()
+    case = (
+        session.execute(
+            select(Case).where(Case.team_id == nord.team_id, Case.status == "open").order_by(Case.id.desc())
+        )
+        .scalars()
+        .first()
+    )
     session.commit()
     login_as(client, app, nord)
     listing = text_of(client.get("/faelle?status=alle"))

@@ -1,5 +1,6 @@
 """The case list counts matching cases only up to a limit: beyond it, it says "more than"
 and pages on without a total, so ten years of a team's cases are not counted on every page."""
+
 import re
 
 from app.cases import services
@@ -10,8 +11,9 @@ def _listed(page):
     return re.findall(r">(FK-\d{4}-\d{4})</a>", page)
 
 
-def test_list_beyond_the_count_limit_says_more_than_and_still_pages(app, client, monkeypatch, factory, team,
-                                                                     caseworker, district):
+def test_list_beyond_the_count_limit_says_more_than_and_still_pages(
+    app, client, monkeypatch, factory, team, caseworker, district
+):
     cases = [factory.case(team=team, caseworker=caseworker, district=district) for _ in range(5)]
     newest_first = [c.pseudonym for c in reversed(cases)]
     login_as(client, app, caseworker)

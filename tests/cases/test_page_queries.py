@@ -1,9 +1,9 @@
 """The case page costs a fixed number of queries, however long the case's history."""
+
 from datetime import timedelta
 
 from app.cases.models import CaseObstacle
-from app.clock import utcnow
-from app.clock import berlin_today
+from app.clock import berlin_today, utcnow
 from tests.conftest import get_counting_queries, login_as, text_of
 
 MAX_QUERIES = 12  # issue 6

@@ -1,8 +1,8 @@
 """Pseudonyms FK-<year>-<nnnn>: generated, unique under concurrency, never reused."""
+
 import threading
 
 import pytest
-
 from sqlalchemy import select
 
 from app import db
@@ -11,8 +11,15 @@ from app.cases.models import Case, PseudonymCounter
 from app.clock import berlin_today
 from tests.cases.conftest import in_request
 
-DATA = {"district_id": None, "age_band": "u25", "household_type": "single", "obstacles": [],
-        "summary": "Sucht Ausbildungsplatz.", "goals": "", "internal_reference": ""}
+DATA = {
+    "district_id": None,
+    "age_band": "u25",
+    "household_type": "single",
+    "obstacles": [],
+    "summary": "Sucht Ausbildungsplatz.",
+    "goals": "",
+    "internal_reference": "",
+}
 
 
 def _open(session, actor, district):
@@ -22,7 +29,10 @@ def _open(session, actor, district):
 def test_numbers_count_up_per_year(app, session):
     with in_request(app, session):
         assert [services.next_pseudonym(session, 2026) for _ in range(3)] == [
-            "FK-2026-0001", "FK-2026-0002", "FK-2026-0003"]
+            "FK-2026-0001",
+            "FK-2026-0002",
+            "FK-2026-0003",
+        ]
         assert services.next_pseudonym(session, 2027) == "FK-2027-0001"
         assert services.next_pseudonym(session, 2026) == "FK-2026-0004"
 
@@ -57,8 +67,7 @@ def test_pseudonym_taken_by_another_way_is_skipped(app, session, factory, casewo
 
 @pytest.mark.committed
 @pytest.mark.parametrize("first_of_year", [True, False], ids=["first-of-year", "counter-exists"])
-def test_cases_opened_at_the_same_moment_get_different_pseudonyms(app, session, caseworker, district,
-                                                                  first_of_year):
+def test_cases_opened_at_the_same_moment_get_different_pseudonyms(app, session, caseworker, district, first_of_year):
     """Several requests, each with its own session and connection, open a case at once."""
     if not first_of_year:
         session.add(PseudonymCounter(year=berlin_today().year, last_number=0))

@@ -1,4 +1,5 @@
 """A conference scenario: one team's case, two agencies with consents, one without."""
+
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -35,20 +36,32 @@ def scene(factory):
     caseworker = factory.user("caseworker", team=team, name="Clara Fallmanagerin", email="clara@jobcenter.example")
     team_lead = factory.user("team_lead", team=team, name="Tom Teamleitung")
     district = factory.district("Nordend")
-    case = factory.case(caseworker=caseworker, district=district, internal_reference="INTREF-778899",
-                        summary="GEHEIME-ZUSAMMENFASSUNG", goals="GEHEIME-ZIELE")
+    case = factory.case(
+        caseworker=caseworker,
+        district=district,
+        internal_reference="INTREF-778899",
+        summary="GEHEIME-ZUSAMMENFASSUNG",
+        goals="GEHEIME-ZIELE",
+    )
     debt = factory.agency("Schuldnerberatung")
     health = factory.agency("Gesundheitsamt", type="health")
     other = factory.agency("Jugendhilfe", type="youth")
     consent_debt = factory.consent(case, debt, scope=("general", "work", "debt"))
     consent_health = factory.consent(case, health, scope=("general", "health"))
     return Scene(
-        team=team, caseworker=caseworker, team_lead=team_lead, case=case,
-        location=factory.location("Raum 2.14"), debt=debt, health=health, other=other,
+        team=team,
+        caseworker=caseworker,
+        team_lead=team_lead,
+        case=case,
+        location=factory.location("Raum 2.14"),
+        debt=debt,
+        health=health,
+        other=other,
         partner_debt=factory.user("partner", agency=debt, name="Paula Partner"),
         partner_health=factory.user("partner", agency=health, name="Gerd Gesund"),
         partner_other=factory.user("partner", agency=other, name="Jana Jugend"),
-        consent_debt=consent_debt, consent_health=consent_health,
+        consent_debt=consent_debt,
+        consent_health=consent_health,
     )
 
 
@@ -59,9 +72,14 @@ def future(days=7, hour=8):
 
 def conference_form(scene, **overrides) -> dict:
     day = (utcnow() + timedelta(days=10)).date()
-    data = {"occasion": "Erstes Fallgespräch", "day": day.isoformat(), "start_time": "10:00",
-            "end_time": "11:30", "location_id": str(scene.location.id),
-            "person_attends": "y"}
+    data = {
+        "occasion": "Erstes Fallgespräch",
+        "day": day.isoformat(),
+        "start_time": "10:00",
+        "end_time": "11:30",
+        "location_id": str(scene.location.id),
+        "person_attends": "y",
+    }
     agenda = overrides.pop("agenda", "Begrüßung\nSituation\nMaßnahmen")
     data.update(agenda_fields(agenda))
     data.update(overrides)

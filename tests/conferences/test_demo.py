@@ -1,4 +1,5 @@
 """Demo conferences: every demo account has full start pages, and partners cases they must not see."""
+
 from sqlalchemy import select
 
 from app.accounts.models import User
@@ -32,7 +33,11 @@ def test_demo_conferences_cover_every_state(app, session):
     assert {m.responsible_kind for m in measures} == {"agency", "jobcenter", "person"}
     notes = list(session.execute(select(Note)).scalars())
     assert {(n.agency_id is None, n.visibility) for n in notes} == {
-        (True, "shared"), (True, "jobcenter"), (False, "shared"), (False, "jobcenter")}
+        (True, "shared"),
+        (True, "jobcenter"),
+        (False, "shared"),
+        (False, "jobcenter"),
+    }
     assert any(n.withdrawn_at for n in notes) and any("health" in n.categories for n in notes)
     assert any(c.previous_conference_id for c in conferences)
     session.commit()
@@ -43,13 +48,20 @@ def test_demo_accounts_have_full_start_pages_and_partners_blind_spots(app, clien
     for email in ("teamleitung@demo.invalid", "fallmanagement@demo.invalid", "fallmanagement.sued@demo.invalid"):
         login_as(client, app, users[email])
         body = text_of(client.get("/"))
-        for empty in ("Keine anstehenden Fallkonferenzen.", "Alle Einladungen sind beantwortet.",
-                      "Keine überfälligen oder bald fälligen Maßnahmen.",
-                      "Für alle offenen Fälle ist eine Fallkonferenz geplant."):
+        for empty in (
+            "Keine anstehenden Fallkonferenzen.",
+            "Alle Einladungen sind beantwortet.",
+            "Keine überfälligen oder bald fälligen Maßnahmen.",
+            "Für alle offenen Fälle ist eine Fallkonferenz geplant.",
+        ):
             assert empty not in body, (email, empty)
         assert "überfällig" in body
-    for email in ("partner.schuldnerberatung@demo.invalid", "partner.bildung@demo.invalid",
-                  "partner.gesundheit@demo.invalid", "partner.stadtteilbuero@demo.invalid"):
+    for email in (
+        "partner.schuldnerberatung@demo.invalid",
+        "partner.bildung@demo.invalid",
+        "partner.gesundheit@demo.invalid",
+        "partner.stadtteilbuero@demo.invalid",
+    ):
         login_as(client, app, users[email])
         body = text_of(client.get("/"))
         assert "Keine anstehenden Fallkonferenzen." not in body, email

@@ -1,10 +1,11 @@
 """In the conference: attendance, discussion, measures; the review in a follow-up."""
+
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.conferences.models import AgendaItem, Measure
 from app.clock import berlin_today
+from app.conferences.models import AgendaItem, Measure
 from tests.conferences.conftest import audit_actions, count, fresh, future
 from tests.conftest import login_as, post, text_of
 
@@ -18,9 +19,12 @@ def _held(factory, session, scene):
 
 
 def _record_form(conf, invs, items, **overrides):
-    data = {"version": str(conf.version), "person_attended": "yes",
-            **{f"attendance_{inv.id}": status for inv, status in invs},
-            **{f"discussion_{item.id}": f"Besprochen: {item.title}." for item in items}}
+    data = {
+        "version": str(conf.version),
+        "person_attended": "yes",
+        **{f"attendance_{inv.id}": status for inv, status in invs},
+        **{f"discussion_{item.id}": f"Besprochen: {item.title}." for item in items},
+    }
     data.update(overrides)
     return data
 
@@ -41,8 +45,10 @@ def test_record_attendance_person_and_discussion(app, client, session, factory, 
     assert (debt.attendance, health.attendance) == ("present", "excused")
     assert [i.discussion for i in items] == ["Besprochen: Lage.", "Besprochen: Maßnahmen."]
     [entry] = audit_actions(session, "conference.recorded")
-    assert entry.details == {"attendance": {str(debt.id): "present", str(health.id): "excused"},
-                             "person_attended": True}
+    assert entry.details == {
+        "attendance": {str(debt.id): "present", str(health.id): "excused"},
+        "person_attended": True,
+    }
     assert "Besprochen" not in repr(entry.details)
     view = text_of(client.get(f"/konferenzen/{conf.id}"))
     assert "Besprochen: Lage." in view and "entschuldigt" in view and "Person war anwesend" in view
@@ -73,8 +79,14 @@ def test_record_refuses_bad_input_and_stale_saves(app, client, session, factory,
 
 
 def _measure(scene, **overrides):
-    data = {"what": "Bewerbungsunterlagen überarbeiten", "categories": ["work"], "responsible": f"agency:{scene.debt.id}",
-            "due_on": (berlin_today() + timedelta(days=14)).isoformat(), "status": "agreed", "outcome": ""}
+    data = {
+        "what": "Bewerbungsunterlagen überarbeiten",
+        "categories": ["work"],
+        "responsible": f"agency:{scene.debt.id}",
+        "due_on": (berlin_today() + timedelta(days=14)).isoformat(),
+        "status": "agreed",
+        "outcome": "",
+    }
     data.update(overrides)
     return data
 
@@ -89,12 +101,19 @@ def test_measures_for_an_invited_agency_the_jobcenter_and_the_person(app, client
     assert page.status_code == 200 and f'value="agency:{scene.debt.id}"' in html
     assert f'value="agency:{scene.other.id}"' not in html  # withdrawn invitation
     for responsible in (f"agency:{scene.debt.id}", "jobcenter", "person"):
-        assert post(client, app, f"/konferenzen/{conf.id}/massnahmen/neu",
-                    _measure(scene, responsible=responsible)).status_code == 302
+        assert (
+            post(
+                client, app, f"/konferenzen/{conf.id}/massnahmen/neu", _measure(scene, responsible=responsible)
+            ).status_code
+            == 302
+        )
     measures = session.execute(select(Measure).order_by(Measure.id)).scalars().all()
     session.commit()
     assert [(m.responsible_kind, m.responsible_agency_id, m.case_id) for m in measures] == [
-        ("agency", scene.debt.id, scene.case.id), ("jobcenter", None, scene.case.id), ("person", None, scene.case.id)]
+        ("agency", scene.debt.id, scene.case.id),
+        ("jobcenter", None, scene.case.id),
+        ("person", None, scene.case.id),
+    ]
     assert len(audit_actions(session, "measure.created")) == 3
     body = text_of(client.get(f"/konferenzen/{conf.id}"))
     assert "Vereinbarte Maßnahmen" in body and "die Person selbst" in body and "Jobcenter" in body
@@ -107,8 +126,10 @@ BAD_MEASURES = [
     ({"due_on": "morgen"}, "gültiges Datum"),
     ({"due_on": "2099-01-01"}, "zwischen einem Jahr zurück und zwei Jahren voraus"),
     ({"status": "vergessen"}, "Bitte wählen Sie einen der angebotenen Einträge."),
-    ({"what": "Termin bei der Sparkasse, Kundennummer per Mail an max.muster@example.org"},
-     "Enthält vermutlich eine E-Mail-Adresse"),
+    (
+        {"what": "Termin bei der Sparkasse, Kundennummer per Mail an max.muster@example.org"},
+        "Enthält vermutlich eine E-Mail-Adresse",
+    ),
 ]
 
 
@@ -117,7 +138,9 @@ def test_bad_measures_are_refused_and_kept(app, client, session, factory, scene)
     factory.invitation(conf, scene.debt, status="accepted")
     other_agency_not_invited = factory.agency("Nicht eingeladen")
     login_as(client, app, scene.caseworker)
-    for overrides, message in BAD_MEASURES + [({"responsible": f"agency:{other_agency_not_invited.id}"}, "Bitte wählen Sie")]:
+    for overrides, message in BAD_MEASURES + [
+        ({"responsible": f"agency:{other_agency_not_invited.id}"}, "Bitte wählen Sie")
+    ]:
         response = post(client, app, f"/konferenzen/{conf.id}/massnahmen/neu", _measure(scene, **overrides))
         assert response.status_code == 400, overrides
         assert message in text_of(response), overrides
@@ -140,15 +163,18 @@ def test_staff_edit_of_a_measure_is_locked_against_stale_saves(app, client, sess
     assert stale.status_code == 409 and "Veraltet" in stale.get_data(as_text=True)
     fresh(session, measure)
     assert (measure.what, measure.status, measure.responsible_agency_id, measure.version) == (
-        "Neu", "in_progress", scene.debt.id, 2)
+        "Neu",
+        "in_progress",
+        scene.debt.id,
+        2,
+    )
 
 
 def test_follow_up_reviews_the_open_measures_of_the_earlier_conference(app, client, session, factory, scene):
     held, _items = _held(factory, session, scene)
     open_measure = factory.measure(held, what="Bewerbungstraining besuchen")
     done = factory.measure(held, what="Erledigte Sache", status="done")
-    follow = factory.conference(scene.case, location=scene.location, starts_at=future(),
-                                previous_conference_id=held.id)
+    follow = factory.conference(scene.case, location=scene.location, starts_at=future(), previous_conference_id=held.id)
     unrelated = factory.measure(factory.conference(scene.case, location=scene.location), what="Fremd")
     login_as(client, app, scene.caseworker)
     view = text_of(client.get(f"/konferenzen/{follow.id}"))
@@ -156,8 +182,9 @@ def test_follow_up_reviews_the_open_measures_of_the_earlier_conference(app, clie
     assert "Erledigte Sache" not in view
     url = f"/konferenzen/{follow.id}/ueberpruefung/{open_measure.id}"
     assert client.get(url).status_code == 200
-    response = post(client, app, url, {"status": "done", "outcome": "Teilgenommen, Zertifikat liegt vor.",
-                                       "version": "1"})
+    response = post(
+        client, app, url, {"status": "done", "outcome": "Teilgenommen, Zertifikat liegt vor.", "version": "1"}
+    )
     assert response.status_code == 302
     fresh(session, open_measure)
     assert (open_measure.status, open_measure.reviewed_in_conference_id) == ("done", follow.id)
@@ -181,8 +208,12 @@ def test_staff_notes_for_the_jobcenter_only(app, client, session, factory, scene
     login_as(client, app, scene.caseworker)
     page = client.get(f"/konferenzen/{conf.id}/stellungnahmen/neu")
     assert page.status_code == 200 and 'value="health"' in page.get_data(as_text=True)  # staff tag any category
-    response = post(client, app, f"/konferenzen/{conf.id}/stellungnahmen/neu",
-                    {"body": "Interne Einschätzung.", "categories": ["general"], "visibility": "jobcenter"})
+    response = post(
+        client,
+        app,
+        f"/konferenzen/{conf.id}/stellungnahmen/neu",
+        {"body": "Interne Einschätzung.", "categories": ["general"], "visibility": "jobcenter"},
+    )
     assert response.status_code == 302
     login_as(client, app, scene.partner_debt)
     assert "Interne Einschätzung." not in client.get(f"/konferenzen/{conf.id}").get_data(as_text=True)

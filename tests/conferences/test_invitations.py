@@ -1,28 +1,39 @@
 """Invitations: who can be invited, e-mails with calendar files, answers, re-sending, withdrawal."""
+
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.conferences.models import AgendaItem, Invitation
 from app.clock import berlin_today, to_local
-from tests.conferences.conftest import audit_actions, fresh, calendar_of, count, event_of, future
+from app.conferences.models import AgendaItem, Invitation
+from tests.conferences.conftest import audit_actions, calendar_of, count, event_of, fresh, future
 from tests.conftest import agenda_fields, login_as, outbox_messages, post, text_of
 
 
 def assert_pseudonym_only(msg, scene, conf):
     """An e-mail names the case by its pseudonym and nothing else about the person."""
-    raw = msg.as_string() + "".join(
-        part.get_payload(decode=True).decode() for part in msg.iter_attachments())
+    raw = msg.as_string() + "".join(part.get_payload(decode=True).decode() for part in msg.iter_attachments())
     body = msg.get_body(("plain",)).get_content()
     assert scene.case.pseudonym in msg["Subject"] and scene.case.pseudonym in body
-    for secret in (scene.case.internal_reference, scene.case.summary, scene.case.goals, conf.occasion,
-                   "Situation besprechen"):
+    for secret in (
+        scene.case.internal_reference,
+        scene.case.summary,
+        scene.case.goals,
+        conf.occasion,
+        "Situation besprechen",
+    ):
         assert secret not in raw and secret not in body
 
 
 def _conference(factory, session, scene, **kw):
-    conf = factory.conference(scene.case, location=scene.location, starts_at=future(), organiser=scene.caseworker,
-                              occasion="Anlass mit Einzelheiten", **kw)
+    conf = factory.conference(
+        scene.case,
+        location=scene.location,
+        starts_at=future(),
+        organiser=scene.caseworker,
+        occasion="Anlass mit Einzelheiten",
+        **kw,
+    )
     session.add(AgendaItem(conference_id=conf.id, position=1, title="Situation besprechen"))
     session.commit()
     return conf
@@ -52,19 +63,29 @@ def test_invite_page_offers_only_agencies_with_a_consent_valid_on_the_day(app, c
 def test_invitation_mail_carries_a_calendar_request_with_the_pseudonym_only(app, client, session, factory, scene):
     conf = _conference(factory, session, scene)
     login_as(client, app, scene.caseworker)
-    response = post(client, app, f"/konferenzen/{conf.id}/einladungen",
-                    {"agencies": [str(scene.debt.id), str(scene.health.id)], "people": [str(scene.partner_debt.id)]})
+    response = post(
+        client,
+        app,
+        f"/konferenzen/{conf.id}/einladungen",
+        {"agencies": [str(scene.debt.id), str(scene.health.id)], "people": [str(scene.partner_debt.id)]},
+    )
     assert response.status_code == 302
     invitations = session.execute(select(Invitation).order_by(Invitation.agency_id)).scalars().all()
     assert [(i.agency_id, i.status, i.sent_count) for i in invitations] == [
-        (scene.debt.id, "pending", 1), (scene.health.id, "pending", 1)]
+        (scene.debt.id, "pending", 1),
+        (scene.health.id, "pending", 1),
+    ]
     assert invitations[0].user_id == scene.partner_debt.id and invitations[1].user_id is None
     messages = {m["To"]: m for m in outbox_messages(app)}
-    assert set(messages) == {", ".join(sorted([scene.debt.contact_email, scene.partner_debt.email])),
-                             scene.health.contact_email}
+    assert set(messages) == {
+        ", ".join(sorted([scene.debt.contact_email, scene.partner_debt.email])),
+        scene.health.contact_email,
+    }
     for msg in messages.values():
-        assert msg["Subject"] == f"Einladung zur Fallkonferenz {scene.case.pseudonym} am " + \
-            msg["Subject"].split(" am ", 1)[1]
+        assert (
+            msg["Subject"]
+            == f"Einladung zur Fallkonferenz {scene.case.pseudonym} am " + msg["Subject"].split(" am ", 1)[1]
+        )
         assert f"http://localhost/konferenzen/{conf.id}" in msg.get_body(("plain",)).get_content()
         assert_pseudonym_only(msg, scene, conf)
         cal = calendar_of(msg)
@@ -110,10 +131,14 @@ INVALID_INVITES = [
     (lambda s: {"agencies": []}, "Bitte wählen Sie mindestens eine Einrichtung."),
     (lambda s: {"agencies": [str(s.other.id)]}, "Bitte wählen Sie einen der angebotenen Einträge."),
     (lambda s: {"agencies": ["abc"]}, "Bitte wählen Sie einen der angebotenen Einträge."),
-    (lambda s: {"agencies": [str(s.health.id)], "people": [str(s.partner_debt.id)]},
-     "Namentlich einladen können Sie nur Personen der ausgewählten Einrichtungen."),
-    (lambda s: {"agencies": [str(s.debt.id)], "people": [str(s.partner_other.id)]},
-     "Bitte wählen Sie einen der angebotenen Einträge."),
+    (
+        lambda s: {"agencies": [str(s.health.id)], "people": [str(s.partner_debt.id)]},
+        "Namentlich einladen können Sie nur Personen der ausgewählten Einrichtungen.",
+    ),
+    (
+        lambda s: {"agencies": [str(s.debt.id)], "people": [str(s.partner_other.id)]},
+        "Bitte wählen Sie einen der angebotenen Einträge.",
+    ),
 ]
 
 
@@ -122,8 +147,11 @@ def test_bad_invitations_are_refused_and_nothing_is_sent(app, client, session, f
     second = factory.user("partner", agency=scene.debt, name="Zweite Person")
     login_as(client, app, scene.caseworker)
     cases = INVALID_INVITES + [
-        (lambda s: {"agencies": [str(s.debt.id)], "people": [str(s.partner_debt.id), str(second.id)]},
-         "Pro Einrichtung kann eine Person namentlich eingeladen werden.")]
+        (
+            lambda s: {"agencies": [str(s.debt.id)], "people": [str(s.partner_debt.id), str(second.id)]},
+            "Pro Einrichtung kann eine Person namentlich eingeladen werden.",
+        )
+    ]
     for data, message in cases:
         response = post(client, app, f"/konferenzen/{conf.id}/einladungen", data(scene))
         assert response.status_code == 400, message
@@ -148,9 +176,20 @@ def test_uid_stays_and_sequence_rises_from_invitation_to_update_to_cancellation(
     login_as(client, app, scene.caseworker)
     post(client, app, f"/konferenzen/{conf.id}/einladungen", {"agencies": [str(scene.debt.id)]})
     local = to_local(conf.starts_at)
-    post(client, app, f"/konferenzen/{conf.id}/bearbeiten", {
-        "occasion": conf.occasion, "day": local.date().isoformat(), "start_time": "14:00", "end_time": "15:00",
-        "location_id": str(scene.location.id), **agenda_fields("Situation besprechen"), "version": "1"})
+    post(
+        client,
+        app,
+        f"/konferenzen/{conf.id}/bearbeiten",
+        {
+            "occasion": conf.occasion,
+            "day": local.date().isoformat(),
+            "start_time": "14:00",
+            "end_time": "15:00",
+            "location_id": str(scene.location.id),
+            **agenda_fields("Situation besprechen"),
+            "version": "1",
+        },
+    )
     post(client, app, f"/konferenzen/{conf.id}/absagen", {"reason": "Entfällt.", "version": "2"})
     messages = outbox_messages(app)  # files of the same second come in any order
     assert len(messages) == 3
@@ -195,7 +234,9 @@ def test_withdrawn_invitation_sends_cancel_ends_access_and_can_be_renewed(app, c
     assert client.get(f"/konferenzen/{conf.id}").status_code == 404
     login_as(client, app, scene.caseworker)
     assert post(client, app, f"/konferenzen/{conf.id}/einladungen/{inv.id}/erneut-senden").status_code == 404
-    assert post(client, app, f"/konferenzen/{conf.id}/einladungen", {"agencies": [str(scene.debt.id)]}).status_code == 302
+    assert (
+        post(client, app, f"/konferenzen/{conf.id}/einladungen", {"agencies": [str(scene.debt.id)]}).status_code == 302
+    )
     fresh(session, inv)
     assert inv.status == "pending" and inv.cancelled_at is None
     renewed = max(outbox_messages(app), key=lambda m: int(event_of(m)["sequence"]))  # same-second files: any order
@@ -208,12 +249,19 @@ def test_partner_answers_and_the_organiser_sees_it(app, client, session, factory
     login_as(client, app, scene.partner_debt)
     page = client.get(f"/konferenzen/{conf.id}")
     assert "Teilnahme" in text_of(page) and "Wir nehmen teil" in text_of(page)
-    response = post(client, app, f"/konferenzen/{conf.id}/antwort",
-                    {"answer": "accepted", "comment": "Wir kommen mit zwei Kolleginnen."})
+    response = post(
+        client,
+        app,
+        f"/konferenzen/{conf.id}/antwort",
+        {"answer": "accepted", "comment": "Wir kommen mit zwei Kolleginnen."},
+    )
     assert response.status_code == 302
     fresh(session, inv)
-    assert (inv.status, inv.answer_comment, inv.answered_by_id) == ("accepted", "Wir kommen mit zwei Kolleginnen.",
-                                                                     scene.partner_debt.id)
+    assert (inv.status, inv.answer_comment, inv.answered_by_id) == (
+        "accepted",
+        "Wir kommen mit zwei Kolleginnen.",
+        scene.partner_debt.id,
+    )
     [entry] = audit_actions(session, "invitation.answered")
     assert entry.details == {"status": "accepted", "conference_id": conf.id} and entry.actor_id == scene.partner_debt.id
     login_as(client, app, scene.caseworker)
@@ -230,12 +278,15 @@ def test_bad_answers_are_refused_and_kept(app, client, session, factory, scene):
     conf = _conference(factory, session, scene)
     inv = factory.invitation(conf, scene.debt)
     login_as(client, app, scene.partner_debt)
-    for data, message in [({"comment": "Ohne Antwort"}, "Bitte wählen Sie eine Antwort."),
-                          ({"answer": "vielleicht", "comment": "Unklar"},
-                           "Bitte wählen Sie einen der angebotenen Einträge."),
-                          ({"answer": "accepted", "comment": "Rückfragen an herbert.muster@example.org"},
-                           "Enthält vermutlich eine E-Mail-Adresse"),
-                          ({"answer": "accepted", "comment": "x" * 2001}, "2000")]:
+    for data, message in [
+        ({"comment": "Ohne Antwort"}, "Bitte wählen Sie eine Antwort."),
+        ({"answer": "vielleicht", "comment": "Unklar"}, "Bitte wählen Sie einen der angebotenen Einträge."),
+        (
+            {"answer": "accepted", "comment": "Rückfragen an herbert.muster@example.org"},
+            "Enthält vermutlich eine E-Mail-Adresse",
+        ),
+        ({"answer": "accepted", "comment": "x" * 2001}, "2000"),
+    ]:
         response = post(client, app, f"/konferenzen/{conf.id}/antwort", data)
         assert response.status_code == 400, data
         assert message in text_of(response), data
@@ -251,8 +302,12 @@ def test_consent_withdrawal_cancels_open_invitations_with_a_calendar_cancel(app,
     inv = factory.invitation(conf, scene.debt, status="accepted", user=scene.partner_debt)
     declined = factory.invitation(conf, scene.health, status="declined")
     login_as(client, app, scene.caseworker)
-    response = post(client, app, f"/faelle/{scene.case.id}/einwilligungen/{scene.consent_debt.id}/widerrufen",
-                    {"withdrawn_on": berlin_today().strftime("%d.%m.%Y"), "note": "Telefonisch."})
+    response = post(
+        client,
+        app,
+        f"/faelle/{scene.case.id}/einwilligungen/{scene.consent_debt.id}/widerrufen",
+        {"withdrawn_on": berlin_today().strftime("%d.%m.%Y"), "note": "Telefonisch."},
+    )
     assert response.status_code == 302
     fresh(session, inv, declined, conf)
     assert (inv.status, declined.status, conf.ical_sequence) == ("cancelled", "declined", 1)

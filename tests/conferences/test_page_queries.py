@@ -3,6 +3,7 @@
 Every action button and every note's edit link asks the policy; the policy's lookups (the
 case's team, the partner's invitation and consent) are read once per request.
 """
+
 from datetime import timedelta
 
 from app.clock import berlin_today
@@ -31,14 +32,16 @@ def _grow(factory, scene, previous, conference, n):
         factory.note(conference, scene.caseworker, body=f"Notiz Jobcenter {i}", agency=None, visibility="jobcenter")
         factory.measure(conference, what=f"Maßnahme hier {i}", responsible_kind="agency", agency=scene.debt)
         factory.measure(previous, what=f"Maßnahme zur Überprüfung {i}", due_on=berlin_today() - timedelta(days=i))
-        factory.conference(scene.case, location=scene.location, starts_at=future(days=40 + i),
-                           previous_conference_id=conference.id)
+        factory.conference(
+            scene.case, location=scene.location, starts_at=future(days=40 + i), previous_conference_id=conference.id
+        )
 
 
 def _scenario(factory, scene):
     previous = factory.conference(scene.case, location=scene.location, starts_at=future(days=-20), status="held")
-    conference = factory.conference(scene.case, location=scene.location, starts_at=future(days=5),
-                                    previous_conference_id=previous.id)
+    conference = factory.conference(
+        scene.case, location=scene.location, starts_at=future(days=5), previous_conference_id=previous.id
+    )
     factory.invitation(conference, scene.debt, status="accepted")
     _grow(factory, scene, previous, conference, 1)
     return previous, conference

@@ -1,16 +1,24 @@
 """What a partner sees and does: DESIGN.md section 4 on the conference page, notes, measures."""
+
 from sqlalchemy import select
 
-from app.conferences.models import AgendaItem, Measure, Note
 from app.clock import berlin_today
+from app.conferences.models import AgendaItem, Measure, Note
 from tests.conferences.conftest import audit_actions, count, fresh, future
 from tests.conftest import login_as, post, text_of
 
 
 def _conference(factory, session, scene, **kw):
     conf = factory.conference(scene.case, location=scene.location, starts_at=future(), **kw)
-    session.add(AgendaItem(conference_id=conf.id, position=1, title="Lage der Person", categories=["general"],
-                           discussion="INTERNE-BESPRECHUNG"))
+    session.add(
+        AgendaItem(
+            conference_id=conf.id,
+            position=1,
+            title="Lage der Person",
+            categories=["general"],
+            discussion="INTERNE-BESPRECHUNG",
+        )
+    )
     session.commit()
     return conf
 
@@ -20,7 +28,9 @@ def _notes(factory, scene, conf):
     staff = scene.caseworker
     return {
         "staff_shared_general": factory.note(conf, staff, "STAFF-SHARED-GENERAL", ("general",), agency=None),
-        "staff_jobcenter_only": factory.note(conf, staff, "STAFF-JOBCENTER-ONLY", ("general",), "jobcenter", agency=None),
+        "staff_jobcenter_only": factory.note(
+            conf, staff, "STAFF-JOBCENTER-ONLY", ("general",), "jobcenter", agency=None
+        ),
         "staff_shared_health": factory.note(conf, staff, "STAFF-SHARED-HEALTH", ("health",), agency=None),
         "staff_shared_mixed": factory.note(conf, staff, "STAFF-SHARED-DEBT-HOUSING", ("debt", "housing"), agency=None),
         "debt_shared": factory.note(conf, scene.partner_debt, "DEBT-SHARED-DEBT", ("debt",)),
@@ -35,15 +45,21 @@ SEES = {
     # debt agency: consent general, work, debt
     "debt": {"staff_shared_general", "debt_shared", "debt_jobcenter", "health_shared_general"},
     # health agency: consent general, health
-    "health": {"staff_shared_general", "staff_shared_health", "health_shared_health", "health_shared_general",
-               "health_jobcenter"},
+    "health": {
+        "staff_shared_general",
+        "staff_shared_health",
+        "health_shared_health",
+        "health_shared_general",
+        "health_jobcenter",
+    },
 }
 
 
 def test_partner_page_shows_only_what_the_consent_allows(app, client, session, factory, scene):
     conf = _conference(factory, session, scene)
-    previous = factory.conference(scene.case, location=scene.location, starts_at=future(days=-30), status="held",
-                                  occasion="FRUEHERE-KONFERENZ")
+    previous = factory.conference(
+        scene.case, location=scene.location, starts_at=future(days=-30), status="held", occasion="FRUEHERE-KONFERENZ"
+    )
     conf.previous_conference_id = previous.id
     session.commit()
     factory.invitation(conf, scene.debt, status="accepted")
@@ -53,8 +69,9 @@ def test_partner_page_shows_only_what_the_consent_allows(app, client, session, f
     withdrawn.withdrawn_at = withdrawn.created_at
     session.commit()
     factory.measure(previous, what="MASSNAHME-DER-FRUEHEREN-KONFERENZ")
-    factory.measure(conf, what="Bewerbungsunterlagen erstellen", responsible_kind="agency", agency=scene.debt,
-                    categories=("work",))
+    factory.measure(
+        conf, what="Bewerbungsunterlagen erstellen", responsible_kind="agency", agency=scene.debt, categories=("work",)
+    )
     for who, user in (("debt", scene.partner_debt), ("health", scene.partner_health)):
         login_as(client, app, user)
         response = client.get(f"/konferenzen/{conf.id}")
@@ -62,9 +79,17 @@ def test_partner_page_shows_only_what_the_consent_allows(app, client, session, f
         body = response.get_data(as_text=True)
         for name, note in notes.items():
             assert (note.body in body) == (name in SEES[who]), (who, name)
-        for secret in (scene.case.internal_reference, scene.case.summary, scene.case.goals, "INTERNE-BESPRECHUNG",
-                       "DEBT-WITHDRAWN", "FRUEHERE-KONFERENZ", "MASSNAHME-DER-FRUEHEREN-KONFERENZ",
-                       f"/konferenzen/{previous.id}", f"/faelle/{scene.case.id}"):
+        for secret in (
+            scene.case.internal_reference,
+            scene.case.summary,
+            scene.case.goals,
+            "INTERNE-BESPRECHUNG",
+            "DEBT-WITHDRAWN",
+            "FRUEHERE-KONFERENZ",
+            "MASSNAHME-DER-FRUEHEREN-KONFERENZ",
+            f"/konferenzen/{previous.id}",
+            f"/faelle/{scene.case.id}",
+        ):
             assert secret not in body, (who, secret)
         text = text_of(response)
         assert scene.case.pseudonym in text and "Nordend" in text and "Lage der Person" in text
@@ -116,7 +141,10 @@ def test_every_view_is_audited(app, client, session, factory, scene):
     login_as(client, app, scene.team_lead)
     client.get(f"/konferenzen/{conf.id}")
     views = audit_actions(session, "conference.viewed")
-    assert [(v.actor_id, v.object_id) for v in views] == [(scene.partner_debt.id, conf.id), (scene.team_lead.id, conf.id)]
+    assert [(v.actor_id, v.object_id) for v in views] == [
+        (scene.partner_debt.id, conf.id),
+        (scene.team_lead.id, conf.id),
+    ]
     assert views[0].details == {"consent_id": scene.consent_debt.id}
 
 
@@ -137,9 +165,16 @@ def test_partner_writes_edits_and_withdraws_a_note_until_the_conference_is_held(
     note = session.execute(select(Note)).scalar_one()
     session.commit()
     assert (note.agency_id, note.author_id, note.categories, note.visibility) == (
-        scene.debt.id, scene.partner_debt.id, ["debt"], "shared")
+        scene.debt.id,
+        scene.partner_debt.id,
+        ["debt"],
+        "shared",
+    )
     assert audit_actions(session, "note.created")[0].details == {
-        "conference_id": conf.id, "categories": ["debt"], "visibility": "shared"}
+        "conference_id": conf.id,
+        "categories": ["debt"],
+        "visibility": "shared",
+    }
     # Edit
     edited = {**NOTE, "body": "Neue Fassung.", "visibility": "jobcenter", "version": "1"}
     assert post(client, app, f"/konferenzen/{conf.id}/stellungnahmen/{note.id}", edited).status_code == 302
@@ -148,7 +183,9 @@ def test_partner_writes_edits_and_withdraws_a_note_until_the_conference_is_held(
     # Stale edit: 409, input kept, nothing changed.
     stale = post(client, app, f"/konferenzen/{conf.id}/stellungnahmen/{note.id}", {**edited, "body": "Veraltet"})
     assert stale.status_code == 409
-    assert "Jemand anderes hat diesen Eintrag gespeichert" in text_of(stale) and "Veraltet" in stale.get_data(as_text=True)
+    assert "Jemand anderes hat diesen Eintrag gespeichert" in text_of(stale) and "Veraltet" in stale.get_data(
+        as_text=True
+    )
     fresh(session, note)
     assert (note.body, note.version) == ("Neue Fassung.", 2)
     # Another agency's partner may not touch it (it does not even see it: Jobcenter only).
@@ -158,15 +195,26 @@ def test_partner_writes_edits_and_withdraws_a_note_until_the_conference_is_held(
     assert "Neue Fassung." not in client.get(f"/konferenzen/{conf.id}").get_data(as_text=True)
     # Withdraw: stale version refused, current accepted.
     login_as(client, app, scene.partner_debt)
-    assert post(client, app, f"/konferenzen/{conf.id}/stellungnahmen/{note.id}/zurueckziehen",
-                {"version": "1"}).status_code == 409
-    assert post(client, app, f"/konferenzen/{conf.id}/stellungnahmen/{note.id}/zurueckziehen",
-                {"version": "2"}).status_code == 302
+    assert (
+        post(
+            client, app, f"/konferenzen/{conf.id}/stellungnahmen/{note.id}/zurueckziehen", {"version": "1"}
+        ).status_code
+        == 409
+    )
+    assert (
+        post(
+            client, app, f"/konferenzen/{conf.id}/stellungnahmen/{note.id}/zurueckziehen", {"version": "2"}
+        ).status_code
+        == 302
+    )
     fresh(session, note)
     assert note.withdrawn_at is not None
     assert "Neue Fassung." not in client.get(f"/konferenzen/{conf.id}").get_data(as_text=True)
     assert [e.action for e in audit_actions(session) if e.action.startswith("note.")] == [
-        "note.created", "note.updated", "note.withdrawn"]
+        "note.created",
+        "note.updated",
+        "note.withdrawn",
+    ]
     # Once held, a partner's note is part of the record.
     second = factory.note(conf, scene.partner_debt, "Zweite Stellungnahme", ("general",))
     conf.status = "held"
@@ -224,12 +272,21 @@ def test_partner_updates_its_own_agencys_measure_only(app, client, session, fact
     login_as(client, app, scene.partner_debt)
     page = client.get(f"/konferenzen/{conf.id}/massnahmen/{own.id}")
     assert page.status_code == 200 and "Stand der Maßnahme eintragen" in text_of(page)
-    done = {"status": "done", "outcome": "Erstgespräch hat stattgefunden.", "version": "1",
-            "what": "Versuch, den Text zu ändern", "due_on": "2020-01-01"}
+    done = {
+        "status": "done",
+        "outcome": "Erstgespräch hat stattgefunden.",
+        "version": "1",
+        "what": "Versuch, den Text zu ändern",
+        "due_on": "2020-01-01",
+    }
     assert post(client, app, f"/konferenzen/{conf.id}/massnahmen/{own.id}", done).status_code == 302
     fresh(session, own)
     assert (own.status, own.outcome, own.what, own.version) == (
-        "done", "Erstgespräch hat stattgefunden.", "Schuldnerberatung: Erstgespräch", 2)
+        "done",
+        "Erstgespräch hat stattgefunden.",
+        "Schuldnerberatung: Erstgespräch",
+        2,
+    )
     [entry] = audit_actions(session, "measure.status_changed")
     assert entry.details["status"] == "done" and entry.actor_id == scene.partner_debt.id
     for other in (theirs, jobcenter):

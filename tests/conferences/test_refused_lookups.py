@@ -1,5 +1,6 @@
 """A note, measure or review reached through another conference's URL (issue 10, finding 4): 404,
 and the refusal is in the audit trail with the record that was probed and the rule that refused."""
+
 from sqlalchemy import select
 
 from app.audit import AuditEntry
@@ -8,9 +9,12 @@ from tests.dbstate import scalars
 
 
 def _refusals(session):
-    return [(e.actor_id, e.object_type, e.object_id, e.details)
-            for e in scalars(session, select(AuditEntry).where(AuditEntry.action == "access.refused")
-                             .order_by(AuditEntry.id))]
+    return [
+        (e.actor_id, e.object_type, e.object_id, e.details)
+        for e in scalars(
+            session, select(AuditEntry).where(AuditEntry.action == "access.refused").order_by(AuditEntry.id)
+        )
+    ]
 
 
 def test_records_of_another_conference_are_refused_and_audited(app, client, session, factory):
@@ -29,8 +33,11 @@ def test_records_of_another_conference_are_refused_and_audited(app, client, sess
     follow_up = factory.conference(case, previous_conference_id=held.id)
 
     login_as(client, app, caseworker)
-    for url in (f"/konferenzen/{mine.id}/stellungnahmen/{note.id}", f"/konferenzen/{mine.id}/massnahmen/{measure.id}",
-                f"/konferenzen/{follow_up.id}/ueberpruefung/{measure.id}"):
+    for url in (
+        f"/konferenzen/{mine.id}/stellungnahmen/{note.id}",
+        f"/konferenzen/{mine.id}/massnahmen/{measure.id}",
+        f"/konferenzen/{follow_up.id}/ueberpruefung/{measure.id}",
+    ):
         assert client.get(url).status_code == 404, url
     # Through its own conference, each is there.
     assert client.get(f"/konferenzen/{other.id}/massnahmen/{measure.id}").status_code == 200

@@ -1,11 +1,12 @@
 """Scheduling: create, change, cancel, mark held, clash warning, follow-up."""
+
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from app.conferences.models import AgendaItem, Conference
 from app.clock import local_to_utc, to_local
-from tests.conferences.conftest import audit_actions, fresh, calendar_of, conference_form, count, event_of, future
+from app.conferences.models import AgendaItem, Conference
+from tests.conferences.conftest import audit_actions, calendar_of, conference_form, count, event_of, fresh, future
 from tests.conftest import agenda_fields, login_as, outbox_messages, post, text_of
 
 
@@ -23,8 +24,13 @@ def test_caseworker_schedules_a_conference(app, client, session, scene):
     assert (local.date().isoformat(), local.strftime("%H:%M")) == (data["day"], "10:00")
     assert to_local(conf.ends_at).strftime("%H:%M") == "11:30"
     assert conf.organiser_id == scene.caseworker.id and conf.person_attends and conf.status == "planned"
-    titles = session.execute(select(AgendaItem.title).where(AgendaItem.conference_id == conf.id)
-                             .order_by(AgendaItem.position)).scalars().all()
+    titles = (
+        session.execute(
+            select(AgendaItem.title).where(AgendaItem.conference_id == conf.id).order_by(AgendaItem.position)
+        )
+        .scalars()
+        .all()
+    )
     assert titles == ["Begrüßung", "Situation", "Maßnahmen"]
     assert [e.object_id for e in audit_actions(session, "conference.created")] == [conf.id]
     page = client.get(f"/konferenzen/{conf.id}")
@@ -87,9 +93,12 @@ def test_personal_data_saved_only_when_confirmed_and_the_override_is_audited(app
 def test_clash_at_the_same_place_is_warned_and_needs_confirmation(app, client, session, factory, scene):
     other_team_case = factory.case(internal_reference="ANDERES-TEAM")
     day = future(days=10).date()
-    booked = factory.conference(other_team_case, location=scene.location,
-                                starts_at=local_to_utc(datetime.combine(day, datetime.min.time()).replace(hour=11)),
-                                minutes=60)
+    booked = factory.conference(
+        other_team_case,
+        location=scene.location,
+        starts_at=local_to_utc(datetime.combine(day, datetime.min.time()).replace(hour=11)),
+        minutes=60,
+    )
     login_as(client, app, scene.caseworker)
     data = conference_form(scene, day=day.isoformat(), start_time="10:00", end_time="11:30")
     warned = post(client, app, f"/faelle/{scene.case.id}/konferenzen/neu", data)
@@ -126,11 +135,22 @@ def test_closed_case_gets_no_new_conference(app, client, session, factory, scene
 def _edit_form(conf, session, **overrides):
     fresh(session, conf)
     local = to_local(conf.starts_at)
-    data = {"occasion": conf.occasion, "day": local.date().isoformat(), "start_time": local.strftime("%H:%M"),
-            "end_time": to_local(conf.ends_at).strftime("%H:%M"), "location_id": str(conf.location_id),
-            **agenda_fields([(item.title, item.categories) for item in session.execute(
-                select(AgendaItem).where(AgendaItem.conference_id == conf.id).order_by(AgendaItem.position)).scalars()]),
-            "version": str(conf.version)}
+    data = {
+        "occasion": conf.occasion,
+        "day": local.date().isoformat(),
+        "start_time": local.strftime("%H:%M"),
+        "end_time": to_local(conf.ends_at).strftime("%H:%M"),
+        "location_id": str(conf.location_id),
+        **agenda_fields(
+            [
+                (item.title, item.categories)
+                for item in session.execute(
+                    select(AgendaItem).where(AgendaItem.conference_id == conf.id).order_by(AgendaItem.position)
+                ).scalars()
+            ]
+        ),
+        "version": str(conf.version),
+    }
     if "agenda" in overrides:
         data = {k: v for k, v in data.items() if not k.startswith("agenda-")}
         data.update(agenda_fields(overrides.pop("agenda")))
@@ -140,8 +160,11 @@ def _edit_form(conf, session, **overrides):
 
 def _with_agenda(session, conf, *titles, discussion=None):
     for position, title in enumerate(titles, start=1):
-        session.add(AgendaItem(conference_id=conf.id, position=position, title=title,
-                               discussion=(discussion or {}).get(title, "")))
+        session.add(
+            AgendaItem(
+                conference_id=conf.id, position=position, title=title, discussion=(discussion or {}).get(title, "")
+            )
+        )
     session.commit()
 
 
@@ -173,13 +196,23 @@ def test_agenda_change_only_sends_nothing_and_keeps_discussion(app, client, sess
     _with_agenda(session, conf, "Begrüßung", "Situation", discussion={"Situation": "Besprochen: Schulden."})
     factory.invitation(conf, scene.debt)
     login_as(client, app, scene.caseworker)
-    response = post(client, app, f"/konferenzen/{conf.id}/bearbeiten",
-                    _edit_form(conf, session, agenda="Situation\nNeuer Punkt\nBegrüßung und Anlass"))
+    response = post(
+        client,
+        app,
+        f"/konferenzen/{conf.id}/bearbeiten",
+        _edit_form(conf, session, agenda="Situation\nNeuer Punkt\nBegrüßung und Anlass"),
+    )
     assert response.status_code == 302
-    items = session.execute(select(AgendaItem).where(AgendaItem.conference_id == conf.id)
-                            .order_by(AgendaItem.position)).scalars().all()
+    items = (
+        session.execute(select(AgendaItem).where(AgendaItem.conference_id == conf.id).order_by(AgendaItem.position))
+        .scalars()
+        .all()
+    )
     assert [(i.title, i.discussion) for i in items] == [
-        ("Situation", "Besprochen: Schulden."), ("Neuer Punkt", ""), ("Begrüßung und Anlass", "")]
+        ("Situation", "Besprochen: Schulden."),
+        ("Neuer Punkt", ""),
+        ("Begrüßung und Anlass", ""),
+    ]
     assert outbox_messages(app) == []
     fresh(session, conf)
     assert conf.ical_sequence == 0
@@ -239,8 +272,9 @@ def test_cancel_with_reason_sends_calendar_cancel(app, client, session, factory,
     assert page.status_code == 200
     missing = post(client, app, f"/konferenzen/{conf.id}/absagen", {"reason": " ", "version": "1"})
     assert missing.status_code == 400 and "Bitte füllen Sie dieses Feld aus." in text_of(missing)
-    response = post(client, app, f"/konferenzen/{conf.id}/absagen",
-                    {"reason": "Person ist verzogen (intern).", "version": "1"})
+    response = post(
+        client, app, f"/konferenzen/{conf.id}/absagen", {"reason": "Person ist verzogen (intern).", "version": "1"}
+    )
     assert response.status_code == 302
     fresh(session, conf)
     assert (conf.status, conf.cancel_reason, conf.ical_sequence) == ("cancelled", "Person ist verzogen (intern).", 1)
@@ -277,9 +311,14 @@ def test_follow_up_lists_open_measures_and_links_back(app, client, session, fact
     assert "Maßnahme prüfen: Bewerbungstraining besuchen" in html
     assert "Maßnahme prüfen: Schuldnerberatung aufsuchen" in html
     assert "Schon erledigt" not in html
-    response = post(client, app, f"/konferenzen/{held.id}/folgekonferenz",
-                    conference_form(scene, occasion="Folgekonferenz",
-                                    agenda="Überprüfung\nMaßnahme prüfen: Bewerbungstraining besuchen"))
+    response = post(
+        client,
+        app,
+        f"/konferenzen/{held.id}/folgekonferenz",
+        conference_form(
+            scene, occasion="Folgekonferenz", agenda="Überprüfung\nMaßnahme prüfen: Bewerbungstraining besuchen"
+        ),
+    )
     assert response.status_code == 302
     follow = session.execute(select(Conference).where(Conference.previous_conference_id == held.id)).scalar_one()
     page = client.get(f"/konferenzen/{follow.id}")

@@ -1,9 +1,8 @@
 """Start pages: the staff's and the partner's lists, paginated, in a fixed number of queries."""
+
 from datetime import timedelta
 
-
-from app.clock import utcnow
-from app.clock import berlin_today
+from app.clock import berlin_today, utcnow
 from tests.conferences.conftest import future
 from tests.conftest import counted_statements, login_as, text_of
 
@@ -18,8 +17,9 @@ def _fill(factory, scene, n):
         factory.invitation(conf, scene.debt)
         held = factory.conference(case, location=scene.location, starts_at=future(days=-10 - i), status="held")
         factory.invitation(held, scene.debt, status="accepted")
-        factory.measure(held, what=f"Maßnahme {i}", responsible_kind="agency", agency=scene.debt,
-                        due_on=today - timedelta(days=1))
+        factory.measure(
+            held, what=f"Maßnahme {i}", responsible_kind="agency", agency=scene.debt, due_on=today - timedelta(days=1)
+        )
         factory.case(caseworker=scene.caseworker)  # open, nothing planned
 
 

@@ -1,5 +1,6 @@
 """The topic hint in the forms: text that speaks of a category its item is not tagged with is
 stopped with a German question; a confirmation saves it and is audited, categories only."""
+
 from sqlalchemy import select
 
 from app.conferences.models import AgendaItem, Note
@@ -33,7 +34,11 @@ def test_an_item_for_the_jobcenter_only_needs_no_hint(app, client, session, scen
     login_as(client, app, scene.caseworker)
     data = conference_form(scene, agenda=[(DEBT_TEXT[:60], ())])
     assert post(client, app, f"/faelle/{scene.case.id}/konferenzen/neu", data).status_code == 302
-    asked = post(client, app, f"/faelle/{scene.case.id}/konferenzen/neu",
-                 conference_form(scene, agenda=[("Stand der Mietschulden", ("general",))]))
+    asked = post(
+        client,
+        app,
+        f"/faelle/{scene.case.id}/konferenzen/neu",
+        conference_form(scene, agenda=[("Stand der Mietschulden", ("general",))]),
+    )
     assert asked.status_code == 400 and "Kategorie „Schulden“ ergänzen?" in text_of(asked)
     assert session.execute(select(AgendaItem.title)).scalars().all() == [DEBT_TEXT[:60]]

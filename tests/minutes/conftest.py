@@ -1,6 +1,7 @@
 """A realistic held conference, ready for minutes: three invited agencies with different
 consent scopes, agenda with discussion, notes of every kind, measures, a review of the
 previous conference's measures and a follow-up date. German characters throughout."""
+
 import io
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -10,9 +11,9 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app.audit import AuditEntry
+from app.clock import utcnow
 from app.conferences.models import AgendaItem
 from app.minutes.models import Minutes, MinutesPdf
-from app.clock import utcnow
 from tests.conftest import login_as, post
 
 INTERNAL_REFERENCE = "INTREF-4711-0815"
@@ -64,49 +65,128 @@ def make_scene(factory, starts_at=None) -> Scene:
     partner_youth = factory.user("partner", agency=youth, name="Jan Büttner", email="jan@jugend.example")
 
     starts_at = starts_at or (utcnow() - timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
-    previous = factory.conference(case, starts_at=starts_at - timedelta(days=60), location=location,
-                                  status="closed", organiser=organiser, occasion="Erstgespräch")
-    conference = factory.conference(case, starts_at=starts_at, location=location, status="held", organiser=organiser,
-                                    occasion="Überprüfung der Vereinbarungen", previous_conference_id=previous.id,
-                                    person_attends=True, person_attended=True)
-    for agency, partner, status, attendance in ((debt, partner_debt, "accepted", "present"),
-                                                (health, None, "accepted", "excused"),
-                                                (youth, partner_youth, "declined", "absent")):
+    previous = factory.conference(
+        case,
+        starts_at=starts_at - timedelta(days=60),
+        location=location,
+        status="closed",
+        organiser=organiser,
+        occasion="Erstgespräch",
+    )
+    conference = factory.conference(
+        case,
+        starts_at=starts_at,
+        location=location,
+        status="held",
+        organiser=organiser,
+        occasion="Überprüfung der Vereinbarungen",
+        previous_conference_id=previous.id,
+        person_attends=True,
+        person_attended=True,
+    )
+    for agency, partner, status, attendance in (
+        (debt, partner_debt, "accepted", "present"),
+        (health, None, "accepted", "excused"),
+        (youth, partner_youth, "declined", "absent"),
+    ):
         inv = factory.invitation(conference, agency, status=status, user=partner)
         inv.attendance = attendance
-    for position, (title, categories, discussion) in enumerate((
+    for position, (title, categories, discussion) in enumerate(
+        (
             ("Begrüßung und Vorstellungsrunde", ["general"], "Alle Beteiligten stellen sich vor; Frau Ö. moderiert."),
-            ("Rückblick auf die Maßnahmen", ["debt"],
-             "Die Schuldnerberatung berichtet über Fortschritte.\nZweiter Absatz mit Ümläuten."),
-            ("Nächste Schritte & Ziele", ["work"], "Bewerbungstraining ab Mai; Übergang in Teilzeitarbeit geplant.")),
-            start=1):
-        s.add(AgendaItem(conference_id=conference.id, position=position, title=title, discussion=discussion,
-                         categories=categories))
+            (
+                "Rückblick auf die Maßnahmen",
+                ["debt"],
+                "Die Schuldnerberatung berichtet über Fortschritte.\nZweiter Absatz mit Ümläuten.",
+            ),
+            ("Nächste Schritte & Ziele", ["work"], "Bewerbungstraining ab Mai; Übergang in Teilzeitarbeit geplant."),
+        ),
+        start=1,
+    ):
+        s.add(
+            AgendaItem(
+                conference_id=conference.id,
+                position=position,
+                title=title,
+                discussion=discussion,
+                categories=categories,
+            )
+        )
     s.commit()
     factory.note(conference, organiser, body=NOTE_JOBCENTER_ONLY, categories=("general",), visibility="jobcenter")
     factory.note(conference, organiser, body=NOTE_SHARED_GENERAL, categories=("general", "family"))
     factory.note(conference, partner_debt, body=NOTE_DEBT, categories=("debt",))
-    factory.note(conference, factory.user("partner", agency=health, name="Dr. Hanna Brück"),
-                 body=NOTE_HEALTH, categories=("health",))
+    factory.note(
+        conference,
+        factory.user("partner", agency=health, name="Dr. Hanna Brück"),
+        body=NOTE_HEALTH,
+        categories=("health",),
+    )
     # An own note of the health agency in a category its consent does not name (family).
     factory.note(conference, partner_health, body=NOTE_HEALTH_AGENCY_OWN, categories=("health", "family"))
-    factory.measure(conference, what="Bewerbungstraining „Fit für den Job“ besuchen", responsible_kind="person",
-                    due_on=date(2026, 5, 29), categories=("work",))
-    factory.measure(conference, what="Ratenplan mit Gläubigern abstimmen", responsible_kind="agency", agency=debt,
-                    due_on=date(2026, 4, 15), status="in_progress", categories=("debt",))
-    factory.measure(conference, what="Kinderbetreuungsplatz bestätigen", responsible_kind="jobcenter",
-                    due_on=date(2026, 3, 31), categories=("family",))
-    old = factory.measure(previous, what="Erstgespräch bei der Schuldnerberatung wahrnehmen", responsible_kind="agency",
-                          agency=debt, due_on=date(2026, 2, 13), status="done", categories=("debt",))
+    factory.measure(
+        conference,
+        what="Bewerbungstraining „Fit für den Job“ besuchen",
+        responsible_kind="person",
+        due_on=date(2026, 5, 29),
+        categories=("work",),
+    )
+    factory.measure(
+        conference,
+        what="Ratenplan mit Gläubigern abstimmen",
+        responsible_kind="agency",
+        agency=debt,
+        due_on=date(2026, 4, 15),
+        status="in_progress",
+        categories=("debt",),
+    )
+    factory.measure(
+        conference,
+        what="Kinderbetreuungsplatz bestätigen",
+        responsible_kind="jobcenter",
+        due_on=date(2026, 3, 31),
+        categories=("family",),
+    )
+    old = factory.measure(
+        previous,
+        what="Erstgespräch bei der Schuldnerberatung wahrnehmen",
+        responsible_kind="agency",
+        agency=debt,
+        due_on=date(2026, 2, 13),
+        status="done",
+        categories=("debt",),
+    )
     old.reviewed_in_conference_id = conference.id
     old.outcome = "Termin wahrgenommen, Unterlagen vollständig."
     s.commit()
-    following = factory.conference(case, starts_at=starts_at + timedelta(days=91), location=location,
-                                   organiser=organiser, occasion="Folgetermin",
-                                   previous_conference_id=conference.id)
-    return Scene(team, organiser, team_lead, case, district, location, debt, health, youth, partner_debt,
-                 partner_health, partner_youth, consent_debt, consent_health, consent_youth, conference,
-                 previous, following)
+    following = factory.conference(
+        case,
+        starts_at=starts_at + timedelta(days=91),
+        location=location,
+        organiser=organiser,
+        occasion="Folgetermin",
+        previous_conference_id=conference.id,
+    )
+    return Scene(
+        team,
+        organiser,
+        team_lead,
+        case,
+        district,
+        location,
+        debt,
+        health,
+        youth,
+        partner_debt,
+        partner_health,
+        partner_youth,
+        consent_debt,
+        consent_health,
+        consent_youth,
+        conference,
+        previous,
+        following,
+    )
 
 
 @pytest.fixture
@@ -153,8 +233,13 @@ def latest(app, conference) -> Minutes:
 
     with app.app_context():
         s = db.get_session()
-        return s.execute(select(Minutes).where(Minutes.conference_id == conference.id)
-                         .order_by(Minutes.version_number.desc())).scalars().first()
+        return (
+            s.execute(
+                select(Minutes).where(Minutes.conference_id == conference.id).order_by(Minutes.version_number.desc())
+            )
+            .scalars()
+            .first()
+        )
 
 
 def stored_pdf(app, minutes, variant="archive") -> MinutesPdf | None:
@@ -162,8 +247,9 @@ def stored_pdf(app, minutes, variant="archive") -> MinutesPdf | None:
 
     with app.app_context():
         s = db.get_session()
-        return s.execute(select(MinutesPdf).where(MinutesPdf.minutes_id == minutes.id,
-                                                  MinutesPdf.variant == variant)).scalar_one_or_none()
+        return s.execute(
+            select(MinutesPdf).where(MinutesPdf.minutes_id == minutes.id, MinutesPdf.variant == variant)
+        ).scalar_one_or_none()
 
 
 def pdf_text(content: bytes) -> str:

@@ -1,17 +1,20 @@
 """Demo minutes: finalised ones (one corrected to version 2) and drafts, on held conferences."""
+
 from sqlalchemy import select
 
 from app import db
 from app.conferences.models import Conference
-from app.minutes.models import Minutes, MinutesPdf
 from app.demo import seed_minutes
+from app.minutes.models import Minutes, MinutesPdf
 from tests.minutes.conftest import make_scene
 
 
 def test_seed_minutes_finalises_some_corrects_one_and_leaves_drafts(app, factory):
     scene = make_scene(factory)
-    extra = [factory.conference(scene.case, status="held", organiser=scene.organiser, location=scene.location)
-             for _ in range(3)]
+    extra = [
+        factory.conference(scene.case, status="held", organiser=scene.organiser, location=scene.location)
+        for _ in range(3)
+    ]
     with app.app_context():
         s = db.get_session()
         conferences = list(s.execute(select(Conference).order_by(Conference.id)).scalars())

@@ -1,12 +1,13 @@
 """The team lead's batch export: a streamed ZIP of the team's final minutes with an index."""
+
 import csv
 import hashlib
 import io
 import zipfile
 from datetime import timedelta
 
-from app.minutes import export
 from app.clock import berlin_today, to_local
+from app.minutes import export
 from tests.conftest import login_as, post, text_of
 from tests.minutes.conftest import audit_actions, finalised, make_scene, page_url, stored_pdf
 
@@ -15,8 +16,10 @@ EXPORT = "/protokolle/export"
 
 def period(days_back=40, days_ahead=0):
     today = berlin_today()
-    return {"date_from": (today - timedelta(days=days_back)).isoformat(),
-            "date_to": (today + timedelta(days=days_ahead)).isoformat()}
+    return {
+        "date_from": (today - timedelta(days=days_back)).isoformat(),
+        "date_to": (today + timedelta(days=days_ahead)).isoformat(),
+    }
 
 
 def open_zip(response) -> zipfile.ZipFile:
@@ -40,9 +43,18 @@ def test_the_export_page_says_it_may_take_a_while(app, client, scene):
 
 def test_a_month_of_final_minutes_as_zip_with_index(app, client, scene):
     v1 = finalised(client, app, scene)
-    post(client, app, f"/protokolle/{v1.id}/korrektur",
-         {"summary": "Korrigiert.", "decisions": "", "next_date_note": "", "reason": "Tippfehler.",
-          "version": str(v1.version)})
+    post(
+        client,
+        app,
+        f"/protokolle/{v1.id}/korrektur",
+        {
+            "summary": "Korrigiert.",
+            "decisions": "",
+            "next_date_note": "",
+            "reason": "Tippfehler.",
+            "version": str(v1.version),
+        },
+    )
     login_as(client, app, scene.team_lead)
     r = post(client, app, EXPORT, period(), buffered=False)  # as sent, not read whole by the client
     assert r.status_code == 200 and r.is_streamed
@@ -55,8 +67,15 @@ def test_a_month_of_final_minutes_as_zip_with_index(app, client, scene):
     assert sorted(archive.namelist()) == sorted([name, "index.csv"])  # the valid version only
     content = archive.read(name)
     rows = index_rows(archive)
-    assert rows == [{"Pseudonym": scene.case.pseudonym, "Datum": day, "Version": "2",
-                     "SHA-256": hashlib.sha256(content).hexdigest(), "Dateiname": name}]
+    assert rows == [
+        {
+            "Pseudonym": scene.case.pseudonym,
+            "Datum": day,
+            "Version": "2",
+            "SHA-256": hashlib.sha256(content).hexdigest(),
+            "Dateiname": name,
+        }
+    ]
     from tests.minutes.conftest import latest
 
     current = latest(app, scene.conference)
@@ -74,8 +93,13 @@ def test_only_the_team_its_period_district_and_agency(app, client, factory):
     # a second conference of another district, with other agencies, a month earlier
     other_district = factory.district("Tempelsee")
     case2 = factory.case(caseworker=a.organiser, district=other_district)
-    held = factory.conference(case2, starts_at=a.conference.starts_at - timedelta(days=30), status="held",
-                              organiser=a.organiser, location=a.location)
+    held = factory.conference(
+        case2,
+        starts_at=a.conference.starts_at - timedelta(days=30),
+        status="held",
+        organiser=a.organiser,
+        location=a.location,
+    )
     agency2 = factory.agency("Bildungswerk Main")
     factory.consent(case2, agency2)
     factory.invitation(held, agency2, status="accepted")
@@ -85,10 +109,14 @@ def test_only_the_team_its_period_district_and_agency(app, client, factory):
     b_team = factory.team("Team Süd")
     b_organiser = factory.user("caseworker", team=b_team)
     b_case = factory.case(caseworker=b_organiser)
-    b_conf = factory.conference(b_case, starts_at=a.conference.starts_at, status="held", organiser=b_organiser,
-                                location=a.location)
+    b_conf = factory.conference(
+        b_case, starts_at=a.conference.starts_at, status="held", organiser=b_organiser, location=a.location
+    )
     login_as(client, app, b_organiser)
-    assert post(client, app, f"/konferenzen/{b_conf.id}/protokoll", {"summary": "Süd.", "finalise": "1"}).status_code == 302
+    assert (
+        post(client, app, f"/konferenzen/{b_conf.id}/protokoll", {"summary": "Süd.", "finalise": "1"}).status_code
+        == 302
+    )
 
     login_as(client, app, a.team_lead)
 
@@ -101,8 +129,10 @@ def test_only_the_team_its_period_district_and_agency(app, client, factory):
     assert exported(district_id=str(a.district.id)) == [a.case.pseudonym]
     assert exported(agency_id=str(agency2.id)) == [case2.pseudonym]
     assert exported(agency_id=str(a.debt.id)) == [a.case.pseudonym]
-    recent = {"date_from": to_local(a.conference.starts_at).date().isoformat(),
-              "date_to": to_local(a.conference.starts_at).date().isoformat()}
+    recent = {
+        "date_from": to_local(a.conference.starts_at).date().isoformat(),
+        "date_to": to_local(a.conference.starts_at).date().isoformat(),
+    }
     assert exported(**recent) == [a.case.pseudonym]
     empty = post(client, app, EXPORT, {"date_from": "2020-01-01", "date_to": "2020-01-31"})
     assert open_zip(empty).namelist() == ["index.csv"] and index_rows(open_zip(empty)) == []
@@ -113,11 +143,21 @@ def test_the_zip_is_streamed_in_pieces_reading_in_short_transactions(app, client
     a = make_scene(factory)
     conferences = [a.conference]
     for n in range(4):
-        conferences.append(factory.conference(a.case, starts_at=a.conference.starts_at - timedelta(days=n + 1),
-                                              status="held", organiser=a.organiser, location=a.location))
+        conferences.append(
+            factory.conference(
+                a.case,
+                starts_at=a.conference.starts_at - timedelta(days=n + 1),
+                status="held",
+                organiser=a.organiser,
+                location=a.location,
+            )
+        )
     login_as(client, app, a.organiser)
     for conf in conferences:
-        assert post(client, app, f"/konferenzen/{conf.id}/protokoll", {"summary": "Text.", "finalise": "1"}).status_code == 302
+        assert (
+            post(client, app, f"/konferenzen/{conf.id}/protokoll", {"summary": "Text.", "finalise": "1"}).status_code
+            == 302
+        )
     login_as(client, app, a.team_lead)
     r = post(client, app, EXPORT, period(), buffered=False)
     pieces = list(r.response)
@@ -145,10 +185,14 @@ BAD = [
     ({"date_from": "kein Datum", "date_to": "2026-03-01"}, "Bitte geben Sie ein gültiges Datum ein (TT.MM.JJJJ)."),
     ({"date_from": "2026-03-10", "date_to": "2026-03-01"}, "Das Ende des Zeitraums liegt vor seinem Beginn."),
     ({"date_from": "2024-01-01", "date_to": "2026-03-01"}, "Bitte wählen Sie einen Zeitraum von höchstens einem Jahr."),
-    ({"date_from": "2026-03-01", "date_to": "2026-03-31", "district_id": "999999"},
-     "Bitte wählen Sie einen der angebotenen Einträge."),
-    ({"date_from": "2026-03-01", "date_to": "2026-03-31", "agency_id": "abc"},
-     "Bitte wählen Sie einen der angebotenen Einträge."),
+    (
+        {"date_from": "2026-03-01", "date_to": "2026-03-31", "district_id": "999999"},
+        "Bitte wählen Sie einen der angebotenen Einträge.",
+    ),
+    (
+        {"date_from": "2026-03-01", "date_to": "2026-03-31", "agency_id": "abc"},
+        "Bitte wählen Sie einen der angebotenen Einträge.",
+    ),
 ]
 
 
@@ -168,8 +212,12 @@ def test_dates_in_german_notation_are_understood(app, client, scene):
     finalised(client, app, scene)
     login_as(client, app, scene.team_lead)
     today = berlin_today()
-    r = post(client, app, EXPORT, {"date_from": (today - timedelta(days=30)).strftime("%d.%m.%Y"),
-                                   "date_to": today.strftime("%d.%m.%Y")})
+    r = post(
+        client,
+        app,
+        EXPORT,
+        {"date_from": (today - timedelta(days=30)).strftime("%d.%m.%Y"), "date_to": today.strftime("%d.%m.%Y")},
+    )
     assert r.status_code == 200 and len(open_zip(r).namelist()) == 2
 
 

@@ -1,5 +1,6 @@
 """From a held conference to locked, versioned minutes: draft, sharing for comments,
 finalisation, correction."""
+
 import io
 from datetime import timedelta
 
@@ -7,13 +8,27 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from app import db
+from app.clock import berlin_today
 from app.conferences.models import Conference, Measure
 from app.minutes.models import Minutes, MinutesComment, MinutesPdf
-from app.clock import berlin_today
 from tests.conftest import login_as, outbox_messages, post, text_of
-from tests.minutes.conftest import (DECISION_DEBT, INTERNAL_REFERENCE, MINUTES_DATA, NOTE_DEBT, NOTE_HEALTH, NOTE_JOBCENTER_ONLY,
-                                    NOTE_SHARED_GENERAL, audit_actions, count, finalised, latest, page_url,
-                                    pdf_text, save_draft, stored_pdf)
+from tests.minutes.conftest import (
+    DECISION_DEBT,
+    INTERNAL_REFERENCE,
+    MINUTES_DATA,
+    NOTE_DEBT,
+    NOTE_HEALTH,
+    NOTE_JOBCENTER_ONLY,
+    NOTE_SHARED_GENERAL,
+    audit_actions,
+    count,
+    finalised,
+    latest,
+    page_url,
+    pdf_text,
+    save_draft,
+    stored_pdf,
+)
 
 
 def fresh(app, model, obj_id):
@@ -29,10 +44,17 @@ def test_the_organiser_sees_the_assembled_draft_and_a_get_creates_nothing(app, c
     r = client.get(page_url(scene.conference))
     assert r.status_code == 200
     page = text_of(r)
-    for expected in ("Inhalt aus der Fallkonferenz (Vorschau)", "Begrüßung und Vorstellungsrunde",
-                     "Schuldner- und Insolvenzberatung Offenbach", NOTE_JOBCENTER_ONLY, NOTE_DEBT,
-                     "Ratenplan mit Gläubigern abstimmen", "Termin wahrgenommen, Unterlagen vollständig.",
-                     "Speichern und abschließen", "Entwurf speichern"):
+    for expected in (
+        "Inhalt aus der Fallkonferenz (Vorschau)",
+        "Begrüßung und Vorstellungsrunde",
+        "Schuldner- und Insolvenzberatung Offenbach",
+        NOTE_JOBCENTER_ONLY,
+        NOTE_DEBT,
+        "Ratenplan mit Gläubigern abstimmen",
+        "Termin wahrgenommen, Unterlagen vollständig.",
+        "Speichern und abschließen",
+        "Entwurf speichern",
+    ):
         assert expected in page, expected
     assert INTERNAL_REFERENCE not in page
     assert count(app, Minutes) == 0
@@ -45,14 +67,16 @@ def test_saving_the_draft_creates_version_1_and_later_saves_update_it(app, clien
     assert r.status_code == 302 and r.location.endswith(page_url(scene.conference))
     minutes = latest(app, scene.conference)
     assert (minutes.status, minutes.version_number, minutes.summary) == ("draft", 1, MINUTES_DATA["summary"])
-    r = save_draft(client, app, scene.conference, summary="Neue Fassung der Zusammenfassung.",
-                   version=str(minutes.version))
+    r = save_draft(
+        client, app, scene.conference, summary="Neue Fassung der Zusammenfassung.", version=str(minutes.version)
+    )
     assert r.status_code == 302
     again = latest(app, scene.conference)
     assert again.id == minutes.id and again.summary == "Neue Fassung der Zusammenfassung."
     assert again.version == minutes.version + 1
-    assert [e.action for e in audit_actions(app) if e.action.startswith("minutes.") and e.action != "minutes.viewed"] \
-        == ["minutes.created", "minutes.updated"]
+    assert [
+        e.action for e in audit_actions(app) if e.action.startswith("minutes.") and e.action != "minutes.viewed"
+    ] == ["minutes.created", "minutes.updated"]
     assert fresh(app, Conference, scene.conference.id).status == "held"
 
 
@@ -60,7 +84,10 @@ def test_a_stale_draft_is_refused_with_the_input_kept(app, client, scene):
     login_as(client, app, scene.organiser)
     save_draft(client, app, scene.conference)
     minutes = latest(app, scene.conference)
-    assert save_draft(client, app, scene.conference, summary="Erste Änderung.", version=str(minutes.version)).status_code == 302
+    assert (
+        save_draft(client, app, scene.conference, summary="Erste Änderung.", version=str(minutes.version)).status_code
+        == 302
+    )
     r = save_draft(client, app, scene.conference, summary="Veraltete Änderung.", version=str(minutes.version))
     assert r.status_code == 409
     page = r.get_data(as_text=True)
@@ -89,7 +116,9 @@ def test_the_anonymisation_guard_checks_the_draft_and_an_override_is_audited(app
     assert r.status_code == 302
     minutes = latest(app, scene.conference)
     override = audit_actions(app, "pii.override")[-1]
-    assert override.object_type == "minutes" and override.object_id == minutes.id and "phone" in override.details["kinds"]
+    assert (
+        override.object_type == "minutes" and override.object_id == minutes.id and "phone" in override.details["kinds"]
+    )
     assert text not in str(override.details)
 
 
@@ -194,8 +223,11 @@ def test_finalising_locks_the_minutes_stores_the_pdf_and_closes_the_conference(a
     actions = [e.action for e in audit_actions(app)]
     assert actions.index("minutes.created") < actions.index("minutes.finalised") < actions.index("conference.closed")
     finalised_entry = audit_actions(app, "minutes.finalised")[-1]
-    assert finalised_entry.details == {"conference_id": scene.conference.id, "version_number": 1,
-                                       "sha256": minutes.pdf_sha256}
+    assert finalised_entry.details == {
+        "conference_id": scene.conference.id,
+        "version_number": 1,
+        "sha256": minutes.pdf_sha256,
+    }
     page = text_of(client.get(page_url(scene.conference)))
     assert "Version 1 herunterladen" in page and minutes.pdf_sha256 in page and "gültig" in page
 
@@ -242,9 +274,17 @@ def test_a_correction_is_a_new_version_naming_the_one_it_replaces(app, client, s
     v1_bytes = stored_pdf(app, v1).content
     form = client.get(f"/protokolle/{v1.id}/korrektur")
     assert form.status_code == 200 and MINUTES_DATA["summary"] in form.get_data(as_text=True)
-    r = post(client, app, f"/protokolle/{v1.id}/korrektur", {
-        **MINUTES_DATA, "decisions-1-text": "Ratenplan bis Ende April.",
-        "reason": "Beschluss 2 nannte das falsche Datum.", "version": str(v1.version)})
+    r = post(
+        client,
+        app,
+        f"/protokolle/{v1.id}/korrektur",
+        {
+            **MINUTES_DATA,
+            "decisions-1-text": "Ratenplan bis Ende April.",
+            "reason": "Beschluss 2 nannte das falsche Datum.",
+            "version": str(v1.version),
+        },
+    )
     assert r.status_code == 302
     v2 = latest(app, scene.conference)
     assert (v2.version_number, v2.status, v2.replaces_id) == (2, "final", v1.id)
@@ -272,13 +312,21 @@ def test_a_correction_is_a_new_version_naming_the_one_it_replaces(app, client, s
 
 def test_a_correction_needs_a_reason_and_a_current_form(app, client, scene):
     v1 = finalised(client, app, scene)
-    r = post(client, app, f"/protokolle/{v1.id}/korrektur", {**MINUTES_DATA, "summary": "Korrigiert.",
-                                                            "reason": "", "version": str(v1.version)})
+    r = post(
+        client,
+        app,
+        f"/protokolle/{v1.id}/korrektur",
+        {**MINUTES_DATA, "summary": "Korrigiert.", "reason": "", "version": str(v1.version)},
+    )
     assert r.status_code == 400
     page = r.get_data(as_text=True)
     assert "Bitte füllen Sie dieses Feld aus." in page and "Korrigiert." in page
-    r = post(client, app, f"/protokolle/{v1.id}/korrektur", {**MINUTES_DATA, "reason": "Tippfehler.",
-                                                            "version": str(v1.version - 1)})
+    r = post(
+        client,
+        app,
+        f"/protokolle/{v1.id}/korrektur",
+        {**MINUTES_DATA, "reason": "Tippfehler.", "version": str(v1.version - 1)},
+    )
     assert r.status_code == 409 and "Tippfehler." in r.get_data(as_text=True)
     assert count(app, Minutes) == 1 and fresh(app, Minutes, v1.id).status == "final"
 

@@ -1,5 +1,6 @@
 """Finalised minutes cannot be changed through any route: every state-changing route of
 the conference and its minutes is refused once they are final, and changes nothing."""
+
 import pytest
 from sqlalchemy import select
 
@@ -15,7 +16,7 @@ STILL_ALLOWED = {
     "minutes.correct": "a correction is a new version; the final one stays as it is (test_minutes_lifecycle)",
     "conferences.follow_up": "plans a new conference; the closed one stays as it is",
     "conferences.measure_edit": "the follow-up of a measure (status, outcome) goes on after the conference; "
-                                "the minutes show the state frozen at finalisation",
+    "the minutes show the state frozen at finalisation",
 }
 ARGS = {"conference_id", "minutes_id", "note_id", "measure_id", "invitation_id"}
 
@@ -45,11 +46,18 @@ def closed(app, client, scene, factory):
         "conference_id": scene.conference.id,
         "minutes_id": minutes.id,
         "note_id": s.execute(select(Note.id).where(Note.conference_id == scene.conference.id)).scalars().first(),
-        "measure_id": s.execute(select(Measure.id).where(Measure.conference_id == scene.conference.id)).scalars().first(),
-        "invitation_id": s.execute(select(Invitation.id).where(Invitation.conference_id == scene.conference.id,
-                                                               Invitation.agency_id == scene.debt.id)).scalar_one(),
+        "measure_id": s.execute(select(Measure.id).where(Measure.conference_id == scene.conference.id))
+        .scalars()
+        .first(),
+        "invitation_id": s.execute(
+            select(Invitation.id).where(
+                Invitation.conference_id == scene.conference.id, Invitation.agency_id == scene.debt.id
+            )
+        ).scalar_one(),
         # the review route takes a measure of the previous conference
-        "review_measure_id": s.execute(select(Measure.id).where(Measure.conference_id == scene.previous.id)).scalar_one(),
+        "review_measure_id": s.execute(
+            select(Measure.id).where(Measure.conference_id == scene.previous.id)
+        ).scalar_one(),
     }
     s.commit()
     return minutes, ids
@@ -73,8 +81,14 @@ def test_every_state_changing_route_is_refused_on_finalised_minutes(app, client,
         url = url_of(rule, ids)
         before = snapshot(app)
         # Plausible, complete input: a refusal must not depend on the form being wrong.
-        data = {**MINUTES_DATA, "version": str(minutes.version), "days": "7", "body": "Text", "reason": "Grund",
-                "csrf_token": csrf_token(client, app)}
+        data = {
+            **MINUTES_DATA,
+            "version": str(minutes.version),
+            "days": "7",
+            "body": "Text",
+            "reason": "Grund",
+            "csrf_token": csrf_token(client, app),
+        }
         response = client.post(url, data=data)
         assert response.status_code in (403, 404), f"{rule.rule} answered {response.status_code} to the {who}"
         changed = differences(before, snapshot(app))
@@ -101,8 +115,9 @@ def test_the_terms_of_a_measure_are_fixed_once_the_minutes_are_final(app, client
     from app.permissions import can
 
     _minutes, ids = closed
-    open_measure = factory.measure(factory.conference(scene.case, status="held", organiser=scene.organiser,
-                                                      location=scene.location))
+    open_measure = factory.measure(
+        factory.conference(scene.case, status="held", organiser=scene.organiser, location=scene.location)
+    )
     with app.app_context():
         s = db.get_session()
         final_measure, held_measure = s.get(Measure, ids["measure_id"]), s.get(Measure, open_measure.id)

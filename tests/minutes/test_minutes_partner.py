@@ -1,18 +1,33 @@
 """Partners get the final minutes rendered for their consent scope, cached per scope,
 and nothing once the consent is gone."""
+
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from app import pdf as pdf_module
+from app.clock import berlin_today
 from app.conferences.models import Invitation
 from app.minutes.models import MinutesPdf
-from app.clock import berlin_today
 from tests.conftest import login_as, text_of
-from tests.minutes.conftest import (DECISION_DEBT, DECISION_WORK, INTERNAL_REFERENCE, MINUTES_DATA, NOTE_DEBT,
-                                    SUMMARY, NOTE_HEALTH, NOTE_HEALTH_AGENCY_OWN,
-                                    NOTE_JOBCENTER_ONLY, NOTE_SHARED_GENERAL, audit_actions, count, finalised,
-                                    page_url, pdf_text, stored_pdf)
+from tests.minutes.conftest import (
+    DECISION_DEBT,
+    DECISION_WORK,
+    INTERNAL_REFERENCE,
+    MINUTES_DATA,
+    NOTE_DEBT,
+    NOTE_HEALTH,
+    NOTE_HEALTH_AGENCY_OWN,
+    NOTE_JOBCENTER_ONLY,
+    NOTE_SHARED_GENERAL,
+    SUMMARY,
+    audit_actions,
+    count,
+    finalised,
+    page_url,
+    pdf_text,
+    stored_pdf,
+)
 
 
 def flat(text):
@@ -30,17 +45,37 @@ def test_a_partner_pdf_shows_only_what_the_consent_covers(app, client, scene):
     assert r.status_code == 200
     text = flat(pdf_text(r.data))
     # the minutes themselves
-    for expected in (scene.case.pseudonym, "Protokoll der Fallkonferenz", SUMMARY, DECISION_WORK, DECISION_DEBT,
-                     "Ratenplan mit Gläubigern abstimmen", "Vertraulich – enthält Sozialdaten (§ 35 SGB I)",
-                     NOTE_DEBT, "Fassung für Schuldner- und Insolvenzberatung Offenbach im Umfang ihrer Einwilligung: "
-                     "Allgemeine Lebenssituation, Qualifikation und Arbeit, Schulden",
-                     "Rückblick auf die Maßnahmen", "Nächste Schritte & Ziele", "Begrüßung und Vorstellungsrunde"):
+    for expected in (
+        scene.case.pseudonym,
+        "Protokoll der Fallkonferenz",
+        SUMMARY,
+        DECISION_WORK,
+        DECISION_DEBT,
+        "Ratenplan mit Gläubigern abstimmen",
+        "Vertraulich – enthält Sozialdaten (§ 35 SGB I)",
+        NOTE_DEBT,
+        "Fassung für Schuldner- und Insolvenzberatung Offenbach im Umfang ihrer Einwilligung: "
+        "Allgemeine Lebenssituation, Qualifikation und Arbeit, Schulden",
+        "Rückblick auf die Maßnahmen",
+        "Nächste Schritte & Ziele",
+        "Begrüßung und Vorstellungsrunde",
+    ):
         assert expected in text, expected
     # never: the internal reference, Jobcenter-only notes, anything outside the scope (health; family),
     # the other agencies' names where their taking part reveals what the scope does not cover
-    for hidden in (INTERNAL_REFERENCE, NOTE_JOBCENTER_ONLY, NOTE_HEALTH, NOTE_SHARED_GENERAL, NOTE_HEALTH_AGENCY_OWN,
-                   "Kinderbetreuungsplatz bestätigen", "Gesundheitsförderung Mühlheim", "Jugendberufshilfe",
-                   "nur für das Jobcenter", "Aktenexemplar", "Überprüfung der Vereinbarungen"):
+    for hidden in (
+        INTERNAL_REFERENCE,
+        NOTE_JOBCENTER_ONLY,
+        NOTE_HEALTH,
+        NOTE_SHARED_GENERAL,
+        NOTE_HEALTH_AGENCY_OWN,
+        "Kinderbetreuungsplatz bestätigen",
+        "Gesundheitsförderung Mühlheim",
+        "Jugendberufshilfe",
+        "nur für das Jobcenter",
+        "Aktenexemplar",
+        "Überprüfung der Vereinbarungen",
+    ):
         assert hidden not in text, hidden
     assert text.count("eine weitere Einrichtung") == 2
     assert INTERNAL_REFERENCE.encode() not in r.data
@@ -75,7 +110,10 @@ def test_partner_pdfs_are_cached_per_scope_and_every_download_is_audited(app, cl
     assert count(app, MinutesPdf) == 3  # archive and two agencies' views
     entries = audit_actions(app, "minutes.downloaded")
     assert [(e.actor_id, e.details["variant"]) for e in entries] == [
-        (scene.partner_debt.id, debt_variant), (colleague.id, debt_variant), (scene.partner_health.id, health_variant)]
+        (scene.partner_debt.id, debt_variant),
+        (colleague.id, debt_variant),
+        (scene.partner_health.id, health_variant),
+    ]
     assert stored_pdf(app, minutes).content != first.data  # the archive copy stays the archive copy
 
 

@@ -1,6 +1,7 @@
 """The archival PDF of a realistic conference: every element the issue lists, German
 characters intact, PDF/A part in the XMP, stored once, served byte for byte; user text that
 looks like markup is printed as text and fetches nothing."""
+
 import hashlib
 import io
 import re
@@ -10,13 +11,23 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from app import pdf as pdf_module
+from app.clock import to_local
 from app.conferences.models import AgendaItem, Measure, Note
 from app.minutes.models import Minutes, MinutesPdf
-from app.clock import to_local
 from tests.conftest import login_as
-from tests.minutes.conftest import (INTERNAL_REFERENCE, MINUTES_DATA, NOTE_DEBT, NOTE_HEALTH, NOTE_HEALTH_AGENCY_OWN,
-                                    NOTE_JOBCENTER_ONLY, NOTE_SHARED_GENERAL, audit_actions, finalised, pdf_text,
-                                    stored_pdf)
+from tests.minutes.conftest import (
+    INTERNAL_REFERENCE,
+    MINUTES_DATA,
+    NOTE_DEBT,
+    NOTE_HEALTH,
+    NOTE_HEALTH_AGENCY_OWN,
+    NOTE_JOBCENTER_ONLY,
+    NOTE_SHARED_GENERAL,
+    audit_actions,
+    finalised,
+    pdf_text,
+    stored_pdf,
+)
 from tests.test_pdf import local_server  # noqa: F401  (fixture)
 
 
@@ -34,10 +45,14 @@ def test_archive_pdf_contains_every_element_with_german_characters(app, client, 
 
     start, end = to_local(scene.conference.starts_at), to_local(scene.conference.ends_at)
     expected = [
-        app.config["ORGANISATION_NAME"], "Protokoll der Fallkonferenz", scene.case.pseudonym, "Bürgel",
+        app.config["ORGANISATION_NAME"],
+        "Protokoll der Fallkonferenz",
+        scene.case.pseudonym,
+        "Bürgel",
         "Überprüfung der Vereinbarungen",
         format_date(start.date(), "EEEE, d. MMMM y", locale="de_DE"),
-        f"{start:%H:%M} bis {end:%H:%M} Uhr", "Stadtteilbüro Bürgel, Gruppenraum",
+        f"{start:%H:%M} bis {end:%H:%M} Uhr",
+        "Stadtteilbüro Bürgel, Gruppenraum",
         # participants with agency, invitation and attendance
         "Fatma Öztürk-Weiß (Moderation)",
         "Schuldner- und Insolvenzberatung Offenbach Paul Schäfer zugesagt anwesend",
@@ -45,32 +60,44 @@ def test_archive_pdf_contains_every_element_with_german_characters(app, client, 
         "Jugendberufshilfe Straße Jan Büttner abgesagt abwesend",
         "hat an der Fallkonferenz teilgenommen",
         # agenda with discussion
-        "TOP 1: Begrüßung und Vorstellungsrunde", "TOP 2: Rückblick auf die Maßnahmen",
-        "Zweiter Absatz mit Ümläuten.", "TOP 3: Nächste Schritte & Ziele",
+        "TOP 1: Begrüßung und Vorstellungsrunde",
+        "TOP 2: Rückblick auf die Maßnahmen",
+        "Zweiter Absatz mit Ümläuten.",
+        "TOP 3: Nächste Schritte & Ziele",
         "Bewerbungstraining ab Mai; Übergang in Teilzeitarbeit geplant.",
         # notes: the archive copy has them all, the Jobcenter-only one marked
-        NOTE_JOBCENTER_ONLY, "nur für das Jobcenter", NOTE_SHARED_GENERAL, NOTE_DEBT, NOTE_HEALTH,
+        NOTE_JOBCENTER_ONLY,
+        "nur für das Jobcenter",
+        NOTE_SHARED_GENERAL,
+        NOTE_DEBT,
+        NOTE_HEALTH,
         NOTE_HEALTH_AGENCY_OWN,
         # summary and decisions
-        MINUTES_DATA["summary"], "1. Bewerbungstraining wird gefördert.",
+        MINUTES_DATA["summary"],
+        "1. Bewerbungstraining wird gefördert.",
         "2. Ratenplan wird bis Mitte April abgestimmt.",
         # and with whom each item is shared (the archive copy says it)
         "Weitergabe: Allgemeine Lebenssituation, Qualifikation und Arbeit, Schulden",
         # measures: what, who, by when, status
-        "Vereinbarte Maßnahmen", "Was Wer Bis Stand",
+        "Vereinbarte Maßnahmen",
+        "Was Wer Bis Stand",
         "Kinderbetreuungsplatz bestätigen Weitergabe: Familie und Pflege Jobcenter 31.03.2026 vereinbart",
         "Ratenplan mit Gläubigern abstimmen Weitergabe: Schulden Schuldner- und Insolvenzberatung Offenbach "
         "15.04.2026 in Arbeit",
         "Bewerbungstraining „Fit für den Job“ besuchen Weitergabe: Qualifikation und Arbeit die Person selbst "
         "29.05.2026 vereinbart",
         # review of earlier measures
-        "Überprüfung früherer Maßnahmen", "Erstgespräch bei der Schuldnerberatung wahrnehmen",
-        "13.02.2026 erledigt", "Termin wahrgenommen, Unterlagen vollständig.",
+        "Überprüfung früherer Maßnahmen",
+        "Erstgespräch bei der Schuldnerberatung wahrnehmen",
+        "13.02.2026 erledigt",
+        "Termin wahrgenommen, Unterlagen vollständig.",
         # next date
         format_date(to_local(scene.following.starts_at).date(), "EEEE, d. MMMM y", locale="de_DE"),
         MINUTES_DATA["next_date_note"],
         # finalised by and on, version
-        "Abgeschlossen von Fatma Öztürk-Weiß am", "Version 1", "Aktenexemplar des Jobcenters",
+        "Abgeschlossen von Fatma Öztürk-Weiß am",
+        "Version 1",
+        "Aktenexemplar des Jobcenters",
     ]
     missing = [e for e in expected if e not in text]
     assert not missing, missing
@@ -108,7 +135,9 @@ def test_the_stored_sha256_is_that_of_the_bytes_served(app, client, scene):
     assert minutes.pdf_size == len(first.data)
     day = to_local(scene.conference.starts_at).date().isoformat()
     assert first.headers["Content-Type"] == "application/pdf"
-    assert first.headers["Content-Disposition"] == f'attachment; filename="Protokoll_{scene.case.pseudonym}_{day}_v1.pdf"'
+    assert (
+        first.headers["Content-Disposition"] == f'attachment; filename="Protokoll_{scene.case.pseudonym}_{day}_v1.pdf"'
+    )
     assert first.headers["Cache-Control"] == "no-store"
     downloads = audit_actions(app, "minutes.downloaded")
     assert len(downloads) == 2 and downloads[0].details == {"variant": "archive", "version_number": 1}
@@ -136,8 +165,9 @@ MARKUP = [
 ]
 
 
-def test_markup_in_every_user_field_is_printed_as_text_and_fetches_nothing(app, client, scene, factory,
-                                                                          local_server, monkeypatch):  # noqa: F811
+def test_markup_in_every_user_field_is_printed_as_text_and_fetches_nothing(
+    app, client, scene, factory, local_server, monkeypatch
+):  # noqa: F811
     url, hits = local_server
     payload = " ".join(m.format(url=url) for m in MARKUP)
     s = factory.s
@@ -156,8 +186,11 @@ def test_markup_in_every_user_field_is_printed_as_text_and_fetches_nothing(app, 
 
     fetched = []
     real_fetch = pdf_module.StaticOnlyFetcher.fetch
-    monkeypatch.setattr(pdf_module.StaticOnlyFetcher, "fetch",
-                        lambda self, u, headers=None: fetched.append(u) or real_fetch(self, u, headers))
+    monkeypatch.setattr(
+        pdf_module.StaticOnlyFetcher,
+        "fetch",
+        lambda self, u, headers=None: fetched.append(u) or real_fetch(self, u, headers),
+    )
     data = {key: f"{key} {payload}" for key in ("summary", "decisions")}
     data["next_date_note"] = '@import url("http://127.0.0.1/x.css"); <link rel=attachment href=x>'
     minutes = finalised(client, app, scene, data=data)
@@ -184,8 +217,11 @@ def test_a_huge_field_renders(app, client, scene, monkeypatch):
     # Not a race against the clock: on a busy machine this takes longer than the default
     # time limit may allow. How long it takes is measured in bench/, not here.
     monkeypatch.setitem(app.config, "PDF_TIME_LIMIT", 600)
-    data = {"summary": "Ü" * 20000, "decisions": ("Beschluss mit vielen Wörtern. " * 700)[:20000],
-            "next_date_note": "N" * 300}
+    data = {
+        "summary": "Ü" * 20000,
+        "decisions": ("Beschluss mit vielen Wörtern. " * 700)[:20000],
+        "next_date_note": "N" * 300,
+    }
     minutes = finalised(client, app, scene, data=data)
     assert minutes.status == "final"
     assert len(PdfReader(io.BytesIO(stored_pdf(app, minutes).content)).pages) < 40

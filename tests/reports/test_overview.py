@@ -1,10 +1,9 @@
 """The team lead's overview: right figures for the own team only, a fixed number of queries."""
+
 import re
 from datetime import timedelta
 
-
-from app.clock import utcnow
-from app.clock import berlin_today
+from app.clock import berlin_today, utcnow
 from tests.conftest import get_counting_queries, login_as
 
 

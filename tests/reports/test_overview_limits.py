@@ -1,9 +1,9 @@
 """The team overview counts each figure only up to a limit and then says "more than"."""
+
 import re
 from datetime import timedelta
 
-from app.clock import utcnow
-from app.clock import berlin_today
+from app.clock import berlin_today, utcnow
 from app.reports import services
 from tests.conftest import login_as
 

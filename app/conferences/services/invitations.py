@@ -1,4 +1,5 @@
 """Invitations: who can be invited (a consent valid on the day), inviting, answers, withdrawal."""
+
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,8 +20,11 @@ from app.filters import date_de
 def consent_valid_on(case_id_col, agency_id_col, day: date):
     """SQL twin of ``Consent.is_valid_on``: some consent of the agency for the case holds on ``day``."""
     return exists().where(
-        Consent.case_id == case_id_col, Consent.agency_id == agency_id_col,
-        Consent.superseded_at.is_(None), Consent.signed_on <= day, Consent.valid_until >= day,
+        Consent.case_id == case_id_col,
+        Consent.agency_id == agency_id_col,
+        Consent.superseded_at.is_(None),
+        Consent.signed_on <= day,
+        Consent.valid_until >= day,
         or_(Consent.withdrawn_on.is_(None), Consent.withdrawn_on > day),
     )
 
@@ -28,18 +32,24 @@ def consent_valid_on(case_id_col, agency_id_col, day: date):
 def live_invitation(session, conference, agency_id: int) -> Invitation | None:
     """The agency's invitation to ``conference`` unless it was withdrawn."""
     return session.execute(
-        select(Invitation).where(Invitation.conference_id == conference.id, Invitation.agency_id == agency_id,
-                                 Invitation.status != InvitationStatus.CANCELLED)
+        select(Invitation).where(
+            Invitation.conference_id == conference.id,
+            Invitation.agency_id == agency_id,
+            Invitation.status != InvitationStatus.CANCELLED,
+        )
     ).scalar_one_or_none()
 
 
 def live_invitations(session, conference) -> list[tuple[Invitation, str]]:
     """Invitations not cancelled, with the agency's name."""
-    return list(session.execute(
-        select(Invitation, Agency.name).join(Agency, Agency.id == Invitation.agency_id)
-        .where(Invitation.conference_id == conference.id, Invitation.status != InvitationStatus.CANCELLED)
-        .order_by(Agency.name)
-    ).all())
+    return list(
+        session.execute(
+            select(Invitation, Agency.name)
+            .join(Agency, Agency.id == Invitation.agency_id)
+            .where(Invitation.conference_id == conference.id, Invitation.status != InvitationStatus.CANCELLED)
+            .order_by(Agency.name)
+        ).all()
+    )
 
 
 @dataclass
@@ -65,13 +75,16 @@ def invitation_options(session, conference) -> InvitationOptions:
     """Which agencies can be invited, and why the others cannot (DESIGN.md section 4)."""
     day = local_day(conference.starts_at)
     invited_rows = session.execute(
-        select(Invitation, Agency.name, User.name).join(Agency, Agency.id == Invitation.agency_id)
+        select(Invitation, Agency.name, User.name)
+        .join(Agency, Agency.id == Invitation.agency_id)
         .outerjoin(User, User.id == Invitation.user_id)
-        .where(Invitation.conference_id == conference.id).order_by(Agency.name)
+        .where(Invitation.conference_id == conference.id)
+        .order_by(Agency.name)
     ).all()
     live = {inv.agency_id for inv, _a, _u in invited_rows if inv.status != InvitationStatus.CANCELLED}
     rows = session.execute(
-        select(Consent, Agency).join(Agency, Agency.id == Consent.agency_id)
+        select(Consent, Agency)
+        .join(Agency, Agency.id == Consent.agency_id)
         .where(Consent.case_id == conference.case_id, Consent.superseded_at.is_(None))
         .order_by(Agency.name)
     ).all()
@@ -90,11 +103,16 @@ def invitation_options(session, conference) -> InvitationOptions:
         else:
             eligible.append((agency, valid))
     eligible_ids = [agency.id for agency, _c in eligible]
-    people = session.execute(
-        select(User, Agency.name).join(Agency, Agency.id == User.agency_id)
-        .where(User.agency_id.in_(eligible_ids), User.role == Role.PARTNER, User.active.is_(True))
-        .order_by(Agency.name, User.name)
-    ).all() if eligible_ids else []
+    people = (
+        session.execute(
+            select(User, Agency.name)
+            .join(Agency, Agency.id == User.agency_id)
+            .where(User.agency_id.in_(eligible_ids), User.role == Role.PARTNER, User.active.is_(True))
+            .order_by(Agency.name, User.name)
+        ).all()
+        if eligible_ids
+        else []
+    )
     invited = [(inv, agency_name, user_name) for inv, agency_name, user_name in invited_rows]
     return InvitationOptions(eligible, refused, invited, list(people))
 
@@ -103,15 +121,21 @@ def invite(session, conference, actor, *, agency_ids: list[int], user_ids: list[
     options = invitation_options(session, conference)
     eligible = {agency.id for agency, _c in options.eligible}
     if not agency_ids or any(a not in eligible for a in agency_ids):
-        raise ConferenceError("agencies", _l("Diese Einrichtung kann nicht eingeladen werden: Für sie gilt am "
-                                             "Termin keine Einwilligung, oder sie ist schon eingeladen."))
+        raise ConferenceError(
+            "agencies",
+            _l(
+                "Diese Einrichtung kann nicht eingeladen werden: Für sie gilt am "
+                "Termin keine Einwilligung, oder sie ist schon eingeladen."
+            ),
+        )
     people = {user.id: user for user, _name in options.people}
     named: dict[int, int] = {}
     for user_id in user_ids:
         user = people.get(user_id)
         if user is None or user.agency_id not in agency_ids:
-            raise ConferenceError("people", _l("Namentlich einladen können Sie nur Personen der ausgewählten "
-                                               "Einrichtungen."))
+            raise ConferenceError(
+                "people", _l("Namentlich einladen können Sie nur Personen der ausgewählten Einrichtungen.")
+            )
         if user.agency_id in named:
             raise ConferenceError("people", _l("Pro Einrichtung kann eine Person namentlich eingeladen werden."))
         named[user.agency_id] = user.id
@@ -125,12 +149,24 @@ def invite(session, conference, actor, *, agency_ids: list[int], user_ids: list[
         else:
             # Invited again after a withdrawal: calendars hold the CANCEL, so raise the sequence.
             conference.ical_sequence += 1
-            inv.status, inv.answer_comment, inv.answered_at, inv.answered_by_id = InvitationStatus.PENDING, "", None, None
+            inv.status, inv.answer_comment, inv.answered_at, inv.answered_by_id = (
+                InvitationStatus.PENDING,
+                "",
+                None,
+                None,
+            )
             inv.cancelled_at, inv.attendance = None, None
         inv.user_id = named.get(agency_id)
         session.flush()
-        audit.record("invitation.created", inv, actor=actor, session=session, conference_id=conference.id,
-                     agency_id=agency_id, user_id=inv.user_id)
+        audit.record(
+            "invitation.created",
+            inv,
+            actor=actor,
+            session=session,
+            conference_id=conference.id,
+            agency_id=agency_id,
+            user_id=inv.user_id,
+        )
         send_invitation_mail(session, conference, inv, actor, kind="invitation")
         created.append(inv)
     return created
@@ -152,8 +188,16 @@ def cancel_invitation(session, invitation, actor, *, reason: str, **details) -> 
     conference = session.get(Conference, invitation.conference_id)
     invitation.status = InvitationStatus.CANCELLED
     invitation.cancelled_at = utcnow()
-    audit.record("invitation.cancelled", invitation, actor=actor, session=session, reason=reason,
-                 conference_id=conference.id, agency_id=invitation.agency_id, **details)
+    audit.record(
+        "invitation.cancelled",
+        invitation,
+        actor=actor,
+        session=session,
+        reason=reason,
+        conference_id=conference.id,
+        agency_id=invitation.agency_id,
+        **details,
+    )
     if conference.status != ConferenceStatus.PLANNED:
         return False
     conference.ical_sequence += 1
@@ -166,6 +210,12 @@ def answer_invitation(session, invitation, actor, *, answer: str, comment: str, 
     invitation.answer_comment = (comment or "").strip()
     invitation.answered_at = utcnow()
     invitation.answered_by_id = actor.id
-    audit.record("invitation.answered", invitation, actor=actor, session=session, status=answer,
-                 conference_id=invitation.conference_id)
+    audit.record(
+        "invitation.answered",
+        invitation,
+        actor=actor,
+        session=session,
+        status=answer,
+        conference_id=invitation.conference_id,
+    )
     audit.record_overrides(invitation, actor, overridden_kinds, session=session)

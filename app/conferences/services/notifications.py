@@ -63,13 +63,34 @@ def send_invitation_mail(session, conference, invitation, actor, *, kind: str) -
     template, method = EMAIL_TEMPLATES[kind]
     ctx = _mail_context(session, conference)
     to = invitation_recipients(session, invitation)
-    ics = calendar.calendar_file(conference, method=method, pseudonym=ctx["pseudonym"],
-                                 location_text=ctx["location"], organiser=ctx["organiser"],
-                                 attendees=to, link=ctx["link"])
-    mail.queue(to, template, attachments=[calendar.attachment(ics, method)], session=session, ref=invitation,
-               kind=kind, **{k: v for k, v in ctx.items() if k not in ("location_obj", "organiser")},
-               organiser_name=ctx["organiser"].name)
+    ics = calendar.calendar_file(
+        conference,
+        method=method,
+        pseudonym=ctx["pseudonym"],
+        location_text=ctx["location"],
+        organiser=ctx["organiser"],
+        attendees=to,
+        link=ctx["link"],
+    )
+    mail.queue(
+        to,
+        template,
+        attachments=[calendar.attachment(ics, method)],
+        session=session,
+        ref=invitation,
+        kind=kind,
+        **{k: v for k, v in ctx.items() if k not in ("location_obj", "organiser")},
+        organiser_name=ctx["organiser"].name,
+    )
     invitation.sent_count += 1
     invitation.last_sent_at = utcnow()
-    audit.record("invitation.mailed", invitation, actor=actor, session=session, kind=kind, method=method,
-                 sequence=conference.ical_sequence, conference_id=conference.id)
+    audit.record(
+        "invitation.mailed",
+        invitation,
+        actor=actor,
+        session=session,
+        kind=kind,
+        method=method,
+        sequence=conference.ical_sequence,
+        conference_id=conference.id,
+    )

@@ -1,4 +1,5 @@
 """Notes (Stellungnahmen), the record of the conference (attendance, discussion) and measures."""
+
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -17,26 +18,47 @@ from app.forms import check_version
 from app.permissions import valid_consent
 
 
-def add_note(session, conference, actor, *, body: str, categories: list[str], visibility: str,
-             overridden_kinds=()) -> Note:
-    note = Note(conference_id=conference.id, author_id=actor.id,
-                agency_id=actor.agency_id if actor.role == Role.PARTNER else None,
-                body=body.strip(), categories=sorted(set(categories)), visibility=visibility)
+def add_note(
+    session, conference, actor, *, body: str, categories: list[str], visibility: str, overridden_kinds=()
+) -> Note:
+    note = Note(
+        conference_id=conference.id,
+        author_id=actor.id,
+        agency_id=actor.agency_id if actor.role == Role.PARTNER else None,
+        body=body.strip(),
+        categories=sorted(set(categories)),
+        visibility=visibility,
+    )
     session.add(note)
     session.flush()
-    audit.record("note.created", note, actor=actor, session=session, conference_id=conference.id,
-                 categories=note.categories, visibility=visibility)
+    audit.record(
+        "note.created",
+        note,
+        actor=actor,
+        session=session,
+        conference_id=conference.id,
+        categories=note.categories,
+        visibility=visibility,
+    )
     audit.record_overrides(note, actor, overridden_kinds, session=session)
     return note
 
 
-def edit_note(session, note, actor, *, version, body: str, categories: list[str], visibility: str,
-              overridden_kinds=()) -> None:
+def edit_note(
+    session, note, actor, *, version, body: str, categories: list[str], visibility: str, overridden_kinds=()
+) -> None:
     check_version(note, version)
     note.body, note.categories, note.visibility = body.strip(), sorted(set(categories)), visibility
     note.updated_at = utcnow()
-    audit.record("note.updated", note, actor=actor, session=session, conference_id=note.conference_id,
-                 categories=note.categories, visibility=visibility)
+    audit.record(
+        "note.updated",
+        note,
+        actor=actor,
+        session=session,
+        conference_id=note.conference_id,
+        categories=note.categories,
+        visibility=visibility,
+    )
     audit.record_overrides(note, actor, overridden_kinds, session=session)
 
 
@@ -54,8 +76,18 @@ def note_category_choices(reader) -> list[str]:
     return [key for key in DATA_CATEGORIES if key in reader.scope]
 
 
-def record_conference(session, conference, actor, *, version, person_attended, attendance: dict,
-                      discussion: dict, categories: dict, overridden_kinds=()) -> None:
+def record_conference(
+    session,
+    conference,
+    actor,
+    *,
+    version,
+    person_attended,
+    attendance: dict,
+    discussion: dict,
+    categories: dict,
+    overridden_kinds=(),
+) -> None:
     """Attendance per invited party, whether the person attended, and per agenda item its
     discussion and data categories."""
     check_version(conference, version)
@@ -70,8 +102,14 @@ def record_conference(session, conference, actor, *, version, person_attended, a
             item.discussion = discussion.get(item.id, item.discussion)
             item.categories = new_categories
             item.version += 1
-    audit.record("conference.recorded", conference, actor=actor, session=session,
-                 attendance={str(k): v for k, v in attendance.items()}, person_attended=person_attended)
+    audit.record(
+        "conference.recorded",
+        conference,
+        actor=actor,
+        session=session,
+        attendance={str(k): v for k, v in attendance.items()},
+        person_attended=person_attended,
+    )
     audit.record_overrides(conference, actor, overridden_kinds, session=session)
 
 
@@ -84,15 +122,18 @@ def responsible_choices(session, conference, measure=None) -> list[tuple[str, st
         held = f"agency:{measure.responsible_agency_id}"
         if held not in dict(agencies):
             agencies.append((held, session.get(Agency, measure.responsible_agency_id).name))
-    return [(ResponsibleKind.JOBCENTER.value, str(RESPONSIBLE_KINDS[ResponsibleKind.JOBCENTER])),
-            (ResponsibleKind.PERSON.value, str(RESPONSIBLE_KINDS[ResponsibleKind.PERSON]))] + agencies
+    return [
+        (ResponsibleKind.JOBCENTER.value, str(RESPONSIBLE_KINDS[ResponsibleKind.JOBCENTER])),
+        (ResponsibleKind.PERSON.value, str(RESPONSIBLE_KINDS[ResponsibleKind.PERSON])),
+    ] + agencies
 
 
 def parse_responsible(session, conference, value: str, measure=None) -> tuple[str, int | None]:
     allowed = dict(responsible_choices(session, conference, measure))
     if value not in allowed:
-        raise ConferenceError("responsible", _l("Bitte wählen Sie das Jobcenter, die Person oder eine "
-                                                "eingeladene Einrichtung."))
+        raise ConferenceError(
+            "responsible", _l("Bitte wählen Sie das Jobcenter, die Person oder eine eingeladene Einrichtung.")
+        )
     if value.startswith("agency:"):
         return ResponsibleKind.AGENCY, int(value.split(":", 1)[1])
     return ResponsibleKind(value), None
@@ -109,44 +150,98 @@ def _check_within_scope(session, conference, agency_id: int, categories: list[st
     and it needs categories, since the agency always sees the measures it holds."""
     name = session.get(Agency, agency_id).name
     if not categories:
-        raise ConferenceError("categories", _l(
-            "Eine Maßnahme, die %(agency)s übernimmt, sieht diese Einrichtung: Bitte wählen Sie ihre "
-            "Datenkategorien.", agency=name))
+        raise ConferenceError(
+            "categories",
+            _l(
+                "Eine Maßnahme, die %(agency)s übernimmt, sieht diese Einrichtung: Bitte wählen Sie ihre "
+                "Datenkategorien.",
+                agency=name,
+            ),
+        )
     consent = valid_consent(conference.case_id, agency_id)
-    outside = [code for code in DATA_CATEGORIES if code in categories and (consent is None or code not in consent.scope)]
+    outside = [
+        code for code in DATA_CATEGORIES if code in categories and (consent is None or code not in consent.scope)
+    ]
     if outside:
-        raise ConferenceError("categories", _l(
-            "Die Einwilligung für %(agency)s umfasst nicht: %(categories)s. Geben Sie die Maßnahme einer "
-            "anderen Stelle oder wählen Sie nur Kategorien im Umfang der Einwilligung.",
-            agency=name, categories=", ".join(str(DATA_CATEGORIES[code]) for code in outside)))
+        raise ConferenceError(
+            "categories",
+            _l(
+                "Die Einwilligung für %(agency)s umfasst nicht: %(categories)s. Geben Sie die Maßnahme einer "
+                "anderen Stelle oder wählen Sie nur Kategorien im Umfang der Einwilligung.",
+                agency=name,
+                categories=", ".join(str(DATA_CATEGORIES[code]) for code in outside),
+            ),
+        )
 
 
-def add_measure(session, conference, actor, *, what: str, categories: list[str], responsible: str, due_on: date,
-                status: str, outcome: str, overridden_kinds=()) -> Measure:
+def add_measure(
+    session,
+    conference,
+    actor,
+    *,
+    what: str,
+    categories: list[str],
+    responsible: str,
+    due_on: date,
+    status: str,
+    outcome: str,
+    overridden_kinds=(),
+) -> Measure:
     kind, agency_id = parse_responsible(session, conference, responsible)
     categories = sorted(set(categories))
     if agency_id is not None:
         _check_within_scope(session, conference, agency_id, categories)
-    measure = Measure(conference_id=conference.id, case_id=conference.case_id, what=what.strip(),
-                      categories=categories, responsible_kind=kind, responsible_agency_id=agency_id, due_on=due_on,
-                      status=status, outcome=(outcome or "").strip())
+    measure = Measure(
+        conference_id=conference.id,
+        case_id=conference.case_id,
+        what=what.strip(),
+        categories=categories,
+        responsible_kind=kind,
+        responsible_agency_id=agency_id,
+        due_on=due_on,
+        status=status,
+        outcome=(outcome or "").strip(),
+    )
     session.add(measure)
     session.flush()
-    audit.record("measure.created", measure, actor=actor, session=session, conference_id=conference.id,
-                 responsible_kind=kind, agency_id=agency_id, status=status, categories=categories)
+    audit.record(
+        "measure.created",
+        measure,
+        actor=actor,
+        session=session,
+        conference_id=conference.id,
+        responsible_kind=kind,
+        agency_id=agency_id,
+        status=status,
+        categories=categories,
+    )
     audit.record_overrides(measure, actor, overridden_kinds, session=session)
     return measure
 
 
-def update_measure(session, measure, actor, *, version, what: str, categories: list[str], responsible: str,
-                   due_on: date, status: str, outcome: str, overridden_kinds=()) -> None:
+def update_measure(
+    session,
+    measure,
+    actor,
+    *,
+    version,
+    what: str,
+    categories: list[str],
+    responsible: str,
+    due_on: date,
+    status: str,
+    outcome: str,
+    overridden_kinds=(),
+) -> None:
     """Change what, who, by when, status and outcome (while the conference's minutes are open)."""
     conference = session.get(Conference, measure.conference_id)
     kind, agency_id = parse_responsible(session, conference, responsible, measure)
     categories = sorted(set(categories))
     # The scope is checked when the holder or the categories change; an agency whose consent has
     # narrowed since keeps the measure it holds, so that its outcome can be recorded.
-    if agency_id is not None and (agency_id != measure.responsible_agency_id or categories != sorted(measure.categories)):
+    if agency_id is not None and (
+        agency_id != measure.responsible_agency_id or categories != sorted(measure.categories)
+    ):
         _check_within_scope(session, conference, agency_id, categories)
     check_version(measure, version)
     measure.what, measure.responsible_kind, measure.responsible_agency_id = what.strip(), kind, agency_id
@@ -155,25 +250,41 @@ def update_measure(session, measure, actor, *, version, what: str, categories: l
         measure.reminded_on = None  # a new due date gets its own reminders
     measure.due_on, measure.status, measure.outcome = due_on, status, (outcome or "").strip()
     measure.updated_at = utcnow()
-    audit.record("measure.updated", measure, actor=actor, session=session, status=status,
-                 responsible_kind=kind, agency_id=agency_id, categories=categories)
+    audit.record(
+        "measure.updated",
+        measure,
+        actor=actor,
+        session=session,
+        status=status,
+        responsible_kind=kind,
+        agency_id=agency_id,
+        categories=categories,
+    )
     audit.record_overrides(measure, actor, overridden_kinds, session=session)
 
 
-def update_measure_status(session, measure, actor, *, version, status: str, outcome: str,
-                          review_conference=None, overridden_kinds=()) -> None:
+def update_measure_status(
+    session, measure, actor, *, version, status: str, outcome: str, review_conference=None, overridden_kinds=()
+) -> None:
     """A status change by the responsible partner, or the review in a follow-up conference."""
     check_version(measure, version)
     measure.status, measure.outcome = status, (outcome or "").strip()
     measure.updated_at = utcnow()
     if review_conference is not None:
         measure.reviewed_in_conference_id = review_conference.id
-    audit.record("measure.reviewed" if review_conference is not None else "measure.status_changed", measure,
-                 actor=actor, session=session, status=status,
-                 review_conference_id=review_conference.id if review_conference is not None else None)
+    audit.record(
+        "measure.reviewed" if review_conference is not None else "measure.status_changed",
+        measure,
+        actor=actor,
+        session=session,
+        status=status,
+        review_conference_id=review_conference.id if review_conference is not None else None,
+    )
     audit.record_overrides(measure, actor, overridden_kinds, session=session)
 
 
 def under_review(follow_up):
-    return and_(Measure.conference_id == follow_up.previous_conference_id,
-                or_(Measure.status.in_(OPEN_MEASURE_STATUSES), Measure.reviewed_in_conference_id == follow_up.id))
+    return and_(
+        Measure.conference_id == follow_up.previous_conference_id,
+        or_(Measure.status.in_(OPEN_MEASURE_STATUSES), Measure.reviewed_in_conference_id == follow_up.id),
+    )

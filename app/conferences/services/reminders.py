@@ -1,5 +1,6 @@
 """Reminders (``flask send-reminders``, from cron): conferences soon, measures due or overdue,
 and invitations whose consent has expired."""
+
 from datetime import date, datetime, timedelta
 
 from flask import current_app
@@ -41,9 +42,11 @@ def _measure_due_for_reminder(today: date):
     return and_(
         Measure.status.in_(OPEN_MEASURE_STATUSES),
         Measure.due_on <= today + timedelta(days=REMINDER_MEASURE_DAYS),
-        or_(Measure.reminded_on.is_(None),
+        or_(
+            Measure.reminded_on.is_(None),
             and_(Measure.due_on < today, Measure.reminded_on <= Measure.due_on),
-            Measure.reminded_on <= today - timedelta(days=OVERDUE_REMINDER_EVERY_DAYS)),
+            Measure.reminded_on <= today - timedelta(days=OVERDUE_REMINDER_EVERY_DAYS),
+        ),
     )
 
 
@@ -54,11 +57,19 @@ def cancel_invitations_without_consent(session, today: date | None = None) -> in
     calendar CANCEL as a withdrawal does. Run by the ``send-reminders`` cron job.
     """
     today = today or berlin_today()
-    stale = session.execute(
-        select(Invitation).join(Conference, Conference.id == Invitation.conference_id)
-        .where(Conference.status == ConferenceStatus.PLANNED, Invitation.status != InvitationStatus.CANCELLED,
-               ~consent_valid_on(Conference.case_id, Invitation.agency_id, today))
-    ).scalars().all()
+    stale = (
+        session.execute(
+            select(Invitation)
+            .join(Conference, Conference.id == Invitation.conference_id)
+            .where(
+                Conference.status == ConferenceStatus.PLANNED,
+                Invitation.status != InvitationStatus.CANCELLED,
+                ~consent_valid_on(Conference.case_id, Invitation.agency_id, today),
+            )
+        )
+        .scalars()
+        .all()
+    )
     for invitation in stale:
         cancel_invitation(session, invitation, None, reason="consent_expired")
     return len(stale)
@@ -72,17 +83,27 @@ def send_reminders(session, now: datetime | None = None, today: date | None = No
     """
     now = now or utcnow()
     today = today or berlin_today()
-    conferences = list(session.execute(
-        select(Conference).where(Conference.status == ConferenceStatus.PLANNED, Conference.starts_at > now,
-                                 Conference.starts_at <= now + timedelta(hours=REMINDER_CONFERENCE_HOURS),
-                                 Conference.reminder_sent_at.is_(None))
-        .order_by(Conference.starts_at).with_for_update(skip_locked=True)
-    ).scalars())
+    conferences = list(
+        session.execute(
+            select(Conference)
+            .where(
+                Conference.status == ConferenceStatus.PLANNED,
+                Conference.starts_at > now,
+                Conference.starts_at <= now + timedelta(hours=REMINDER_CONFERENCE_HOURS),
+                Conference.reminder_sent_at.is_(None),
+            )
+            .order_by(Conference.starts_at)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+    )
     for conference in conferences:
         ctx = _mail_context(session, conference)
         ctx = {k: v for k, v in ctx.items() if k not in ("location_obj", "organiser")}
         for inv, _name in live_invitations(session, conference):
-            if inv.status == InvitationStatus.DECLINED or valid_consent(conference.case_id, inv.agency_id, today) is None:
+            if (
+                inv.status == InvitationStatus.DECLINED
+                or valid_consent(conference.case_id, inv.agency_id, today) is None
+            ):
                 continue
             mail.queue(invitation_recipients(session, inv), "conference_reminder", session=session, **ctx)
             audit.record("invitation.reminded", inv, session=session, conference_id=conference.id)
@@ -94,9 +115,11 @@ def send_reminders(session, now: datetime | None = None, today: date | None = No
 
     rows = session.execute(
         select(Measure, Conference, Case, Agency)
-        .join(Conference, Conference.id == Measure.conference_id).join(Case, Case.id == Measure.case_id)
+        .join(Conference, Conference.id == Measure.conference_id)
+        .join(Case, Case.id == Measure.case_id)
         .outerjoin(Agency, Agency.id == Measure.responsible_agency_id)
-        .where(_measure_due_for_reminder(today)).order_by(Measure.due_on, Measure.id)
+        .where(_measure_due_for_reminder(today))
+        .order_by(Measure.due_on, Measure.id)
         .with_for_update(of=Measure, skip_locked=True)
     ).all()
     per_recipient: dict[str, list[dict]] = {}
@@ -104,11 +127,19 @@ def send_reminders(session, now: datetime | None = None, today: date | None = No
     for measure, conference, case, agency in rows:
         if measure.responsible_kind == ResponsibleKind.AGENCY:
             # The agency hears of it only while it may see the conference.
-            if (agency is None or not agency.active
-                    or valid_consent(case.id, agency.id, today) is None
-                    or session.execute(select(Invitation.id).where(
-                        Invitation.conference_id == conference.id, Invitation.agency_id == agency.id,
-                        Invitation.status != InvitationStatus.CANCELLED)).first() is None):
+            if (
+                agency is None
+                or not agency.active
+                or valid_consent(case.id, agency.id, today) is None
+                or session.execute(
+                    select(Invitation.id).where(
+                        Invitation.conference_id == conference.id,
+                        Invitation.agency_id == agency.id,
+                        Invitation.status != InvitationStatus.CANCELLED,
+                    )
+                ).first()
+                is None
+            ):
                 continue
             to = agency.contact_email
         else:
@@ -118,14 +149,19 @@ def send_reminders(session, now: datetime | None = None, today: date | None = No
             if caseworker is None or not caseworker.active:
                 continue
             to = caseworker.email
-        per_recipient.setdefault(to, []).append({
-            "pseudonym": case.pseudonym, "due": de_date(measure.due_on), "overdue": measure.due_on < today,
-            "link": conference_link(conference.id),
-        })
+        per_recipient.setdefault(to, []).append(
+            {
+                "pseudonym": case.pseudonym,
+                "due": de_date(measure.due_on),
+                "overdue": measure.due_on < today,
+                "link": conference_link(conference.id),
+            }
+        )
         measure.reminded_on = today
         audit.record("measure.reminded", measure, session=session, overdue=measure.due_on < today)
         reminded += 1
     for to, items in per_recipient.items():
-        mail.queue([to], "measure_reminder", session=session, items=items,
-                   organisation=current_app.config["ORGANISATION_NAME"])
+        mail.queue(
+            [to], "measure_reminder", session=session, items=items, organisation=current_app.config["ORGANISATION_NAME"]
+        )
     return len(conferences), reminded

@@ -1,4 +1,5 @@
 """Scheduling: a conference's date, place and agenda; changes, cancellation, holding it."""
+
 import uuid
 from datetime import datetime
 
@@ -18,7 +19,8 @@ from app.permissions import valid_consent
 
 def location_choices(session, current_id=None):
     rows = session.execute(
-        select(Location.id, Location.name).where(or_(Location.active.is_(True), Location.id == current_id))
+        select(Location.id, Location.name)
+        .where(or_(Location.active.is_(True), Location.id == current_id))
         .order_by(Location.name)
     ).all()
     return rows
@@ -29,19 +31,27 @@ def clashes(session, location_id: int, starts_at: datetime, ends_at: datetime, e
 
     Only times are returned: the clashing conference may belong to another team.
     """
-    stmt = select(Conference.starts_at, Conference.ends_at).where(
-        Conference.location_id == location_id, Conference.status.in_((ConferenceStatus.PLANNED, ConferenceStatus.HELD)),
-        Conference.starts_at < ends_at, Conference.ends_at > starts_at,
-    ).order_by(Conference.starts_at)
+    stmt = (
+        select(Conference.starts_at, Conference.ends_at)
+        .where(
+            Conference.location_id == location_id,
+            Conference.status.in_((ConferenceStatus.PLANNED, ConferenceStatus.HELD)),
+            Conference.starts_at < ends_at,
+            Conference.ends_at > starts_at,
+        )
+        .order_by(Conference.starts_at)
+    )
     if exclude_id is not None:
         stmt = stmt.where(Conference.id != exclude_id)
     return session.execute(stmt).all()
 
 
 def agenda_items(session, conference) -> list[AgendaItem]:
-    return list(session.execute(
-        select(AgendaItem).where(AgendaItem.conference_id == conference.id).order_by(AgendaItem.position)
-    ).scalars())
+    return list(
+        session.execute(
+            select(AgendaItem).where(AgendaItem.conference_id == conference.id).order_by(AgendaItem.position)
+        ).scalars()
+    )
 
 
 Row = tuple[str, list[str]]  # an agenda item as a form gives it: title, data categories
@@ -66,9 +76,14 @@ def _plan_agenda(existing: list[AgendaItem], rows: list[Row]):
             plan[i] = (unused.pop(0), row)
     kept_with_notes = [item for item in unused if item.discussion.strip()]
     if kept_with_notes:
-        raise ConferenceError("agenda", _l("Der Tagesordnungspunkt „%(title)s“ enthält schon Notizen aus der "
-                                           "Besprechung und kann nicht entfernt werden.",
-                                           title=kept_with_notes[0].title))
+        raise ConferenceError(
+            "agenda",
+            _l(
+                "Der Tagesordnungspunkt „%(title)s“ enthält schon Notizen aus der "
+                "Besprechung und kann nicht entfernt werden.",
+                title=kept_with_notes[0].title,
+            ),
+        )
     return plan, unused
 
 
@@ -85,11 +100,28 @@ def _apply_agenda(session, conference, plan, removed):
             item.version += 1
 
 
-def schedule(session, case, actor, *, occasion: str, starts_at: datetime, ends_at: datetime, location_id: int,
-             agenda: list[Row], person_attends: bool, overridden_kinds=(), previous=None) -> Conference:
+def schedule(
+    session,
+    case,
+    actor,
+    *,
+    occasion: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    location_id: int,
+    agenda: list[Row],
+    person_attends: bool,
+    overridden_kinds=(),
+    previous=None,
+) -> Conference:
     conference = Conference(
-        case_id=case.id, occasion=occasion.strip(), starts_at=starts_at, ends_at=ends_at,
-        location_id=location_id, organiser_id=actor.id, person_attends=person_attends,
+        case_id=case.id,
+        occasion=occasion.strip(),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        location_id=location_id,
+        organiser_id=actor.id,
+        person_attends=person_attends,
         previous_conference_id=previous.id if previous else None,
         ical_uid=f"{uuid.uuid4()}@fallkonferenz",
     )
@@ -97,30 +129,62 @@ def schedule(session, case, actor, *, occasion: str, starts_at: datetime, ends_a
     session.flush()
     plan, _removed = _plan_agenda([], agenda)
     _apply_agenda(session, conference, plan, [])
-    audit.record("conference.created", conference, actor=actor, session=session, case_id=case.id,
-                 previous_conference_id=conference.previous_conference_id)
+    audit.record(
+        "conference.created",
+        conference,
+        actor=actor,
+        session=session,
+        case_id=case.id,
+        previous_conference_id=conference.previous_conference_id,
+    )
     audit.record_overrides(conference, actor, overridden_kinds, session=session)
     return conference
 
 
-def update_conference(session, conference, actor, *, version, occasion: str, starts_at: datetime,
-                      ends_at: datetime, location_id: int, agenda: list[Row], person_attends: bool,
-                      overridden_kinds=()) -> list[str]:
+def update_conference(
+    session,
+    conference,
+    actor,
+    *,
+    version,
+    occasion: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    location_id: int,
+    agenda: list[Row],
+    person_attends: bool,
+    overridden_kinds=(),
+) -> list[str]:
     """Save a changed conference; a new time or place goes out to every invited agency."""
     new_day = to_local(starts_at).date()
     plan, removed = _plan_agenda(agenda_items(session, conference), agenda)
     if new_day != local_day(conference.starts_at):
-        lapsing = [name for inv, name in live_invitations(session, conference)
-                   if valid_consent(conference.case_id, inv.agency_id, new_day) is None]
+        lapsing = [
+            name
+            for inv, name in live_invitations(session, conference)
+            if valid_consent(conference.case_id, inv.agency_id, new_day) is None
+        ]
         if lapsing:
-            raise ConferenceError("day", _l("Am neuen Datum gilt keine Einwilligung für: %(agencies)s. Ziehen Sie "
-                                            "diese Einladungen zuerst zurück oder wählen Sie ein anderes Datum.",
-                                            agencies=", ".join(lapsing)))
+            raise ConferenceError(
+                "day",
+                _l(
+                    "Am neuen Datum gilt keine Einwilligung für: %(agencies)s. Ziehen Sie "
+                    "diese Einladungen zuerst zurück oder wählen Sie ein anderes Datum.",
+                    agencies=", ".join(lapsing),
+                ),
+            )
     check_version(conference, version)
-    changed = [name for name, value in (("occasion", occasion.strip()), ("starts_at", starts_at),
-                                        ("ends_at", ends_at), ("location_id", location_id),
-                                        ("person_attends", person_attends))
-               if getattr(conference, name) != value]
+    changed = [
+        name
+        for name, value in (
+            ("occasion", occasion.strip()),
+            ("starts_at", starts_at),
+            ("ends_at", ends_at),
+            ("location_id", location_id),
+            ("person_attends", person_attends),
+        )
+        if getattr(conference, name) != value
+    ]
     reschedule = any(name in changed for name in ("starts_at", "ends_at", "location_id"))
     conference.occasion, conference.starts_at, conference.ends_at = occasion.strip(), starts_at, ends_at
     conference.location_id, conference.person_attends = location_id, person_attends
@@ -135,8 +199,14 @@ def update_conference(session, conference, actor, *, version, occasion: str, sta
         conference.reminder_sent_at = None  # the new date gets its own reminder
         for inv, _name in live_invitations(session, conference):
             send_invitation_mail(session, conference, inv, actor, kind="update")
-    audit.record("conference.updated", conference, actor=actor, session=session, fields=changed,
-                 sequence=conference.ical_sequence)
+    audit.record(
+        "conference.updated",
+        conference,
+        actor=actor,
+        session=session,
+        fields=changed,
+        sequence=conference.ical_sequence,
+    )
     audit.record_overrides(conference, actor, overridden_kinds, session=session)
     return changed
 
@@ -149,8 +219,7 @@ def cancel_conference(session, conference, actor, *, version, reason: str, overr
     conference.updated_at = utcnow()
     for inv, _name in live_invitations(session, conference):
         send_invitation_mail(session, conference, inv, actor, kind="conference_cancelled")
-    audit.record("conference.cancelled", conference, actor=actor, session=session,
-                 sequence=conference.ical_sequence)
+    audit.record("conference.cancelled", conference, actor=actor, session=session, sequence=conference.ical_sequence)
     audit.record_overrides(conference, actor, overridden_kinds, session=session)
 
 
@@ -172,7 +241,10 @@ def follow_up_agenda(session, previous) -> list[Row]:
 
 
 def open_measures(session, conference) -> list[Measure]:
-    return list(session.execute(
-        select(Measure).where(Measure.conference_id == conference.id, Measure.status.in_(OPEN_MEASURE_STATUSES))
-        .order_by(Measure.due_on, Measure.id)
-    ).scalars())
+    return list(
+        session.execute(
+            select(Measure)
+            .where(Measure.conference_id == conference.id, Measure.status.in_(OPEN_MEASURE_STATUSES))
+            .order_by(Measure.due_on, Measure.id)
+        ).scalars()
+    )
