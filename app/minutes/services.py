@@ -271,33 +271,34 @@ def prepare(
     return Prepared(content, texts, version.finalised_at, render_pdf(session, version, content))
 
 
-def _seal(session, minutes: Minutes, content: dict, actor: User, prepared: Prepared | None) -> None:
+def _seal(session, minutes: Minutes, content: dict, actor: User, prepared: Prepared | None) -> datetime:
     """Make ``minutes`` a final version of ``content`` and store its archive PDF: the one
     ``prepared`` from the same content and texts, or rendered now."""
     if prepared is not None and (
         prepared.content != content or any(getattr(minutes, key) != value for key, value in prepared.texts.items())
     ):
         raise StaleEdit()  # something the version shows changed while its PDF was rendered
+    at = prepared.at if prepared is not None else utcnow()
     minutes.content = content
     minutes.status = MinutesStatus.FINAL
     minutes.finalised_by_id = actor.id
-    minutes.finalised_at = prepared.at if prepared is not None else utcnow()
-    minutes.updated_at = minutes.finalised_at
+    minutes.finalised_at = minutes.updated_at = at
     document = prepared.document if prepared is not None else render_pdf(session, minutes, content)
     digest = _sha256(document)
     session.add(MinutesPdf(minutes_id=minutes.id, variant=ARCHIVE, content=document, sha256=digest))
     minutes.pdf_sha256, minutes.pdf_size = digest, len(document)
+    return at
 
 
 def _finalise(session, conference: Conference, minutes: Minutes, actor: User, prepared: Prepared | None) -> None:
     session.refresh(conference, with_for_update=True)
     if conference.status != ConferenceStatus.HELD:
         raise MinutesError(None, _l("Ein Protokoll gibt es nur für eine durchgeführte Fallkonferenz."))
-    _seal(session, minutes, assemble(session, conference), actor, prepared)
+    at = _seal(session, minutes, assemble(session, conference), actor, prepared)
     # Closed: the conference's edit rules refuse every further change to what the minutes show.
     conference.status = ConferenceStatus.CLOSED
     conference.version += 1
-    conference.updated_at = minutes.finalised_at
+    conference.updated_at = at
     session.flush()
     audit.record(
         "minutes.finalised",
@@ -344,9 +345,9 @@ def correct(
     )
     _add_version(session, new)
     # The conference's records are locked: the correction changes the text, not the record.
-    _seal(session, new, old.content, actor, prepared)
+    at = _seal(session, new, old.content or {}, actor, prepared)
     old.status = MinutesStatus.REPLACED
-    old.updated_at = new.finalised_at
+    old.updated_at = at
     session.flush()
     audit.record(
         "minutes.corrected",
@@ -378,13 +379,14 @@ def download(session, minutes: Minutes, actor: User, reader: Reader) -> Download
     the Jobcenter, a partner agency's view for a partner (rendered from the frozen content on
     first request, then cached)."""
     variant = variant_for(reader)
+    content = minutes.content or {}
     row = session.execute(
         select(MinutesPdf.content, MinutesPdf.sha256).where(
             MinutesPdf.minutes_id == minutes.id, MinutesPdf.variant == variant
         )
     ).first()
     if row is None:
-        document = render_pdf(session, minutes, minutes.content, reader)
+        document = render_pdf(session, minutes, content, reader)
         row = (document, _sha256(document))
         # If another request stored this view a moment ago, its copy stays; ours is as good.
         session.execute(
@@ -409,6 +411,6 @@ def download(session, minutes: Minutes, actor: User, reader: Reader) -> Download
     return Download(
         row[0],
         row[1],
-        filename(minutes.content["pseudonym"], conference_day(minutes.content), minutes.version_number),
+        filename(content["pseudonym"], conference_day(content), minutes.version_number),
         variant,
     )
