@@ -15,7 +15,9 @@ from app.cases.models import DATA_CATEGORIES
 from app.pii import find_personal_data
 from app.topics import (
     CATEGORIES,
+    HELD_OUT,
     PARTS,
+    TUNING_PARTS,
     Finding,
     LexiconError,
     _compile,
@@ -484,16 +486,20 @@ def _corpus_sentences(part: str) -> dict[str, list[str]]:
     }
 
 
+# Least sentences per category and neutral ones, per part.
+CORPUS_SIZES = {"tuning": (40, 80), "tuning2": (20, 40), "heldout2": (25, 50)}
+
+
 def test_corpus_is_large_enough_and_held_out_apart():
-    tuning, heldout = _corpus_sentences("tuning"), _corpus_sentences("heldout")
-    assert set(tuning) == set(heldout) == {*CATEGORIES, "neutral"}
-    for category in CATEGORIES:
-        assert len(tuning[category]) >= 40
-        assert len(heldout[category]) >= 20
-    assert len(tuning["neutral"]) >= 80
-    assert len(heldout["neutral"]) >= 40
-    seen_in_tuning = {s for sentences in tuning.values() for s in sentences}
-    assert not seen_in_tuning & {s for sentences in heldout.values() for s in sentences}
+    assert PARTS == (*TUNING_PARTS, HELD_OUT) == tuple(CORPUS_SIZES)
+    parts = {part: _corpus_sentences(part) for part in PARTS}
+    for part, (per_category, neutral) in CORPUS_SIZES.items():
+        assert set(parts[part]) == {*CATEGORIES, "neutral"}
+        for category in CATEGORIES:
+            assert len(parts[part][category]) >= per_category
+        assert len(parts[part]["neutral"]) >= neutral
+    seen_in_tuning = {s for part in TUNING_PARTS for sentences in parts[part].values() for s in sentences}
+    assert not seen_in_tuning & {s for sentences in parts[HELD_OUT].values() for s in sentences}
 
 
 def test_corpus_holds_no_personal_data():
@@ -504,9 +510,10 @@ def test_corpus_holds_no_personal_data():
 
 
 # The figures reached (found/sentences per category, false alarms/neutral sentences); they
-# may only get better. Held-out round 3 was measured once against commit b644586 (false
-# alarms 4/50); e91b0d1 then fixed a look-alike known before that run (-fachkraft), which
-# two of those neutral sentences probe: 2/50 since.
+# may only get better. tuning2 is held-out round 3, measured once against commit b644586
+# (false alarms 4/50; e91b0d1 then fixed a look-alike known before that run, 2/50 since) and
+# tuned on from commit 5e4c778 on. heldout2 (round 4) was written before that tuning and is
+# never tuned on: its figures are what the lexicon reached without seeing it.
 REACHED = {
     "tuning": (
         {
@@ -520,7 +527,7 @@ REACHED = {
         },
         (1, 170),
     ),
-    "heldout": (
+    "tuning2": (
         {
             "work": (18, 25),
             "health": (20, 25),
@@ -531,6 +538,19 @@ REACHED = {
             "residence": (22, 25),
         },
         (2, 50),
+    ),
+    # Measured once against the lexicon of commit 5e4c778 (unchanged since e91b0d1).
+    "heldout2": (
+        {
+            "work": (16, 31),
+            "health": (21, 30),
+            "addiction": (21, 30),
+            "debt": (23, 30),
+            "housing": (19, 30),
+            "family": (28, 30),
+            "residence": (25, 30),
+        },
+        (4, 62),
     ),
 }
 
@@ -544,10 +564,14 @@ def evaluation():
 def test_figures_stay_at_the_levels_reached(evaluation, part):
     result = evaluation[part]
     recall, (alarms, neutral) = REACHED[part]
+    # The held-out sentences are not shown, so that nobody tunes on them by accident.
+    show = part != HELD_OUT
     for category, (found, total) in recall.items():
-        missed = "\n".join(f"  {n}: {s}" for n, s in result.misses[category])
+        missed = "\n".join(f"  {n}: {s}" for n, s in result.misses[category]) if show else "(not shown)"
+        assert result.sentences[category] == total, f"{part}/{category}: sentences added or removed"
         assert result.recall(category) >= found / total - 1e-9, f"{part}/{category} missed:\n{missed}"
-    wrong = "\n".join(f"  {n}: {s}" for n, s, _ in result.false_alarms)
+    wrong = "\n".join(f"  {n}: {s}" for n, s, _ in result.false_alarms) if show else "(not shown)"
+    assert result.neutral == neutral, f"{part}/neutral: sentences added or removed"
     assert result.false_alarm_rate <= alarms / neutral + 1e-9, f"{part} false alarms:\n{wrong}"
 
 
@@ -558,10 +582,12 @@ def test_tuning_part_meets_the_targets(evaluation):
 
 
 def test_cli_evaluate_prints_both_parts_and_sets_the_exit_code(capsys):
-    assert _main(["--evaluate", str(CORPUS), "--min-recall", "0.7", "--max-false-alarms", "0.05"]) == 0
+    assert _main(["--evaluate", str(CORPUS), "--min-recall", "0.5", "--max-false-alarms", "0.1"]) == 0
     out = capsys.readouterr().out
-    assert "tuning (" in out and "heldout (" in out
+    assert "tuning (" in out and "tuning2 (" in out and "heldout2 (" in out
     assert "recall" in out and "false alarms" in out
+    # The held-out sentences are not shown, so that nobody tunes on them by accident.
+    assert f"{HELD_OUT}/" not in out
     assert _main(["--evaluate", str(CORPUS), "--max-false-alarms", "-1"]) == 1
 
 
