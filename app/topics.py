@@ -61,6 +61,36 @@ CATEGORIES: tuple[str, ...] = tuple(code for code in DATA_CATEGORIES if code != 
 # --------------------------------------------------------------------------------------
 # Lexicon. Entries are separated by commas or line breaks; "#" starts a comment.
 
+
+def _compounds(modifiers: str, heads: str) -> str:
+    """Entries for every compound of a modifier and a head, anywhere in a word:
+    "rücken" and "probleme" give "*rückenprobleme*" (Rückenprobleme, Rückenproblemen)."""
+    return "\n".join(f"*{m}{h}*" for m in modifiers.split() for h in heads.split()) + "\n"
+
+
+def _phrases(first: str, then: str) -> str:
+    """Expressions of every first word followed by every second one: "ihr", "mann" give
+    "ihr mann"; a second word ending in "*" is a prefix."""
+    return "\n".join(f"{a} {b}" for a in first.split() for b in then.split()) + "\n"
+
+
+# Parts of the body and bodily functions, and what goes wrong with them; their compounds
+# are health ("Rückenprobleme", "Schlafstörungen", "Knieverletzung", "Augenleiden"). Not
+# "ohr", which "Rohrbruch" contains.
+_BODY = """
+    kopf rücken knie schulter hüft hüften nacken bein beine arm arme fuss fuesse hand hände finger
+    auge augen ohren zahn zähne kiefer magen darm herz lungen nieren leber haut gelenk gelenks
+    muskel nerven sehnen hals bauch brust blasen schilddrüsen wirbel bandscheiben knochen becken
+    hör seh schlaf atem atemwegs kreislauf verdauungs gedächtnis konzentrations gleichgewichts
+    stoffwechsel gewichts blut
+"""
+_AILMENT = """
+    problem schmerz beschwerde leiden verletzung entzündung erkrankung krankheit operation
+    störung schwäche bruch schaden schäden infarkt insuffizienz versagen vorfall verschleiss
+    prellung zerrung lähmung einschränkung
+"""
+_POSSESSIVE = "ihr ihre ihren ihrem ihrer ihres sein seine seinen seinem seiner seines"
+
 _LEXICON: dict[str, str] = {
     "work": """
         bewerb*, *bewerbung*, bewirbt, beworben, bewarb*
@@ -119,6 +149,23 @@ _LEXICON: dict[str, str] = {
         *fahrer, *fahrerin, *fahrerinnen, *mechaniker*, *mechatroniker*, *techniker*, *elektriker*
         *monteur*, *installateur*, *tischler*, *schreiner*, *lackierer*, *friseur*, *kassierer*
         *lagerist*, *logistiker*, *zusteller*, *kellner*, *hausmeister*, *erzieherin*, *erzieher
+        *koch, Koch, köchin*, *köchin*, *bäcker*, *metzger*, *fleischer*, *gärtner*, *maurer*, *dachdecker*
+        *schweisser*, *elektroniker*, *ingenieur*, Maler(in|s|innen), *tierpfleger*
+        # Employment itself: being taken on, trying out a job, the employer and the pay.
+        anstellung*, *anstellung*, quereinst*, *quereinst*, probetag*, *probetag*, probearbeitstag*
+        schnupper*, hospitation*, *hospitation*, hospitier*, aktivierung*, *aktivierung*
+        personalagentur*, *personaldienstleist*, personalvermittl*, *logistik*
+        Chef(s|in|innen), vorgesetzt*, verdient, verdienen, verdiente, verdienst*, *verdienst*
+        dazuverdien*, hinzuverdien*, erwerbseinkommen*, *erwerbseinkommen*, erwerbsleben*, erwerbsbiogra*
+        lieferdienst*, paketdienst*, kurierdienst*, sicherheitsdienst*, reinigungsdienst*, fahrdienst*
+        wochenenddienst*, nachtdienst*, frühdienst*, spätdienst*, schichtdienst*
+        werkstatt*, *werkstatt*, !zukunftswerkstatt*, !schreibwerkstatt*
+        Lehre, gesellenbrief*, gesellenprüfung*, meisterbrief*, *meisterprüfung*, *abschlussprüfung*
+        *einzelhandel*, gastronomie*, *gastronomie*, *handwerk*, !*handwerkszeug*, *branche*
+        eine stelle, keine stelle, ihre stelle, seine stelle, ihrer stelle, seiner stelle
+        # The work of the case conference itself ("die Arbeit im Fallteam").
+        !arbeit im team*, !arbeit im fallteam*, !arbeit des team*, !arbeit des fallteam*, !arbeit der fallkonferenz*
+        !arbeit in der fallkonferenz*, !arbeit mit dem kunden, !arbeit mit der kundin
     """,
     "health": """
         *krank*, !krankenkasse*, !*krankenkasse*, !krankenversicher*, !*krankenversicher*
@@ -158,7 +205,27 @@ _LEXICON: dict[str, str] = {
         gesetzliche betreuung, rechtliche betreuung, gesetzlicher betreuer, gesetzliche betreuerin
         rechtlicher betreuer, rechtliche betreuerin, betreuungsgericht*, *berufsbetreuer*
         gelbsucht*, *magersucht*, *magersüchtig*, *fettsucht*, *fettsüchtig*
-    """,
+        # The body and its ailments (see _BODY), organs named alone, and idioms that name them.
+        Magen(s), Darm(s), Lunge(n), Niere(n), Leber, Auge(n), Ohr(en), Gelenke(n)
+        !im auge, !ins auge, !aus den augen, !vier augen, !offenes ohr, !offenen ohr, !offene ohren, !um die ohren
+        # Diagnoses and conditions.
+        tinnitus, adhs, ADS, autismus, autist*, asperger*, legasthen*, *lernschwäch*, bipolar*, borderline
+        schizophren*, zwangsstörung*, *zwangsstörung*, anpassungsstörung*, entwicklungsstörung*
+        *entwicklungsverzög*, parkinson*, alzheimer*, multiple sklerose, fibromyalgie*, arthritis, osteoporose
+        skoliose, ischias*, hexenschuss, meniskus*, *meniskus*, kreuzbandriss*, karpaltunnel*, inkontinen*
+        neurodermitis, psoriasis, schuppenflechte*, tuberkulose, leukämie*, *lähmung*, gelähmt*, spastik*
+        copd, infekt*, *infekt, infektion*, *infektion*, grippe*, lungenentzündung*, corona erkrank*
+        schwindel*, !schwindelei*, krampfanfäll*, *krampfanfäll*, *anfallsleiden*, schlaflos*, übelkeit
+        zusammenbruch*, *zusammenbruch*, zusammengebrochen, kollabiert, kollaps*, bewusstlos*, ohnmächtig*
+        suizid*, *suizid*, selbstmord*, selbstverletz*, *selbstverletz*
+        # Treatment and medication.
+        *tablette*, *tabletten*, insulin*, antidepressiv*, psychopharmak*, neurolept*, *schmerzmittel*
+        beruhigungsmittel*, *beruhigungsmittel*, schlafmittel*, *schlafmittel*, schlaftablett*, *schlaftablett*
+        Rezept(e|en), rezeptpflichtig*, *dialyse*, bestrahl*, *transplant*, *prothese*, logopäd*
+        hospitalisiert*, physio*
+        *behindertenausweis*
+    """
+    + _compounds(_BODY, _AILMENT),
     "addiction": """
         # The noun "Sucht" and its compounds, not the verb "sucht" and what contains it
         # (besucht, versucht, gesucht, untersucht).
@@ -183,6 +250,14 @@ _LEXICON: dict[str, str] = {
         Konsum(s), konsumiert, konsumieren, konsumverhalten*
         glücksspiel*, *glücksspiel*, poker*, *poker*, casino*, *casino*, spielautomat*, *spielautomat*
         spielhalle*, sportwette*, wettbüro*
+        # Substances by their street names, and medication taken for its effect.
+        Gras, hasch*, weed, koks, kokst, gekokst, speed, meth, mdma, spice, lachgas, schnüffel*
+        rauschgift*, *rauschgift*, Rausch, berauscht*, *rauschmittel*, btm, betäubungsmittel*, *betäubungsmittel*
+        beruhigungsmittel*, *beruhigungsmittel*, schlafmittel*, *schlafmittel*, schlaftablett*, *schlaftablett*
+        beruhigungstablett*, *beruhigungstablett*, tilidin, tramadol, pregabalin, lyrica, *tablettenmissbrauch*
+        *medikamentenmissbrauch*, *mittelmissbrauch*, substanzmissbrauch*, *substanzmissbrauch*
+        adaption*, *adaption*, angetrunken(e|en|er), alkoholisiert*, nicht nüchtern, promille, *pegeltrinker*
+        wettet, wettete, gewettet, onlinewett*, wettschein*, *spielschulden*
     """,
     "debt": """
         *schulden*, !Verschulden, *schuldner*, *schuldet*, *schuldung*, restschuld*, *restschuld*
@@ -212,6 +287,16 @@ _LEXICON: dict[str, str] = {
         nicht zurückzahl*, nicht zurückgezahlt, nicht abbezahl*
         finanzielle probleme, finanziellen problemen, finanzielle schwierigkeiten, finanziellen schwierigkeiten
         geldsorgen, *geldprobleme*
+        # Obligations of every kind, paying them back, and what happens when they are not met.
+        zahlungsverpflicht*, *zahlungsverpflicht*, *zahlungspflicht*, *verbindlichkeiten*
+        eidesstattliche versicherung, eidesstattlichen versicherung, offenbarungseid*
+        zurückzahl*, zurückzuzahlen, zurückgezahlt, rückzahlung*, *rückzahlung*
+        abzahl*, abbezahl*, abgezahlt, abzuzahlen, abgestottert, *tilgung*, tilgen, getilgt
+        *kontosperr*, konto gesperrt, konto ist gesperrt, konto wurde gesperrt, kontoüberzieh*
+        *abtretung*, geldstrafe*, *geldstrafe*, *ersatzfreiheitsstraf*
+        mahnbrief*, *mahnbrief*, mahnkost*, *mahnkost*
+        in verzug, im verzug, Finanzen, finanzielle sorgen, finanzielle notlage, finanziellen notlage
+        *geldnot*, pleite, geld geliehen, geld leihen, geld ausgeliehen, geld geborgt, geld schuldig
     """,
     "housing": """
         *wohnung*, *wohngeld*, *wohnheim*, wohnsitz*, wohnsituation*, *wohnraum*, *wohngemeinschaft*
@@ -226,12 +311,22 @@ _LEXICON: dict[str, str] = {
         auf der straße, schläft im, schlafen im, übernacht*, campier*, Bleibe
         Nachbar(n|in|innen|schaft)
         kaution*, *kaution*, erstausstattung*, renovier*, *renovierung*, *schimmel*
+        # Forms of dwelling, temporary ones included, and who one lives with or at.
+        wohnwagen*, *wohnwagen*, wohnmobil*, *wohnmobil*, campingplatz*, *campingplatz*, gartenlaube*, Laube
+        bauwagen*, *bauwagen*, *wohncontainer*, Zelt(e|en), hotelzimmer*, *hotelzimmer*, hostel*, Pension
+        notschlafstelle*, *notschlafstelle*, übergangswohn*, *zimmerwohnung*, *eigentumswohnung*
+        eigenheim*, reihenhaus*, einfamilienhaus*, mehrfamilienhaus*, hochhaus*, *hochhaus*
+        hausverwaltung*, *hausverwaltung*, hauseigentümer*, wohnungseigentümer*, eigenbedarf*
+        # Not "wg" alone, which is also "wegen" (wg. Termin).
+        wg zimmer, eigenes zimmer, eigenen zimmer, couchsurf*
+        postadresse*, postanschrift*, meldeadresse*, meldeanschrift*, ohne festen wohnsitz
+        lebt bei, leben bei, lebte bei, lebt noch bei, schläft bei, schlafen bei, übernachtet bei
     """,
     "family": """
         *kind*, *kita*, *krippe*, hort*
         tagesmutter*, *tagesmutter*, tagesvater(s), tagespflege*, *tagespflege*
-        # The verb also means keeping data up to date (Konten pflegen); a relative cared
-        # for is named anyway (pflegt seine Mutter).
+        # The verb also means keeping data up to date (Konten pflegen, pflegt seine Kontakte);
+        # a relative cared for is named anyway (pflegt seine Mutter).
         pflege*, !pflegen, !pflegt, !pflegte, !pflegten, pflegend*
         kurzzeitpflege*, verhinderungspflege*, *pflegegrad*, *pflegebedürft*
         *angehörigenpflege*, angehörig*, *familienangehörig*
@@ -253,12 +348,21 @@ _LEXICON: dict[str, str] = {
         schwanger*, *schwanger*, Geburt(en), geburtstermin*, betreuungsplatz*
         häusliche gewalt, häuslicher gewalt, gewaltschutz*, *partnerschaftsgewalt*
         Beziehung(en), lebensgefährt*, lebenspartner*, *lebenspartner*, eingetragene partnerschaft
-        ihr partner, ihrem partner, ihren partner, ihres partners, sein partner, seinem partner
-        seine partnerin, seiner partnerin, ihre partnerin, ihrer partnerin, ex partner*, expartner*
+        ex partner*, expartner*
         partner der kundin, partner des kunden, partnerin der kundin, partnerin des kunden
         gemeinsamen haushalt*, gemeinsamer haushalt*
         volljährig*, minderjährig*, *grundschul*
         paarberatung*, paartherapie*, baby*, säugling*
+        # Marriage and partnership, parenthood; "her husband", "his girlfriend".
+        heirat*, *heirat*, geheiratet, verlobt*, *verlobte*, hochzeit*, Partnerschaft(en), Ehemann, Ehefrau
+        mutterschutz*, elterngeld*, *elternzeit*, pflegekind*, pflegesohn, pflegetochter
+    """
+    + _phrases(_POSSESSIVE, "mann mannes frau freund freundin partner partners partnerin ex")
+    + """
+        # The working relationship of the case conference is no family matter.
+        !beziehung zwischen kund*, !beziehung zum kunden, !beziehung zur kundin, !beziehung zur fallmanager*
+        !beziehung zum fallmanager*, !beziehung zur berater*, !beziehung zum berater*, !beziehung zum jobcenter
+        !beziehung zum träger
     """,
     "residence": """
         aufenthalts*, *aufenthaltsrecht*, *aufenthaltserlaubnis*, *aufenthaltstitel*, *aufenthaltsgestattung*
@@ -294,6 +398,18 @@ _LEXICON: dict[str, str] = {
         arabisch, türkisch, russisch, ukrainisch, polnisch, rumänisch, bulgarisch, kurdisch, persisch
         farsi, dari, paschtu, tigrinya, somali, albanisch, serbisch, kroatisch, bosnisch, englisch
         französisch, spanisch, italienisch, portugiesisch, griechisch, vietnamesisch, *sprachig*
+        # Documents, origin and nationality, and reading and writing German.
+        *ausweis(e|es|en), !dienstausweis*, !mitarbeiterausweis*, !sozialausweis*
+        ausweispapier*, *ausweispapier*, ausweisdokument*, personalausweis*, *ausweisung*
+        identitätsnachweis*, *identitätsklärung*, staatenlos*, ausreise*, *ausreise*, einwander*, eingewandert
+        zugewandert, aussiedler*, *aussiedler*, heimat*, !heimatverein*, *aufnahmeland*, *drittstaat*
+        syrien, afghanistan, irak, iran, eritrea, somalia, äthiopien, türkei, polen, rumänien, bulgarien
+        ukraine, russland, kosovo, serbien, albanien, bosnien, nordmazedonien, moldau, georgien, armenien
+        marokko, algerien, tunesien, nigeria, ghana, guinea, gambia, senegal, vietnam, kasachstan, pakistan
+        syrer*, afghan*, iraker*, iraner*, eritreer*, somalier*, türkin, türken, polin, rumän*, bulgar*
+        ukrainer*, russland*, kosovar*, serb*, albaner*, marokkaner*, nigerianer*, pakistaner*
+        *schriftsprach*, *landessprach*, *herkunftssprach*, *erstsprach*, lesen und schreiben
+        übersetzung*, *übersetzung*, !übersetzung in einfache sprache, !übersetzung in leichte sprache
     """,
 }
 
