@@ -510,18 +510,21 @@ def test_corpus_holds_no_personal_data():
 
 
 # The figures reached (found/sentences per category, false alarms/neutral sentences); they
-# may only get better. tuning2 is held-out round 3, measured once against commit b644586
-# (false alarms 4/50; e91b0d1 then fixed a look-alike known before that run, 2/50 since) and
-# tuned on from commit 5e4c778 on. heldout2 (round 4) was written before that tuning and is
-# never tuned on: its figures are what the lexicon reached without seeing it.
+# may only get better. tuning2 is held-out round 3 (measured once against commit b644586:
+# work 18, health 20, addiction 22, debt 19, housing 22, family 21, residence 22 of 25, false
+# alarms 4/50, 2/50 since e91b0d1), tuned on from commit 619a54a. heldout2 (round 4) was
+# written in commit 5e4c778 before that tuning and is never tuned on; before it (lexicon of
+# 5e4c778) it stood at work 16/31, health 21, addiction 21, debt 23, housing 19, family 28,
+# residence 25 of 30, false alarms 4/62. Its figures below are the generalised lexicon's
+# (commit 24a2827) without having been tuned on it; they stay below the 90 % target.
 REACHED = {
     "tuning": (
         {
-            "work": (82, 85),
-            "health": (84, 85),
-            "addiction": (82, 85),
+            "work": (84, 85),
+            "health": (85, 85),
+            "addiction": (84, 85),
             "debt": (85, 85),
-            "housing": (83, 85),
+            "housing": (85, 85),
             "family": (85, 85),
             "residence": (85, 85),
         },
@@ -529,28 +532,27 @@ REACHED = {
     ),
     "tuning2": (
         {
-            "work": (18, 25),
-            "health": (20, 25),
-            "addiction": (22, 25),
-            "debt": (19, 25),
-            "housing": (22, 25),
-            "family": (21, 25),
-            "residence": (22, 25),
+            "work": (23, 25),
+            "health": (25, 25),
+            "addiction": (25, 25),
+            "debt": (25, 25),
+            "housing": (24, 25),
+            "family": (24, 25),
+            "residence": (25, 25),
         },
-        (2, 50),
+        (0, 50),
     ),
-    # Measured once against the lexicon of commit 5e4c778 (unchanged since e91b0d1).
     "heldout2": (
         {
-            "work": (16, 31),
-            "health": (21, 30),
-            "addiction": (21, 30),
-            "debt": (23, 30),
-            "housing": (19, 30),
-            "family": (28, 30),
-            "residence": (25, 30),
+            "work": (23, 31),
+            "health": (24, 30),
+            "addiction": (26, 30),
+            "debt": (26, 30),
+            "housing": (22, 30),
+            "family": (29, 30),
+            "residence": (30, 30),
         },
-        (4, 62),
+        (2, 62),
     ),
 }
 
@@ -575,8 +577,10 @@ def test_figures_stay_at_the_levels_reached(evaluation, part):
     assert result.false_alarm_rate <= alarms / neutral + 1e-9, f"{part} false alarms:\n{wrong}"
 
 
-def test_tuning_part_meets_the_targets(evaluation):
-    result = evaluation["tuning"]
+@pytest.mark.parametrize("part", TUNING_PARTS)
+def test_tuning_parts_meet_the_targets(evaluation, part):
+    # Only the parts tuned on; the held-out part is pinned above at what it honestly reached.
+    result = evaluation[part]
     assert all(result.recall(c) >= 0.90 for c in CATEGORIES)
     assert result.false_alarm_rate <= 0.05
 
