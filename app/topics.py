@@ -30,6 +30,9 @@ How words are recognised:
 * ``wort(e|en)`` lists inflectional endings of a whole word or stem: "Rücken(s)" is
   "Rücken" and "Rückens" (endings are spelled out rather than guessed, since "Kur" + "s"
   is "Kurs" and "Ehe" + "r" is "eher").
+* Families are written out, not guessed: ``_compounds`` lists every compound of a set of
+  modifiers and heads ("rücken" x "probleme": "*rückenprobleme*"), ``_phrases`` every pair of
+  words ("ihr" x "mann": "ihr mann"); they end up as ordinary entries.
 * Entries with spaces are expressions over consecutive words, separated only by spaces
   or hyphens ("häusliche gewalt", "stelle als", "p konto"); each word matches exactly or,
   with a trailing ``*``, as a prefix. The words an expression covers are not looked at
