@@ -15,6 +15,13 @@ from app.accounts.models import (  # noqa: F401
 from app.agencies.models import Agency, District, Location  # noqa: F401
 from app.audit import AuditEntry  # noqa: F401
 from app.cases.models import Case, CaseObstacle, Consent, PseudonymCounter  # noqa: F401
+from app.consultations.models import (  # noqa: F401
+    ConsultationException,
+    ConsultationHour,
+    ConsultationPublisher,
+    ConsultationTopic,
+    ConsultationVisit,
+)
 from app.mail import OutboxMessage  # noqa: F401
 
 metadata = SQLModel.metadata
