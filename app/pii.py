@@ -1462,3 +1462,9 @@ def _main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(_main())
+
+
+def is_first_name(word: str) -> bool:
+    """Whether ``word`` is a first name the gazetteer knows (case does not matter). For checks
+    outside free text, e.g. that a contact mailbox is an office's and not ``vorname.nachname@``."""
+    return len(word) > 2 and word.casefold() in _lexicon().first_names
