@@ -10,9 +10,8 @@ import pytest
 from dateutil.rrule import rrulestr
 
 from app.clock import BERLIN, berlin_today
-from app.consultations.models import ConsultationException
-from tests.consultations.helpers import hour, topic
 from tests.conftest import login_as, post
+from tests.consultations.helpers import hour, topic
 
 PAGES = (
     "/sprechstunden",
@@ -226,7 +225,7 @@ def test_the_feed_parsed_back_shows_the_dates_of_the_page(client, factory, publi
     sequence = events[0]["SEQUENCE"]
     h.title, h.version = "Neuer Titel", h.version + 1
     factory.s.flush()
-    again = icalendar.Calendar.from_ical(client.get(f"/sprechstunden/kalender.ics").get_data())
+    again = icalendar.Calendar.from_ical(client.get("/sprechstunden/kalender.ics").get_data())
     main = [e for e in again.walk("VEVENT") if "RECURRENCE-ID" not in e][0]
     assert str(main["UID"]) == f"sprechstunde-{h.id}@fallkonferenz" and main["SEQUENCE"] > sequence
 
