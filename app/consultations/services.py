@@ -247,8 +247,9 @@ def set_publisher(session, actor, user, allowed: bool) -> None:
 
 def location_choices(session, current_id=None) -> list[tuple[int, str]]:
     """Neighbourhood offices and partners' premises (active), for the form."""
-    return list(
-        session.execute(
+    return [
+        (loc_id, name)
+        for loc_id, name in session.execute(
             select(Location.id, Location.name)
             .where(
                 Location.kind.in_(PUBLIC_KINDS),
@@ -256,17 +257,18 @@ def location_choices(session, current_id=None) -> list[tuple[int, str]]:
             )
             .order_by(Location.name)
         ).all()
-    )
+    ]
 
 
 def topic_choices(session, current=()) -> list[tuple[int, str]]:
-    return list(
-        session.execute(
+    return [
+        (topic_id, name)
+        for topic_id, name in session.execute(
             select(ConsultationTopic.id, ConsultationTopic.name)
             .where(or_(ConsultationTopic.active.is_(True), ConsultationTopic.id.in_(list(current) or [-1])))
             .order_by(ConsultationTopic.name)
         ).all()
-    )
+    ]
 
 
 def _personal_mailbox(email: str) -> bool:
