@@ -39,6 +39,7 @@ def _policy_in_templates():
 
 
 def _hour(hour_id) -> ConsultationHour:
+    authorize("consultation.list")  # only staff learn whether an id exists
     hour = db.session.get(ConsultationHour, hour_id)
     if hour is None:
         abort(404)
