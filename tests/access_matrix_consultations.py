@@ -280,6 +280,12 @@ def _hour_form(s, **extra):
     }
 
 
+def on_hour(**named):
+    """Routes of one hour: non-staff are refused before the hour is loaded (403), another team's
+    staff do not learn it exists (404)."""
+    return protected(403, team_lead_other_team=404, caseworker_other_team=404, **named)
+
+
 def _newest_hour(s):
     s.factory.s.commit()
     try:
@@ -307,71 +313,71 @@ route(
     ),
     data=_hour_form,
 )
-route("GET", f"{H}/<int:hour_id>", lambda s: f"{H}/{s.hour.id}", protected(404, **TEAM))
+route("GET", f"{H}/<int:hour_id>", lambda s: f"{H}/{s.hour.id}", on_hour(**TEAM))
 route(
     "GET", f"{H}/<int:hour_id>", f"{H}/999999", protected(403, **dict.fromkeys(ALL_STAFF, MISSING)), name="unknown id"
 )
-route("GET", f"{H}/<int:hour_id>/bearbeiten", lambda s: f"{H}/{s.hour.id}/bearbeiten", protected(404, **PUBLISHERS))
+route("GET", f"{H}/<int:hour_id>/bearbeiten", lambda s: f"{H}/{s.hour.id}/bearbeiten", on_hour(**PUBLISHERS))
 route(
     "POST",
     f"{H}/<int:hour_id>/bearbeiten",
     lambda s: f"{H}/{s.hour.id}/bearbeiten",
-    protected(404, team_lead=_hour_page(), caseworker_publisher=_hour_page(), caseworker=403),
+    on_hour(team_lead=_hour_page(), caseworker_publisher=_hour_page(), caseworker=403),
     data=_hour_form,
 )
 route(
     "GET",
     f"{H}/<int:hour_id>/ausnahmen/neu",
     lambda s: f"{H}/{s.hour.id}/ausnahmen/neu",
-    protected(404, **PUBLISHERS),
+    on_hour(**PUBLISHERS),
 )
 route(
     "POST",
     f"{H}/<int:hour_id>/ausnahmen/neu",
     lambda s: f"{H}/{s.hour.id}/ausnahmen/neu",
-    protected(404, team_lead=_hour_page(), caseworker_publisher=_hour_page(), caseworker=403),
+    on_hour(team_lead=_hour_page(), caseworker_publisher=_hour_page(), caseworker=403),
     data=lambda s: {"day": _future_day(s.hour).isoformat(), "kind": "cancelled", "note": "Fortbildung"},
 )
 route(
     "POST",
     f"{H}/<int:hour_id>/ausnahmen/<int:exception_id>/aufheben",
     lambda s: f"{H}/{s.hour.id}/ausnahmen/{s.hour_exception.id}/aufheben",
-    protected(404, team_lead=_hour_page(), caseworker_publisher=_hour_page(), caseworker=403),
+    on_hour(team_lead=_hour_page(), caseworker_publisher=_hour_page(), caseworker=403),
 )
 route(
     "POST",
     f"{H}/<int:hour_id>/ausnahmen/<int:exception_id>/aufheben",
     lambda s: f"{H}/{s.hour.id}/ausnahmen/{s.other_exception.id}/aufheben",
-    protected(404, caseworker=403, caseworker_publisher=404),
+    on_hour(team_lead=404, caseworker=403, caseworker_publisher=404),
     name="of another hour",
 )
 VISIT = {"visitors": "4", "conferences_suggested": "1", "note": "Viele Fragen zum Bildungspaket."}
-route("GET", f"{H}/<int:hour_id>/zahlen/neu", lambda s: f"{H}/{s.hour.id}/zahlen/neu", protected(404, **TEAM))
+route("GET", f"{H}/<int:hour_id>/zahlen/neu", lambda s: f"{H}/{s.hour.id}/zahlen/neu", on_hour(**TEAM))
 route(
     "POST",
     f"{H}/<int:hour_id>/zahlen/neu",
     lambda s: f"{H}/{s.hour.id}/zahlen/neu",
-    protected(404, team_lead=_hour_page(), caseworker=_hour_page()),
+    on_hour(team_lead=_hour_page(), caseworker=_hour_page()),
     data=lambda s: {**VISIT, "day": _past_day(s.hour).isoformat(), f"topic_{s.hour_topic.id}": "2"},
 )
 route(
     "GET",
     f"{H}/<int:hour_id>/zahlen/<int:visit_id>",
     lambda s: f"{H}/{s.hour.id}/zahlen/{s.hour_visit.id}",
-    protected(404, **TEAM),
+    on_hour(**TEAM),
 )
 route(
     "POST",
     f"{H}/<int:hour_id>/zahlen/<int:visit_id>",
     lambda s: f"{H}/{s.hour.id}/zahlen/{s.hour_visit.id}",
-    protected(404, team_lead=_hour_page(), caseworker=_hour_page()),
+    on_hour(team_lead=_hour_page(), caseworker=_hour_page()),
     data=lambda s: {**VISIT, "day": s.hour_visit.day.isoformat(), "version": "1"},
 )
 route(
     "GET",
     f"{H}/<int:hour_id>/zahlen/<int:visit_id>",
     lambda s: f"{H}/{s.hour.id}/zahlen/{s.other_visit.id}",
-    protected(404),
+    on_hour(team_lead=404, caseworker=404),
     name="of another hour",
 )
 PUBLISHER_RULE = f"{H}/veroeffentlichen/<int:user_id>/<any(erlauben, entziehen):change>"
