@@ -322,3 +322,12 @@ def test_reminder_once_after_two_days_for_those_who_have_not_answered(app, clien
     subjects = [m["To"] for m in outbox_messages(app) if m["Subject"].startswith("Erinnerung: Terminabstimmung")]
     assert sorted(subjects) == sorted([setup["b"].contact_email, setup["c"].contact_email])
     assert poll.id
+
+
+def test_partner_start_page_lists_the_open_poll(app, client, factory, setup):
+    _start(client, app, setup)
+    partner = app.test_client()
+    login_as(partner, app, setup["pa"])
+    start = text_of(partner.get("/"))
+    assert f"Terminabstimmung für die Fallkonferenz {setup['case'].pseudonym}" in start
+    assert "Ihre Antwort fehlt noch" in start
