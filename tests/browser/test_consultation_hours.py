@@ -5,11 +5,12 @@ calendar subscription link; the print version."""
 
 from datetime import timedelta
 
+import pyotp
 import pytest
 from playwright.sync_api import expect
 
 from app.clock import berlin_today
-from tests.browser.conftest import check_a11y, follow, visit
+from tests.browser.conftest import check_a11y, follow, log_in, visit
 from tests.consultations.helpers import hour, topic
 
 pytestmark = pytest.mark.browser
@@ -100,3 +101,38 @@ def test_no_page_of_the_public_part_needs_javascript(new_context, published):
         page.get_by_role("button", name="Termine zeigen").click()
     expect(page.locator(".consultation-date").first).to_contain_text("Stadtteilbüro Nordend")
     assert context.cookies() == []
+
+
+def test_staff_pages_of_the_consultation_hours_are_accessible(factory, new_context, published):
+    """The team lead's way: list, allow a caseworker, create a series, cancel a date, record figures."""
+    team = factory.team("Team Ost")
+    lead = factory.user("team_lead", team=team, name="Tanja Teamleitung", totp_secret=pyotp.random_base32())
+    factory.user("caseworker", team=team, name="Fatih Fallmann")
+    page = new_context().new_page()
+    log_in(page, lead)
+    follow(page, page.get_by_role("link", name="Sprechstunden", exact=True))
+    follow(page, page.get_by_role("button", name="Erlauben – Fatih Fallmann"))
+    expect(page.get_by_role("status")).to_contain_text("Fatih Fallmann darf jetzt Sprechstunden veröffentlichen.")
+    follow(page, page.get_by_role("link", name="Sprechstunde anlegen"))
+    page.get_by_label("Ort").select_option(label="Stadtteilbüro Nordend, Gruppenraum")
+    page.get_by_label("jede zweite Woche").check()
+    page.get_by_label("Wochentag").select_option(label="Donnerstag")
+    today = berlin_today()
+    page.get_by_label("Beginn der Reihe").fill((today - timedelta(days=30)).isoformat())
+    page.get_by_label("Ende der Reihe").fill((today + timedelta(days=200)).isoformat())
+    page.get_by_label("Beginn", exact=True).fill("09:00")
+    page.get_by_label("Ende", exact=True).fill("11:00")
+    page.get_by_label("BuT – Bildung und Teilhabe").check()
+    page.get_by_label("Kontakt: Telefon der Stelle").fill("069 80053-0")
+    follow(page, page.get_by_role("button", name="Speichern"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sprechstunde des Jobcenters")
+    expect(page.locator("main")).to_contain_text("jeden zweiten Donnerstag")
+    follow(page, page.get_by_role("link", name="Termin absagen oder verlegen"))
+    follow(page, page.get_by_role("button", name="Speichern"))  # nothing filled in: the errors, accessible too
+    expect(page.get_by_role("alert").first).to_be_visible()
+    follow(page, page.get_by_role("link", name="Abbrechen"))
+    follow(page, page.get_by_role("link", name="Zahlen erfassen"))
+    page.get_by_label("Termin", exact=True).select_option(index=1)
+    page.get_by_label("Besucherinnen und Besucher").fill("5")
+    follow(page, page.get_by_role("button", name="Speichern"))
+    expect(page.get_by_role("status")).to_contain_text("Die Zahlen sind gespeichert.")
