@@ -331,3 +331,25 @@ def test_partner_start_page_lists_the_open_poll(app, client, factory, setup):
     start = text_of(partner.get("/"))
     assert f"Terminabstimmung für die Fallkonferenz {setup['case'].pseudonym}" in start
     assert "Ihre Antwort fehlt noch" in start
+
+
+def test_cancelling_the_conference_ends_its_poll(app, client, factory, setup):
+    _start(client, app, setup)
+    r = post(
+        client, app, f"/konferenzen/{setup['conference'].id}/absagen", {"reason": "Termin entfällt.", "version": "1"}
+    )
+    assert r.status_code == 302
+    poll = _poll(factory, setup)
+    factory.s.refresh(poll)
+    assert poll.status == "cancelled"
+    assert set(factory.s.execute(select(PollSlot.status).where(PollSlot.poll_id == poll.id)).scalars()) == {"released"}
+    partner = app.test_client()
+    login_as(partner, app, setup["pa"])
+    page = partner.get(f"/konferenzen/{setup['conference'].id}/terminabstimmung")
+    assert page.status_code == 200 and "Diese Terminabstimmung ist beendet." in text_of(page)
+    assert (
+        post(
+            partner, app, f"/konferenzen/{setup['conference'].id}/terminabstimmung/antwort", {"version": "1"}
+        ).status_code
+        == 403
+    )

@@ -440,6 +440,19 @@ def decide(session, poll, conference, slot, actor, *, version) -> list:
     return created
 
 
+def cancel_open_poll(session, conference, actor) -> None:
+    """The conference was cancelled: its open poll ends and every proposed slot is released."""
+    poll = current_poll(session, conference)
+    if poll is None or poll.status != PollStatus.OPEN:
+        return
+    for slot, _loc in slots_of(session, poll):
+        slot.status = SlotStatus.RELEASED
+    poll.status = PollStatus.CANCELLED
+    poll.version += 1
+    session.flush()
+    audit.record("poll.cancelled", poll, actor=actor, session=session, conference_id=conference.id)
+
+
 def remind(session, now: datetime | None = None) -> int:
     """Once, two days after asking: agencies that have not answered an open poll (consent valid)."""
     now = now or utcnow()
