@@ -1232,6 +1232,13 @@ class KnownPeople:
     def __bool__(self) -> bool:
         return bool(self._people or self._emails or self.terms)
 
+    def places_only(self) -> KnownPeople:
+        """The same places, but no people: for text that is published (a consultation hour's
+        public page), where a staff member's name is personal data too."""
+        known = KnownPeople()
+        known.terms = self.terms
+        return known
+
     def covers(self, finding: Finding, text: str) -> bool:
         value = text[finding.start : finding.end]
         if finding.kind == "email":

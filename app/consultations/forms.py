@@ -53,6 +53,7 @@ def _int_or_none(value):
 
 class HourForm(GuardedForm, VersionedForm):
     guarded_fields = ("title", "accessibility_note", "note", "contact_office")
+    public_text = True  # published: no staff member's name either
 
     title = StringField(
         _l("Titel"),
@@ -136,6 +137,7 @@ EXCLUDED = {"csrf_token", "version", "confirm_not_personal", "confirm_categories
 
 class ExceptionForm(GuardedForm):
     guarded_fields = ("note",)
+    public_text = True
 
     day = GermanDateField(_l("Termin der Reihe"), validators=[InputRequired(REQUIRED)], **DATE_RANGE)
     kind = RadioChoiceField(

@@ -123,6 +123,9 @@ BAD_HOUR = [
     ({"contact_email": "anna.schmidt@jobcenter.example"}, "Funktionspostfach"),
     ({"note": "Frau Yılmaz berät, Tel. 0171 2345678."}, "Frau Yılmaz"),
     ({"contact_office": "Herr Dr. Weber"}, "Herr Dr. Weber"),
+    # Published text: a staff member's name is personal data too (elsewhere the guard lets it pass).
+    ({"title": "Sprechstunde bei Tanja Teamleitung"}, "Tanja Teamleitung"),
+    ({"contact_office": "Fatih Fallmann"}, "Fatih Fallmann"),
     ({"title": "x" * 161}, "Feld kann"),
     ({"title": "Sprech\x00stunde"}, "Steuerzeichen"),
 ]
