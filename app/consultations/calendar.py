@@ -67,7 +67,8 @@ def feed(data: PublicData, *, name: str, link_for) -> bytes:
     cal.add("x-wr-timezone", "Europe/Berlin")
     cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", REFRESH)
-    first, last = None, None
+    first: date | None = None
+    last: date | None = None
     for hour in data.hours:
         location = data.locations[hour.location_id]
         district = data.districts.get(location.district_id)
@@ -121,6 +122,6 @@ def feed(data: PublicData, *, name: str, link_for) -> bytes:
                 note += f" {moved.note}"
             override.add("description", f"{note}\n{description}")
             cal.add_component(override)
-    if first is not None:
+    if first is not None and last is not None:
         cal.add_missing_timezones(first_date=date(first.year - 1, 1, 1), last_date=date(last.year + 1, 12, 31))
     return cal.to_ical()

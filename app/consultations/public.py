@@ -96,10 +96,13 @@ def _names(data) -> dict:
 
 
 def _links(endpoint: str, **values) -> dict:
-    return {
-        variant: url_for(endpoint, **values, **({} if variant == "de" else {"fassung": variant}))
-        for variant in VARIANTS
-    }
+    links = {}
+    for variant in VARIANTS:
+        args = dict(values)
+        if variant != "de":
+            args["fassung"] = variant
+        links[variant] = url_for(endpoint, **args)
+    return links
 
 
 @bp.route("", defaults={"fassung": "de"})

@@ -77,6 +77,8 @@ def rrule_choice(text: str) -> tuple[str, int, int | None]:
     parts = vRecur.from_ical(text)
     byday = parts.get("BYDAY", ["MO"])[0]
     match = re.fullmatch(r"([+-]?\d)?(MO|TU|WE|TH|FR|SA|SU)", byday)
+    if match is None:  # only rules written by build_rrule are stored
+        raise ValueError(f"unexpected BYDAY in a stored RRULE: {byday!r}")
     weekday = ("MO", "TU", "WE", "TH", "FR", "SA", "SU").index(match.group(2))
     if parts["FREQ"][0] == "MONTHLY":
         return Recurrence.MONTHLY, weekday, int(match.group(1) or 1)
@@ -110,7 +112,7 @@ class OccurrenceState:
 
 @dataclass
 class Occurrence:
-    hour_id: int
+    hour_id: int | None  # None while a new series is checked before it is saved
     day: date  # the date of the series
     starts_at: datetime  # aware, Europe/Berlin (for a moved date: the new time)
     ends_at: datetime
@@ -125,7 +127,9 @@ class Occurrence:
     @property
     def series_start(self) -> datetime:
         """When the date was in the series (before any move): the RECURRENCE-ID."""
-        return self.starts_at if self.state != OccurrenceState.MOVED else self._series_start
+        if self.state == OccurrenceState.MOVED and self._series_start is not None:
+            return self._series_start
+        return self.starts_at
 
     _series_start: datetime | None = None
 
@@ -181,7 +185,7 @@ def describe(hour: ConsultationHour) -> str:
 
     recurrence, weekday, week = rrule_choice(hour.rrule)
     name = WEEKDAYS.get(weekday, "")
-    if recurrence == Recurrence.MONTHLY:
+    if recurrence == Recurrence.MONTHLY and week is not None:
         return str(_l("%(which)s %(weekday)s im Monat", which=WEEK_OF_MONTH.get(week, ""), weekday=name))
     if recurrence == Recurrence.BIWEEKLY:
         return str(_l("jeden zweiten %(weekday)s", weekday=name))
@@ -335,7 +339,7 @@ def save_hour(session, actor, data: dict, hour: ConsultationHour | None = None, 
     values["topic_ids"] = sorted(set(values["topic_ids"]))
     values["languages"] = list(dict.fromkeys(values["languages"]))
     created = hour is None
-    if created:
+    if hour is None:
         hour = ConsultationHour(team_id=actor.team_id, created_by_id=actor.id, rrule=text, **values)
         session.add(hour)
     else:

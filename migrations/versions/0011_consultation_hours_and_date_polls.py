@@ -5,7 +5,6 @@ Revises: 0009
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision = "0011"
@@ -13,8 +12,6 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-STR = sqlmodel.sql.sqltypes.AutoString
-UTC = sqlmodel.sql.sqltypes.UTCDateTime
 
 # The topics the Stadtteilbüros asked for; admins keep the list from here on.
 TOPICS = [
@@ -36,9 +33,17 @@ TOPICS = [
 def upgrade():
     # The public pages' Last-Modified: existing rows count as changed now.
     with op.batch_alter_table("location") as batch:
-        batch.add_column(sa.Column("updated_at", UTC(), nullable=False, server_default=sa.func.current_timestamp()))
+        batch.add_column(
+            sa.Column(
+                "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.current_timestamp()
+            )
+        )
     with op.batch_alter_table("district") as batch:
-        batch.add_column(sa.Column("updated_at", UTC(), nullable=False, server_default=sa.func.current_timestamp()))
+        batch.add_column(
+            sa.Column(
+                "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.current_timestamp()
+            )
+        )
     with op.batch_alter_table("location") as batch:
         batch.alter_column("updated_at", server_default=None)
     with op.batch_alter_table("district") as batch:
@@ -47,11 +52,11 @@ def upgrade():
     topic = op.create_table(
         "consultation_topic",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("name", STR(length=120), nullable=False),
-        sa.Column("name_en", STR(length=120), nullable=False),
-        sa.Column("name_easy", STR(length=200), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("name_en", sa.String(length=120), nullable=False),
+        sa.Column("name_easy", sa.String(length=200), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("updated_at", UTC(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),
     )
@@ -60,8 +65,8 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("team_id", sa.Integer(), nullable=False),
         sa.Column("location_id", sa.Integer(), nullable=False),
-        sa.Column("title", STR(length=160), nullable=False),
-        sa.Column("rrule", STR(length=200), nullable=False),
+        sa.Column("title", sa.String(length=160), nullable=False),
+        sa.Column("rrule", sa.String(length=200), nullable=False),
         sa.Column("starts_on", sa.Date(), nullable=False),
         sa.Column("ends_on", sa.Date(), nullable=False),
         sa.Column("start_time", sa.Time(), nullable=False),
@@ -70,16 +75,16 @@ def upgrade():
         sa.Column("languages", sa.JSON(), nullable=False),
         sa.Column("step_free", sa.Boolean(), nullable=False),
         sa.Column("hearing_loop", sa.Boolean(), nullable=False),
-        sa.Column("accessibility_note", STR(length=300), nullable=False),
+        sa.Column("accessibility_note", sa.String(length=300), nullable=False),
         sa.Column("appointment_needed", sa.Boolean(), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
-        sa.Column("contact_office", STR(length=160), nullable=False),
-        sa.Column("contact_phone", STR(length=40), nullable=False),
-        sa.Column("contact_email", STR(length=254), nullable=False),
-        sa.Column("status", STR(length=12), nullable=False),
+        sa.Column("contact_office", sa.String(length=160), nullable=False),
+        sa.Column("contact_phone", sa.String(length=40), nullable=False),
+        sa.Column("contact_email", sa.String(length=254), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", UTC(), nullable=False),
-        sa.Column("updated_at", UTC(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"]),
         sa.ForeignKeyConstraint(["location_id"], ["location.id"]),
@@ -96,13 +101,13 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("hour_id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("kind", STR(length=10), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
         sa.Column("moved_on", sa.Date(), nullable=True),
         sa.Column("moved_start", sa.Time(), nullable=True),
         sa.Column("moved_end", sa.Time(), nullable=True),
-        sa.Column("note", STR(length=300), nullable=False),
+        sa.Column("note", sa.String(length=300), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", UTC(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"]),
         sa.ForeignKeyConstraint(["hour_id"], ["consultation_hour.id"]),
         sa.PrimaryKeyConstraint("id"),
@@ -122,7 +127,7 @@ def upgrade():
         sa.Column("conferences_suggested", sa.Integer(), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("recorded_by_id", sa.Integer(), nullable=False),
-        sa.Column("recorded_at", UTC(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["hour_id"], ["consultation_hour.id"]),
         sa.ForeignKeyConstraint(["recorded_by_id"], ["user_account.id"]),
@@ -137,7 +142,7 @@ def upgrade():
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("team_id", sa.Integer(), nullable=False),
         sa.Column("granted_by_id", sa.Integer(), nullable=False),
-        sa.Column("granted_at", UTC(), nullable=False),
+        sa.Column("granted_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["granted_by_id"], ["user_account.id"]),
         sa.ForeignKeyConstraint(["team_id"], ["team.id"]),
         sa.ForeignKeyConstraint(["user_id"], ["user_account.id"]),
@@ -150,10 +155,10 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("conference_id", sa.Integer(), nullable=False),
         sa.Column("organiser_id", sa.Integer(), nullable=False),
-        sa.Column("status", STR(length=10), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("answer_until", sa.Date(), nullable=True),
-        sa.Column("created_at", UTC(), nullable=False),
-        sa.Column("decided_at", UTC(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["conference_id"], ["conference.id"]),
         sa.ForeignKeyConstraint(["organiser_id"], ["user_account.id"]),
@@ -168,10 +173,10 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("poll_id", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("starts_at", UTC(), nullable=False),
-        sa.Column("ends_at", UTC(), nullable=False),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("location_id", sa.Integer(), nullable=False),
-        sa.Column("status", STR(length=10), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
         sa.ForeignKeyConstraint(["location_id"], ["location.id"]),
         sa.ForeignKeyConstraint(["poll_id"], ["date_poll.id"]),
         sa.PrimaryKeyConstraint("id"),
@@ -185,13 +190,13 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("poll_id", sa.Integer(), nullable=False),
         sa.Column("agency_id", sa.Integer(), nullable=False),
-        sa.Column("status", STR(length=10), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("comment", sa.Text(), nullable=False),
-        sa.Column("asked_at", UTC(), nullable=False),
-        sa.Column("answered_at", UTC(), nullable=True),
+        sa.Column("asked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("answered_by_id", sa.Integer(), nullable=True),
-        sa.Column("reminded_at", UTC(), nullable=True),
-        sa.Column("removed_at", UTC(), nullable=True),
+        sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["agency_id"], ["agency.id"]),
         sa.ForeignKeyConstraint(["answered_by_id"], ["user_account.id"]),
@@ -208,7 +213,7 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("participant_id", sa.Integer(), nullable=False),
         sa.Column("slot_id", sa.Integer(), nullable=False),
-        sa.Column("answer", STR(length=5), nullable=False),
+        sa.Column("answer", sa.String(length=5), nullable=False),
         sa.ForeignKeyConstraint(["participant_id"], ["poll_participant.id"]),
         sa.ForeignKeyConstraint(["slot_id"], ["poll_slot.id"]),
         sa.PrimaryKeyConstraint("id"),
