@@ -171,7 +171,7 @@ class GuardedForm(TextForm):
             if field.errors or not isinstance(field.data, str) or not field.data:
                 continue
             if known is None:
-                known = directory_names().places_only() if self.public_text else directory_names()
+                known = directory_names().for_public() if self.public_text else directory_names()
             text = field.data
             findings = pii.find_personal_data(text, known=known)
             if not findings:
