@@ -47,6 +47,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     from app.admin.routes import bp as admin_bp
     from app.cases.routes import bp as cases_bp
     from app.conferences.routes import bp as conferences_bp
+    from app.consultations.public import bp as public_hours_bp
+    from app.consultations.routes import bp as consultations_bp
     from app.main.routes import bp as main_bp
     from app.minutes.routes import bp as minutes_bp
     from app.reports.routes import bp as reports_bp
@@ -58,6 +60,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     app.register_blueprint(conferences_bp)
     app.register_blueprint(minutes_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(consultations_bp)
+    app.register_blueprint(public_hours_bp)
 
     errors.init_app(app)
     filters.init_app(app)
@@ -102,7 +106,15 @@ BOOKKEEPING = {"user_session"}
 
 
 def _select_locale():
-    # Outside a request (the command line) there is no cookie session: German.
+    # A page whose language is in its URL (the public consultation hours) says so in ``g``;
+    # it never reads the cookie session. Outside a request (the command line): German.
+    if has_request_context() and g.get("page_locale"):
+        return g.page_locale
+    if has_request_context():
+        from app.security import is_cookieless_request
+
+        if is_cookieless_request():
+            return "de"
     lang = session.get("lang") if has_request_context() else None
     if lang in ("de", "en"):
         return lang

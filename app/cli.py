@@ -96,16 +96,18 @@ def send_reminders():
     Written for cron (several runs a day are fine): whatever was reminded is marked in the
     same transaction, so a second run sends nothing new.
     """
-    from app.conferences.services.reminders import cancel_invitations_without_consent
+    from app.conferences.services.reminders import cancel_invitations_without_consent, poll_reminders
     from app.conferences.services.reminders import send_reminders as run
 
     s = db.get_session()
     cancelled = cancel_invitations_without_consent(s)
     conferences, measures = run(s)
+    polls, left = poll_reminders(s)
     s.commit()
     click.echo(
         f"Erinnerungen verschickt: {conferences} Fallkonferenz(en), {measures} Maßnahme(n); "
-        f"{cancelled} Einladung(en) wegen abgelaufener Einwilligung zurückgezogen."
+        f"{cancelled} Einladung(en) wegen abgelaufener Einwilligung zurückgezogen; Terminabstimmungen: "
+        f"{polls} Erinnerung(en), {left} Einrichtung(en) ohne gültige Einwilligung entfernt."
     )
     _send_outbox()
 

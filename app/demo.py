@@ -173,6 +173,8 @@ def seed(session, *, if_empty: bool = False) -> bool:
     audit.record("demo.seeded", session=session)
     session.commit()
     seed_minutes(session, seed_conferences(session, seed_cases(session)))
+    seed_consultations(session)
+    seed_poll(session)
     return True
 
 
@@ -644,3 +646,243 @@ def seed_conferences(session, cases) -> list:
     audit.record("demo.conferences_seeded", session=session, conferences=len(made))
     session.commit()
     return made
+
+
+# --- consultation hours in the neighbourhood and a date poll (issue 14) -------------------------
+
+# The topics migration 0011 seeds; the demo makes sure they are there (tests build tables without it).
+CONSULTATION_TOPICS = [
+    (
+        "BuT – Bildung und Teilhabe",
+        "Education and participation (BuT)",
+        "Geld für Schule, Kita, Sport und Ausflüge von Kindern (Bildungs·paket)",
+    ),
+    ("Bürgergeld/Antrag", "Citizen's income (Bürgergeld): applying", "Bürger·geld beantragen"),
+    ("Arbeit und Weiterbildung", "Work and further training", "Arbeit finden und dazu·lernen"),
+    (
+        "Kinderzuschlag und Wohngeld-Beratung",
+        "Child supplement and housing benefit",
+        "Extra·geld für Kinder und Geld für die Miete",
+    ),
+]
+
+
+def ensure_consultation_topics(session) -> dict:
+    from app.consultations.models import ConsultationTopic
+
+    existing = {t.name: t for t in session.execute(select(ConsultationTopic)).scalars()}
+    for name, en, easy in CONSULTATION_TOPICS:
+        if name not in existing:
+            existing[name] = ConsultationTopic(name=name, name_en=en, name_easy=easy)
+            session.add(existing[name])
+    session.flush()
+    return existing
+
+
+def seed_consultations(session) -> list:
+    """Published consultation hours of Team Nord at the demo Stadtteilbüros (BuT on every one), a
+    cancelled and a moved date, and the figures of two past dates."""
+    from datetime import time, timedelta
+
+    from app.clock import berlin_today
+    from app.consultations import services
+    from app.consultations.models import ConsultationStatus
+
+    topics = ensure_consultation_topics(session)
+    but, buergergeld, work, kiz = (topics[name].id for name, _en, _easy in CONSULTATION_TOPICS)
+    lead = session.execute(select(User).where(User.email == "teamleitung@demo.invalid")).scalar_one_or_none()
+    caseworker = session.execute(select(User).where(User.email == "fallmanagement@demo.invalid")).scalar_one_or_none()
+    places = {loc.name: loc for loc in session.execute(select(Location)).scalars()}
+    if lead is None:
+        return []
+    today = berlin_today()
+    plans = [
+        (
+            "Stadtteilbüro Nordend, Gruppenraum",
+            dict(recurrence="weekly", weekday=1, week_of_month=None),
+            time(10),
+            time(12),
+            [but, buergergeld, work],
+            ["de", "tr", "ar"],
+            dict(step_free=True, hearing_loop=True, appointment_needed=False),
+            "Bitte bringen Sie Ihre Bescheide mit, wenn Sie welche haben.",
+        ),
+        (
+            "Stadtteilbüro Lauterborn, Beratungsraum",
+            dict(recurrence="monthly", weekday=3, week_of_month=1),
+            time(14),
+            time(16, 30),
+            [but, kiz],
+            ["de", "ru", "uk"],
+            dict(step_free=False, hearing_loop=False, appointment_needed=True),
+            "",
+        ),
+        (
+            "Bildungswerk Main, Seminarraum 1",
+            dict(recurrence="biweekly", weekday=2, week_of_month=None),
+            time(9, 30),
+            time(11),
+            [but, work],
+            ["de", "en"],
+            dict(step_free=True, hearing_loop=False, appointment_needed=False),
+            "",
+        ),
+    ]
+    made = []
+    for name, rule, start, end, topic_ids, languages, access, note in plans:
+        place = places.get(name)
+        if place is None:
+            continue
+        hour = services.save_hour(
+            session,
+            lead,
+            {
+                "title": "Sprechstunde des Jobcenters",
+                "location_id": place.id,
+                **rule,
+                "starts_on": today - timedelta(days=35),
+                "ends_on": today + timedelta(days=330),
+                "start_time": start,
+                "end_time": end,
+                "topic_ids": topic_ids,
+                "languages": languages,
+                "accessibility_note": "",
+                "note": note,
+                "contact_office": "Jobcenter MainArbeit, Team Nord",
+                "contact_phone": "069 8409-0",
+                "contact_email": "sprechstunde.nord@demo.invalid",
+                "status": ConsultationStatus.PUBLISHED,
+                **access,
+            },
+        )
+        made.append(hour)
+    if made:
+        first = made[0]
+        upcoming = [
+            o.day
+            for o in services.occurrences(
+                first, today + timedelta(days=1), today + timedelta(days=60), include_skipped=False
+            )
+        ]
+        if len(upcoming) >= 2:
+            services.add_exception(
+                session, first, lead, {"day": upcoming[0], "kind": "cancelled", "note": "Fortbildung des Teams"}
+            )
+            moved_to = upcoming[1] + timedelta(days=1)
+            if services.hessian_holiday(moved_to) is None:
+                services.add_exception(
+                    session,
+                    first,
+                    lead,
+                    {
+                        "day": upcoming[1],
+                        "kind": "moved",
+                        "moved_on": moved_to,
+                        "moved_start": time(14),
+                        "moved_end": time(16),
+                        "note": "Raum belegt",
+                    },
+                )
+        for n, day in enumerate(services.held_dates(session, first)[-2:]):
+            services.record_visit(
+                session,
+                first,
+                caseworker or lead,
+                {
+                    "day": day,
+                    "visitors": 7 + n * 3,
+                    "topics": {but: 4 + n, buergergeld: 2, work: 1 + n},
+                    "referrals": {"counselling": 1, "education": n},
+                    "conferences_suggested": 1,
+                    "note": "Viele Fragen zum Schulbedarf.",
+                },
+            )
+        if caseworker is not None:
+            services.set_publisher(session, lead, caseworker, True)
+    session.commit()
+    return made
+
+
+def seed_poll(session):
+    """One open date poll: a planned conference of Team Nord, three slots, three agencies asked
+    (all with demo partner accounts); the debt counselling has answered."""
+    import uuid
+    from datetime import datetime, time, timedelta
+
+    from app.cases.models import Case, Consent
+    from app.clock import berlin_today, local_to_utc, utcnow
+    from app.conferences.models import Conference, DatePoll, PollAnswer, PollParticipant, PollSlot
+
+    worker = session.execute(select(User).where(User.email == "fallmanagement@demo.invalid")).scalar_one_or_none()
+    if worker is None:
+        return None
+    today = berlin_today()
+    agencies = [session.execute(select(Agency).where(Agency.name == AGENCIES[i][0])).scalar_one() for i in (0, 1, 3)]
+    case = next(
+        (
+            c
+            for c in session.execute(
+                select(Case).where(Case.team_id == worker.team_id, Case.status == CaseStatus.OPEN).order_by(Case.id)
+            ).scalars()
+            if all(
+                any(
+                    consent.is_valid_on(today + timedelta(days=30))
+                    for consent in session.execute(
+                        select(Consent).where(
+                            Consent.case_id == c.id, Consent.agency_id == a.id, Consent.superseded_at.is_(None)
+                        )
+                    ).scalars()
+                )
+                for a in agencies
+            )
+        ),
+        None,
+    )
+    if case is None:
+        return None
+    places = list(
+        session.execute(select(Location).where(Location.kind != LocationKind.ONLINE).order_by(Location.id)).scalars()
+    )
+
+    def at(days, hour):
+        return local_to_utc(datetime.combine(today + timedelta(days=days), time(hour)))
+
+    conference = Conference(
+        case_id=case.id,
+        occasion="Folgegespräch: Termin wird abgestimmt",
+        starts_at=at(16, 10),
+        ends_at=at(16, 10) + timedelta(minutes=90),
+        location_id=places[0].id,
+        organiser_id=worker.id,
+        ical_uid=f"{uuid.uuid4()}@fallkonferenz",
+    )
+    session.add(conference)
+    session.flush()
+    poll = DatePoll(conference_id=conference.id, organiser_id=worker.id, answer_until=today + timedelta(days=7))
+    session.add(poll)
+    session.flush()
+    slots = []
+    for n, (days, hour, place) in enumerate(
+        ((14, 10, places[0]), (15, 14, places[2 % len(places)]), (21, 9, places[1]))
+    ):
+        slot = PollSlot(
+            poll_id=poll.id,
+            position=n + 1,
+            starts_at=at(days, hour),
+            ends_at=at(days, hour) + timedelta(minutes=90),
+            location_id=place.id,
+        )
+        session.add(slot)
+        slots.append(slot)
+    session.flush()
+    for n, agency in enumerate(agencies):
+        participant = PollParticipant(poll_id=poll.id, agency_id=agency.id)
+        session.add(participant)
+        session.flush()
+        if n == 0:
+            for slot, answer in zip(slots, ("yes", "maybe", "no"), strict=True):
+                session.add(PollAnswer(participant_id=participant.id, slot_id=slot.id, answer=answer))
+            participant.answered_at, participant.comment = utcnow(), "Vormittags passt es uns besser."
+    audit.record("demo.poll_seeded", poll, session=session)
+    session.commit()
+    return poll

@@ -145,6 +145,8 @@ class GuardedForm(TextForm):
     """
 
     guarded_fields: tuple[str, ...] = ()
+    # Text for the public (consultation hours): the names of the tool's own people are findings too.
+    public_text: bool = False
 
     def guarded(self) -> list:
         """The fields the guard reads: ``guarded_fields`` by name; a form with rows adds theirs."""
@@ -169,7 +171,7 @@ class GuardedForm(TextForm):
             if field.errors or not isinstance(field.data, str) or not field.data:
                 continue
             if known is None:
-                known = directory_names()
+                known = directory_names().for_public() if self.public_text else directory_names()
             text = field.data
             findings = pii.find_personal_data(text, known=known)
             if not findings:

@@ -15,7 +15,24 @@ from app.accounts.models import (  # noqa: F401
 from app.agencies.models import Agency, District, Location  # noqa: F401
 from app.audit import AuditEntry  # noqa: F401
 from app.cases.models import Case, CaseObstacle, Consent, PseudonymCounter  # noqa: F401
-from app.conferences.models import AgendaItem, Conference, Invitation, Measure, Note  # noqa: F401
+from app.conferences.models import (  # noqa: F401
+    AgendaItem,
+    Conference,
+    DatePoll,
+    Invitation,
+    Measure,
+    Note,
+    PollAnswer,
+    PollParticipant,
+    PollSlot,
+)
+from app.consultations.models import (  # noqa: F401
+    ConsultationException,
+    ConsultationHour,
+    ConsultationPublisher,
+    ConsultationTopic,
+    ConsultationVisit,
+)
 from app.mail import OutboxMessage  # noqa: F401
 from app.minutes.models import Minutes, MinutesComment, MinutesPdf  # noqa: F401
 

@@ -677,3 +677,146 @@ def _minutes_export(user, _obj=None):
 @rule("team.overview")
 def _team_overview(user, _obj=None):
     return is_team_lead(user) and user.team_id is not None
+
+
+# --- consultation hours in the neighbourhood (issue 14) ------------------------------------------
+#
+# Staff of a team see their team's consultation hours and record the anonymous figures of their
+# dates; publishing (creating, changing, cancelling or moving dates) is for team leads and the
+# caseworkers a team lead of their team allowed. Another team's hours are hidden (404). The public
+# pages need no rule: they are ``@public`` and show published hours only (app/consultations/public.py).
+
+
+def may_publish_consultations(user) -> bool:
+    from app.consultations.services import may_publish
+
+    if not is_staff(user):
+        return False
+    return _per_request("may_publish", user.id, lambda: may_publish(db.session, user))
+
+
+@rule("consultation.list")
+def _consultation_list(user, _obj=None):
+    return is_staff(user) and user.team_id is not None
+
+
+@rule("consultation.publish")
+def _consultation_publish(user, _obj=None):
+    return may_publish_consultations(user)
+
+
+@rule("consultation.view", hide=True)
+def _consultation_view(user, hour):
+    return is_staff(user) and hour is not None and user.team_id is not None and hour.team_id == user.team_id
+
+
+@rule("consultation.edit")
+def _consultation_edit(user, hour):
+    return _consultation_view(user, hour) and may_publish_consultations(user)
+
+
+@rule("consultation.record")
+def _consultation_record(user, hour):
+    """The figures of a date: any staff of the team that holds the hour."""
+    return _consultation_view(user, hour)
+
+
+@rule("consultation.publishers", hide=True)
+def _consultation_publishers(user, target):
+    """A team lead lets a caseworker of their own team publish (or stops it)."""
+    return (
+        is_team_lead(user)
+        and user.team_id is not None
+        and target is not None
+        and target.role == Role.CASEWORKER
+        and target.team_id == user.team_id
+    )
+
+
+@dataclass(frozen=True)
+class ReachedHour:
+    """An exception or figures reached through the hour its URL names."""
+
+    hour: object
+    record: object
+
+    @property
+    def __tablename__(self) -> str:
+        return self.record.__tablename__
+
+    @property
+    def id(self):
+        return self.record.id
+
+
+@rule("consultation.part", hide=True)
+def _consultation_part(_user, reached):
+    return reached.record.hour_id == reached.hour.id
+
+
+# --- finding a date (Terminabstimmung) ----------------------------------------------------------
+#
+# Staff of the conference's team run the poll. An agency sees it while it is asked (an active
+# participant) and its consent for the case is valid now: a withdrawal or an expiry ends its access
+# at once (and removes its answers, app/conferences/services/polls.py). Partners see the pseudonym,
+# the proposed times and places only.
+
+
+def poll_participant(user, poll):
+    """The partner's agency's active participation in ``poll``, or None."""
+    from app.conferences.models import ParticipantStatus, PollParticipant
+
+    if not is_partner(user) or poll is None:
+        return None
+    return _per_request(
+        "poll_participant",
+        (poll.id, user.agency_id),
+        lambda: db.session.execute(
+            select(PollParticipant).where(
+                PollParticipant.poll_id == poll.id,
+                PollParticipant.agency_id == user.agency_id,
+                PollParticipant.status == ParticipantStatus.ACTIVE,
+            )
+        ).scalar_one_or_none(),
+    )
+
+
+def _poll_conference(poll):
+    return db.session.get(Conference, poll.conference_id)
+
+
+@rule("poll.create")
+def _poll_create(user, conference):
+    return _staff_of_conference(user, conference) and conference.status == ConferenceStatus.PLANNED
+
+
+@rule("poll.view", hide=True)
+def _poll_view(user, poll):
+    conference = _poll_conference(poll)
+    if _staff_of_conference(user, conference):
+        return True
+    return poll_participant(user, poll) is not None and valid_consent(conference.case_id, user.agency_id) is not None
+
+
+@rule("poll.answer")
+def _poll_answer(user, poll):
+    from app.conferences.models import PollStatus
+
+    return (
+        is_partner(user)
+        and poll.status == PollStatus.OPEN
+        and _poll_conference(poll).status == ConferenceStatus.PLANNED
+        and _poll_view(user, poll)
+    )
+
+
+@rule("poll.decide")
+def _poll_decide(user, poll):
+    from app.conferences.models import PollStatus
+
+    conference = _poll_conference(poll)
+    return (
+        _staff_of_conference(user, conference)
+        and poll.status == PollStatus.OPEN
+        and conference.status == ConferenceStatus.PLANNED
+    )

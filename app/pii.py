@@ -1234,10 +1234,43 @@ class KnownPeople:
             if tokens:
                 self._people.setdefault(tokens[-1], []).append(frozenset(tokens))
         self._emails = frozenset(e.strip().casefold() for e in emails if e)
+        # Set by for_public: the people whose names are findings rather than let through.
+        self._published: dict[str, list[frozenset[str]]] = {}
         self.terms = frozenset(t.casefold() for term in terms for t in re.findall(_NAME_TOKEN, term) if t[:1].isupper())
 
     def __bool__(self) -> bool:
         return bool(self._people or self._emails or self.terms)
+
+    def for_public(self) -> KnownPeople:
+        """The same places, but the people turned round: for text that is published (a
+        consultation hour's public page), where a staff member's name is personal data too.
+        Their names and addresses are no longer let through, and a known person's name is a
+        finding even where the guard's own rules would miss it ("Fatih Fallmann" as the whole
+        text, with no cue and no verb after it)."""
+        known = KnownPeople()
+        known.terms = self.terms
+        known._published = self._people
+        return known
+
+    def mentions(self, text: str) -> Iterator[Finding]:
+        """In published text: a known person's surname with at least one more of their names
+        right before it ("Fatih Fallmann", "Berna Maria Bildung"). A surname alone is left to
+        the guard's rules: many are ordinary words ("Bildung" in "Bildung und Teilhabe")."""
+        if not self._published:
+            return
+        tokens = list(re.finditer(_NAME_TOKEN, text))
+        for i, token in enumerate(tokens):
+            people = self._published.get(token.group().casefold())
+            if not people:
+                continue
+            j = i
+            while j > 0 and not text[tokens[j - 1].end() : tokens[j].start()].strip():
+                word = tokens[j - 1].group().casefold()
+                if not any(word in person for person in people):
+                    break
+                j -= 1
+            if j < i:
+                yield _finding("name", tokens[j].start(), token.end())
 
     def covers(self, finding: Finding, text: str) -> bool:
         value = text[finding.start : finding.end]
@@ -1297,6 +1330,8 @@ def _find(text: str, today: date, known: KnownPeople | None) -> list[Finding]:
     for detector in _DETECTORS:
         candidates.extend(detector(text, today, windows))
     candidates.extend(_names_without_cue(text, today, known))
+    if known is not None:
+        candidates.extend(known.mentions(text))
     candidates.sort(key=lambda f: (_RANK[f.kind], -(f.end - f.start), f.start))
     # Which characters are taken: each candidate checks only its own span, so resolving
     # overlaps costs the length of the spans, not candidates × accepted (issue 10).
@@ -1469,3 +1504,9 @@ def _main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(_main())
+
+
+def is_first_name(word: str) -> bool:
+    """Whether ``word`` is a first name the gazetteer knows (case does not matter). For checks
+    outside free text, e.g. that a contact mailbox is an office's and not ``vorname.nachname@``."""
+    return len(word) > 2 and word.casefold() in _lexicon().first_names

@@ -509,6 +509,10 @@ DIRECTORY = {
         },
     ),
     "stadtteile": ("district", lambda s: {"name": "Hafen", "active": "y"}),
+    "sprechstunden-themen": (
+        "hour_topic",
+        lambda s: {"name": "Wohngeld", "name_en": "Housing benefit", "name_easy": "", "active": "y"},
+    ),
 }
 for kind, (object_name, data) in DIRECTORY.items():
     listing = f"/verwaltung/{kind}"
@@ -539,6 +543,7 @@ route(
 from tests import (  # noqa: E402,F401
     access_matrix_cases,
     access_matrix_conferences,
+    access_matrix_consultations,
     access_matrix_minutes,
     access_matrix_reports,  # noqa: E402,F401
 )

@@ -40,6 +40,8 @@ QUERY_PARAMS = (
     "suche",
     "sortierung",
     "next",
+    "thema",
+    "monat",
 )
 # Date fields of every form: sent to every POST, a form without them ignores them.
 DATE_FIELDS = ("day", "due_on", "signed_on", "valid_until", "withdrawn_on", "date_from", "date_to")

@@ -519,6 +519,26 @@ def test_the_person_is_flagged_beside_the_professionals():
     assert [text[f.start : f.end] for f in find_personal_data(text, today=TODAY, known=known)] == ["Emine Doğan"]
 
 
+def test_published_text_flags_the_directory_people_and_keeps_the_places():
+    known = KnownPeople(
+        ["Fatih Fallmann", "Berna Maria Bildung (Demo)"], ["fatih.fallmann@example.org"], ["Stadtteilbüro Lauterborn"]
+    )
+    public = known.for_public()
+
+    def spans(text, k):
+        return [(f.kind, text[f.start : f.end]) for f in find_personal_data(text, today=TODAY, known=k)]
+
+    # The whole text a name and nothing else: the guard's own rules need a cue or a verb.
+    assert spans("Fatih Fallmann", known) == []
+    assert spans("Fatih Fallmann", public) == [("name", "Fatih Fallmann")]
+    assert spans("Rückfragen an Maria Bildung", public) == [("name", "Maria Bildung")]
+    assert spans("fatih.fallmann@example.org", public) == [("email", "fatih.fallmann@example.org")]
+    # A surname alone that is an ordinary word, and the places, stay what they are.
+    assert spans("BuT – Bildung und Teilhabe im Stadtteilbüro Lauterborn", public) == []
+    # The directory itself is not changed by the published copy.
+    assert spans("Rückfragen an Berna Bildung", known) == []
+
+
 def test_usage_counts_every_call():
     before = (pii.usage.calls, pii.usage.characters)
     find_personal_data("Nichts Persönliches.", today=TODAY)

@@ -100,3 +100,16 @@ class LocationForm(DirectoryForm):
             self.video_url.errors.append(_l("Für einen Online-Ort ist ein Link zur Videokonferenz nötig."))
             return False
         return ok
+
+
+class ConsultationTopicForm(DirectoryForm):
+    """A topic of the public consultation hours, in German, English and Leichte Sprache."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120), no_control_characters])
+    name_en = StringField(
+        _l("Name auf Englisch"), validators=[DataRequired(REQUIRED), Length(max=120), no_control_characters]
+    )
+    name_easy = StringField(
+        _l("In Leichter Sprache (optional)"), validators=[Optional(), Length(max=200), no_control_characters]
+    )
+    active = BooleanField(_l("Aktiv"), default=True)

@@ -20,7 +20,7 @@ from app import db
 from app.accounts import services as accounts
 from app.accounts.models import ROLE_LABELS, Team, User
 from app.admin import services
-from app.admin.forms import AgencyForm, DistrictForm, LocationForm, TeamForm, UserForm
+from app.admin.forms import AgencyForm, ConsultationTopicForm, DistrictForm, LocationForm, TeamForm, UserForm
 from app.agencies.models import (
     AGENCY_TYPE_LABELS,
     LOCATION_KIND_LABELS,
@@ -28,6 +28,7 @@ from app.agencies.models import (
     District,
     Location,
 )
+from app.consultations.models import ConsultationTopic
 from app.permissions import authorize, can
 
 bp = Blueprint("admin", __name__, url_prefix="/verwaltung")
@@ -74,6 +75,14 @@ DIRECTORY = {
     ),
     "stadtteile": Entry(
         District, DistrictForm, _l("Stadtteil"), _l("Stadtteile"), (("name", _l("Name")), ("active", _l("Aktiv")))
+    ),
+    # The topics of the public consultation hours (BuT, Bürgergeld, ...).
+    "sprechstunden-themen": Entry(
+        ConsultationTopic,
+        ConsultationTopicForm,
+        _l("Thema der Sprechstunden"),
+        _l("Themen der Sprechstunden"),
+        (("name", _l("Name")), ("name_en", _l("Englisch")), ("active", _l("Aktiv"))),
     ),
 }
 LABELS = {"type": AGENCY_TYPE_LABELS, "kind": LOCATION_KIND_LABELS, "role": ROLE_LABELS}

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from app import audit
 from app.accounts import services as accounts
 from app.accounts.models import AccountChange, AccountChangeKind, Role, User
+from app.clock import utcnow
 
 
 class AdminError(ValueError):
@@ -170,6 +171,8 @@ def save_entry(session, actor, model, data: dict, obj=None):
     for key, value in data.items():
         setattr(obj, key, value.strip() if isinstance(value, str) else value)
     obj.name = name
+    if hasattr(obj, "updated_at"):
+        obj.updated_at = utcnow()  # the public pages that show it answer with a new Last-Modified
     session.add(obj)
     session.flush()
     audit.record(f"{model.__tablename__}.{'created' if created else 'updated'}", obj, actor=actor, session=session)

@@ -67,6 +67,8 @@ class District(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=80, unique=True)
     active: bool = Field(default=True)
+    # The public consultation-hour pages name districts and places: their Last-Modified.
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class Agency(SQLModel, table=True):
@@ -95,3 +97,4 @@ class Location(SQLModel, table=True):
     address: str | None = Field(default=None, max_length=300)
     video_url: str | None = Field(default=None, max_length=500)
     active: bool = Field(default=True)
+    updated_at: datetime = Field(default_factory=utcnow)

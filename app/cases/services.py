@@ -515,6 +515,11 @@ def _cancel_invitations_outside(session, consent: Consent, actor) -> None:
     for invitation, conference in _open_invitations(session, consent):
         if not consent.is_valid_on(to_local(conference.starts_at).date()):
             cancel_invitation(session, invitation, actor, reason="consent_changed", consent_id=consent.id)
+    if not consent.is_valid_on(berlin_today()):
+        # Asked in a date poll only while the consent holds now: its answers leave the poll with it.
+        from app.conferences.services.polls import remove_agency
+
+        remove_agency(session, consent.case_id, consent.agency_id, actor, reason="consent_changed")
 
 
 def _open_invitations(session, consent: Consent):
@@ -567,6 +572,11 @@ def cancel_invitations_for_consent(session, consent: Consent, actor) -> list[Inv
     for invitation, _conference in rows:
         # The e-mail carries a calendar CANCEL, so the entry leaves the agency's calendar too.
         cancel_invitation(session, invitation, actor, reason="consent_withdrawn", consent_id=consent.id)
+    if not consent.is_valid_on(berlin_today()):
+        # A date poll of the case loses the agency and its answers (DESIGN.md section 4).
+        from app.conferences.services.polls import remove_agency
+
+        remove_agency(session, consent.case_id, consent.agency_id, actor, reason="consent_withdrawn")
     return [invitation for invitation, _conference in rows]
 
 

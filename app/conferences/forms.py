@@ -236,3 +236,85 @@ def record_form(invitations, items, **kwargs):
         for item in items:
             form[f"categories_{item.id}"].data = list(item.categories)
     return form
+
+
+# --- finding a date (Terminabstimmung) ----------------------------------------------------------
+
+POLL_SLOT_ROWS = 8
+
+
+class SlotRowForm(RowForm):
+    """One proposed slot; an empty row is ignored."""
+
+    day = GermanDateField(_l("Datum"), validators=[Optional()], **WITHIN_REACH)
+    start_time = GermanTimeField(_l("Beginn"), validators=[Optional()])
+    end_time = GermanTimeField(_l("Ende"), validators=[Optional()])
+    location_id = ChoiceField(_l("Ort"), coerce=id_or_none, validators=[Optional()])
+
+    def filled(self) -> bool:
+        return any(f.data not in (None, "") for f in (self.day, self.start_time, self.end_time, self.location_id))
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if not ok or not self.filled():
+            return ok
+        for f in (self.day, self.start_time, self.end_time, self.location_id):
+            if f.data in (None, ""):
+                f.errors = list(f.errors) + [_l("Bitte füllen Sie Datum, Beginn, Ende und Ort aus.")]
+                ok = False
+        if ok and self.end_time.data <= self.start_time.data:
+            self.end_time.errors = list(self.end_time.errors) + [_l("Das Ende muss nach dem Beginn liegen.")]
+            ok = False
+        return ok
+
+
+class PollForm(FlaskForm):
+    slots = FieldList(
+        FormField(SlotRowForm),
+        label=_l("Vorgeschlagene Termine"),
+        min_entries=POLL_SLOT_ROWS,
+        max_entries=POLL_SLOT_ROWS,
+    )
+    agencies = MultiCheckboxField(_l("Diese Einrichtungen fragen"), coerce=id_or_none)
+    answer_until = GermanDateField(_l("Antwort erbeten bis"), validators=[Optional()], **WITHIN_REACH)
+
+    def filled_slots(self):
+        return [row.form for row in self.slots if row.form.filled()]
+
+    def validate_slots(self, field):
+        if not 2 <= len(self.filled_slots()) <= POLL_SLOT_ROWS:
+            raise ValidationError(_l("Bitte schlagen Sie 2 bis 8 Termine vor."))
+
+    def validate_agencies(self, field):
+        if not field.data:
+            raise ValidationError(_l("Bitte wählen Sie mindestens eine Einrichtung."))
+
+
+def poll_answer_form(slots, **kwargs):
+    """Yes / if need be / no per proposed slot, and a comment. Built per request (one field per slot)."""
+    from app.conferences.models import POLL_ANSWERS
+
+    class PollAnswerForm(GuardedForm, VersionedForm):
+        guarded_fields = ("comment",)
+        comment = TextAreaField(_l("Kommentar (optional)"), validators=[Optional(), Length(max=1000)])
+
+        def answers(self) -> dict:
+            return {slot.id: self[f"slot_{slot.id}"].data for slot, _loc in slots}
+
+    for slot, _location in slots:
+        setattr(
+            PollAnswerForm,
+            f"slot_{slot.id}",
+            RadioChoiceField(
+                str(slot.id),
+                choices=list(POLL_ANSWERS.items()),
+                validators=[InputRequired(_l("Bitte antworten Sie für diesen Termin."))],
+            ),
+        )
+    return PollAnswerForm(**kwargs)
+
+
+class DecideForm(VersionedForm):
+    slot = RadioChoiceField(
+        _l("Termin"), coerce=id_or_none, validators=[InputRequired(_l("Bitte wählen Sie einen Termin."))]
+    )

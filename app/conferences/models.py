@@ -231,3 +231,107 @@ def measure_open():
     """``Measure.status`` is one of OPEN_MEASURE_STATUSES, with the values written into the SQL
     so that SQLite can match the partial indexes of open measures."""
     return Measure.status.in_([literal(s.value, literal_execute=True) for s in OPEN_MEASURE_STATUSES])
+
+
+# --- finding a date (Terminabstimmung, DESIGN.md section 3: DatePoll) ---------------------------
+
+
+class PollStatus(StrEnum):
+    OPEN = "open"
+    DECIDED = "decided"
+    CANCELLED = "cancelled"
+
+
+POLL_STATUS = {
+    PollStatus.OPEN: _l("läuft"),
+    PollStatus.DECIDED: _l("entschieden"),
+    PollStatus.CANCELLED: _l("abgebrochen"),
+}
+
+
+class SlotStatus(StrEnum):
+    PROPOSED = "proposed"
+    CHOSEN = "chosen"
+    RELEASED = "released"  # another slot was chosen, or the poll ended: the time is free again
+
+
+class PollAnswerValue(StrEnum):
+    YES = "yes"
+    MAYBE = "maybe"  # "wenn nötig"
+    NO = "no"
+
+
+POLL_ANSWERS = {
+    PollAnswerValue.YES: _l("ja"),
+    PollAnswerValue.MAYBE: _l("wenn nötig"),
+    PollAnswerValue.NO: _l("nein"),
+}
+
+
+class ParticipantStatus(StrEnum):
+    ACTIVE = "active"
+    REMOVED = "removed"  # the consent ended: no access, its answers are gone from the poll
+
+
+class DatePoll(SQLModel, table=True):
+    """Proposed slots for a planned conference and the invited agencies' answers."""
+
+    __tablename__ = "date_poll"
+    __table_args__ = (one_of("status", PollStatus, "ck_date_poll_status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    conference_id: int = Field(foreign_key="conference.id", index=True)
+    organiser_id: int = Field(foreign_key="user_account.id", index=True)
+    status: str = Field(default=PollStatus.OPEN, max_length=10)
+    answer_until: date | None = None  # asked of the agencies; the organiser may decide earlier
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None
+    version: int = Field(default=1)
+
+
+class PollSlot(SQLModel, table=True):
+    __tablename__ = "poll_slot"
+    __table_args__ = (
+        Index("ix_poll_slot_location_starts", "location_id", "starts_at"),
+        one_of("status", SlotStatus, "ck_poll_slot_status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="date_poll.id", index=True)
+    position: int
+    starts_at: datetime
+    ends_at: datetime
+    location_id: int = Field(foreign_key="location.id")
+    status: str = Field(default=SlotStatus.PROPOSED, max_length=10)
+
+
+class PollParticipant(SQLModel, table=True):
+    """An agency asked for its answers; one comment (guarded) with them."""
+
+    __tablename__ = "poll_participant"
+    __table_args__ = (
+        UniqueConstraint("poll_id", "agency_id", name="uq_poll_participant_poll_agency"),
+        Index("ix_poll_participant_agency_status", "agency_id", "status"),
+        one_of("status", ParticipantStatus, "ck_poll_participant_status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="date_poll.id", index=True)
+    agency_id: int = Field(foreign_key="agency.id")
+    status: str = Field(default=ParticipantStatus.ACTIVE, max_length=10)
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False))
+    asked_at: datetime = Field(default_factory=utcnow)
+    answered_at: datetime | None = None
+    answered_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    reminded_at: datetime | None = None
+    removed_at: datetime | None = None
+    version: int = Field(default=1)
+
+
+class PollAnswer(SQLModel, table=True):
+    __tablename__ = "poll_answer"
+    __table_args__ = (
+        UniqueConstraint("participant_id", "slot_id", name="uq_poll_answer_participant_slot"),
+        one_of("answer", PollAnswerValue, "ck_poll_answer_answer"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="poll_participant.id", index=True)
+    slot_id: int = Field(foreign_key="poll_slot.id", index=True)
+    answer: str = Field(max_length=5)

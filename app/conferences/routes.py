@@ -45,6 +45,7 @@ from app.conferences.models import (
     INVITATION_STATUS,
     MEASURE_STATUS,
     NOTE_VISIBILITY,
+    POLL_STATUS,
     RESPONSIBLE_KINDS,
     Conference,
     Invitation,
@@ -52,7 +53,7 @@ from app.conferences.models import (
     Measure,
     Note,
 )
-from app.conferences.services import ConferenceError, invitations, queries, records, scheduling
+from app.conferences.services import ConferenceError, invitations, polls, queries, records, scheduling
 from app.forms import StaleEdit
 from app.permissions import (
     Reached,
@@ -69,7 +70,11 @@ bp = Blueprint("conferences", __name__)
 @bp.context_processor
 def _policy_in_templates():
     # Pages show an action only when the policy would allow it.
-    return {"may": lambda action, obj=None: can(current_user, action, obj)}
+    return {
+        "may": lambda action, obj=None: can(current_user, action, obj),
+        # The conference's date poll (Terminabstimmung), if it has one.
+        "date_poll": lambda conference: polls.current_poll(db.session, conference),
+    }
 
 
 STALE = _l(
@@ -96,6 +101,7 @@ def labels() -> dict:
         "categories": DATA_CATEGORIES,
         "responsible_kinds": RESPONSIBLE_KINDS,
         "obstacles": OBSTACLES,
+        "poll_status": POLL_STATUS,
     }
 
 
@@ -805,3 +811,7 @@ def measure_review(conference_id, measure_id):
         pseudonym=case.pseudonym,
         mode="review",
     ), status
+
+
+# The date poll's pages (Terminabstimmung) register on this blueprint.
+from app.conferences import poll_routes  # noqa: E402,F401

@@ -7,7 +7,7 @@ from app import db, health
 from app.accounts import services as accounts
 from app.accounts.models import ACCOUNT_CHANGE_KIND_LABELS, ROLE_LABELS
 from app.conferences.models import INVITATION_STATUS, MEASURE_STATUS, RESPONSIBLE_KINDS
-from app.conferences.services import queries
+from app.conferences.services import polls, queries
 from app.permissions import authenticated_only, can, is_admin, is_partner, is_staff, public
 
 bp = Blueprint("main", __name__)
@@ -54,7 +54,8 @@ def index():
         )
     if is_partner(current_user):
         lists = queries.partner_start(db.session, current_user, _pages(PARTNER_LISTS), size)
-        return render_template("main/index.html", role="partner", **lists, **labels)
+        date_polls = polls.partner_open_polls(db.session, current_user)
+        return render_template("main/index.html", role="partner", date_polls=date_polls, **lists, **labels)
     return render_template("main/index.html", role=None)
 
 

@@ -165,3 +165,12 @@ def send_reminders(session, now: datetime | None = None, today: date | None = No
             [to], "measure_reminder", session=session, items=items, organisation=current_app.config["ORGANISATION_NAME"]
         )
     return len(conferences), reminded
+
+
+def poll_reminders(session, now: datetime | None = None) -> tuple[int, int]:
+    """Date polls: agencies whose consent has expired leave open polls (with their answers); those
+    that have not answered two days after being asked are reminded, once. Returns (reminded, removed)."""
+    from app.conferences.services.polls import remind, remove_without_consent
+
+    removed = remove_without_consent(session)
+    return remind(session, now), removed

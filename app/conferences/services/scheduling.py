@@ -219,6 +219,9 @@ def cancel_conference(session, conference, actor, *, version, reason: str, overr
     conference.updated_at = utcnow()
     for inv, _name in live_invitations(session, conference):
         send_invitation_mail(session, conference, inv, actor, kind="conference_cancelled")
+    from app.conferences.services.polls import cancel_open_poll  # polls build on this module
+
+    cancel_open_poll(session, conference, actor)
     audit.record("conference.cancelled", conference, actor=actor, session=session, sequence=conference.ical_sequence)
     audit.record_overrides(conference, actor, overridden_kinds, session=session)
 
