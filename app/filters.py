@@ -3,6 +3,7 @@
 from datetime import date, datetime
 
 from flask_babel import format_date, format_datetime
+from wtforms import SelectField, SelectMultipleField
 
 from app.clock import local_day, to_local
 
@@ -22,6 +23,12 @@ def date_de(value: date | datetime | str | None) -> str:
     return format_date(local_day(value), "EEE, d. MMM y")
 
 
+def is_select(field) -> bool:
+    """A single-choice select (``ChoiceField`` too), shown in KERN's select markup."""
+    return isinstance(field, SelectField) and not isinstance(field, SelectMultipleField)
+
+
 def init_app(app):
+    app.jinja_env.globals["is_select"] = is_select
     app.jinja_env.filters["datetime"] = datetime_de
     app.jinja_env.filters["date"] = date_de

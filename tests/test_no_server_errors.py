@@ -39,6 +39,7 @@ QUERY_PARAMS = (
     "hemmnis",
     "suche",
     "sortierung",
+    "abgeschlossen",
     "next",
 )
 # Date fields of every form: sent to every POST, a form without them ignores them.
