@@ -28,6 +28,7 @@ def nav_items():
     if is_staff(current_user):
         items.append((url_for("cases.index"), _l("Fälle")))
         items.append((url_for("conferences.index"), _l("Fallkonferenzen")))
+        items.append((url_for("conferences.measures"), _l("Maßnahmen")))
     if can(current_user, "team.overview"):
         items.append((url_for("reports.overview"), _l("Teamübersicht")))
     if can(current_user, "minutes.export"):

@@ -40,6 +40,12 @@ QUERY_PARAMS = (
     "suche",
     "sortierung",
     "abgeschlossen",
+    "von",
+    "bis",
+    "ort",
+    "moderation",
+    "datum",
+    "stand",
     "next",
 )
 # Date fields of every form: sent to every POST, a form without them ignores them.

@@ -7,7 +7,7 @@ that need a join (conferences, measures) cost more per row and stop at COUNT_LIM
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased
@@ -16,7 +16,9 @@ from app import mail
 from app.accounts.models import Role, User
 from app.agencies.models import Agency
 from app.cases.models import Case, CaseStatus
+from app.cases.services import RECENTLY_CLOSED_CHOICE, closed_since
 from app.conferences.models import Conference, ConferenceStatus, Invitation, Measure, measure_open
+from app.conferences.services.queries import Period, period_conditions
 from app.minutes.models import Minutes, MinutesStatus
 
 CASE_COUNT_LIMIT = 500
@@ -74,19 +76,14 @@ def team_overview(session, team_id: int, *, now: datetime, today: date, list_siz
 
     open_cases = select(Case.id).where(Case.team_id == team_id, Case.status == CaseStatus.OPEN)
     closed = select(Case.id).where(
-        Case.team_id == team_id, Case.status == CaseStatus.CLOSED, Case.closed_at >= now - timedelta(days=365)
+        Case.team_id == team_id,
+        Case.status == CaseStatus.CLOSED,
+        Case.closed_at >= closed_since(RECENTLY_CLOSED_CHOICE, now),
     )
     team_conferences = select(Conference.id).join(Case, Case.id == Conference.case_id).where(Case.team_id == team_id)
-    upcoming = team_conferences.where(
-        Conference.status == ConferenceStatus.PLANNED,
-        Conference.starts_at >= now,
-        Conference.starts_at <= now + timedelta(days=30),
-    )
-    held = team_conferences.where(
-        Conference.status.in_([ConferenceStatus.HELD, ConferenceStatus.CLOSED]),
-        Conference.starts_at >= now - timedelta(days=30),
-        Conference.starts_at < now,
-    )
+    # The same periods as the conference list that each figure links to.
+    upcoming = team_conferences.where(*period_conditions(Period.NEXT_30_DAYS, now))
+    held = team_conferences.where(*period_conditions(Period.LAST_30_DAYS, now))
 
     # Overdue measures of open cases: walked from the overdue measures (a short, recent range),
     # each checked against its case, rather than through every open case of the team.

@@ -1,14 +1,17 @@
 """What the conference pages, the conference list and the start pages show: each in a fixed
 number of queries, however much the conference or the team holds."""
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
 
 from app.accounts.models import User
 from app.agencies.models import Agency, District, Location
 from app.cases.models import Case, CaseStatus
-from app.clock import berlin_today, utcnow
+from app.clock import berlin_today, local_day, local_to_utc, utcnow
 from app.conferences.models import (
     Conference,
     ConferenceStatus,
@@ -133,18 +136,158 @@ def partner_page(session, conference, reader: Reader, invitation) -> dict:
     }
 
 
-def team_conferences(session, team_id, *, upcoming: bool, number: int, size: int) -> Page:
-    now = utcnow()
-    stmt = (
-        select(Conference, Case.pseudonym, Location.name)
+# The team's conference list: periods, each also a figure of the team overview, which links
+# to the list behind it (so both read the same conditions from here).
+class Period(StrEnum):
+    UPCOMING = "anstehend"  # not yet over
+    PAST = "vergangen"
+    NEXT_30_DAYS = "naechste-30-tage"  # planned, starting within 30 days (overview figure)
+    LAST_30_DAYS = "letzte-30-tage"  # held in the last 30 days (overview figure)
+    ALL = "alle"
+
+
+PERIOD_LABELS = {
+    Period.UPCOMING: _l("anstehende"),
+    Period.PAST: _l("vergangene"),
+    Period.NEXT_30_DAYS: _l("geplant in den nächsten 30 Tagen"),
+    Period.LAST_30_DAYS: _l("durchgeführt in den letzten 30 Tagen"),
+    Period.ALL: _l("alle"),
+}
+FIGURE_WINDOW = timedelta(days=30)
+# The week view lists at most this many conferences of a week (a team has far fewer).
+WEEK_LIMIT = 300
+
+
+def period_conditions(period: str, now: datetime) -> list:
+    if period == Period.UPCOMING:
+        return [Conference.ends_at >= now]
+    if period == Period.PAST:
+        return [Conference.ends_at < now]
+    if period == Period.NEXT_30_DAYS:
+        return [
+            Conference.status == ConferenceStatus.PLANNED,
+            Conference.starts_at >= now,
+            Conference.starts_at <= now + FIGURE_WINDOW,
+        ]
+    if period == Period.LAST_30_DAYS:
+        return [
+            Conference.status.in_([ConferenceStatus.HELD, ConferenceStatus.CLOSED]),
+            Conference.starts_at >= now - FIGURE_WINDOW,
+            Conference.starts_at < now,
+        ]
+    return []
+
+
+@dataclass
+class ConferenceFilter:
+    period: str = Period.UPCOMING
+    date_from: date | None = None  # Berlin days, inclusive
+    date_to: date | None = None
+    status: str | None = None
+    location_id: int | None = None
+    district_id: int | None = None
+    organiser_id: int | None = None
+
+    @property
+    def newest_first(self) -> bool:
+        return self.period in (Period.PAST, Period.LAST_30_DAYS)
+
+
+def _team_conferences(team_id):
+    return (
+        select(Conference, Case.pseudonym, Location.name, District.name)
         .join(Case, Case.id == Conference.case_id)
         .join(Location, Location.id == Conference.location_id)
+        .outerjoin(District, District.id == Case.district_id)
         .where(Case.team_id == team_id)
     )
-    if upcoming:
-        stmt = stmt.where(Conference.ends_at >= now).order_by(Conference.starts_at, Conference.id)
+
+
+def _day_start(day: date) -> datetime:
+    return local_to_utc(datetime.combine(day, time()))
+
+
+def team_conferences(session, team_id, f: ConferenceFilter, *, number: int, size: int, now=None) -> Page:
+    """One page of the team's conferences under the filter, soonest first (past periods:
+    latest first). Walks the conferences in start order (index ``ix_conference_starts_case``)
+    and stops after a page, however many conferences the team has had."""
+    now = now or utcnow()
+    stmt = _team_conferences(team_id).where(*period_conditions(f.period, now))
+    if f.date_from is not None:
+        stmt = stmt.where(Conference.starts_at >= _day_start(f.date_from))
+    if f.date_to is not None:
+        stmt = stmt.where(Conference.starts_at < _day_start(f.date_to + timedelta(days=1)))
+    if f.status:
+        stmt = stmt.where(Conference.status == f.status)
+    if f.location_id:
+        stmt = stmt.where(Conference.location_id == f.location_id)
+    if f.district_id:
+        stmt = stmt.where(Case.district_id == f.district_id)
+    if f.organiser_id:
+        stmt = stmt.where(Conference.organiser_id == f.organiser_id)
+    if f.newest_first:
+        stmt = stmt.order_by(Conference.starts_at.desc(), Conference.id.desc())
     else:
-        stmt = stmt.where(Conference.ends_at < now).order_by(Conference.starts_at.desc(), Conference.id.desc())
+        stmt = stmt.order_by(Conference.starts_at, Conference.id)
+    return paginate(session, stmt, number, size)
+
+
+@dataclass
+class Week:
+    monday: date
+    days: list  # [(day, [(Conference, pseudonym, location name, district name), ...]), ...] Monday to Sunday
+    truncated: bool
+
+    @property
+    def sunday(self) -> date:
+        return self.monday + timedelta(days=6)
+
+    @property
+    def count(self) -> int:
+        return sum(len(rows) for _day, rows in self.days)
+
+
+def team_week(session, team_id, day: date) -> Week:
+    """The team's conferences of the week (Monday to Sunday, Berlin) that holds ``day``."""
+    monday = day - timedelta(days=day.weekday())
+    rows = session.execute(
+        _team_conferences(team_id)
+        .where(
+            Conference.starts_at >= _day_start(monday),
+            Conference.starts_at < _day_start(monday + timedelta(days=7)),
+        )
+        .order_by(Conference.starts_at, Conference.id)
+        .limit(WEEK_LIMIT + 1)
+    ).all()
+    by_day = {monday + timedelta(days=i): [] for i in range(7)}
+    for row in rows[:WEEK_LIMIT]:
+        by_day[local_day(row[0].starts_at)].append(row)
+    return Week(monday, list(by_day.items()), len(rows) > WEEK_LIMIT)
+
+
+class MeasureState(StrEnum):
+    OPEN = "offen"
+    OVERDUE = "ueberfaellig"  # open and due before today (the team overview's figure)
+
+
+MEASURE_STATE_LABELS = {MeasureState.OPEN: _l("offen"), MeasureState.OVERDUE: _l("überfällig")}
+
+
+def team_measures(session, team_id, *, state: str, caseworker_id=None, number: int, size: int, today=None) -> Page:
+    """Open measures of the team's open cases by due date (overdue: due before today), optionally
+    of one caseworker's cases: walks the index of open measures by due date, a page at a time."""
+    today = today or berlin_today()
+    stmt = (
+        select(Measure, Case.pseudonym, Agency.name)
+        .join(Case, Case.id == Measure.case_id)
+        .outerjoin(Agency, Agency.id == Measure.responsible_agency_id)
+        .where(measure_open(), Case.team_id == team_id, Case.status == CaseStatus.OPEN)
+        .order_by(Measure.due_on, Measure.id)
+    )
+    if state == MeasureState.OVERDUE:
+        stmt = stmt.where(Measure.due_on < today)
+    if caseworker_id:
+        stmt = stmt.where(Case.caseworker_id == caseworker_id)
     return paginate(session, stmt, number, size)
 
 
