@@ -13,7 +13,7 @@ from app.permissions import authenticated_only, can, is_admin, is_partner, is_st
 bp = Blueprint("main", __name__)
 
 # One page parameter per list, so each list pages on its own.
-STAFF_LISTS = ("upcoming", "unanswered", "measures", "without_follow_up")
+STAFF_LISTS = ("minutes", "comments", "failed_mail", "upcoming", "unanswered", "measures", "without_follow_up")
 PARTNER_LISTS = ("upcoming", "awaiting", "measures")
 
 

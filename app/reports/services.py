@@ -10,14 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import aliased
 
-from app import mail
 from app.accounts.models import Role, User
-from app.agencies.models import Agency
 from app.cases.models import Case, CaseStatus
 from app.cases.services import RECENTLY_CLOSED_CHOICE, closed_since
-from app.conferences.models import Conference, ConferenceStatus, Invitation, Measure, measure_open
+from app.conferences.models import Conference, ConferenceStatus, Measure, measure_open
+from app.conferences.services import queries
 from app.conferences.services.queries import Period, period_conditions
 from app.minutes.models import Minutes, MinutesStatus
 
@@ -152,20 +150,4 @@ def team_overview(session, team_id: int, *, now: datetime, today: date, list_siz
 
 def failed_invitation_mail(session, team_id: int, limit: int) -> list:
     """Invitation e-mails of the team's planned conferences whose latest e-mail failed for good."""
-    m, newer = mail.OutboxMessage, aliased(mail.OutboxMessage)
-    return session.execute(
-        select(Conference, Case.pseudonym, Agency.name, m.last_error)
-        .select_from(m)
-        .join(Invitation, (m.ref_type == Invitation.__tablename__) & (m.ref_id == Invitation.id))
-        .join(Conference, Conference.id == Invitation.conference_id)
-        .join(Case, Case.id == Conference.case_id)
-        .join(Agency, Agency.id == Invitation.agency_id)
-        .where(
-            m.status == mail.FAILED,
-            Case.team_id == team_id,
-            Conference.status == "planned",
-            ~exists().where(newer.ref_type == m.ref_type, newer.ref_id == m.ref_id, newer.id > m.id),
-        )
-        .order_by(m.id.desc())
-        .limit(limit)
-    ).all()
+    return session.execute(queries.failed_invitation_mail(team_id).limit(limit)).all()

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from app.accounts.models import User
 from app.agencies.models import Agency, District, Location
@@ -25,7 +26,9 @@ from app.conferences.services.invitations import consent_valid_on
 from app.conferences.services.records import under_review
 from app.conferences.services.scheduling import agenda_items
 from app.db import Page, paginate
+from app.mail import FAILED, OutboxMessage
 from app.minutes.document import assemble
+from app.minutes.models import Minutes, MinutesComment, MinutesStatus
 from app.permissions import Reader, visible_content
 
 MEASURE_DUE_SOON_DAYS = 7  # start page: "due soon"
@@ -291,6 +294,75 @@ def team_measures(session, team_id, *, state: str, caseworker_id=None, number: i
     return paginate(session, stmt, number, size)
 
 
+# --- the staff's work queue (start page) ------------------------------------------------------
+
+
+def minutes_to_write(user):
+    """Held conferences of the user's team that the user moderates, whose minutes are not
+    final yet (finalising closes a conference), oldest first: (Conference, pseudonym, latest
+    minutes status or None, comment deadline or None). Walks the organiser's index."""
+    latest = (
+        select(Minutes.id)
+        .where(Minutes.conference_id == Conference.id)
+        .order_by(Minutes.version_number.desc())
+        .limit(1)
+        .correlate(Conference)
+        .scalar_subquery()
+    )
+    return (
+        select(Conference, Case.pseudonym, Minutes.status, Minutes.comments_until)
+        .join(Case, Case.id == Conference.case_id)
+        .outerjoin(Minutes, Minutes.id == latest)
+        .where(
+            Conference.organiser_id == user.id,
+            Conference.status == ConferenceStatus.HELD,
+            Case.team_id == user.team_id,
+        )
+        .order_by(Conference.starts_at, Conference.id)
+    )
+
+
+def comments_received(user):
+    """Partners' comments on the drafts the user shared (minutes not final yet), newest first:
+    (MinutesComment, agency name, conference id, pseudonym, comments deadline)."""
+    return (
+        select(MinutesComment, Agency.name, Conference.id, Case.pseudonym, Minutes.comments_until)
+        .join(Minutes, Minutes.id == MinutesComment.minutes_id)
+        .join(Conference, Conference.id == Minutes.conference_id)
+        .join(Case, Case.id == Conference.case_id)
+        .join(Agency, Agency.id == MinutesComment.agency_id)
+        .where(
+            Conference.organiser_id == user.id,
+            Conference.status == ConferenceStatus.HELD,
+            Minutes.status == MinutesStatus.DRAFT,
+            Case.team_id == user.team_id,
+        )
+        .order_by(MinutesComment.created_at.desc(), MinutesComment.id.desc())
+    )
+
+
+def failed_invitation_mail(team_id):
+    """Invitation e-mails of the team's planned conferences whose latest e-mail failed for good,
+    newest first: (Conference, pseudonym, agency name, error code). Starts from the failed
+    messages of the outbox (its status index), which are few."""
+    m, newer = OutboxMessage, aliased(OutboxMessage)
+    return (
+        select(Conference, Case.pseudonym, Agency.name, m.last_error)
+        .select_from(m)
+        .join(Invitation, (m.ref_type == Invitation.__tablename__) & (m.ref_id == Invitation.id))
+        .join(Conference, Conference.id == Invitation.conference_id)
+        .join(Case, Case.id == Conference.case_id)
+        .join(Agency, Agency.id == Invitation.agency_id)
+        .where(
+            m.status == FAILED,
+            Case.team_id == team_id,
+            Conference.status == ConferenceStatus.PLANNED,
+            ~exists().where(newer.ref_type == m.ref_type, newer.ref_id == m.ref_id, newer.id > m.id),
+        )
+        .order_by(m.id.desc())
+    )
+
+
 def staff_start(session, user, pages: dict, size: int) -> dict:
     now, today = utcnow(), berlin_today()
     team = user.team_id
@@ -336,6 +408,9 @@ def staff_start(session, user, pages: dict, size: int) -> dict:
         .order_by(Case.pseudonym)
     )
     return {
+        "minutes_to_write": paginate(session, minutes_to_write(user), pages.get("minutes", 1), size),
+        "comments": paginate(session, comments_received(user), pages.get("comments", 1), size),
+        "failed_mail": paginate(session, failed_invitation_mail(team), pages.get("failed_mail", 1), size),
         "upcoming": paginate(session, upcoming, pages.get("upcoming", 1), size),
         "unanswered": paginate(session, unanswered, pages.get("unanswered", 1), size),
         "measures": paginate(session, measures, pages.get("measures", 1), size),
