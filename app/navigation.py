@@ -29,6 +29,8 @@ def nav_items():
         items.append((url_for("cases.index"), _l("Fälle")))
         items.append((url_for("conferences.index"), _l("Fallkonferenzen")))
         items.append((url_for("conferences.measures"), _l("Maßnahmen")))
+    if can(current_user, "partner.area"):
+        items.append((url_for("conferences.history"), _l("Fallkonferenzen und Protokolle")))
     if can(current_user, "team.overview"):
         items.append((url_for("reports.overview"), _l("Teamübersicht")))
     if can(current_user, "minutes.export"):

@@ -223,6 +223,23 @@ route(
     ALL_TEAMS,
     name="the conference's week",
 )
+# Every partner has a history (empty where nothing is visible now: its rows are decided by the
+# same rules as the conference page, tests/conferences/test_partner_history.py); staff have none.
+PARTNERS = (
+    "partner",
+    "partner_not_invited",
+    "partner_consent_withdrawn",
+    "partner_declined",
+    "partner_other_case",
+    "partner_consent_expired",
+    "partner_no_consent",
+)
+route(
+    "GET",
+    "/konferenzen/verlauf",
+    lambda s: (s.conference, s.held_conference, "/konferenzen/verlauf")[-1],
+    protected(403, **dict.fromkeys(PARTNERS, 200)),
+)
 route("GET", "/massnahmen", lambda s: (s.conference, "/massnahmen?stand=offen")[1], ALL_TEAMS)
 route(
     "GET",

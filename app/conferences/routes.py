@@ -449,6 +449,15 @@ def week():
     )
 
 
+@bp.route("/konferenzen/verlauf")
+def history():
+    """A partner's history: every conference its agency was invited to and may see now, with
+    the minutes it may read (the policy decides each row)."""
+    authorize("partner.area")
+    page = queries.partner_history(db.session, current_user, _page_arg("seite"), current_app.config["PAGE_SIZE"])
+    return render_template("conferences/history.html", page=page, **labels())
+
+
 @bp.route("/massnahmen")
 def measures():
     """Open measures of the team's open cases by due date; the team overview's overdue

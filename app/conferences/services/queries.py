@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 
 from app.accounts.models import User
 from app.agencies.models import Agency, District, Location
-from app.cases.models import Case, CaseStatus
+from app.cases.models import Case, CaseStatus, Consent
 from app.clock import berlin_today, local_day, local_to_utc, utcnow
 from app.conferences.models import (
     Conference,
@@ -29,7 +29,7 @@ from app.db import Page, paginate
 from app.mail import FAILED, OutboxMessage
 from app.minutes.document import assemble
 from app.minutes.models import Minutes, MinutesComment, MinutesStatus
-from app.permissions import Reader, visible_content
+from app.permissions import Reader, can, known_partner_access, reader_of, visible_content
 
 MEASURE_DUE_SOON_DAYS = 7  # start page: "due soon"
 
@@ -417,6 +417,84 @@ def staff_start(session, user, pages: dict, size: int) -> dict:
         "without_follow_up": paginate(session, without_follow_up, pages.get("without_follow_up", 1), size),
         "today": today,
     }
+
+
+@dataclass
+class HistoryRow:
+    conference: Conference
+    invitation: Invitation
+    pseudonym: str
+    district: str | None
+    location: str
+    final: Minutes | None  # the valid version, when the agency may download it
+    draft: Minutes | None  # a draft shared with the agency for comment, while it may comment
+
+
+def partner_history(session, user, number: int, size: int) -> Page:
+    """The conferences the partner's agency was invited to and may see now (a live invitation
+    and a consent valid today: the policy's ``conference.view``), latest first, with the
+    minutes it may read. A page costs three queries: its rows, the agency's consents for
+    their cases, and their minutes; the policy then decides each row from what was read."""
+    today = berlin_today()
+    agency = user.agency_id
+    stmt = (
+        select(Conference, Invitation, Case.pseudonym, District.name, Location.name)
+        .join(
+            Invitation,
+            and_(
+                Invitation.conference_id == Conference.id,
+                Invitation.agency_id == agency,
+                Invitation.status != InvitationStatus.CANCELLED,
+            ),
+        )
+        .join(Case, Case.id == Conference.case_id)
+        .outerjoin(District, District.id == Case.district_id)
+        .join(Location, Location.id == Conference.location_id)
+        .where(consent_valid_on(Conference.case_id, agency, today))
+        .order_by(Conference.starts_at.desc(), Conference.id.desc())
+    )
+    page = paginate(session, stmt, number, size)
+    if not page.items:
+        return page
+    case_ids = {conf.case_id for conf, *_rest in page.items}
+    consents = dict.fromkeys(case_ids)
+    for consent in session.execute(
+        select(Consent).where(
+            Consent.case_id.in_(case_ids), Consent.agency_id == agency, Consent.superseded_at.is_(None)
+        )
+    ).scalars():
+        if consents[consent.case_id] is None and consent.is_valid_on(today):
+            consents[consent.case_id] = consent
+    known_partner_access(agency, [inv for _conf, inv, *_rest in page.items], consents, today)
+    minutes = {}
+    for m in session.execute(
+        select(Minutes)
+        .where(
+            Minutes.conference_id.in_([conf.id for conf, *_rest in page.items]),
+            Minutes.status.in_([MinutesStatus.FINAL, MinutesStatus.DRAFT]),
+        )
+        .order_by(Minutes.version_number)
+    ).scalars():
+        minutes.setdefault(m.conference_id, {})[m.status] = m
+    rows = []
+    for conf, inv, pseudonym, district, location in page.items:
+        if reader_of(user, conf) is None:  # the policy has the last word
+            continue
+        final = minutes.get(conf.id, {}).get(MinutesStatus.FINAL)
+        draft = minutes.get(conf.id, {}).get(MinutesStatus.DRAFT)
+        rows.append(
+            HistoryRow(
+                conf,
+                inv,
+                pseudonym,
+                district,
+                location,
+                final if final is not None and can(user, "minutes.download", final) else None,
+                draft if draft is not None and can(user, "minutes.comment", draft) else None,
+            )
+        )
+    page.items = rows
+    return page
 
 
 def partner_start(session, user, pages: dict, size: int) -> dict:
