@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app import public_pages
 from app.accounts.models import ROLE_LABELS
 from app.admin.routes import DIRECTORY
 from app.permissions import can, is_admin, is_staff
@@ -41,4 +42,9 @@ def nav_items():
 def init_app(app):
     @app.context_processor
     def navigation():
-        return {"nav_items": nav_items, "role_label": role_label, "get_locale": get_locale}
+        return {
+            "nav_items": nav_items,
+            "role_label": role_label,
+            "get_locale": get_locale,
+            "footer_links": public_pages.FOOTER,
+        }

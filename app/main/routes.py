@@ -1,9 +1,12 @@
 """Start page per role and the health check."""
 
+from datetime import date
+
 from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 
-from app import db, health
+from app import db, health, public_pages
 from app.accounts import services as accounts
 from app.accounts.models import ACCOUNT_CHANGE_KIND_LABELS, ROLE_LABELS
 from app.conferences.models import INVITATION_STATUS, MEASURE_STATUS, RESPONSIBLE_KINDS
@@ -56,6 +59,48 @@ def index():
         lists = queries.partner_start(db.session, current_user, _pages(PARTNER_LISTS), size)
         return render_template("main/index.html", role="partner", **lists, **labels)
     return render_template("main/index.html", role=None)
+
+
+# --- public pages of the footer (no log-in) ------------------------------------------------------
+
+
+def _public_page(slug):
+    template, title = public_pages.PAGES[slug]
+    config = current_app.config
+    try:
+        stated = date.fromisoformat(str(config.get("ACCESSIBILITY_STATEMENT_DATE") or ""))
+    except ValueError:
+        stated = None
+    return render_template(
+        template,
+        title=title,
+        own_text=public_pages.replacement(config, slug, get_locale().language),
+        statement_date=stated,
+    )
+
+
+@bp.route("/barrierefreiheit")
+@public
+def accessibility():
+    return _public_page("barrierefreiheit")
+
+
+@bp.route("/datenschutz")
+@public
+def privacy():
+    return _public_page("datenschutz")
+
+
+@bp.route("/impressum")
+@public
+def imprint():
+    return _public_page("impressum")
+
+
+@bp.route("/leichte-sprache")
+@public
+def easy_read():
+    return _public_page("leichte-sprache")
 
 
 @bp.route("/healthz")
