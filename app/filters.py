@@ -5,6 +5,7 @@ from datetime import date, datetime
 from flask_babel import format_date, format_datetime, format_time
 from wtforms import SelectField, SelectMultipleField
 
+from app.agencies.models import place_text
 from app.clock import local_day, to_local
 
 
@@ -32,6 +33,12 @@ def time_de(value: datetime | str | None) -> str:
     return format_time(to_local(value), "HH:mm")
 
 
+def place(location) -> str:
+    """A location (a row, or the dict frozen in final minutes) as one line without repeats."""
+    get = location.get if isinstance(location, dict) else lambda key: getattr(location, key, None)
+    return place_text(get("name") or "", get("address"))
+
+
 def is_select(field) -> bool:
     """A single-choice select (``ChoiceField`` too), shown in KERN's select markup."""
     return isinstance(field, SelectField) and not isinstance(field, SelectMultipleField)
@@ -42,3 +49,4 @@ def init_app(app):
     app.jinja_env.filters["datetime"] = datetime_de
     app.jinja_env.filters["date"] = date_de
     app.jinja_env.filters["time"] = time_de
+    app.jinja_env.filters["place"] = place

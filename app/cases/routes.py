@@ -13,6 +13,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -381,9 +382,10 @@ def consent_withdraw(case_id, consent_id):
             _("Der Widerruf wurde erfasst. Die Einrichtung hat ab sofort keinen Zugriff mehr.")
             + (
                 " "
-                + _(
-                    "%(n)s offene Einladung(en) wurden zurückgezogen und die Einrichtung per E-Mail informiert.",
-                    n=len(cancelled),
+                + ngettext(
+                    "%(num)d offene Einladung wurde zurückgezogen und die Einrichtung per E-Mail informiert.",
+                    "%(num)d offene Einladungen wurden zurückgezogen und die Einrichtung per E-Mail informiert.",
+                    len(cancelled),
                 )
                 if cancelled
                 else ""

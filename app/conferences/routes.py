@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -312,7 +313,7 @@ def cancel(conference_id):
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
-            scheduling.cancel_conference(
+            notified = scheduling.cancel_conference(
                 db.session,
                 conference,
                 current_user,
@@ -325,7 +326,16 @@ def cancel(conference_id):
             status = 409
         else:
             db.session.commit()
-            flash(_("Die Fallkonferenz ist abgesagt; die eingeladenen Einrichtungen wurden benachrichtigt."), "success")
+            flash(
+                ngettext(
+                    "Die Fallkonferenz ist abgesagt; die eingeladene Einrichtung wurde benachrichtigt.",
+                    "Die Fallkonferenz ist abgesagt; die %(num)d eingeladenen Einrichtungen wurden benachrichtigt.",
+                    notified,
+                )
+                if notified
+                else _("Die Fallkonferenz ist abgesagt. Es war keine Einrichtung eingeladen."),
+                "success",
+            )
             return redirect(url_for("conferences.view", conference_id=conference.id))
     return render_template("conferences/cancel.html", form=form, conference=conference, case=case), status
 
@@ -503,7 +513,7 @@ def invite(conference_id):
             form[err.field].errors.append(err.message)
         else:
             db.session.commit()
-            flash(_("%(n)s Einladung(en) verschickt.", n=len(created)), "success")
+            flash(ngettext("%(num)d Einladung verschickt.", "%(num)d Einladungen verschickt.", len(created)), "success")
             return redirect(url_for("conferences.view", conference_id=conference.id))
     return render_template(
         "conferences/invite.html", form=form, conference=conference, case=case, options=options, **labels()

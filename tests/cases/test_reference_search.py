@@ -62,8 +62,8 @@ def test_a_reference_in_a_query_string_is_not_searched(app, client, factory, tea
     assert _found(client.get(f"/faelle?suche={case.pseudonym}&status=alle")) == [case.pseudonym]
 
 
-def test_the_search_form_posts_and_its_pages_post_too(app, client, factory, team, caseworker, district):
-    app.config["PAGE_SIZE"] = 2
+def test_the_search_form_posts_and_its_pages_post_too(app, client, factory, team, caseworker, district, monkeypatch):
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
     cases = [
         factory.case(team=team, caseworker=caseworker, district=district, internal_reference=f"55555BG000000{i}")
         for i in range(3)
