@@ -328,8 +328,8 @@ def cancel(conference_id):
             db.session.commit()
             flash(
                 ngettext(
-                    "Die Fallkonferenz ist abgesagt; die eingeladene Einrichtung wurde benachrichtigt.",
-                    "Die Fallkonferenz ist abgesagt; die %(num)d eingeladenen Einrichtungen wurden benachrichtigt.",
+                    "Die Fallkonferenz ist abgesagt; %(num)d eingeladene Einrichtung wurde benachrichtigt.",
+                    "Die Fallkonferenz ist abgesagt; %(num)d eingeladene Einrichtungen wurden benachrichtigt.",
                     notified,
                 )
                 if notified

@@ -88,8 +88,8 @@ def test_cancelling_says_who_was_told(app, client, factory, scene, invited):
     message = _flash(response)
     expected = {
         0: "Die Fallkonferenz ist abgesagt. Es war keine Einrichtung eingeladen.",
-        1: "Die Fallkonferenz ist abgesagt; die eingeladene Einrichtung wurde benachrichtigt.",
-        2: "Die Fallkonferenz ist abgesagt; die 2 eingeladenen Einrichtungen wurden benachrichtigt.",
+        1: "Die Fallkonferenz ist abgesagt; 1 eingeladene Einrichtung wurde benachrichtigt.",
+        2: "Die Fallkonferenz ist abgesagt; 2 eingeladene Einrichtungen wurden benachrichtigt.",
     }[invited]
     assert expected in message, message
     assert "Einrichtungen wurden benachrichtigt" not in message or invited == 2
