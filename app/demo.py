@@ -170,7 +170,8 @@ def seed(session, *, if_empty: bool = False) -> bool:
     session.flush()
     audit.record("demo.seeded", session=session)
     session.commit()
-    seed_minutes(session, seed_conferences(session, seed_cases(session)))
+    conferences = seed_conferences(session, seed_cases(session))
+    seed_work_queue(session, seed_minutes(session, conferences), conferences)
     return True
 
 
@@ -387,6 +388,66 @@ def seed_minutes(session, conferences) -> list:
         made.append(minutes)
     session.commit()
     return made
+
+
+def seed_work_queue(session, minutes, conferences) -> None:
+    """Something in each list of the staff's work queue (issue 13): a draft shared with the
+    invited agencies and commented on by one, and an invitation whose e-mail failed for good.
+    Runs after seed_minutes, in an app context (the e-mails are rendered from the templates)."""
+    from flask import current_app
+
+    from app import mail
+    from app.conferences.models import Invitation, InvitationStatus
+    from app.conferences.services.notifications import send_invitation_mail
+    from app.minutes import services
+    from app.minutes.models import MinutesStatus
+    from app.permissions import valid_consent
+
+    base = current_app.config["BASE_URL"].rstrip("/")
+    partners = {u.agency_id: u for u in session.execute(select(User).where(User.role == Role.PARTNER)).scalars()}
+    for draft in (m for m in minutes if m.status == MinutesStatus.DRAFT):
+        conference = next(c for c in conferences if c.id == draft.conference_id)
+        commenter = next(
+            (
+                partners[inv.agency_id]
+                for inv in session.execute(
+                    select(Invitation).where(
+                        Invitation.conference_id == conference.id, Invitation.status == InvitationStatus.ACCEPTED
+                    )
+                ).scalars()
+                if inv.agency_id in partners and valid_consent(conference.case_id, inv.agency_id) is not None
+            ),
+            None,
+        )
+        if commenter is None:
+            continue
+        link = f"{base}/konferenzen/{conference.id}/protokoll"
+        services.share_draft(session, draft, session.get(User, conference.organiser_id), 7, link)
+        services.add_comment(
+            session, draft, commenter, "Bitte bei Punkt 2 ergänzen, dass der Ratenplan schon begonnen hat.", link=link
+        )
+        break
+    # The first pending invitation of a planned conference: its e-mail was refused for good.
+    pending = session.execute(
+        select(Invitation)
+        .where(Invitation.status == InvitationStatus.PENDING)
+        .where(Invitation.conference_id.in_([c.id for c in conferences if c.status == "planned"]))
+        .order_by(Invitation.id)
+        .limit(1)
+    ).scalar_one_or_none()
+    if pending is not None:
+        conference = next(c for c in conferences if c.id == pending.conference_id)
+        send_invitation_mail(session, conference, pending, session.get(User, conference.organiser_id), kind="resend")
+        session.flush()
+        message = session.execute(
+            select(mail.OutboxMessage)
+            .where(mail.OutboxMessage.ref_type == "invitation", mail.OutboxMessage.ref_id == pending.id)
+            .order_by(mail.OutboxMessage.id.desc())
+            .limit(1)
+        ).scalar_one()
+        message.status, message.attempts = mail.FAILED, current_app.config["MAIL_MAX_ATTEMPTS"]
+        message.last_error = "SMTPRecipientsRefused:550"
+    session.commit()
 
 
 # --- conferences (issue 4) -----------------------------------------------------------------
