@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from app import audit, db, high_water
@@ -372,7 +372,18 @@ def case_list(session, team_id: int, f: CaseFilter, page: int, size: int) -> Cas
     ).scalar()
     return CaseListPage(
         [
-            CaseRow(*r[:8], obstacles=_obstacle_list(r[8]), internal_reference=r[9] if f.by_reference else None)
+            CaseRow(
+                id=r[0],
+                pseudonym=r[1],
+                status=r[2],
+                district=r[3],
+                caseworker=r[4],
+                created_at=r[5],
+                next_conference=r[6],
+                open_measures=r[7],
+                obstacles=_obstacle_list(r[8]),
+                internal_reference=r[9] if f.by_reference else None,
+            )
             for r in rows[:size]
         ],
         page,
@@ -407,7 +418,7 @@ def _list_conditions(c, team_id: int, f: CaseFilter) -> list:
         conditions.append(c.closed_at >= f.closed_since)
     if f.search.strip():
         pattern = f"%{_like_escape(f.search.strip().upper())}%"
-        found = func.upper(c.pseudonym).like(pattern, escape="\\")
+        found: ColumnElement[bool] = func.upper(c.pseudonym).like(pattern, escape="\\")
         key = reference_key(f.search)
         if f.by_reference and key:
             # The reference in full or in part (its stored form may hold separators).

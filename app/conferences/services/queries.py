@@ -96,7 +96,8 @@ def staff_page(session, conference) -> dict:
     previous = next((c for c in linked if c.id == conference.previous_conference_id), None)
     follow_ups = [c for c in linked if c.previous_conference_id == conference.id]
     # This conference's measures, and the earlier conference's that it reviews, in one query.
-    measures, review = [], []
+    measures: list[tuple[Measure, str | None]] = []
+    review: list[tuple[Measure, str | None]] = []
     wanted = Measure.conference_id == conference.id
     if conference.previous_conference_id is not None:
         wanted = or_(wanted, under_review(conference))
@@ -262,7 +263,7 @@ def team_week(session, team_id, day: date) -> Week:
         .order_by(Conference.starts_at, Conference.id)
         .limit(WEEK_LIMIT + 1)
     ).all()
-    by_day = {monday + timedelta(days=i): [] for i in range(7)}
+    by_day: dict[date, list] = {monday + timedelta(days=i): [] for i in range(7)}
     for row in rows[:WEEK_LIMIT]:
         by_day[local_day(row[0].starts_at)].append(row)
     return Week(monday, list(by_day.items()), len(rows) > WEEK_LIMIT)
@@ -466,7 +467,7 @@ def partner_history(session, user, number: int, size: int) -> Page:
         if consents[consent.case_id] is None and consent.is_valid_on(today):
             consents[consent.case_id] = consent
     known_partner_access(agency, [inv for _conf, inv, *_rest in page.items], consents, today)
-    minutes = {}
+    minutes: dict[int, dict[MinutesStatus, Minutes]] = {}
     for m in session.execute(
         select(Minutes)
         .where(
