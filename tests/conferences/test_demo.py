@@ -66,7 +66,7 @@ def test_demo_accounts_have_full_start_pages_and_partners_blind_spots(app, clien
         "Keine fehlgeschlagenen E-Mails.",
     ):
         assert empty not in body, empty
-    assert "SMTPRecipientsRefused:550" in body and "Ratenplan schon begonnen" in body
+    assert "SMTPRecipientsRefused 550" in body and "Ratenplan schon begonnen" in body
     for email in (
         "partner.schuldnerberatung@demo.invalid",
         "partner.bildung@demo.invalid",
