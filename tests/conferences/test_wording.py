@@ -10,9 +10,10 @@ import pytest
 from app import pii
 from app.agencies.models import place_text
 from app.clock import berlin_today
+from app.conferences.models import AgendaItem
 from app.forms import directory_names
 from tests.conferences.conftest import future
-from tests.conftest import login_as, post, text_of
+from tests.conftest import login_as, outbox_messages, post, text_of
 
 
 def _flash(response) -> str:
@@ -55,6 +56,18 @@ def test_moderation_and_the_persons_attendance_before_and_after_the_meeting(app,
     after = text(f"/konferenzen/{held.id}")
     assert "Teilnahme der Person" not in after and "Person war anwesend nicht erfasst" in after
     assert "Person war anwesend nein" in text(f"/konferenzen/{recorded.id}")
+
+
+def test_the_invitation_mail_names_the_moderation(app, client, session, factory, scene):
+    conf = factory.conference(scene.case, location=scene.location, starts_at=future(days=5))
+    session.add(AgendaItem(conference_id=conf.id, position=1, title="Stand der Dinge"))
+    session.commit()
+    login_as(client, app, scene.caseworker)
+    response = post(client, app, f"/konferenzen/{conf.id}/einladungen", {"agencies": [str(scene.debt.id)]})
+    assert response.status_code == 302
+    (msg,) = outbox_messages(app)
+    body = msg.get_body(("plain",)).get_content()
+    assert "Moderation: Clara Fallmanagerin" in body and "Organisation" not in body
 
 
 def test_no_doubled_room_names(app, client, factory, scene):
