@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from app import db
 from app.agencies.models import Agency, District
@@ -114,14 +115,17 @@ def index():
     once (no redirect, so the term is kept nowhere)."""
     authorize("case.list")
     posted = request.method == "POST"
-    form = FilterForm(request.form if posted else request.args)
+    # A query string's page number is read by db.requested_page (clamped, never refused);
+    # only a posted search's page is a field of the form.
+    query = MultiDict([(k, v) for k, v in request.args.items(multi=True) if k != "seite"])
+    form = FilterForm(request.form if posted else query)
     form.stadtteil.choices = [("", _("alle"))] + _district_choices()[1:]
     form.fachkraft.choices = [("", _("alle"))] + [
         (str(u.id), u.name) for u in services.team_staff(db.session, current_user.team_id)
     ]
     page = db.requested_page() if not posted else form.seite.data or 1
     size = current_app.config["PAGE_SIZE"]
-    if (posted or request.args) and not form.validate():
+    if (posted or query) and not form.validate():
         return render_template("cases/index.html", form=form, result=None, labels=LABELS, args={}, posted=posted), 400
     f = services.CaseFilter(
         status={"offen": CaseStatus.OPEN, "abgeschlossen": CaseStatus.CLOSED}.get(form.status.data or "offen", ""),
