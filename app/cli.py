@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from app import audit, db
@@ -105,9 +107,23 @@ def send_reminders():
     polls, left = poll_reminders(s)
     s.commit()
     click.echo(
-        f"Erinnerungen verschickt: {conferences} Fallkonferenz(en), {measures} Maßnahme(n); "
-        f"{cancelled} Einladung(en) wegen abgelaufener Einwilligung zurückgezogen; Terminabstimmungen: "
-        f"{polls} Erinnerung(en), {left} Einrichtung(en) ohne gültige Einwilligung entfernt."
+        _(
+            "Erinnerungen verschickt: %(conferences)s, %(measures)s; %(cancelled)s; "
+            "Terminabstimmungen: %(polls)s, %(left)s.",
+            conferences=ngettext("%(num)d Fallkonferenz", "%(num)d Fallkonferenzen", conferences),
+            measures=ngettext("%(num)d Maßnahme", "%(num)d Maßnahmen", measures),
+            cancelled=ngettext(
+                "%(num)d Einladung wegen abgelaufener Einwilligung zurückgezogen",
+                "%(num)d Einladungen wegen abgelaufener Einwilligung zurückgezogen",
+                cancelled,
+            ),
+            polls=ngettext("%(num)d Erinnerung", "%(num)d Erinnerungen", polls),
+            left=ngettext(
+                "%(num)d Einrichtung ohne gültige Einwilligung entfernt",
+                "%(num)d Einrichtungen ohne gültige Einwilligung entfernt",
+                left,
+            ),
+        )
     )
     _send_outbox()
 
@@ -131,7 +147,13 @@ def send_mail(retry_failed):
         s = db.get_session()
         n = mail.retry_failed(s)
         s.commit()
-        click.echo(f"{n} fehlgeschlagene E-Mail(s) wieder in der Warteschlange.")
+        click.echo(
+            ngettext(
+                "%(num)d fehlgeschlagene E-Mail wieder in der Warteschlange.",
+                "%(num)d fehlgeschlagene E-Mails wieder in der Warteschlange.",
+                n,
+            )
+        )
     if _send_outbox().interrupted:
         sys.exit(1)
 

@@ -17,6 +17,22 @@ class Defaults:
     ORGANISATION_NAME = "MainArbeit – Kommunales Jobcenter Offenbach"
     ORGANISATION_LOGO = "pdf/logo.svg"  # in the PDFs; a file under app/static (svg, png, jpg), "" for none
 
+    # The public pages of the footer (app/public_pages.py): Barrierefreiheit, Datenschutz,
+    # Impressum, Leichte Sprache. Their default texts name these details; set them per
+    # deployment in instance/config.py (or the environment), or replace a whole text with
+    # PUBLIC_PAGE_TEXTS = {"impressum": {"de": "...", "en": "..."}} (plain text: paragraphs
+    # separated by blank lines, "## " starts a heading, "- " a list item).
+    ORGANISATION_ADDRESS = "Berliner Straße 190, Offenbach am Main"
+    CONTACT_EMAIL = "fallkonferenz@jobcenter.invalid"
+    ORGANISATION_REPRESENTATIVE = "die Betriebsleitung der MainArbeit"
+    # The feedback contact of the accessibility statement (HVBIT § 4): barriers are reported here.
+    ACCESSIBILITY_CONTACT_EMAIL = "barrierefreiheit@jobcenter.invalid"
+    ACCESSIBILITY_CONTACT_PHONE = ""
+    ACCESSIBILITY_STATEMENT_DATE = "2026-05-01"  # when the statement was made or last reviewed (ISO)
+    ACCESSIBILITY_ENFORCEMENT_URL = "https://lbit.hessen.de"
+    DATA_PROTECTION_OFFICER_EMAIL = "datenschutz@jobcenter.invalid"
+    PUBLIC_PAGE_TEXTS: dict = {}
+
     # Minutes PDFs (app/pdf.py): rendering stops at these limits with a message, never runs away.
     # The time limit stays well below SQLite's busy timeout (app/db.py, 30 s) and gunicorn's
     # worker timeout (30 s by default, 60 s in deploy/): a rendering never outlasts either.
@@ -123,6 +139,14 @@ _ENV_KEYS = [
     "DATABASE_URL",
     "BASE_URL",
     "ORGANISATION_NAME",
+    "ORGANISATION_ADDRESS",
+    "CONTACT_EMAIL",
+    "ORGANISATION_REPRESENTATIVE",
+    "ACCESSIBILITY_CONTACT_EMAIL",
+    "ACCESSIBILITY_CONTACT_PHONE",
+    "ACCESSIBILITY_STATEMENT_DATE",
+    "ACCESSIBILITY_ENFORCEMENT_URL",
+    "DATA_PROTECTION_OFFICER_EMAIL",
     "MAIL_SERVER",
     "MAIL_PORT",
     "MAIL_USE_TLS",

@@ -172,7 +172,8 @@ def seed(session, *, if_empty: bool = False) -> bool:
     session.flush()
     audit.record("demo.seeded", session=session)
     session.commit()
-    seed_minutes(session, seed_conferences(session, seed_cases(session)))
+    conferences = seed_conferences(session, seed_cases(session))
+    seed_work_queue(session, seed_minutes(session, conferences), conferences)
     seed_consultations(session)
     seed_poll(session)
     return True
@@ -391,6 +392,98 @@ def seed_minutes(session, conferences) -> list:
         made.append(minutes)
     session.commit()
     return made
+
+
+def seed_work_queue(session, minutes, conferences) -> None:
+    """Something in each list of the staff's work queue (issue 13): a draft shared with the
+    invited agencies and commented on by one, and an invitation whose e-mail failed for good.
+    Runs after seed_minutes, in an app context (the e-mails are rendered from the templates).
+
+    The services read consents through ``db.session`` (fresh in every request, as the policy
+    wants): for the time of this step that is the demo's own session, as under ``flask seed-demo``."""
+    from flask import g
+
+    previous = g.pop("db_session", None)
+    g.db_session = session
+    try:
+        _share_and_comment(session, minutes, conferences)
+        _fail_one_invitation_mail(session, conferences)
+        session.commit()
+    finally:
+        g.pop("db_session", None)
+        if previous is not None:
+            g.db_session = previous
+
+
+def _share_and_comment(session, minutes, conferences) -> None:
+    """The first draft of a conference with an accepted invitation whose agency has a partner
+    account and a valid consent: shared for comments, and commented on by that partner."""
+    from flask import current_app
+
+    from app.clock import berlin_today
+    from app.conferences.models import Invitation, InvitationStatus
+    from app.conferences.services.invitations import consent_valid_on
+    from app.minutes import services
+    from app.minutes.models import MinutesStatus
+
+    base = current_app.config["BASE_URL"].rstrip("/")
+    today = berlin_today()
+    partners = {u.agency_id: u for u in session.execute(select(User).where(User.role == Role.PARTNER)).scalars()}
+    by_id = {c.id: c for c in conferences}
+    for draft in (m for m in minutes if m.status == MinutesStatus.DRAFT):
+        conference = by_id[draft.conference_id]
+        agencies = session.execute(
+            select(Invitation.agency_id)
+            .where(
+                Invitation.conference_id == conference.id,
+                Invitation.status == InvitationStatus.ACCEPTED,
+                consent_valid_on(conference.case_id, Invitation.agency_id, today),
+            )
+            .order_by(Invitation.id)
+        ).scalars()
+        commenter = next((partners[a] for a in agencies if a in partners), None)
+        if commenter is None:
+            continue
+        link = f"{base}/konferenzen/{conference.id}/protokoll"
+        services.share_draft(session, draft, session.get(User, conference.organiser_id), 7, link)
+        services.add_comment(
+            session, draft, commenter, "Bitte bei Punkt 2 ergänzen, dass der Ratenplan schon begonnen hat.", link=link
+        )
+        return
+
+
+def _fail_one_invitation_mail(session, conferences) -> None:
+    """The first pending invitation of a planned conference is sent again, and that e-mail
+    is refused for good by the recipient's server."""
+    import smtplib
+
+    from flask import current_app
+
+    from app import mail
+    from app.conferences.models import Invitation, InvitationStatus
+    from app.conferences.services.notifications import send_invitation_mail
+
+    planned = {c.id: c for c in conferences if c.status == "planned"}
+    pending = session.execute(
+        select(Invitation)
+        .where(Invitation.status == InvitationStatus.PENDING, Invitation.conference_id.in_(planned))
+        .order_by(Invitation.id)
+        .limit(1)
+    ).scalar_one_or_none()
+    if pending is None:
+        return
+    conference = planned[pending.conference_id]
+    send_invitation_mail(session, conference, pending, session.get(User, conference.organiser_id), kind="resend")
+    session.flush()
+    message = session.execute(
+        select(mail.OutboxMessage)
+        .where(mail.OutboxMessage.ref_type == "invitation", mail.OutboxMessage.ref_id == pending.id)
+        .order_by(mail.OutboxMessage.id.desc())
+        .limit(1)
+    ).scalar_one()
+    refused = smtplib.SMTPRecipientsRefused({"kontakt@demo.invalid": (550, b"5.1.1 mailbox unknown")})
+    message.status, message.attempts = mail.FAILED, current_app.config["MAIL_MAX_ATTEMPTS"]
+    message.last_error = mail.error_code(refused)
 
 
 # --- conferences (issue 4) -----------------------------------------------------------------

@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app import public_pages
 from app.accounts.models import ROLE_LABELS
 from app.admin.routes import DIRECTORY
 from app.permissions import can, is_admin, is_staff
@@ -28,7 +29,10 @@ def nav_items():
     if is_staff(current_user):
         items.append((url_for("cases.index"), _l("Fälle")))
         items.append((url_for("conferences.index"), _l("Fallkonferenzen")))
+        items.append((url_for("conferences.measures"), _l("Maßnahmen")))
         items.append((url_for("consultations.index"), _l("Sprechstunden")))
+    if can(current_user, "partner.area"):
+        items.append((url_for("conferences.history"), _l("Fallkonferenzen und Protokolle")))
     if can(current_user, "team.overview"):
         items.append((url_for("reports.overview"), _l("Teamübersicht")))
     if can(current_user, "minutes.export"):
@@ -39,4 +43,9 @@ def nav_items():
 def init_app(app):
     @app.context_processor
     def navigation():
-        return {"nav_items": nav_items, "role_label": role_label, "get_locale": get_locale}
+        return {
+            "nav_items": nav_items,
+            "role_label": role_label,
+            "get_locale": get_locale,
+            "footer_links": public_pages.FOOTER,
+        }

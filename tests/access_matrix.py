@@ -293,6 +293,9 @@ def route(method, rule, url, expect, data=None, name=None, caches=()):
 
 route("GET", "/static/<path:filename>", "/static/app.css", everyone(200))
 route("GET", "/healthz", "/healthz", everyone(200))
+# The footer's pages: public, for anyone with or without an account.
+for public_page in ("/barrierefreiheit", "/datenschutz", "/impressum", "/leichte-sprache"):
+    route("GET", public_page, public_page, everyone(200))
 route("GET", "/", "/", protected(200, admin=Redirect("/verwaltung/")))
 
 # accounts: log-in and account links are public; a logged-in user is sent home.

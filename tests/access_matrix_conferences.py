@@ -205,6 +205,42 @@ C = "/konferenzen/<int:conference_id>"
 route(
     "GET", "/konferenzen", "/konferenzen", protected(403, **STAFF, team_lead_other_team=200, caseworker_other_team=200)
 )
+# With the conference in the list (and its week, and its case's measures): the other team's
+# staff get their own, empty lists, never this team's rows.
+ALL_TEAMS = protected(403, **STAFF, team_lead_other_team=200, caseworker_other_team=200)
+route(
+    "GET",
+    "/konferenzen",
+    lambda s: f"/konferenzen?zeitraum=alle&ort={s.conference.location_id}",
+    ALL_TEAMS,
+    name="filtered",
+)
+route("GET", "/konferenzen/woche", "/konferenzen/woche", ALL_TEAMS)
+route(
+    "GET",
+    "/konferenzen/woche",
+    lambda s: f"/konferenzen/woche?datum={s.conference.starts_at.date().isoformat()}",
+    ALL_TEAMS,
+    name="the conference's week",
+)
+# Every partner has a history (empty where nothing is visible now: its rows are decided by the
+# same rules as the conference page, tests/conferences/test_partner_history.py); staff have none.
+PARTNERS = (
+    "partner",
+    "partner_not_invited",
+    "partner_consent_withdrawn",
+    "partner_declined",
+    "partner_other_case",
+    "partner_consent_expired",
+    "partner_no_consent",
+)
+route(
+    "GET",
+    "/konferenzen/verlauf",
+    lambda s: (s.conference, s.held_conference, "/konferenzen/verlauf")[-1],
+    protected(403, **dict.fromkeys(PARTNERS, 200)),
+)
+route("GET", "/massnahmen", lambda s: (s.conference, "/massnahmen?stand=offen")[1], ALL_TEAMS)
 route(
     "GET",
     "/faelle/<int:case_id>/konferenzen/neu",

@@ -188,7 +188,7 @@ def test_after_the_last_attempt_the_message_fails_and_can_be_requeued(
 
     inbox.mode = "accept"
     result = _send_mail(app, "--retry-failed")
-    assert result.exit_code == 0 and "1 fehlgeschlagene E-Mail(s) wieder in der Warteschlange" in result.output
+    assert result.exit_code == 0 and "1 fehlgeschlagene E-Mail wieder in der Warteschlange" in result.output
     assert [m.status for m in _messages(app)] == ["sent"] and len(inbox.envelopes) == 1
 
 

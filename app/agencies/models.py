@@ -85,6 +85,16 @@ class Agency(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+def place_text(name: str, address: str | None) -> str:
+    """A place as one line: its name, then the parts of its address the name does not say
+    already ("Jobcenter, Besprechungsraum 2.14" with "Raum 2.14, 2. OG" is
+    "Jobcenter, Besprechungsraum 2.14, 2. OG", not the room twice)."""
+    said = " ".join(name.casefold().split())
+    parts = [" ".join(p.split()) for p in (address or "").split(",")]
+    rest = [p for p in parts if p and p.casefold() not in said]
+    return ", ".join([name, *rest])
+
+
 class Location(SQLModel, table=True):
     __tablename__ = "location"
     __table_args__ = (one_of("kind", LocationKind, "ck_location_kind"),)

@@ -3,11 +3,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from app.cases.models import AGE_BANDS, CLOSE_REASONS, DATA_CATEGORIES, HOUSEHOLD_TYPES, OBSTACLES
-from app.cases.services import SORT_LABELS
+from app.cases.services import RECENTLY_CLOSED_CHOICE, SORT_LABELS
 from app.clock import berlin_today
+from app.db import MAX_PAGE
 from app.forms import (
     REQUIRED,
     ChoiceField,
@@ -16,6 +17,7 @@ from app.forms import (
     MultiCheckboxField,
     TextForm,
     VersionedForm,
+    WholeNumberField,
     id_or_none,
     no_control_characters,
 )
@@ -126,11 +128,15 @@ class WithdrawConsentForm(GuardedForm):
 STATUS_FILTER = [("offen", _l("offen")), ("abgeschlossen", _l("abgeschlossen")), ("alle", _l("alle"))]
 
 
+CLOSED_FILTER = [("", _l("jederzeit")), (RECENTLY_CLOSED_CHOICE, _l("in den letzten 12 Monaten"))]
+
+
 class FilterForm(FlaskForm):
-    """The case list's filters, sent by GET."""
+    """The case list's filters: from a query string (links), or posted by the list's form."""
 
     class Meta:
-        csrf = False  # a GET search form changes nothing
+        # A search changes nothing; a posted one is checked by CSRFProtect like every POST.
+        csrf = False
 
     status = ChoiceField(_l("Status"), choices=STATUS_FILTER, default="offen", validators=[Optional()])
     stadtteil = ChoiceField(_l("Stadtteil"), coerce=id_or_none, validators=[Optional()])
@@ -138,7 +144,10 @@ class FilterForm(FlaskForm):
         _l("Vermittlungshemmnis"), choices=[("", _l("alle"))] + list(OBSTACLES.items()), validators=[Optional()]
     )
     fachkraft = ChoiceField(_l("Fachkraft"), coerce=id_or_none, validators=[Optional()])
-    suche = StringField(_l("Pseudonym"), validators=[Optional(), Length(max=20)])
+    abgeschlossen = ChoiceField(_l("Abgeschlossen"), choices=CLOSED_FILTER, validators=[Optional()])
+    suche = StringField(_l("Pseudonym oder interne Kennung"), validators=[Optional(), Length(max=40)])
     sortierung = ChoiceField(
         _l("Sortierung"), choices=list(SORT_LABELS.items()), default="neueste", validators=[Optional()]
     )
+    # The page of a posted search (a query string names it ``seite`` too, read by db.requested_page).
+    seite = WholeNumberField(_l("Seite"), validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])

@@ -13,8 +13,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from app import db
 from app.agencies.models import Agency, District
@@ -104,28 +106,40 @@ def _form_status(form) -> int:
 # --- the list ---------------------------------------------------------------------------
 
 
-@bp.route("/faelle")
+@bp.route("/faelle", methods=["GET", "POST"])
 def index():
+    """The team's cases. Filters come as a query string (links, the team overview) or from
+    the filter form, which posts: its search term may be an internal reference, which must
+    not stand in a URL, where access logs and browser histories would keep it. Only a posted
+    term is matched against references; a posted search changes nothing and is answered at
+    once (no redirect, so the term is kept nowhere)."""
     authorize("case.list")
-    form = FilterForm(request.args)
+    posted = request.method == "POST"
+    # A query string's page number is read by db.requested_page (clamped, never refused);
+    # only a posted search's page is a field of the form.
+    query = MultiDict([(k, v) for k, v in request.args.items(multi=True) if k != "seite"])
+    form = FilterForm(request.form if posted else query)
     form.stadtteil.choices = [("", _("alle"))] + _district_choices()[1:]
     form.fachkraft.choices = [("", _("alle"))] + [
         (str(u.id), u.name) for u in services.team_staff(db.session, current_user.team_id)
     ]
-    page = db.requested_page()
+    page = db.requested_page() if not posted else form.seite.data or 1
     size = current_app.config["PAGE_SIZE"]
-    if request.args and not form.validate():
-        return render_template("cases/index.html", form=form, result=None, labels=LABELS, args={}), 400
+    if (posted or query) and not form.validate():
+        return render_template("cases/index.html", form=form, result=None, labels=LABELS, args={}, posted=posted), 400
     f = services.CaseFilter(
         status={"offen": CaseStatus.OPEN, "abgeschlossen": CaseStatus.CLOSED}.get(form.status.data or "offen", ""),
         district_id=form.stadtteil.data,
         obstacle=form.hemmnis.data or None,
         caseworker_id=form.fachkraft.data,
         search=form.suche.data or "",
+        by_reference=posted,
+        closed_since=services.closed_since(form.abgeschlossen.data),
         sort=form.sortierung.data or "neueste",
     )
     result = services.case_list(db.session, current_user.team_id, f, page, size)
-    args = {k: v for k, v in request.args.items() if k != "seite" and v}
+    # Query-string pages link on with their filters; posted ones page with a form (below).
+    args = {k: v for k, v in request.args.items() if k != "seite" and v} if not posted else {}
     return render_template(
         "cases/index.html",
         form=form,
@@ -134,6 +148,7 @@ def index():
         obstacle_names={k: str(v) for k, v in OBSTACLES.items()},
         labels=LABELS,
         args=args,
+        posted=posted,
     )
 
 
@@ -371,9 +386,10 @@ def consent_withdraw(case_id, consent_id):
             _("Der Widerruf wurde erfasst. Die Einrichtung hat ab sofort keinen Zugriff mehr.")
             + (
                 " "
-                + _(
-                    "%(n)s offene Einladung(en) wurden zurückgezogen und die Einrichtung per E-Mail informiert.",
-                    n=len(cancelled),
+                + ngettext(
+                    "%(num)d offene Einladung wurde zurückgezogen und die Einrichtung per E-Mail informiert.",
+                    "%(num)d offene Einladungen wurden zurückgezogen und die Einrichtung per E-Mail informiert.",
+                    len(cancelled),
                 )
                 if cancelled
                 else ""

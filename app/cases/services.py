@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from app import audit, db, high_water
@@ -234,6 +234,15 @@ SORTS = {
     "pseudonym": lambda c: (c.pseudonym.asc(),),
     "geaendert": lambda c: (c.updated_at.desc(), c.id.desc()),
 }
+# The team overview's "closed in the last 12 months", and the case list behind that figure.
+RECENTLY_CLOSED = timedelta(days=365)
+RECENTLY_CLOSED_CHOICE = "letzte-12-monate"
+
+
+def closed_since(choice: str | None, now: datetime | None = None) -> datetime | None:
+    return (now or utcnow()) - RECENTLY_CLOSED if choice == RECENTLY_CLOSED_CHOICE else None
+
+
 SORT_LABELS = {
     "neueste": _l("zuletzt angelegt zuerst"),
     "aelteste": _l("zuerst angelegt zuerst"),
@@ -250,6 +259,11 @@ class CaseFilter:
     obstacle: str | None = None
     caseworker_id: int | None = None
     search: str = ""
+    # Also match ``search`` against the internal reference. Only the case list's search form
+    # sets it, which sends the term in a POST body: a reference never stands in a URL (and so
+    # never in an access log or a browser history). The list is the team's own anyway.
+    by_reference: bool = False
+    closed_since: datetime | None = None
     sort: str = "neueste"
 
 
@@ -264,10 +278,32 @@ class CaseRow:
     next_conference: datetime | None
     open_measures: int
     obstacles: list[str]
+    internal_reference: str | None = None
 
 
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# What a reference is made of: letters and digits. Spaces, dots, slashes and hyphens (all the
+# form allows besides) and the case of letters do not matter: "12345 bg-0012345" finds
+# "12345BG0012345".
+REFERENCE_SEPARATORS = (" ", ".", "/", "-")
+
+
+def reference_key(text: str) -> str:
+    """``text`` as the search compares references: upper case, without separators."""
+    key = (text or "").upper()
+    for sep in REFERENCE_SEPARATORS:
+        key = key.replace(sep, "")
+    return key
+
+
+def _reference_key_sql(column):
+    key = func.upper(column)
+    for sep in REFERENCE_SEPARATORS:
+        key = func.replace(key, sep, "")
+    return key
 
 
 # The list counts the matching cases up to this many; beyond, it says "more than".
@@ -324,6 +360,7 @@ def case_list(session, team_id: int, f: CaseFilter, page: int, size: int) -> Cas
             _next_conference(Case).label("next_conference"),
             open_measures.label("open_measures"),
             obstacles.label("obstacles"),
+            Case.internal_reference,
         )
         .join(District, District.id == Case.district_id)
         .join(User, User.id == Case.caseworker_id)
@@ -345,6 +382,7 @@ def case_list(session, team_id: int, f: CaseFilter, page: int, size: int) -> Cas
                 next_conference=r[6],
                 open_measures=r[7],
                 obstacles=_obstacle_list(r[8]),
+                internal_reference=r[9] if f.by_reference else None,
             )
             for r in rows[:size]
         ],
@@ -376,9 +414,16 @@ def _list_conditions(c, team_id: int, f: CaseFilter) -> list:
         conditions.append(c.caseworker_id == f.caseworker_id)
     if f.obstacle:
         conditions.append(exists().where(CaseObstacle.case_id == c.id, CaseObstacle.obstacle == f.obstacle))
-    if f.search:
+    if f.closed_since is not None:
+        conditions.append(c.closed_at >= f.closed_since)
+    if f.search.strip():
         pattern = f"%{_like_escape(f.search.strip().upper())}%"
-        conditions.append(func.upper(c.pseudonym).like(pattern, escape="\\"))
+        found: ColumnElement[bool] = func.upper(c.pseudonym).like(pattern, escape="\\")
+        key = reference_key(f.search)
+        if f.by_reference and key:
+            # The reference in full or in part (its stored form may hold separators).
+            found = or_(found, _reference_key_sql(c.internal_reference).like(f"%{_like_escape(key)}%", escape="\\"))
+        conditions.append(found)
     return conditions
 
 

@@ -318,3 +318,40 @@ class DecideForm(VersionedForm):
     slot = RadioChoiceField(
         _l("Termin"), coerce=id_or_none, validators=[InputRequired(_l("Bitte wählen Sie einen Termin."))]
     )
+
+
+# --- the team's conference list (filters come by GET: they name nothing personal) ----------
+
+
+class ConferenceFilterForm(FlaskForm):
+    """Filters of the team's conference list; the route fills the choices from the database."""
+
+    class Meta:
+        csrf = False  # a filter changes nothing
+
+    zeitraum = ChoiceField(_l("Zeitraum"), validators=[Optional()])
+    von = GermanDateField(_l("Von"), validators=[Optional()], years_back=10, years_ahead=5)
+    bis = GermanDateField(_l("Bis einschließlich"), validators=[Optional()], years_back=10, years_ahead=5)
+    status = ChoiceField(_l("Status"), validators=[Optional()])
+    ort = ChoiceField(_l("Ort"), coerce=id_or_none, validators=[Optional()])
+    stadtteil = ChoiceField(_l("Stadtteil"), coerce=id_or_none, validators=[Optional()])
+    moderation = ChoiceField(_l("Moderation"), coerce=id_or_none, validators=[Optional()])
+
+    def validate_bis(self, field):
+        if field.data and self.von.data and field.data < self.von.data:
+            raise ValidationError(_l("Das Ende des Zeitraums liegt vor seinem Beginn."))
+
+
+class WeekForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    datum = GermanDateField(_l("Woche mit dem Tag"), validators=[Optional()], years_back=10, years_ahead=5)
+
+
+class MeasureFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    stand = ChoiceField(_l("Stand"), validators=[Optional()])
+    fachkraft = ChoiceField(_l("Fachkraft des Falls"), coerce=id_or_none, validators=[Optional()])

@@ -105,6 +105,9 @@ class Conference(SQLModel, table=True):
         # team's conferences in a period from the index alone.
         Index("ix_conference_status_starts", "status", "starts_at", "id", "case_id"),
         Index("ix_conference_location_starts", "location_id", "starts_at"),
+        # The team's conference list and week view in start order, of every status: walked
+        # from a point in time, each row's team read through its case, stopped after a page.
+        Index("ix_conference_starts_case", "starts_at", "id", "case_id"),
         # Conferences per organiser in a period (team overview).
         Index("ix_conference_organiser_status_starts", "organiser_id", "status", "starts_at", "case_id"),
         one_of("status", ConferenceStatus, "ck_conference_status"),

@@ -4,7 +4,7 @@ Every route: load, authorise (``conference.view`` first, which hides what the us
 know about), validate the form, call one service function, commit, redirect or render.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import (
     Blueprint,
@@ -18,22 +18,27 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
 from app import audit, db
-from app.agencies.models import Agency
+from app.agencies.models import Agency, District
 from app.cases.models import DATA_CATEGORIES, OBSTACLES, Case
-from app.clock import local_to_utc, to_local, utcnow
+from app.cases.services import team_staff
+from app.clock import berlin_today, local_to_utc, to_local, utcnow
 from app.conferences.forms import (
     AGENDA_ROWS_ADDED,
     AnswerForm,
     CancelForm,
+    ConferenceFilterForm,
     ConferenceForm,
     InviteForm,
+    MeasureFilterForm,
     MeasureForm,
     MeasureStatusForm,
     NoteForm,
+    WeekForm,
     WithdrawForm,
     agenda_rows,
     fill_agenda,
@@ -314,7 +319,7 @@ def cancel(conference_id):
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
-            scheduling.cancel_conference(
+            notified = scheduling.cancel_conference(
                 db.session,
                 conference,
                 current_user,
@@ -327,7 +332,16 @@ def cancel(conference_id):
             status = 409
         else:
             db.session.commit()
-            flash(_("Die Fallkonferenz ist abgesagt; die eingeladenen Einrichtungen wurden benachrichtigt."), "success")
+            flash(
+                ngettext(
+                    "Die Fallkonferenz ist abgesagt; %(num)d eingeladene Einrichtung wurde benachrichtigt.",
+                    "Die Fallkonferenz ist abgesagt; %(num)d eingeladene Einrichtungen wurden benachrichtigt.",
+                    notified,
+                )
+                if notified
+                else _("Die Fallkonferenz ist abgesagt. Es war keine Einrichtung eingeladen."),
+                "success",
+            )
             return redirect(url_for("conferences.view", conference_id=conference.id))
     return render_template("conferences/cancel.html", form=form, conference=conference, case=case), status
 
@@ -401,18 +415,86 @@ def _preview(conference, agency_id):
     )
 
 
+def _filter_choices(form):
+    everything = [("", _("alle"))]
+    form.zeitraum.choices = [(str(p), label) for p, label in queries.PERIOD_LABELS.items()]
+    form.status.choices = everything + [(str(s), label) for s, label in CONFERENCE_STATUS.items()]
+    form.ort.choices = everything + [(i, n) for i, n in scheduling.location_choices(db.session)]
+    form.stadtteil.choices = everything + [
+        (i, n) for i, n in db.session.execute(select(District.id, District.name).order_by(District.name))
+    ]
+    form.moderation.choices = everything + [(u.id, u.name) for u in team_staff(db.session, current_user.team_id)]
+
+
 @bp.route("/konferenzen")
 def index():
+    """The team's conferences: upcoming by default; filtered by period, dates, status, place,
+    district and moderation (the team overview's figures link here with their filter)."""
     authorize("staff.area")
-    past = request.args.get("zeitraum") == "vergangen"
+    form = ConferenceFilterForm(request.args)
+    _filter_choices(form)
+    if not form.zeitraum.data:
+        form.zeitraum.data = str(queries.Period.UPCOMING)
+    if request.args and not form.validate():
+        return render_template("conferences/index.html", form=form, page=None, **labels()), 400
+    f = queries.ConferenceFilter(
+        period=form.zeitraum.data,
+        date_from=form.von.data,
+        date_to=form.bis.data,
+        status=form.status.data or None,
+        location_id=form.ort.data,
+        district_id=form.stadtteil.data,
+        organiser_id=form.moderation.data,
+    )
     page = queries.team_conferences(
+        db.session, current_user.team_id, f, number=_page_arg("seite"), size=current_app.config["PAGE_SIZE"]
+    )
+    return render_template("conferences/index.html", form=form, page=page, period=f.period, **labels())
+
+
+@bp.route("/konferenzen/woche")
+def week():
+    """The team's conferences of one week, Monday to Sunday, by day (no JavaScript)."""
+    authorize("staff.area")
+    form = WeekForm(request.args)
+    if request.args and not form.validate():
+        return render_template("conferences/week.html", form=form, week=None, **labels()), 400
+    week = queries.team_week(db.session, current_user.team_id, form.datum.data or berlin_today())
+    return render_template(
+        "conferences/week.html", form=form, week=week, today=berlin_today(), timedelta=timedelta, **labels()
+    )
+
+
+@bp.route("/konferenzen/verlauf")
+def history():
+    """A partner's history: every conference its agency was invited to and may see now, with
+    the minutes it may read (the policy decides each row)."""
+    authorize("partner.area")
+    page = queries.partner_history(db.session, current_user, _page_arg("seite"), current_app.config["PAGE_SIZE"])
+    return render_template("conferences/history.html", page=page, **labels())
+
+
+@bp.route("/massnahmen")
+def measures():
+    """Open measures of the team's open cases by due date; the team overview's overdue
+    figures link here."""
+    authorize("staff.area")
+    form = MeasureFilterForm(request.args)
+    form.stand.choices = [(str(k), label) for k, label in queries.MEASURE_STATE_LABELS.items()]
+    form.fachkraft.choices = [("", _("alle"))] + [(u.id, u.name) for u in team_staff(db.session, current_user.team_id)]
+    if not form.stand.data:
+        form.stand.data = str(queries.MeasureState.OPEN)
+    if request.args and not form.validate():
+        return render_template("conferences/measures.html", form=form, page=None, **labels()), 400
+    page = queries.team_measures(
         db.session,
         current_user.team_id,
-        upcoming=not past,
+        state=form.stand.data,
+        caseworker_id=form.fachkraft.data,
         number=_page_arg("seite"),
         size=current_app.config["PAGE_SIZE"],
     )
-    return render_template("conferences/index.html", page=page, past=past, **labels())
+    return render_template("conferences/measures.html", form=form, page=page, today=berlin_today(), **labels())
 
 
 # --- invitations -------------------------------------------------------------------------------------
@@ -437,7 +519,7 @@ def invite(conference_id):
             form[err.field].errors.append(err.message)
         else:
             db.session.commit()
-            flash(_("%(n)s Einladung(en) verschickt.", n=len(created)), "success")
+            flash(ngettext("%(num)d Einladung verschickt.", "%(num)d Einladungen verschickt.", len(created)), "success")
             return redirect(url_for("conferences.view", conference_id=conference.id))
     return render_template(
         "conferences/invite.html", form=form, conference=conference, case=case, options=options, **labels()

@@ -1,9 +1,12 @@
 """Start page per role and the health check."""
 
+from datetime import date
+
 from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 
-from app import db, health
+from app import db, health, public_pages
 from app.accounts import services as accounts
 from app.accounts.models import ACCOUNT_CHANGE_KIND_LABELS, ROLE_LABELS
 from app.conferences.models import INVITATION_STATUS, MEASURE_STATUS, RESPONSIBLE_KINDS
@@ -13,7 +16,7 @@ from app.permissions import authenticated_only, can, is_admin, is_partner, is_st
 bp = Blueprint("main", __name__)
 
 # One page parameter per list, so each list pages on its own.
-STAFF_LISTS = ("upcoming", "unanswered", "measures", "without_follow_up")
+STAFF_LISTS = ("minutes", "comments", "failed_mail", "upcoming", "unanswered", "measures", "without_follow_up")
 PARTNER_LISTS = ("upcoming", "awaiting", "measures")
 
 
@@ -57,6 +60,48 @@ def index():
         date_polls = polls.partner_open_polls(db.session, current_user)
         return render_template("main/index.html", role="partner", date_polls=date_polls, **lists, **labels)
     return render_template("main/index.html", role=None)
+
+
+# --- public pages of the footer (no log-in) ------------------------------------------------------
+
+
+def _public_page(slug):
+    template, title = public_pages.PAGES[slug]
+    config = current_app.config
+    try:
+        stated = date.fromisoformat(str(config.get("ACCESSIBILITY_STATEMENT_DATE") or ""))
+    except ValueError:
+        stated = None
+    return render_template(
+        template,
+        title=title,
+        own_text=public_pages.replacement(config, slug, get_locale().language),
+        statement_date=stated,
+    )
+
+
+@bp.route("/barrierefreiheit")
+@public
+def accessibility():
+    return _public_page("barrierefreiheit")
+
+
+@bp.route("/datenschutz")
+@public
+def privacy():
+    return _public_page("datenschutz")
+
+
+@bp.route("/impressum")
+@public
+def imprint():
+    return _public_page("impressum")
+
+
+@bp.route("/leichte-sprache")
+@public
+def easy_read():
+    return _public_page("leichte-sprache")
 
 
 @bp.route("/healthz")

@@ -95,8 +95,15 @@ def _zip_info(name: str, when: datetime, compression=zipfile.ZIP_STORED) -> zipf
     return info
 
 
+def last_month(today: date) -> tuple[date, date]:
+    """The calendar month before ``today``'s: the export form's default period."""
+    end = today.replace(day=1) - timedelta(days=1)
+    return end.replace(day=1), end
+
+
 def export(session, actor: User, date_from: date, date_to: date, district_id=None, agency_id=None) -> Export:
-    """The team's final minutes of conferences held in [date_from, date_to] (Berlin days)."""
+    """The team's final minutes of conferences held in [date_from, date_to] (Berlin days);
+    without any, an empty Export (no rows, nothing audited)."""
     if date_to < date_from:
         raise MinutesError("date_to", _l("Das Ende des Zeitraums liegt vor seinem Beginn."))
     if (date_to - date_from).days >= MAX_EXPORT_DAYS:
@@ -142,6 +149,9 @@ def export(session, actor: User, date_from: date, date_to: date, district_id=Non
             name = filename(pseudonym, day, version_number).replace(".pdf", f"-{n}.pdf")
         taken.add(name)
         rows.append(ExportRow(minutes_id, pseudonym, day, version_number, sha, finalised_at, name))
+    if not rows:
+        # Nothing is exported: the page says so (no empty ZIP), and there is nothing to audit.
+        return Export([], "")
     audit.record(
         "minutes.exported",
         actor=actor,

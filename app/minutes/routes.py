@@ -383,10 +383,10 @@ def _export_choices(form):
 @bp.route("/protokolle/export")
 def export_form():
     authorize("minutes.export")
-    today = berlin_today()
-    form = ExportForm(date_from=today.replace(day=1), date_to=today)
+    first, last = batch.last_month(berlin_today())
+    form = ExportForm(date_from=first, date_to=last)
     _export_choices(form)
-    return render_template("minutes/export.html", form=form)
+    return render_template("minutes/export.html", form=form, default_period=(first, last))
 
 
 @bp.route("/protokolle/export", methods=["POST"])
@@ -404,6 +404,9 @@ def export():
         db.session.rollback()
         form[err.field].errors.append(err.message)
         return render_template("minutes/export.html", form=form), 400
+    if not result.rows:
+        # An empty ZIP helps nobody: the page says so and keeps the input.
+        return render_template("minutes/export.html", form=form, nothing_found=True)
     db.session.commit()
     # The request's session is done; the stream reads in its own short transactions.
     chunks = result.chunks(current_app.extensions["db_sessionmaker"])

@@ -7,16 +7,16 @@ that need a join (conferences, measures) cost more per row and stop at COUNT_LIM
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import aliased
 
-from app import mail
 from app.accounts.models import Role, User
-from app.agencies.models import Agency
 from app.cases.models import Case, CaseStatus
-from app.conferences.models import Conference, ConferenceStatus, Invitation, Measure, measure_open
+from app.cases.services import RECENTLY_CLOSED_CHOICE, closed_since
+from app.conferences.models import Conference, ConferenceStatus, Measure, measure_open
+from app.conferences.services import queries
+from app.conferences.services.queries import Period, period_conditions
 from app.minutes.models import Minutes, MinutesStatus
 
 CASE_COUNT_LIMIT = 500
@@ -74,19 +74,14 @@ def team_overview(session, team_id: int, *, now: datetime, today: date, list_siz
 
     open_cases = select(Case.id).where(Case.team_id == team_id, Case.status == CaseStatus.OPEN)
     closed = select(Case.id).where(
-        Case.team_id == team_id, Case.status == CaseStatus.CLOSED, Case.closed_at >= now - timedelta(days=365)
+        Case.team_id == team_id,
+        Case.status == CaseStatus.CLOSED,
+        Case.closed_at >= closed_since(RECENTLY_CLOSED_CHOICE, now),
     )
     team_conferences = select(Conference.id).join(Case, Case.id == Conference.case_id).where(Case.team_id == team_id)
-    upcoming = team_conferences.where(
-        Conference.status == ConferenceStatus.PLANNED,
-        Conference.starts_at >= now,
-        Conference.starts_at <= now + timedelta(days=30),
-    )
-    held = team_conferences.where(
-        Conference.status.in_([ConferenceStatus.HELD, ConferenceStatus.CLOSED]),
-        Conference.starts_at >= now - timedelta(days=30),
-        Conference.starts_at < now,
-    )
+    # The same periods as the conference list that each figure links to.
+    upcoming = team_conferences.where(*period_conditions(Period.NEXT_30_DAYS, now))
+    held = team_conferences.where(*period_conditions(Period.LAST_30_DAYS, now))
 
     # Overdue measures of open cases: walked from the overdue measures (a short, recent range),
     # each checked against its case, rather than through every open case of the team.
@@ -155,20 +150,4 @@ def team_overview(session, team_id: int, *, now: datetime, today: date, list_siz
 
 def failed_invitation_mail(session, team_id: int, limit: int) -> list:
     """Invitation e-mails of the team's planned conferences whose latest e-mail failed for good."""
-    m, newer = mail.OutboxMessage, aliased(mail.OutboxMessage)
-    return session.execute(
-        select(Conference, Case.pseudonym, Agency.name, m.last_error)
-        .select_from(m)
-        .join(Invitation, (m.ref_type == Invitation.__tablename__) & (m.ref_id == Invitation.id))
-        .join(Conference, Conference.id == Invitation.conference_id)
-        .join(Case, Case.id == Conference.case_id)
-        .join(Agency, Agency.id == Invitation.agency_id)
-        .where(
-            m.status == mail.FAILED,
-            Case.team_id == team_id,
-            Conference.status == "planned",
-            ~exists().where(newer.ref_type == m.ref_type, newer.ref_id == m.ref_id, newer.id > m.id),
-        )
-        .order_by(m.id.desc())
-        .limit(limit)
-    ).all()
+    return session.execute(queries.failed_invitation_mail(team_id).limit(limit)).all()

@@ -1,8 +1,11 @@
 """Browser tests: the test app on a live server, driven by Debian's headless Chromium.
 
-Every page a test opens is checked with axe-core (WCAG 2.0/2.1, A and AA). Open pages
-with ``visit(page, path)`` and move on with ``follow(page, locator)``; both run the check.
-A page loaded some other way and never checked fails the test at teardown.
+Every page a test opens is checked with axe-core (WCAG 2.0/2.1, A and AA) at both widths:
+as the test's context shows it (1366 px wide unless the test chose a ``viewport``), then
+at a phone's 390 px, where the page must also fit without scrolling sideways (issue 13).
+Open pages with ``visit(page, path)`` and move on with ``follow(page, locator)``; both run
+the check (``widths=`` narrows it to some widths). A page loaded some other way and never
+checked fails the test at teardown.
 """
 
 import os
@@ -38,6 +41,9 @@ _loads = weakref.WeakKeyDictionary()  # page -> documents loaded
 _checked = weakref.WeakKeyDictionary()  # page -> documents checked by axe
 _no_js = weakref.WeakSet()  # contexts with JavaScript off (axe cannot run there)
 CHECKED_URLS = []
+WIDE = {"width": 1366, "height": 768}
+NARROW = 390  # an iPhone 12 to 15 held upright
+BOTH_WIDTHS = (None, NARROW)  # None: the context's own viewport
 # How long expect() waits for a page to get there (see new_context for the reason).
 expect.set_options(timeout=30_000)
 
@@ -110,6 +116,7 @@ def new_context(browser, live_server):
 
     def make(**options):
         options.setdefault("locale", "de-DE")
+        options.setdefault("viewport", WIDE)
         context = browser.new_context(base_url=live_server, **options)
         # A waiting limit, not a speed check: with pytest-xdist's workers and other jobs on
         # the machine, finalising minutes (the PDF) can take longer than 5 s.
@@ -139,39 +146,58 @@ def _count_loads(page):
     page.on("load", lambda p: _loads.__setitem__(p, _loads.get(p, 0) + 1))
 
 
-def check_a11y(page):
-    """Runs axe-core on the page as it is now and fails listing every violation."""
+def horizontal_overflow(page) -> int:
+    """How far the page reaches beyond the viewport's right edge, in CSS pixels (0: it fits)."""
+    return page.evaluate("() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth)")
+
+
+def check_a11y(page, widths=BOTH_WIDTHS):
+    """Runs axe-core on the page as it is now, at each of ``widths`` (None: the context's
+    own viewport), and fails listing every violation; at a narrow width the page must also
+    fit the viewport (no scrolling sideways). The viewport is restored afterwards."""
     if page.context in _no_js:
         raise RuntimeError("axe-core needs JavaScript: check the page in a context with JavaScript on")
     page.wait_for_load_state("load")
     first_check = page.evaluate(
         "() => { const seen = window.__axeChecked === true; window.__axeChecked = true; return !seen; }"
     )
-    results = _axe.run(page, options=AXE_OPTIONS)
+    own = page.viewport_size
+    try:
+        for width in widths:
+            size = own if width is None or own is None else {"width": width, "height": own["height"]}
+            if size != page.viewport_size:
+                page.set_viewport_size(size)
+            results = _axe.run(page, options=AXE_OPTIONS)
+            label = f"{page.url} at {size['width'] if size else '?'} px"
+            if results.violations_count:
+                pytest.fail(f"axe-core on {label}:\n{results.generate_report()}", pytrace=False)
+            if size and size["width"] <= 600 and horizontal_overflow(page):
+                pytest.fail(f"{label} is {horizontal_overflow(page)} px wider than the screen", pytrace=False)
+    finally:
+        if own is not None and page.viewport_size != own:
+            page.set_viewport_size(own)
     if first_check:
         _checked[page] = _checked.get(page, 0) + 1
     CHECKED_URLS.append(page.url)
-    if results.violations_count:
-        pytest.fail(f"axe-core on {page.url}:\n{results.generate_report()}", pytrace=False)
 
 
-def _check_unless_no_js(page):
+def _check_unless_no_js(page, widths=BOTH_WIDTHS):
     if page.context not in _no_js:
-        check_a11y(page)
+        check_a11y(page, widths)
 
 
-def visit(page, path):
+def visit(page, path, widths=BOTH_WIDTHS):
     """Opens a path (or full URL), checks the page that arrives, and returns the response."""
     response = page.goto(path)
-    _check_unless_no_js(page)
+    _check_unless_no_js(page, widths)
     return response
 
 
-def follow(page, locator):
+def follow(page, locator, widths=BOTH_WIDTHS):
     """Clicks a link or submit button that loads a new page, and checks that page."""
     with page.expect_event("load"):
         locator.click()
-    _check_unless_no_js(page)
+    _check_unless_no_js(page, widths)
 
 
 def log_in(page, user, password=PASSWORD):

@@ -95,7 +95,7 @@ def test_caseworker_and_two_partners_run_a_conference_to_its_measures(app, facto
     ).check()
     staff.screenshot(path=SCREENSHOTS.format("invite"), full_page=True)
     follow(staff, staff.get_by_role("button", name="Einladungen verschicken"))
-    expect(status_message(staff)).to_have_text("2 Einladung(en) verschickt.")
+    expect(status_message(staff)).to_have_text("2 Einladungen verschickt.")
     invitations = staff.get_by_role("table", name="Eingeladene Einrichtungen und ihre Antworten")
     expect(invitations.locator("tbody tr")).to_have_count(2)
     expect(invitations.locator("tbody tr").filter(has_text="Suchtberatung Main")).to_contain_text("offen")

@@ -351,7 +351,7 @@ def test_withdrawal_ends_access_at_once_and_cancels_open_invitations(
     [withdrawn] = audit_actions(session, "consent.withdrawn")
     assert "Telefonisch" not in repr(withdrawn.details)
     page = text_of(client.get(f"/faelle/{case.id}"))
-    assert "2 offene Einladung(en) wurden zurückgezogen" in page
+    assert "2 offene Einladungen wurden zurückgezogen" in page
     assert f"Widerrufen am {de(berlin_today())}" in page
 
 

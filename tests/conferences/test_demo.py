@@ -56,6 +56,17 @@ def test_demo_accounts_have_full_start_pages_and_partners_blind_spots(app, clien
         ):
             assert empty not in body, (email, empty)
         assert "überfällig" in body
+    # The caseworker's work queue has something in each list (issue 13).
+    login_as(client, app, users["fallmanagement@demo.invalid"])
+    body = text_of(client.get("/"))
+    for empty in (
+        "Keine offenen Protokolle.",
+        "Keine Anmerkungen zu offenen Entwürfen.",
+        "Alle Einladungen sind beantwortet.",
+        "Keine fehlgeschlagenen E-Mails.",
+    ):
+        assert empty not in body, empty
+    assert "SMTPRecipientsRefused 550" in body and "Ratenplan schon begonnen" in body
     for email in (
         "partner.schuldnerberatung@demo.invalid",
         "partner.bildung@demo.invalid",
@@ -70,4 +81,9 @@ def test_demo_accounts_have_full_start_pages_and_partners_blind_spots(app, clien
         assert seen and hidden, email
         for case in cases:
             assert case.internal_reference not in body
+        # Each partner's history lists what it sees, and some of it with final minutes.
+        history = client.get("/konferenzen/verlauf").get_data(as_text=True)
+        assert "Ihre Einrichtung ist zu keiner Fallkonferenz eingeladen" not in history, email
+    login_as(client, app, users["partner.schuldnerberatung@demo.invalid"])
+    assert "PDF herunterladen" in client.get("/konferenzen/verlauf").get_data(as_text=True)
     session.commit()

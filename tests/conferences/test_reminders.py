@@ -58,7 +58,7 @@ def test_reminders_go_out_once_to_whom_they_concern(app, session, factory, scene
 
     # The agencies without a valid consent get the calendar CANCEL of the same run (tested
     # below), never a reminder.
-    assert _run_cli(app).startswith("Erinnerungen verschickt: 1 Fallkonferenz(en), 3 Maßnahme(n);")
+    assert _run_cli(app).startswith("Erinnerungen verschickt: 1 Fallkonferenz, 3 Maßnahmen;")
     sent_after_first_run = len(outbox_messages(app))
     messages = [m for m in outbox_messages(app) if m["Subject"].strip().startswith("Erinnerung")]
     by_to = {}
@@ -100,7 +100,7 @@ def test_reminders_go_out_once_to_whom_they_concern(app, session, factory, scene
     assert len(audit_actions(session, "measure.reminded")) == 3
 
     # A second run the same day (cron every hour): nothing new.
-    assert _run_cli(app).startswith("Erinnerungen verschickt: 0 Fallkonferenz(en), 0 Maßnahme(n);")
+    assert _run_cli(app).startswith("Erinnerungen verschickt: 0 Fallkonferenzen, 0 Maßnahmen;")
     assert len(outbox_messages(app)) == sent_after_first_run
 
 
@@ -170,11 +170,11 @@ def test_expired_consent_cancels_the_open_invitation_with_a_calendar_cancel(app,
     )
     factory.invitation(conference, lapsed, status="accepted")
     factory.invitation(conference, scene.debt, status="accepted")
-    assert "1 Einladung(en) wegen abgelaufener Einwilligung" in _run_cli(app)
+    assert "1 Einladung wegen abgelaufener Einwilligung" in _run_cli(app)
     cancels = [m for m in outbox_messages(app) if lapsed.contact_email in m["To"]]
     assert len(cancels) == 1
     ics = next(p for p in cancels[0].iter_attachments() if p.get_content_type() == "text/calendar")
     assert "METHOD:CANCEL" in ics.get_content()
     # The agency with a valid consent keeps its invitation; a second run cancels nothing more.
-    assert "0 Einladung(en)" in _run_cli(app)
+    assert "0 Einladungen" in _run_cli(app)
     assert [e.details["reason"] for e in audit_actions(session, "invitation.cancelled")] == ["consent_expired"]

@@ -39,8 +39,9 @@ def test_query_count_does_not_grow_with_the_data(app, client, session, factory, 
     staff_large, staff_page = _queries(app, client, scene.caseworker)
     partner_large, partner_page = _queries(app, client, scene.partner_debt)
     assert (staff_small, partner_small) == (staff_large, partner_large)
-    # Each list shows one page (PAGE_SIZE 25) and offers the next.
-    assert text_of(staff_page).count("Nächste Seite") == 4
+    # Each list shows one page (PAGE_SIZE 25) and offers the next: on the staff's page also the
+    # minutes to write (the held conferences the caseworker moderated).
+    assert text_of(staff_page).count("Nächste Seite") == 5
     assert text_of(partner_page).count("Nächste Seite") == 3
     second = client.get("/?seite_measures=2")
     assert second.status_code == 200 and "Vorherige Seite" in text_of(second)

@@ -134,8 +134,12 @@ def test_only_the_team_its_period_district_and_agency(app, client, factory):
         "date_to": to_local(a.conference.starts_at).date().isoformat(),
     }
     assert exported(**recent) == [a.case.pseudonym]
+    # A period without minutes: no empty ZIP, the page says so and keeps the input.
     empty = post(client, app, EXPORT, {"date_from": "2020-01-01", "date_to": "2020-01-31"})
-    assert open_zip(empty).namelist() == ["index.csv"] and index_rows(open_zip(empty)) == []
+    assert empty.status_code == 200 and empty.mimetype == "text/html"
+    page = text_of(empty)
+    assert "Keine abgeschlossenen Protokolle vom" in page and "keine Datei erzeugt" in page
+    assert 'value="2020-01-01"' in empty.get_data(as_text=True)
 
 
 def test_the_zip_is_streamed_in_pieces_reading_in_short_transactions(app, client, factory, monkeypatch):
@@ -226,3 +230,28 @@ def test_team_leads_find_the_export_in_the_navigation(app, client, scene):
     assert 'href="/protokolle/export"' in client.get(EXPORT).get_data(as_text=True)
     login_as(client, app, scene.organiser)
     assert 'href="/protokolle/export"' not in client.get(page_url(scene.conference)).get_data(as_text=True)
+
+
+def test_the_form_defaults_to_the_last_month_and_says_so(app, client, scene):
+    login_as(client, app, scene.team_lead)
+    first, last = export.last_month(berlin_today())
+    assert first.day == 1 and (last + timedelta(days=1)).day == 1 and last < berlin_today().replace(day=1)
+    html = client.get(EXPORT).get_data(as_text=True)
+    assert f'value="{first.isoformat()}"' in html and f'value="{last.isoformat()}"' in html
+    assert "Vorausgewählt ist der letzte Monat" in text_of(client.get(EXPORT))
+    # Its selects are KERN's.
+    assert html.count('class="kern-form-input__select-wrapper"') == 2
+
+
+def test_a_period_without_minutes_downloads_nothing_and_audits_nothing(app, client, scene):
+    login_as(client, app, scene.team_lead)
+    r = post(client, app, EXPORT, {"date_from": "2020-01-01", "date_to": "2020-01-31"})
+    assert r.status_code == 200 and "Content-Disposition" not in r.headers
+    assert not audit_actions(app, "minutes.exported")
+
+
+def test_last_month_across_the_turn_of_the_year():
+    from datetime import date
+
+    assert export.last_month(date(2027, 1, 15)) == (date(2026, 12, 1), date(2026, 12, 31))
+    assert export.last_month(date(2026, 3, 1)) == (date(2026, 2, 1), date(2026, 2, 28))

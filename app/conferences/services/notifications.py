@@ -4,7 +4,7 @@ from flask import current_app
 
 from app import audit, mail
 from app.accounts.models import User
-from app.agencies.models import Agency, Location, LocationKind
+from app.agencies.models import Agency, Location, LocationKind, place_text
 from app.cases.models import Case
 from app.clock import de_datetime, to_local, utcnow
 from app.conferences import calendar
@@ -20,7 +20,7 @@ def location_text(location: Location) -> str:
     if location.kind == LocationKind.ONLINE:
         # The video link itself is shown on the conference page, after log-in.
         return f"{location.name} (Link zur Videokonferenz auf der Konferenzseite)"
-    return ", ".join(part for part in (location.name, location.address) if part)
+    return place_text(location.name, location.address)
 
 
 EMAIL_TEMPLATES = {

@@ -1,14 +1,18 @@
 """What the conference pages, the conference list and the start pages show: each in a fixed
 number of queries, however much the conference or the team holds."""
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from app.accounts.models import User
 from app.agencies.models import Agency, District, Location
-from app.cases.models import Case, CaseStatus
-from app.clock import berlin_today, utcnow
+from app.cases.models import Case, CaseStatus, Consent
+from app.clock import berlin_today, local_day, local_to_utc, utcnow
 from app.conferences.models import (
     Conference,
     ConferenceStatus,
@@ -22,8 +26,10 @@ from app.conferences.services.invitations import consent_valid_on
 from app.conferences.services.records import under_review
 from app.conferences.services.scheduling import agenda_items
 from app.db import Page, paginate
+from app.mail import FAILED, OutboxMessage
 from app.minutes.document import assemble
-from app.permissions import Reader, visible_content
+from app.minutes.models import Minutes, MinutesComment, MinutesStatus
+from app.permissions import Reader, can, known_partner_access, reader_of, visible_content
 
 MEASURE_DUE_SOON_DAYS = 7  # start page: "due soon"
 
@@ -134,19 +140,228 @@ def partner_page(session, conference, reader: Reader, invitation) -> dict:
     }
 
 
-def team_conferences(session, team_id, *, upcoming: bool, number: int, size: int) -> Page:
-    now = utcnow()
-    stmt = (
-        select(Conference, Case.pseudonym, Location.name)
+# The team's conference list: periods, each also a figure of the team overview, which links
+# to the list behind it (so both read the same conditions from here).
+class Period(StrEnum):
+    UPCOMING = "anstehend"  # not yet over
+    PAST = "vergangen"
+    NEXT_30_DAYS = "naechste-30-tage"  # planned, starting within 30 days (overview figure)
+    LAST_30_DAYS = "letzte-30-tage"  # held in the last 30 days (overview figure)
+    ALL = "alle"
+
+
+PERIOD_LABELS = {
+    Period.UPCOMING: _l("anstehende"),
+    Period.PAST: _l("vergangene"),
+    Period.NEXT_30_DAYS: _l("geplant in den nächsten 30 Tagen"),
+    Period.LAST_30_DAYS: _l("durchgeführt in den letzten 30 Tagen"),
+    Period.ALL: _l("alle"),
+}
+FIGURE_WINDOW = timedelta(days=30)
+# The week view lists at most this many conferences of a week (a team has far fewer).
+WEEK_LIMIT = 300
+
+
+def period_conditions(period: str, now: datetime) -> list:
+    if period == Period.UPCOMING:
+        return [Conference.ends_at >= now]
+    if period == Period.PAST:
+        return [Conference.ends_at < now]
+    if period == Period.NEXT_30_DAYS:
+        return [
+            Conference.status == ConferenceStatus.PLANNED,
+            Conference.starts_at >= now,
+            Conference.starts_at <= now + FIGURE_WINDOW,
+        ]
+    if period == Period.LAST_30_DAYS:
+        return [
+            Conference.status.in_([ConferenceStatus.HELD, ConferenceStatus.CLOSED]),
+            Conference.starts_at >= now - FIGURE_WINDOW,
+            Conference.starts_at < now,
+        ]
+    return []
+
+
+@dataclass
+class ConferenceFilter:
+    period: str = Period.UPCOMING
+    date_from: date | None = None  # Berlin days, inclusive
+    date_to: date | None = None
+    status: str | None = None
+    location_id: int | None = None
+    district_id: int | None = None
+    organiser_id: int | None = None
+
+    @property
+    def newest_first(self) -> bool:
+        return self.period in (Period.PAST, Period.LAST_30_DAYS)
+
+
+def _team_conferences(team_id):
+    return (
+        select(Conference, Case.pseudonym, Location.name, District.name)
         .join(Case, Case.id == Conference.case_id)
         .join(Location, Location.id == Conference.location_id)
+        .outerjoin(District, District.id == Case.district_id)
         .where(Case.team_id == team_id)
     )
-    if upcoming:
-        stmt = stmt.where(Conference.ends_at >= now).order_by(Conference.starts_at, Conference.id)
+
+
+def _day_start(day: date) -> datetime:
+    return local_to_utc(datetime.combine(day, time()))
+
+
+def team_conferences(session, team_id, f: ConferenceFilter, *, number: int, size: int, now=None) -> Page:
+    """One page of the team's conferences under the filter, soonest first (past periods:
+    latest first). Walks the conferences in start order (index ``ix_conference_starts_case``)
+    and stops after a page, however many conferences the team has had."""
+    now = now or utcnow()
+    stmt = _team_conferences(team_id).where(*period_conditions(f.period, now))
+    if f.date_from is not None:
+        stmt = stmt.where(Conference.starts_at >= _day_start(f.date_from))
+    if f.date_to is not None:
+        stmt = stmt.where(Conference.starts_at < _day_start(f.date_to + timedelta(days=1)))
+    if f.status:
+        stmt = stmt.where(Conference.status == f.status)
+    if f.location_id:
+        stmt = stmt.where(Conference.location_id == f.location_id)
+    if f.district_id:
+        stmt = stmt.where(Case.district_id == f.district_id)
+    if f.organiser_id:
+        stmt = stmt.where(Conference.organiser_id == f.organiser_id)
+    if f.newest_first:
+        stmt = stmt.order_by(Conference.starts_at.desc(), Conference.id.desc())
     else:
-        stmt = stmt.where(Conference.ends_at < now).order_by(Conference.starts_at.desc(), Conference.id.desc())
+        stmt = stmt.order_by(Conference.starts_at, Conference.id)
     return paginate(session, stmt, number, size)
+
+
+@dataclass
+class Week:
+    monday: date
+    days: list  # [(day, [(Conference, pseudonym, location name, district name), ...]), ...] Monday to Sunday
+    truncated: bool
+
+    @property
+    def sunday(self) -> date:
+        return self.monday + timedelta(days=6)
+
+    @property
+    def count(self) -> int:
+        return sum(len(rows) for _day, rows in self.days)
+
+
+def team_week(session, team_id, day: date) -> Week:
+    """The team's conferences of the week (Monday to Sunday, Berlin) that holds ``day``."""
+    monday = day - timedelta(days=day.weekday())
+    rows = session.execute(
+        _team_conferences(team_id)
+        .where(
+            Conference.starts_at >= _day_start(monday),
+            Conference.starts_at < _day_start(monday + timedelta(days=7)),
+        )
+        .order_by(Conference.starts_at, Conference.id)
+        .limit(WEEK_LIMIT + 1)
+    ).all()
+    by_day: dict[date, list] = {monday + timedelta(days=i): [] for i in range(7)}
+    for row in rows[:WEEK_LIMIT]:
+        by_day[local_day(row[0].starts_at)].append(row)
+    return Week(monday, list(by_day.items()), len(rows) > WEEK_LIMIT)
+
+
+class MeasureState(StrEnum):
+    OPEN = "offen"
+    OVERDUE = "ueberfaellig"  # open and due before today (the team overview's figure)
+
+
+MEASURE_STATE_LABELS = {MeasureState.OPEN: _l("offen"), MeasureState.OVERDUE: _l("überfällig")}
+
+
+def team_measures(session, team_id, *, state: str, caseworker_id=None, number: int, size: int, today=None) -> Page:
+    """Open measures of the team's open cases by due date (overdue: due before today), optionally
+    of one caseworker's cases: walks the index of open measures by due date, a page at a time."""
+    today = today or berlin_today()
+    stmt = (
+        select(Measure, Case.pseudonym, Agency.name)
+        .join(Case, Case.id == Measure.case_id)
+        .outerjoin(Agency, Agency.id == Measure.responsible_agency_id)
+        .where(measure_open(), Case.team_id == team_id, Case.status == CaseStatus.OPEN)
+        .order_by(Measure.due_on, Measure.id)
+    )
+    if state == MeasureState.OVERDUE:
+        stmt = stmt.where(Measure.due_on < today)
+    if caseworker_id:
+        stmt = stmt.where(Case.caseworker_id == caseworker_id)
+    return paginate(session, stmt, number, size)
+
+
+# --- the staff's work queue (start page) ------------------------------------------------------
+
+
+def minutes_to_write(user):
+    """Held conferences of the user's team that the user moderates, whose minutes are not
+    final yet (finalising closes a conference), oldest first: (Conference, pseudonym, latest
+    minutes status or None, comment deadline or None). Walks the organiser's index."""
+    latest = (
+        select(Minutes.id)
+        .where(Minutes.conference_id == Conference.id)
+        .order_by(Minutes.version_number.desc())
+        .limit(1)
+        .correlate(Conference)
+        .scalar_subquery()
+    )
+    return (
+        select(Conference, Case.pseudonym, Minutes.status, Minutes.comments_until)
+        .join(Case, Case.id == Conference.case_id)
+        .outerjoin(Minutes, Minutes.id == latest)
+        .where(
+            Conference.organiser_id == user.id,
+            Conference.status == ConferenceStatus.HELD,
+            Case.team_id == user.team_id,
+        )
+        .order_by(Conference.starts_at, Conference.id)
+    )
+
+
+def comments_received(user):
+    """Partners' comments on the drafts the user shared (minutes not final yet), newest first:
+    (MinutesComment, agency name, conference id, pseudonym, comments deadline)."""
+    return (
+        select(MinutesComment, Agency.name, Conference.id, Case.pseudonym, Minutes.comments_until)
+        .join(Minutes, Minutes.id == MinutesComment.minutes_id)
+        .join(Conference, Conference.id == Minutes.conference_id)
+        .join(Case, Case.id == Conference.case_id)
+        .join(Agency, Agency.id == MinutesComment.agency_id)
+        .where(
+            Conference.organiser_id == user.id,
+            Conference.status == ConferenceStatus.HELD,
+            Minutes.status == MinutesStatus.DRAFT,
+            Case.team_id == user.team_id,
+        )
+        .order_by(MinutesComment.created_at.desc(), MinutesComment.id.desc())
+    )
+
+
+def failed_invitation_mail(team_id):
+    """Invitation e-mails of the team's planned conferences whose latest e-mail failed for good,
+    newest first: (Conference, pseudonym, agency name, error code). Starts from the failed
+    messages of the outbox (its status index), which are few."""
+    m, newer = OutboxMessage, aliased(OutboxMessage)
+    return (
+        select(Conference, Case.pseudonym, Agency.name, m.last_error)
+        .select_from(m)
+        .join(Invitation, (m.ref_type == Invitation.__tablename__) & (m.ref_id == Invitation.id))
+        .join(Conference, Conference.id == Invitation.conference_id)
+        .join(Case, Case.id == Conference.case_id)
+        .join(Agency, Agency.id == Invitation.agency_id)
+        .where(
+            m.status == FAILED,
+            Case.team_id == team_id,
+            Conference.status == ConferenceStatus.PLANNED,
+            ~exists().where(newer.ref_type == m.ref_type, newer.ref_id == m.ref_id, newer.id > m.id),
+        )
+        .order_by(m.id.desc())
+    )
 
 
 def staff_start(session, user, pages: dict, size: int) -> dict:
@@ -194,12 +409,93 @@ def staff_start(session, user, pages: dict, size: int) -> dict:
         .order_by(Case.pseudonym)
     )
     return {
+        "minutes_to_write": paginate(session, minutes_to_write(user), pages.get("minutes", 1), size),
+        "comments": paginate(session, comments_received(user), pages.get("comments", 1), size),
+        "failed_mail": paginate(session, failed_invitation_mail(team), pages.get("failed_mail", 1), size),
         "upcoming": paginate(session, upcoming, pages.get("upcoming", 1), size),
         "unanswered": paginate(session, unanswered, pages.get("unanswered", 1), size),
         "measures": paginate(session, measures, pages.get("measures", 1), size),
         "without_follow_up": paginate(session, without_follow_up, pages.get("without_follow_up", 1), size),
         "today": today,
     }
+
+
+@dataclass
+class HistoryRow:
+    conference: Conference
+    invitation: Invitation
+    pseudonym: str
+    district: str | None
+    location: str
+    final: Minutes | None  # the valid version, when the agency may download it
+    draft: Minutes | None  # a draft shared with the agency for comment, while it may comment
+
+
+def partner_history(session, user, number: int, size: int) -> Page:
+    """The conferences the partner's agency was invited to and may see now (a live invitation
+    and a consent valid today: the policy's ``conference.view``), latest first, with the
+    minutes it may read. A page costs three queries: its rows, the agency's consents for
+    their cases, and their minutes; the policy then decides each row from what was read."""
+    today = berlin_today()
+    agency = user.agency_id
+    stmt = (
+        select(Conference, Invitation, Case.pseudonym, District.name, Location.name)
+        .join(
+            Invitation,
+            and_(
+                Invitation.conference_id == Conference.id,
+                Invitation.agency_id == agency,
+                Invitation.status != InvitationStatus.CANCELLED,
+            ),
+        )
+        .join(Case, Case.id == Conference.case_id)
+        .outerjoin(District, District.id == Case.district_id)
+        .join(Location, Location.id == Conference.location_id)
+        .where(consent_valid_on(Conference.case_id, agency, today))
+        .order_by(Conference.starts_at.desc(), Conference.id.desc())
+    )
+    page = paginate(session, stmt, number, size)
+    if not page.items:
+        return page
+    case_ids = {conf.case_id for conf, *_rest in page.items}
+    consents = dict.fromkeys(case_ids)
+    for consent in session.execute(
+        select(Consent).where(
+            Consent.case_id.in_(case_ids), Consent.agency_id == agency, Consent.superseded_at.is_(None)
+        )
+    ).scalars():
+        if consents[consent.case_id] is None and consent.is_valid_on(today):
+            consents[consent.case_id] = consent
+    known_partner_access(agency, [inv for _conf, inv, *_rest in page.items], consents, today)
+    minutes: dict[int, dict[MinutesStatus, Minutes]] = {}
+    for m in session.execute(
+        select(Minutes)
+        .where(
+            Minutes.conference_id.in_([conf.id for conf, *_rest in page.items]),
+            Minutes.status.in_([MinutesStatus.FINAL, MinutesStatus.DRAFT]),
+        )
+        .order_by(Minutes.version_number)
+    ).scalars():
+        minutes.setdefault(m.conference_id, {})[m.status] = m
+    rows = []
+    for conf, inv, pseudonym, district, location in page.items:
+        if reader_of(user, conf) is None:  # the policy has the last word
+            continue
+        final = minutes.get(conf.id, {}).get(MinutesStatus.FINAL)
+        draft = minutes.get(conf.id, {}).get(MinutesStatus.DRAFT)
+        rows.append(
+            HistoryRow(
+                conf,
+                inv,
+                pseudonym,
+                district,
+                location,
+                final if final is not None and can(user, "minutes.download", final) else None,
+                draft if draft is not None and can(user, "minutes.comment", draft) else None,
+            )
+        )
+    page.items = rows
+    return page
 
 
 def partner_start(session, user, pages: dict, size: int) -> dict:

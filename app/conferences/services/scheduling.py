@@ -211,19 +211,22 @@ def update_conference(
     return changed
 
 
-def cancel_conference(session, conference, actor, *, version, reason: str, overridden_kinds=()) -> None:
+def cancel_conference(session, conference, actor, *, version, reason: str, overridden_kinds=()) -> int:
+    """Cancel and tell every agency with a live invitation; returns how many were told."""
     check_version(conference, version)
     conference.status = ConferenceStatus.CANCELLED
     conference.cancel_reason = reason.strip()
     conference.ical_sequence += 1
     conference.updated_at = utcnow()
-    for inv, _name in live_invitations(session, conference):
+    live = live_invitations(session, conference)
+    for inv, _name in live:
         send_invitation_mail(session, conference, inv, actor, kind="conference_cancelled")
     from app.conferences.services.polls import cancel_open_poll  # polls build on this module
 
     cancel_open_poll(session, conference, actor)
     audit.record("conference.cancelled", conference, actor=actor, session=session, sequence=conference.ical_sequence)
     audit.record_overrides(conference, actor, overridden_kinds, session=session)
+    return len(live)
 
 
 def mark_held(session, conference, actor) -> None:
