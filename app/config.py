@@ -21,7 +21,10 @@ class Defaults:
     PDF_TIME_LIMIT = 30  # seconds
     PDF_MAX_PAGES = 150
     PDF_MAX_HTML_BYTES = 2 * 1024 * 1024
-    BASE_URL = "http://127.0.0.1:5000"
+    # The public address in e-mail links (app/links.py). Unset: the address a request came to,
+    # and http://127.0.0.1:PORT in CLI jobs; production must set it.
+    BASE_URL = None
+    PORT = 5000  # the demo's port (`PORT=8080 make run`), for links written by CLI jobs
     PROXY_COUNT = 0  # reverse proxies in front of the app whose X-Forwarded-* headers are trusted
 
     # Requests: a larger body is refused (413) before any form is read, and so is a multipart
@@ -105,6 +108,7 @@ _ENV_TYPES = {
     "SESSION_COOKIE_SECURE": "bool",
     "SQL_ECHO": "bool",
     "PAGE_SIZE": int,
+    "PORT": int,
     "PROXY_COUNT": int,
     "MAX_CONTENT_LENGTH": int,
     "MAX_FORM_PARTS": int,
@@ -120,6 +124,7 @@ _ENV_KEYS = [
     "SECRET_KEY",
     "DATABASE_URL",
     "BASE_URL",
+    "PORT",
     "ORGANISATION_NAME",
     "MAIL_SERVER",
     "MAIL_PORT",
@@ -194,6 +199,10 @@ def load(app, overrides=None):
             raise ConfigError("DEBUG ist in Produktion nicht erlaubt.")
         if app.config["DEMO_DATA"]:
             raise ConfigError("Demodaten sind in Produktion nicht erlaubt.")
+        if not (app.config.get("BASE_URL") or "").strip():
+            # Links in e-mails must not follow the Host header a client sends (a password reset
+            # link pointing elsewhere): in production the public address is configured.
+            raise ConfigError("BASE_URL fehlt: in Produktion muss die öffentliche Adresse gesetzt sein.")
         app.config["SESSION_COOKIE_SECURE"] = True
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'fallkonferenz.sqlite'}"

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import db
+from app import db, links
 from app.agencies.models import Agency, District
 from app.cases.models import Case
 from app.clock import berlin_today
@@ -58,7 +58,7 @@ def _page_url(conference):
 
 
 def _link(conference):
-    return current_app.config["BASE_URL"].rstrip("/") + _page_url(conference)
+    return links.external_url("minutes.page", conference_id=conference.id)
 
 
 def _render_page(

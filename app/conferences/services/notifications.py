@@ -2,7 +2,7 @@
 
 from flask import current_app
 
-from app import audit, mail
+from app import audit, links, mail
 from app.accounts.models import User
 from app.agencies.models import Agency, Location, LocationKind
 from app.cases.models import Case
@@ -11,9 +11,8 @@ from app.conferences import calendar
 
 
 def conference_link(conference_id: int) -> str:
-    """The conference page at BASE_URL: works in requests and in CLI commands alike."""
-    path = current_app.url_map.bind("localhost").build("conferences.view", {"conference_id": conference_id})
-    return current_app.config["BASE_URL"].rstrip("/") + path
+    """The conference page's address (``app.links``): works in requests and in CLI commands alike."""
+    return links.external_url("conferences.view", conference_id=conference_id)
 
 
 def location_text(location: Location) -> str:
