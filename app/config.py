@@ -2,7 +2,7 @@
 
 import os
 import secrets
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 
@@ -82,6 +82,10 @@ class Defaults:
 
     DEMO_DATA = False
 
+    # Conferences outside these hours (Europe/Berlin, Monday to Friday) get a warning to confirm.
+    OFFICE_HOURS_START = "08:00"
+    OFFICE_HOURS_END = "18:00"
+
     WTF_CSRF_TIME_LIMIT = None  # the session's own lifetime bounds the token
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
@@ -152,6 +156,8 @@ _ENV_KEYS = [
     "CONSENT_DEFAULT_VALIDITY_DAYS",
     "SESSION_IDLE_TIMEOUT",
     "ORGANISATION_LOGO",
+    "OFFICE_HOURS_START",
+    "OFFICE_HOURS_END",
     "PDF_TIME_LIMIT",
     "PDF_MAX_PAGES",
     "PDF_MAX_HTML_BYTES",
@@ -204,6 +210,11 @@ def load(app, overrides=None):
             # link pointing elsewhere): in production the public address is configured.
             raise ConfigError("BASE_URL fehlt: in Produktion muss die öffentliche Adresse gesetzt sein.")
         app.config["SESSION_COOKIE_SECURE"] = True
+    for key in ("OFFICE_HOURS_START", "OFFICE_HOURS_END"):
+        try:
+            time.fromisoformat(str(app.config[key]))
+        except ValueError:
+            raise ConfigError(f"{key} muss eine Uhrzeit wie 08:00 sein.") from None
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'fallkonferenz.sqlite'}"
     if not app.config.get("MAIL_OUTBOX"):

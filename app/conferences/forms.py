@@ -76,6 +76,7 @@ class ConferenceForm(GuardedForm, VersionedForm):
     agenda = FieldList(FormField(AgendaRowForm), label=_l("Tagesordnung"), max_entries=MAX_AGENDA_ITEMS + 10)
     person_attends = BooleanField(_l("Die Person nimmt an der Fallkonferenz teil"))
     accept_clash = BooleanField(_l("Trotz Überschneidung an diesem Ort speichern"))
+    accept_date = BooleanField(_l("Trotzdem an diesem Tag und zu dieser Zeit speichern"))
 
     def validate_end_time(self, field):
         if field.data and self.start_time.data and field.data <= self.start_time.data:

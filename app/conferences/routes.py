@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import audit, db
+from app import audit, db, workdays
 from app.agencies.models import Agency
 from app.cases.models import DATA_CATEGORIES, OBSTACLES, Case
 from app.clock import local_to_utc, to_local, utcnow
@@ -167,6 +167,26 @@ def _clashes(form, starts, ends, exclude_id=None):
     return None
 
 
+def _date_warnings(form, starts, ends, conference=None):
+    """A warning the user confirms: a weekend, a Hessian public holiday, or a time outside the
+    office hours. For a saved conference only when its time changes (it was confirmed before)."""
+    if conference is not None and (conference.starts_at, conference.ends_at) == (starts, ends):
+        return None
+    found = workdays.conference_warnings(starts, ends)
+    if found and not form.accept_date.data:
+        form.accept_date.errors = [
+            _("Bitte prüfen Sie den Termin: Wählen Sie einen anderen oder bestätigen Sie ihn trotz der Hinweise.")
+        ]
+        return found
+    return None
+
+
+def _checks(form, starts, ends, conference=None):
+    """Both warnings at once, so that one round trip confirms both."""
+    exclude = conference.id if conference is not None else None
+    return _date_warnings(form, starts, ends, conference), _clashes(form, starts, ends, exclude)
+
+
 def _schedule_data(form, starts, ends) -> dict:
     return {
         "occasion": form.occasion.data,
@@ -191,21 +211,26 @@ MORE_ROWS = "weitere_zeilen"
 
 
 def _schedule(case, form, previous=None):
-    """Shared by a new conference and a follow-up: validate, warn of clashes, save."""
-    clash = None
+    """Shared by a new conference and a follow-up: validate, warn of the date and of clashes, save."""
+    warnings = clash = None
     if _more_rows(form):
-        return None, None
+        return None, None, None
     if form.validate_on_submit():
         starts, ends = _times(form)
-        clash = _clashes(form, starts, ends)
-        if clash is None:
-            conference = scheduling.schedule(
-                db.session, case, current_user, previous=previous, **_schedule_data(form, starts, ends)
-            )
-            db.session.commit()
-            flash(_("Die Fallkonferenz ist geplant. Laden Sie jetzt die Einrichtungen ein."), "success")
-            return None, redirect(url_for("conferences.view", conference_id=conference.id))
-    return clash, None
+        warnings, clash = _checks(form, starts, ends)
+        if warnings is None and clash is None:
+            try:
+                conference = scheduling.schedule(
+                    db.session, case, current_user, previous=previous, **_schedule_data(form, starts, ends)
+                )
+            except ConferenceError as err:
+                db.session.rollback()
+                form[err.field].errors.append(err.message)
+            else:
+                db.session.commit()
+                flash(_("Die Fallkonferenz ist geplant. Laden Sie jetzt die Einrichtungen ein."), "success")
+                return None, None, redirect(url_for("conferences.view", conference_id=conference.id))
+    return warnings, clash, None
 
 
 @bp.route("/faelle/<int:case_id>/konferenzen/neu", methods=["GET", "POST"])
@@ -217,11 +242,19 @@ def new(case_id):
     _fill_locations(form)
     if not form.is_submitted():
         fill_agenda(form, [(str(title), []) for title in DEFAULT_AGENDA])
-    clash, done = _schedule(case, form)
+    warnings, clash, done = _schedule(case, form)
     if done:
         return done
     return render_template(
-        "conferences/form.html", form=form, case=case, clash=clash, mode="new", conference=None, previous=None
+        "conferences/form.html",
+        form=form,
+        case=case,
+        clash=clash,
+        warnings=warnings,
+        mode="new",
+        conference=None,
+        previous=None,
+        invited=0,
     ), _form_status(form)
 
 
@@ -237,11 +270,19 @@ def follow_up(conference_id):
         form.location_id.data = previous.location_id
         fill_agenda(form, scheduling.follow_up_agenda(db.session, previous))
         form.person_attends.data = previous.person_attends
-    clash, done = _schedule(case, form, previous=previous)
+    warnings, clash, done = _schedule(case, form, previous=previous)
     if done:
         return done
     return render_template(
-        "conferences/form.html", form=form, case=case, clash=clash, mode="follow_up", conference=None, previous=previous
+        "conferences/form.html",
+        form=form,
+        case=case,
+        clash=clash,
+        warnings=warnings,
+        mode="follow_up",
+        conference=None,
+        previous=previous,
+        invited=0,
     ), _form_status(form)
 
 
@@ -259,15 +300,16 @@ def edit(conference_id):
         form.location_id.data, form.person_attends.data = conference.location_id, conference.person_attends
         fill_agenda(form, [(item.title, item.categories) for item in scheduling.agenda_items(db.session, conference)])
         form.version.data = conference.version
-    clash, status = None, 200
+    warnings = clash = None
+    status = 200
     if _more_rows(form):
         pass
     elif form.is_submitted():
         status = 400
         if form.validate_on_submit():
             starts, ends = _times(form)
-            clash = _clashes(form, starts, ends, exclude_id=conference.id)
-            if clash is None:
+            warnings, clash = _checks(form, starts, ends, conference)
+            if warnings is None and clash is None:
                 try:
                     changed = scheduling.update_conference(
                         db.session,
@@ -293,7 +335,15 @@ def edit(conference_id):
                     )
                     return redirect(url_for("conferences.view", conference_id=conference.id))
     return render_template(
-        "conferences/form.html", form=form, case=case, clash=clash, mode="edit", conference=conference, previous=None
+        "conferences/form.html",
+        form=form,
+        case=case,
+        clash=clash,
+        warnings=warnings,
+        mode="edit",
+        conference=conference,
+        previous=None,
+        invited=len(invitations.live_invitations(db.session, conference)),
     ), status
 
 

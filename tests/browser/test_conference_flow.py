@@ -260,7 +260,7 @@ def test_caseworker_and_two_partners_run_a_conference_to_its_measures(app, facto
     assert len({str(e["uid"]) for e in events}) == 1
     for message, event in zip(messages, events, strict=False):
         updated = kind_of(message) == "update"
-        assert str(calendar_of(message)["method"]) == "REQUEST"
+        assert str(calendar_of(message)["method"]) == "PUBLISH"
         assert int(event["sequence"]) == (1 if updated else 0)
         start = event["dtstart"]
         assert start.params["TZID"] == "Europe/Berlin"

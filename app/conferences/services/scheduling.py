@@ -12,7 +12,7 @@ from app.clock import local_day, to_local, utcnow
 from app.conferences.models import OPEN_MEASURE_STATUSES, AgendaItem, Conference, ConferenceStatus, Measure
 from app.conferences.services import ConferenceError
 from app.conferences.services.invitations import live_invitations
-from app.conferences.services.notifications import send_invitation_mail
+from app.conferences.services.notifications import schedule_of, send_invitation_mail, send_organiser_copy
 from app.forms import check_version
 from app.permissions import valid_consent
 
@@ -100,6 +100,16 @@ def _apply_agenda(session, conference, plan, removed):
             item.version += 1
 
 
+PAST = _l("Der Termin liegt in der Vergangenheit. Bitte wählen Sie einen Beginn ab jetzt.")
+
+
+def _refuse_past(starts_at: datetime) -> None:
+    """A new conference, or a new time for one, cannot lie in the past: its invitations would
+    ask agencies to a meeting that is over."""
+    if starts_at < utcnow():
+        raise ConferenceError("day", PAST)
+
+
 def schedule(
     session,
     case,
@@ -114,6 +124,7 @@ def schedule(
     overridden_kinds=(),
     previous=None,
 ) -> Conference:
+    _refuse_past(starts_at)
     conference = Conference(
         case_id=case.id,
         occasion=occasion.strip(),
@@ -138,6 +149,7 @@ def schedule(
         previous_conference_id=conference.previous_conference_id,
     )
     audit.record_overrides(conference, actor, overridden_kinds, session=session)
+    send_organiser_copy(session, conference, actor, kind="scheduled")
     return conference
 
 
@@ -156,6 +168,8 @@ def update_conference(
     overridden_kinds=(),
 ) -> list[str]:
     """Save a changed conference; a new time or place goes out to every invited agency."""
+    if starts_at != conference.starts_at:
+        _refuse_past(starts_at)
     new_day = to_local(starts_at).date()
     plan, removed = _plan_agenda(agenda_items(session, conference), agenda)
     if new_day != local_day(conference.starts_at):
@@ -174,6 +188,7 @@ def update_conference(
                 ),
             )
     check_version(conference, version)
+    before = schedule_of(session, conference)
     changed = [
         name
         for name, value in (
@@ -189,16 +204,17 @@ def update_conference(
     conference.occasion, conference.starts_at, conference.ends_at = occasion.strip(), starts_at, ends_at
     conference.location_id, conference.person_attends = location_id, person_attends
     conference.updated_at = utcnow()
-    before = [(item.id, item.title, sorted(item.categories)) for item in agenda_items(session, conference)]
+    agenda_before = [(item.id, item.title, sorted(item.categories)) for item in agenda_items(session, conference)]
     _apply_agenda(session, conference, plan, removed)
     session.flush()
-    if before != [(item.id, item.title, sorted(item.categories)) for item in agenda_items(session, conference)]:
+    if agenda_before != [(item.id, item.title, sorted(item.categories)) for item in agenda_items(session, conference)]:
         changed.append("agenda")
     if reschedule:
         conference.ical_sequence += 1
         conference.reminder_sent_at = None  # the new date gets its own reminder
         for inv, _name in live_invitations(session, conference):
-            send_invitation_mail(session, conference, inv, actor, kind="update")
+            send_invitation_mail(session, conference, inv, actor, kind="update", before=before)
+        send_organiser_copy(session, conference, actor, kind="updated", before=before)
     audit.record(
         "conference.updated",
         conference,
@@ -219,6 +235,7 @@ def cancel_conference(session, conference, actor, *, version, reason: str, overr
     conference.updated_at = utcnow()
     for inv, _name in live_invitations(session, conference):
         send_invitation_mail(session, conference, inv, actor, kind="conference_cancelled")
+    send_organiser_copy(session, conference, actor, kind="cancelled")
     audit.record("conference.cancelled", conference, actor=actor, session=session, sequence=conference.ical_sequence)
     audit.record_overrides(conference, actor, overridden_kinds, session=session)
 
