@@ -374,7 +374,7 @@ route(
 
 MEASURE = {
     "what": "Unterlagen sichten",
-    "due_on": (utcnow() + timedelta(days=30)).date().isoformat(),
+    "due_on": working_day(30).isoformat(),
     "status": "in_progress",
     "outcome": "Begonnen.",
     "version": "1",

@@ -18,8 +18,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from app import audit, db, workdays
 from app.agencies.models import Agency
@@ -32,11 +34,14 @@ from app.conferences.forms import (
     ConferenceForm,
     InviteForm,
     MeasureForm,
+    MeasuresForm,
     MeasureStatusForm,
     NoteForm,
     WithdrawForm,
     agenda_rows,
     fill_agenda,
+    fill_measure_rows,
+    measure_rows,
     record_form,
 )
 from app.conferences.models import (
@@ -53,7 +58,7 @@ from app.conferences.models import (
     Note,
 )
 from app.conferences.services import ConferenceError, invitations, queries, records, scheduling
-from app.forms import StaleEdit
+from app.forms import StaleEdit, refresh_row_errors
 from app.permissions import (
     Reached,
     agency_reader,
@@ -725,41 +730,81 @@ def _status_form(measure):
     return form
 
 
+# A client that posts one measure with the single form's field names (as before several rows
+# existed) still gets it saved: its fields become the first row.
+_SINGLE_MEASURE_FIELDS = ("what", "categories", "responsible", "due_on", "status")
+
+
+def _measures_formdata():
+    form = request.form
+    if "what" not in form or any(key.startswith("rows-") for key in form):
+        return None
+    data = MultiDict((key, value) for key, value in form.items(multi=True) if key not in _SINGLE_MEASURE_FIELDS)
+    for name in _SINGLE_MEASURE_FIELDS:
+        for value in form.getlist(name):
+            data.add(f"rows-0-{name}", value)
+    return data
+
+
+def _due_warnings(form, days, unchanged=()):
+    """A warning the user confirms: due dates on a weekend or a Hessian public holiday."""
+    found = [warning for day in sorted(set(days) - set(unchanged)) for warning in workdays.day_warnings(day)]
+    if found and not form.accept_date.data:
+        form.accept_date.errors = [
+            _("Bitte prüfen Sie das Fälligkeitsdatum: Ändern Sie es oder bestätigen Sie es trotz der Hinweise.")
+        ]
+        return found
+    return None
+
+
+def _row_error(form, err) -> None:
+    """Show a service's refusal at its row's field ("rows-<index>-<field>")."""
+    _rows, index, name = err.field.split("-", 2)
+    form.rows.entries[int(index)].form[name].errors.append(err.message)
+    refresh_row_errors(form)
+
+
 @bp.route("/konferenzen/<int:conference_id>/massnahmen/neu", methods=["GET", "POST"])
 def measure_new(conference_id):
+    """Several measures in one form; "Weitere Zeilen" adds empty rows (a round trip, no JavaScript)."""
     conference = _conference(conference_id)
     authorize("conference.edit", conference)
-    form = _measure_form(conference)
-    if form.validate_on_submit():
-        try:
-            records.add_measure(
-                db.session,
-                conference,
-                current_user,
-                what=form.what.data,
-                categories=form.categories.data or [],
-                responsible=form.responsible.data,
-                due_on=form.due_on.data,
-                status=form.status.data,
-                outcome=form.outcome.data,
-                overridden_kinds=form.overridden_kinds,
-            )
-        except ConferenceError as err:
-            db.session.rollback()
-            form[err.field].errors.append(err.message)
-        else:
-            db.session.commit()
-            flash(_("Die Maßnahme ist gespeichert."), "success")
-            return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="massnahmen"))
+    legacy = _measures_formdata() if request.method == "POST" else None
+    form = MeasuresForm(formdata=legacy) if legacy is not None else MeasuresForm()
+    choices = records.responsible_choices(db.session, conference)
+    if not form.is_submitted():
+        fill_measure_rows(form)
+    elif MORE_ROWS in request.form:
+        form.set_responsible_choices(choices)
+        fill_measure_rows(form, measure_rows(form))
+    form.set_responsible_choices(choices)
+    warnings, status = None, 400 if form.is_submitted() and MORE_ROWS not in request.form else 200
+    if status == 400 and form.validate_on_submit():
+        rows = measure_rows(form)
+        warnings = _due_warnings(form, [row["due_on"] for row in rows])
+        if warnings is None:
+            try:
+                added = records.add_measures(
+                    db.session, conference, current_user, rows=rows, overridden_kinds=form.overridden_kinds
+                )
+            except ConferenceError as err:
+                db.session.rollback()
+                _row_error(form, err)
+            else:
+                db.session.commit()
+                flash(
+                    ngettext("Die Maßnahme ist gespeichert.", "%(num)s Maßnahmen sind gespeichert.", len(added)),
+                    "success",
+                )
+                return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="massnahmen"))
     case = _get(Case, conference.case_id)
     return render_template(
-        "conferences/measure_form.html",
+        "conferences/measures_form.html",
         form=form,
         conference=conference,
-        measure=None,
         pseudonym=case.pseudonym,
-        mode="new",
-    ), (400 if form.is_submitted() else 200)
+        warnings=warnings,
+    ), status
 
 
 @bp.route("/konferenzen/<int:conference_id>/massnahmen/<int:measure_id>", methods=["GET", "POST"])
@@ -772,7 +817,10 @@ def measure_edit(conference_id, measure_id):
     terms = can(current_user, "measure.edit_terms", measure)
     form = _measure_form(conference, measure) if terms else _status_form(measure)
     status = 400 if form.is_submitted() else 200
-    if form.validate_on_submit():
+    warnings = None
+    if form.validate_on_submit() and terms:
+        warnings = _due_warnings(form, [form.due_on.data], unchanged=[measure.due_on])
+    if form.validate_on_submit() and warnings is None:
         try:
             if terms:
                 records.update_measure(
@@ -816,6 +864,7 @@ def measure_edit(conference_id, measure_id):
         measure=measure,
         pseudonym=case.pseudonym,
         mode="edit" if terms else "status",
+        warnings=warnings,
     ), status
 
 

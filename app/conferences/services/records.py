@@ -219,6 +219,33 @@ def add_measure(
     return measure
 
 
+def add_measures(session, conference, actor, *, rows: list[dict], overridden_kinds=()) -> list[Measure]:
+    """Several measures agreed at once (one form): all or none. A refusal names its row:
+    ``ConferenceError.field`` is "rows-<index>-<field>"."""
+    added = []
+    for row in rows:
+        try:
+            added.append(
+                add_measure(
+                    session,
+                    conference,
+                    actor,
+                    what=row["what"],
+                    categories=row["categories"],
+                    responsible=row["responsible"],
+                    due_on=row["due_on"],
+                    status=row["status"],
+                    outcome="",
+                    overridden_kinds=(),
+                )
+            )
+        except ConferenceError as err:
+            raise ConferenceError(f"rows-{row['index']}-{err.field}", err.message) from None
+    for measure in added:
+        audit.record_overrides(measure, actor, overridden_kinds, session=session)
+    return added
+
+
 def update_measure(
     session,
     measure,
