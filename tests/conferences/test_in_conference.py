@@ -1,10 +1,8 @@
 """In the conference: attendance, discussion, measures; the review in a follow-up."""
 
-from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.clock import berlin_today
 from app.conferences.models import AgendaItem, Measure
 from tests.conferences.conftest import audit_actions, count, fresh, future
 from tests.conftest import login_as, post, text_of, working_day
