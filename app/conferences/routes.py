@@ -57,7 +57,7 @@ from app.conferences.models import (
     Measure,
     Note,
 )
-from app.conferences.services import ConferenceError, invitations, queries, records, scheduling
+from app.conferences.services import ConferenceError, invitations, lifecycle, queries, records, scheduling
 from app.forms import StaleEdit, refresh_row_errors
 from app.permissions import (
     Reached,
@@ -141,6 +141,15 @@ def _page_arg(name):
 def _stale(form):
     db.session.rollback()
     form.form_errors.append(str(STALE))
+
+
+def _stale_version(form, obj) -> bool:
+    """A form from before the last save, or without its version, is refused (409) before any
+    warning asks for a confirmation: confirming would not save it anyway."""
+    if form.version.data is None or form.version.data != obj.version:
+        _stale(form)
+        return True
+    return False
 
 
 # --- scheduling ---------------------------------------------------------------------------------
@@ -311,7 +320,9 @@ def edit(conference_id):
         pass
     elif form.is_submitted():
         status = 400
-        if form.validate_on_submit():
+        if form.validate_on_submit() and _stale_version(form, conference):
+            status = 409
+        elif form.validate_on_submit():
             starts, ends = _times(form)
             warnings, clash = _checks(form, starts, ends, conference)
             if warnings is None and clash is None:
@@ -402,10 +413,14 @@ def view(conference_id):
         return _preview(conference, request.args.get(PREVIEW, type=int))
     if reader.is_jobcenter:
         data = queries.staff_page(db.session, conference)
+        lc = lifecycle.lifecycle(db.session, conference, current_user)
         audit.record("conference.viewed", conference, actor=current_user)
         db.session.commit()
-        return render_template("conferences/view_staff.html", conference=conference, now=utcnow(), **data, **labels())
+        return render_template(
+            "conferences/view_staff.html", conference=conference, now=utcnow(), lc=lc, **data, **labels()
+        )
     data = queries.partner_page(db.session, conference, reader, partner_invitation(current_user, conference))
+    lc = lifecycle.lifecycle(db.session, conference, current_user)
     audit.record("conference.viewed", conference, actor=current_user, consent_id=reader.consent_id)
     db.session.commit()
     inv = data["invitation"]
@@ -416,6 +431,7 @@ def view(conference_id):
         conference=conference,
         answer_form=answer_form,
         preview=None,
+        lc=lc,
         **data,
         **labels(),
     )
@@ -446,7 +462,13 @@ def _preview(conference, agency_id):
     audit.record("conference.previewed", conference, actor=current_user, agency_id=agency.id)
     db.session.commit()
     return render_template(
-        "conferences/view_partner.html", conference=conference, answer_form=None, preview=agency, **data, **labels()
+        "conferences/view_partner.html",
+        conference=conference,
+        answer_form=None,
+        preview=agency,
+        lc=None,
+        **data,
+        **labels(),
     )
 
 
@@ -818,9 +840,11 @@ def measure_edit(conference_id, measure_id):
     form = _measure_form(conference, measure) if terms else _status_form(measure)
     status = 400 if form.is_submitted() else 200
     warnings = None
-    if form.validate_on_submit() and terms:
+    if form.validate_on_submit() and _stale_version(form, measure):
+        status = 409
+    elif form.validate_on_submit() and terms:
         warnings = _due_warnings(form, [form.due_on.data], unchanged=[measure.due_on])
-    if form.validate_on_submit() and warnings is None:
+    if status != 409 and form.validate_on_submit() and warnings is None:
         try:
             if terms:
                 records.update_measure(

@@ -1,6 +1,5 @@
 """In the conference: attendance, discussion, measures; the review in a follow-up."""
 
-
 from sqlalchemy import select
 
 from app.conferences.models import AgendaItem, Measure
