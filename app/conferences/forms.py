@@ -10,9 +10,11 @@ from app.conferences.models import (
     ATTENDANCE,
     MEASURE_STATUS,
     NOTE_VISIBILITY,
+    PERSON_KINDS,
     InvitationStatus,
     MeasureStatus,
     NoteVisibility,
+    PersonKind,
 )
 from app.forms import (
     REQUIRED,
@@ -295,6 +297,52 @@ class MeasureStatusForm(GuardedForm, VersionedForm):
         return [([self.outcome], self.measure_categories)]
 
 
+MAX_PERSONS = 30
+PERSON_ROWS_ADDED = 2
+
+
+class PersonRowForm(RowForm):
+    """A person present: who of an agency, an interpreter, or the person's own support. Described by
+    a name of the agency's staff or a role, never by the name of the person concerned (guarded)."""
+
+    kind = ChoiceField(_l("Wer"), choices=[("", _l("– bitte wählen –"))] + list(PERSON_KINDS.items()), default="")
+    agency_id = ChoiceField(_l("Einrichtung"), coerce=id_or_none, default=None)
+    description = StringField(
+        _l("Name der Fachkraft oder Funktion"), validators=[Optional(), Length(max=200), no_control_characters]
+    )
+
+    def filled(self) -> bool:
+        return bool(self.kind.data or (self.description.data or "").strip())
+
+
+def person_rows(form) -> list[dict]:
+    """The filled rows: {"kind", "agency_id", "description"}; an agency only for agency staff."""
+    return [
+        {
+            "kind": row.form.kind.data,
+            "agency_id": row.form.agency_id.data if row.form.kind.data == PersonKind.AGENCY_STAFF else None,
+            "description": (row.form.description.data or "").strip(),
+        }
+        for row in form.persons
+        if row.form.filled()
+    ]
+
+
+def fill_persons(form, rows, agency_choices, blank: int = PERSON_ROWS_ADDED) -> None:
+    while len(form.persons.entries):
+        form.persons.pop_entry()
+    for row in rows:
+        form.persons.append_entry(row)
+    for _ in range(blank):
+        form.persons.append_entry()
+    set_person_choices(form, agency_choices)
+
+
+def set_person_choices(form, agency_choices) -> None:
+    for row in form.persons:
+        row.form.agency_id.choices = [("", gettext("– keine –"))] + list(agency_choices)
+
+
 PERSON_ATTENDED = [("", _l("noch nicht erfasst")), ("yes", _l("ja")), ("no", _l("nein"))]
 ATTENDANCE_CHOICES = [("", _l("noch nicht erfasst"))] + list(ATTENDANCE.items())
 
@@ -309,6 +357,37 @@ def record_form(invitations, items, **kwargs):
     class RecordForm(GuardedForm, VersionedForm):
         guarded_fields = tuple(f"discussion_{item.id}" for item in items)
         person_attended = ChoiceField(_l("Die Person war anwesend"), choices=PERSON_ATTENDED)
+        persons = FieldList(FormField(PersonRowForm), label=_l("Anwesende Personen"), max_entries=MAX_PERSONS + 10)
+
+        def guarded(self):
+            return super().guarded() + [row.form.description for row in self.persons]
+
+        def validate_persons(self, field):
+            if len(person_rows(self)) > MAX_PERSONS:
+                raise ValidationError(_l("Höchstens %(n)s Personen.", n=MAX_PERSONS))
+
+        def validate(self, extra_validators=None) -> bool:
+            ok = super().validate(extra_validators)
+            for row in self.persons:
+                person = row.form
+                if not person.filled() or person.kind.errors:
+                    continue
+                if not person.kind.data:
+                    person.kind.errors = list(person.kind.errors) + [str(REQUIRED)]
+                    ok = False
+                elif person.kind.data == PersonKind.AGENCY_STAFF:
+                    if person.agency_id.data is None and not person.agency_id.errors:
+                        person.agency_id.errors = list(person.agency_id.errors) + [
+                            str(_l("Bitte wählen Sie die Einrichtung, zu der die Fachkraft gehört."))
+                        ]
+                        ok = False
+                    if not (person.description.data or "").strip() and not person.description.errors:
+                        person.description.errors = list(person.description.errors) + [
+                            str(_l("Bitte geben Sie einen Namen der Fachkraft oder ihre Funktion an."))
+                        ]
+                        ok = False
+            refresh_row_errors(self)
+            return ok
 
         def tagged(self):
             return [([item.title, self[f"discussion_{item.id}"]], self[f"categories_{item.id}"]) for item in items]

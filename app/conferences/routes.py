@@ -41,8 +41,11 @@ from app.conferences.forms import (
     agenda_rows,
     fill_agenda,
     fill_measure_rows,
+    fill_persons,
     measure_rows,
+    person_rows,
     record_form,
+    set_person_choices,
 )
 from app.conferences.models import (
     ATTENDANCE,
@@ -282,8 +285,16 @@ def follow_up(conference_id):
     if not form.is_submitted():
         form.occasion.data = _("Folgekonferenz")
         form.location_id.data = previous.location_id
+        # The day the minutes agreed ("Nächster Termin"), at the earlier conference's hours.
+        suggested = scheduling.agreed_next_date(db.session, previous)
+        if suggested is not None:
+            form.day.data = suggested
+            form.start_time.data = to_local(previous.starts_at).time()
+            form.end_time.data = to_local(previous.ends_at).time()
         fill_agenda(form, scheduling.follow_up_agenda(db.session, previous))
         form.person_attends.data = previous.person_attends
+    else:
+        suggested = None
     warnings, clash, done = _schedule(case, form, previous=previous)
     if done:
         return done
@@ -297,6 +308,7 @@ def follow_up(conference_id):
         conference=None,
         previous=previous,
         invited=0,
+        suggested=suggested,
     ), _form_status(form)
 
 
@@ -699,11 +711,17 @@ def record(conference_id):
     invited = invitations.live_invitations(db.session, conference)
     items = scheduling.agenda_items(db.session, conference)
     form = record_form(invited, items)
+    agencies = [(inv.agency_id, name) for inv, name in invited]
     if not form.is_submitted():
         form.version.data = conference.version
         form.person_attended.data = {True: "yes", False: "no"}.get(conference.person_attended, "")
-    status = 400 if form.is_submitted() else 200
-    if form.validate_on_submit():
+        fill_persons(form, records.attending_persons(db.session, conference), agencies)
+    elif MORE_ROWS in request.form:
+        set_person_choices(form, agencies)
+        fill_persons(form, person_rows(form), agencies)
+    set_person_choices(form, agencies)
+    status = 400 if form.is_submitted() and MORE_ROWS not in request.form else 200
+    if status == 400 and form.validate_on_submit():
         try:
             records.record_conference(
                 db.session,
@@ -714,8 +732,12 @@ def record(conference_id):
                 attendance={inv.id: form[f"attendance_{inv.id}"].data or None for inv, _name in invited},
                 discussion={item.id: (form[f"discussion_{item.id}"].data or "").strip() for item in items},
                 categories={item.id: form[f"categories_{item.id}"].data or [] for item in items},
+                persons=person_rows(form),
                 overridden_kinds=form.overridden_kinds,
             )
+        except ConferenceError as err:
+            db.session.rollback()
+            form.persons.errors = list(form.persons.errors) + [err.message]
         except StaleEdit:
             _stale(form)
             status = 409

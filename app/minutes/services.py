@@ -89,6 +89,7 @@ def _texts(data: dict) -> dict:
             if d.get("text", "").strip()
         ],
         "next_date_note": (data.get("next_date_note") or "").strip(),
+        "next_date": data.get("next_date"),
     }
 
 

@@ -1,14 +1,15 @@
 """Scheduling: a conference's date, place and agenda; changes, cancellation, holding it."""
 
+import re
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from app import audit
 from app.agencies.models import Location
-from app.clock import local_day, to_local, utcnow
+from app.clock import berlin_today, local_day, to_local, utcnow
 from app.conferences.models import OPEN_MEASURE_STATUSES, AgendaItem, Conference, ConferenceStatus, Measure
 from app.conferences.services import ConferenceError
 from app.conferences.services.invitations import live_invitations
@@ -245,6 +246,35 @@ def mark_held(session, conference, actor) -> None:
     conference.version += 1
     conference.updated_at = utcnow()
     audit.record("conference.held", conference, actor=actor, session=session)
+
+
+# A date written into the note on the next date ("Folgetermin am 12.3.2027"), for minutes written
+# before the agreed day had a field of its own.
+_DATE_IN_TEXT = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})(?![\d.])")
+
+
+def date_in_text(text: str) -> date | None:
+    """The first valid German date (TT.MM.JJJJ or TT.MM.JJ) in ``text``, or None."""
+    for day, month, year in _DATE_IN_TEXT.findall(text or ""):
+        try:
+            return date(int(year) + (2000 if len(year) == 2 else 0), int(month), int(day))
+        except ValueError:
+            continue
+    return None
+
+
+def agreed_next_date(session, previous) -> date | None:
+    """The day the minutes of ``previous`` agreed for the next conference (their "Nächster Termin"),
+    if it is still ahead: the follow-up form starts with it."""
+    from app.minutes.models import Minutes
+
+    minutes = session.execute(
+        select(Minutes).where(Minutes.conference_id == previous.id).order_by(Minutes.version_number.desc()).limit(1)
+    ).scalar_one_or_none()
+    if minutes is None:
+        return None
+    day = minutes.next_date or date_in_text(minutes.next_date_note)
+    return day if day is not None and day >= berlin_today() else None
 
 
 def follow_up_agenda(session, previous) -> list[Row]:
