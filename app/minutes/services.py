@@ -127,9 +127,14 @@ def save_draft(
             raise StaleEdit()
         check_version(minutes, data.get("version"))
         action = "minutes.updated"
-    for key, value in _texts(data).items():
+    texts = _texts(data)
+    changed = any(getattr(minutes, key) != value for key, value in texts.items())
+    for key, value in texts.items():
         setattr(minutes, key, value)
-    minutes.updated_at = utcnow()
+    if changed or minutes.updated_at is None:
+        # Only a change of the text counts: comments that came after it are the ones not yet
+        # worked in (the confirmation page of finalising lists them).
+        minutes.updated_at = utcnow()
     session.flush()
     audit.record(action, minutes, actor=actor, session=session, conference_id=conference.id)
     audit.record_overrides(minutes, actor, overridden_kinds, session=session)

@@ -31,7 +31,9 @@ def steps(response) -> list[tuple[str, str, bool]]:
         r'\s*<span class="lifecycle__state">([^<]+)</span>',
         indicator(response),
     )
-    return [(label, state, bool(current)) for current, label, state in found]
+    numbered = [(label.split(". ", 1), state, bool(current)) for current, label, state in found]
+    assert [int(number) for (number, _label), _s, _c in numbered] == list(range(1, len(found) + 1))
+    return [(label, state, is_current) for (_number, label), state, is_current in numbered]
 
 
 def current(response) -> str:

@@ -119,11 +119,17 @@ def test_a_running_comment_period_and_comments_not_worked_in_are_shown(app, clie
     assert "Trotz laufender Frist jetzt endgültig abschließen" in body
     new = body[body.index("Noch nicht eingearbeitete Anmerkungen") : body.index("Was jede Einrichtung erhält")]
     assert comment in new and "Schuldner- und Insolvenzberatung Offenbach – Paul Schäfer" in new
-    # Saving the draft again works it in: the comment is no longer listed as open.
+    # Saving the draft unchanged works nothing in: still open.
     assert save_draft(client, app, scene.conference, version=str(draft.version)).status_code == 302
     body = text_of(client.get(_url(latest(app, scene.conference))))
+    assert comment in body[body.index("Noch nicht eingearbeitete Anmerkungen") : body.index("Was jede Einrichtung")]
+    # Changing the draft works it in: the comment is no longer listed as open.
+    draft = latest(app, scene.conference)
+    changed = save_draft(client, app, scene.conference, version=str(draft.version), summary="Ratenplan bis April.")
+    assert changed.status_code == 302
+    body = text_of(client.get(_url(latest(app, scene.conference))))
     new = body[body.index("Noch nicht eingearbeitete Anmerkungen") : body.index("Was jede Einrichtung erhält")]
-    assert comment not in new and "Dazu 1 Anmerkung, die vor dem letzten Speichern einging." in new
+    assert comment not in new and "Dazu 1 Anmerkung, die vor der letzten Änderung einging." in new
     # Decided: the running period is warned of, not refused. Confirming finalises.
     draft = latest(app, scene.conference)
     assert post(client, app, _url(draft), {"version": str(draft.version)}).status_code == 302

@@ -105,8 +105,8 @@ PAST = _l("Der Termin liegt in der Vergangenheit. Bitte wählen Sie einen Beginn
 
 
 def _refuse_past(starts_at: datetime) -> None:
-    """A new conference, or a new time for one, cannot lie in the past: its invitations would
-    ask agencies to a meeting that is over."""
+    """A new conference cannot lie in the past: its invitations would ask agencies to a meeting
+    that is over."""
     if starts_at < utcnow():
         raise ConferenceError("day", PAST)
 
@@ -169,8 +169,8 @@ def update_conference(
     overridden_kinds=(),
 ) -> list[str]:
     """Save a changed conference; a new time or place goes out to every invited agency."""
-    if starts_at != conference.starts_at:
-        _refuse_past(starts_at)
+    # A planned conference may move into the past: staff record a meeting that took place earlier
+    # than planned. Only a new conference is refused there (``schedule``).
     new_day = to_local(starts_at).date()
     plan, removed = _plan_agenda(agenda_items(session, conference), agenda)
     if new_day != local_day(conference.starts_at):
