@@ -186,6 +186,7 @@ PREVIEW = "ansicht"
 
 
 @bp.route("/konferenzen/<int:conference_id>/protokoll", methods=["POST"])
+@db.reads_first
 def save(conference_id):
     conference = _get(Conference, conference_id)
     authorize("conference.view", conference)
@@ -229,6 +230,7 @@ def save(conference_id):
 
 
 @bp.route("/protokolle/<int:minutes_id>/abschliessen", methods=["GET", "POST"])
+@db.reads_first
 def finalise(minutes_id):
     """Finalising is irreversible, so it has a page of its own: GET shows what the organiser is
     about to confirm (the comment period, comments not yet worked in, what each agency will
@@ -245,7 +247,10 @@ def finalise(minutes_id):
         status = 400
     else:
         try:
-            services.finalise(db.session, minutes, current_user, form.version.data)
+            # The PDF is rendered from what was read, before the write lock is taken (services.prepare).
+            prepared = services.prepare(db.session, conference, current_user, services.texts_of(minutes), draft=minutes)
+            db.session.rollback()
+            services.finalise(db.session, minutes, current_user, form.version.data, prepared)
         except StaleEdit:
             db.session.rollback()
             db.session.refresh(minutes)
@@ -312,6 +317,7 @@ def comment(minutes_id):
 
 
 @bp.route("/protokolle/<int:minutes_id>/korrektur", methods=["GET", "POST"])
+@db.reads_first
 def correct(minutes_id):
     minutes, conference = _minutes_and_conference(minutes_id)
     authorize("minutes.correct", minutes)
@@ -325,13 +331,10 @@ def correct(minutes_id):
         fill_decisions(form, decision_rows(form), blank=DECISION_ROWS_ADDED)
     elif form.validate_on_submit():
         try:
-            new = services.correct(
-                db.session,
-                minutes,
-                current_user,
-                {**minutes_data(form), "reason": form.reason.data},
-                form.overridden_kinds,
-            )
+            data = {**minutes_data(form), "reason": form.reason.data}
+            prepared = services.prepare(db.session, conference, current_user, data, replaces=minutes)
+            db.session.rollback()
+            new = services.correct(db.session, minutes, current_user, data, form.overridden_kinds, prepared)
         except StaleEdit:
             db.session.rollback()
             db.session.refresh(minutes)

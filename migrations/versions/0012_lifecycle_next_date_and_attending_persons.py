@@ -5,7 +5,6 @@ Revises: 0009
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision = "0012"
@@ -22,9 +21,9 @@ def upgrade():
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("conference_id", sa.Integer(), sa.ForeignKey("conference.id"), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=14), nullable=False),
+        sa.Column("kind", sa.String(length=14), nullable=False),
         sa.Column("agency_id", sa.Integer(), sa.ForeignKey("agency.id"), nullable=True),
-        sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("description", sa.String(length=200), nullable=False),
         # Written out, not imported from the models: a migration stays what it was when it ran.
         sa.CheckConstraint("kind IN ('agency_staff', 'interpreter', 'support')", name="ck_attending_person_kind"),
     )
