@@ -837,7 +837,7 @@ def measure_new(conference_id):
             else:
                 db.session.commit()
                 flash(
-                    ngettext("Die Maßnahme ist gespeichert.", "%(num)s Maßnahmen sind gespeichert.", len(added)),
+                    ngettext("%(num)s Maßnahme ist gespeichert.", "%(num)s Maßnahmen sind gespeichert.", len(added)),
                     "success",
                 )
                 return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="massnahmen"))
