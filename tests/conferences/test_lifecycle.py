@@ -74,7 +74,7 @@ def test_planned_before_the_start_says_when_the_minutes_become_possible(app, cli
     # The minutes page says the same, and offers no way that does not work yet.
     minutes = client.get(f"/konferenzen/{conf.id}/protokoll")
     assert current(minutes) == "geplant" and "Protokoll schreiben: ab Beginn am" in text(minutes)
-    assert "Als durchgeführt markieren</span></button>" not in indicator(minutes)
+    assert f'action="/konferenzen/{conf.id}/durchgefuehrt"' not in indicator(minutes)
 
 
 def test_invited_and_begun_the_next_action_is_to_mark_it_held_also_from_the_minutes_page(
