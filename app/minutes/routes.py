@@ -186,7 +186,6 @@ PREVIEW = "ansicht"
 
 
 @bp.route("/konferenzen/<int:conference_id>/protokoll", methods=["POST"])
-@db.reads_first
 def save(conference_id):
     conference = _get(Conference, conference_id)
     authorize("conference.view", conference)
