@@ -14,7 +14,7 @@ from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
 
-from app.clock import to_local
+from app.clock import berlin_today, to_local
 
 SATURDAY, SUNDAY = 5, 6
 
@@ -47,6 +47,15 @@ def day_warnings(day: date) -> list[str]:
     if name:
         found.append(_("%(date)s ist in Hessen ein gesetzlicher Feiertag (%(name)s).", date=shown, name=name))
     return found
+
+
+def due_warnings(day: date) -> list[str]:
+    """What speaks against ``day`` as a measure's due date: it has passed already (a measure agreed
+    late can still record one), or it is no working day."""
+    found = []
+    if day < berlin_today():
+        found.append(_("%(date)s liegt in der Vergangenheit.", date=format_date(day, "EEEE, d. MMMM y")))
+    return found + day_warnings(day)
 
 
 def conference_warnings(starts_at: datetime, ends_at: datetime) -> list[str]:

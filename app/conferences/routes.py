@@ -791,8 +791,8 @@ def _measures_formdata():
 
 
 def _due_warnings(form, days, unchanged=()):
-    """A warning the user confirms: due dates on a weekend or a Hessian public holiday."""
-    found = [warning for day in sorted(set(days) - set(unchanged)) for warning in workdays.day_warnings(day)]
+    """A warning the user confirms: due dates in the past, on a weekend or a Hessian public holiday."""
+    found = [warning for day in sorted(set(days) - set(unchanged)) for warning in workdays.due_warnings(day)]
     if found and not form.accept_date.data:
         form.accept_date.errors = [
             _("Bitte prüfen Sie das Fälligkeitsdatum: Ändern Sie es oder bestätigen Sie es trotz der Hinweise.")

@@ -132,6 +132,18 @@ def test_a_due_date_on_a_sunday_is_warned_and_saved_once_confirmed(app, client, 
     assert count(session, Measure) == 2
 
 
+def test_a_due_date_in_the_past_is_warned_of(app, client, session, factory, scene):
+    conf = _held(factory, scene)
+    login_as(client, app, scene.caseworker)
+    past = berlin_today() - timedelta(days=3)
+    data = _rows({**_row("Unterlagen nachreichen"), "due_on": past.isoformat()})
+    warned = post(client, app, f"/konferenzen/{conf.id}/massnahmen/neu", data)
+    assert warned.status_code == 400 and "liegt in der Vergangenheit." in text_of(warned)
+    assert count(session, Measure) == 0
+    assert post(client, app, f"/konferenzen/{conf.id}/massnahmen/neu", {**data, "accept_date": "y"}).status_code == 302
+    assert count(session, Measure) == 1
+
+
 def test_editing_a_measure_warns_of_a_new_due_date_only(app, client, session, factory, scene):
     conf = _held(factory, scene)
     measure = factory.measure(conf, what="Alt", due_on=_sunday())
