@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# The demo's e-mail links name the address a request came to (app/links.py); CLI jobs started
+# by make (and `PORT=8080 flask send-reminders`) link to http://127.0.0.1:$(PORT).
+export PORT
 export FLASK_APP := app:create_app
 KERN := app/static/vendor/kern/kern.min.css
 MO := app/translations/en/LC_MESSAGES/messages.mo app/translations/de/LC_MESSAGES/messages.mo

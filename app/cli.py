@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select
 
-from app import audit, db
+from app import audit, db, links
 
 
 def init_app(app):
@@ -242,7 +242,7 @@ def confirm_account_change(change_id, refuse):
             actor=None,
             confirm=not refuse,
             invite_lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
-            base_url=current_app.config["BASE_URL"],
+            base_url=links.base_url(),
         )
     except services.AccountChangeError as err:
         raise click.ClickException(str(err.message)) from None

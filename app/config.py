@@ -2,7 +2,7 @@
 
 import os
 import secrets
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 
@@ -39,7 +39,10 @@ class Defaults:
     PDF_TIME_LIMIT = 15  # seconds
     PDF_MAX_PAGES = 150
     PDF_MAX_HTML_BYTES = 2 * 1024 * 1024
-    BASE_URL = "http://127.0.0.1:5000"
+    # The public address in e-mail links (app/links.py). Unset: the address a request came to,
+    # and http://127.0.0.1:PORT in CLI jobs; production must set it.
+    BASE_URL = None
+    PORT = 5000  # the demo's port (`PORT=8080 make run`), for links written by CLI jobs
     PROXY_COUNT = 0  # reverse proxies in front of the app whose X-Forwarded-* headers are trusted
 
     # Requests: a larger body is refused (413) before any form is read, and so is a multipart
@@ -97,6 +100,10 @@ class Defaults:
 
     DEMO_DATA = False
 
+    # Conferences outside these hours (Europe/Berlin, Monday to Friday) get a warning to confirm.
+    OFFICE_HOURS_START = "08:00"
+    OFFICE_HOURS_END = "18:00"
+
     WTF_CSRF_TIME_LIMIT = None  # the session's own lifetime bounds the token
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
@@ -123,6 +130,7 @@ _ENV_TYPES = {
     "SESSION_COOKIE_SECURE": "bool",
     "SQL_ECHO": "bool",
     "PAGE_SIZE": int,
+    "PORT": int,
     "PROXY_COUNT": int,
     "MAX_CONTENT_LENGTH": int,
     "MAX_FORM_PARTS": int,
@@ -138,6 +146,7 @@ _ENV_KEYS = [
     "SECRET_KEY",
     "DATABASE_URL",
     "BASE_URL",
+    "PORT",
     "ORGANISATION_NAME",
     "ORGANISATION_ADDRESS",
     "CONTACT_EMAIL",
@@ -173,6 +182,8 @@ _ENV_KEYS = [
     "CONSENT_DEFAULT_VALIDITY_DAYS",
     "SESSION_IDLE_TIMEOUT",
     "ORGANISATION_LOGO",
+    "OFFICE_HOURS_START",
+    "OFFICE_HOURS_END",
     "PDF_TIME_LIMIT",
     "PDF_MAX_PAGES",
     "PDF_MAX_HTML_BYTES",
@@ -224,7 +235,16 @@ def load(app, overrides=None):
             raise ConfigError("DEBUG ist in Produktion nicht erlaubt.")
         if app.config["DEMO_DATA"]:
             raise ConfigError("Demodaten sind in Produktion nicht erlaubt.")
+        if not (app.config.get("BASE_URL") or "").strip():
+            # Links in e-mails must not follow the Host header a client sends (a password reset
+            # link pointing elsewhere): in production the public address is configured.
+            raise ConfigError("BASE_URL fehlt: in Produktion muss die öffentliche Adresse gesetzt sein.")
         app.config["SESSION_COOKIE_SECURE"] = True
+    for key in ("OFFICE_HOURS_START", "OFFICE_HOURS_END"):
+        try:
+            time.fromisoformat(str(app.config[key]))
+        except ValueError:
+            raise ConfigError(f"{key} muss eine Uhrzeit wie 08:00 sein.") from None
     if not 1 <= app.config["PDF_TIME_LIMIT"] <= MAX_PDF_TIME_LIMIT:
         raise ConfigError(
             f"PDF_TIME_LIMIT muss zwischen 1 und {MAX_PDF_TIME_LIMIT} Sekunden liegen: deutlich unter der "

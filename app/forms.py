@@ -185,7 +185,7 @@ class GuardedForm(TextForm):
         ok = self._check_topics() and ok
         self.overridden_kinds = sorted(set(self.overridden_kinds))
         if self.guard_findings or self.topic_findings:
-            _refresh_row_errors(self)
+            refresh_row_errors(self)
         return ok
 
     def _check_topics(self) -> bool:
@@ -211,7 +211,7 @@ class GuardedForm(TextForm):
         return ok
 
 
-def _refresh_row_errors(form) -> None:
+def refresh_row_errors(form) -> None:
     """A list of rows gathers its rows' errors when it validates; the guard runs after that,
     so the lists gather again (the summary at the top of the page reads them)."""
     for field in form:

@@ -17,6 +17,7 @@ from app.audit import AuditEntry  # noqa: F401
 from app.cases.models import Case, CaseObstacle, Consent, PseudonymCounter  # noqa: F401
 from app.conferences.models import (  # noqa: F401
     AgendaItem,
+    AttendingPerson,
     Conference,
     DatePoll,
     Invitation,

@@ -368,6 +368,18 @@ def _split(reader: Reader, content: dict, minutes, comments) -> tuple[dict, list
             participants.append({"masked": True})
             withheld.append({"kind": "participant", "text": p.get("agency"), "categories": p.get("reveals", [])})
 
+    attendees = []
+    for person in content.get("attendees", []):
+        if reader.is_jobcenter or set(person.get("reveals", DATA_CATEGORIES)) <= reader.scope:
+            attendees.append(person)
+        else:
+            # Like another agency: that an interpreter or the person's own support was there is
+            # itself content; it is counted, not described.
+            attendees.append({"masked": True})
+            withheld.append(
+                {"kind": "attendee", "text": person.get("description"), "categories": person.get("reveals", [])}
+            )
+
     def measure_shared(m):
         return (
             m.get("responsible_agency_id") is not None and m.get("responsible_agency_id") == reader.agency_id
@@ -407,6 +419,7 @@ def _split(reader: Reader, content: dict, minutes, comments) -> tuple[dict, list
         # The occasion is free text without categories: the Jobcenter's own heading.
         "occasion": content.get("occasion") if reader.is_jobcenter else None,
         "participants": participants,
+        "attendees": attendees,
         "obstacles": keep(
             "obstacle",
             [
@@ -434,6 +447,7 @@ def _split(reader: Reader, content: dict, minutes, comments) -> tuple[dict, list
         "summary": None,
         "decisions": [],
         "next_date_note": None,
+        "next_date": None,
         "comments": [row for row in comments if reader.is_jobcenter or row[0].agency_id == reader.agency_id],
         "reader": reader,
     }
@@ -450,6 +464,9 @@ def _split(reader: Reader, content: dict, minutes, comments) -> tuple[dict, list
         )
         # The note on the next date is free text without categories, like the occasion.
         visible["next_date_note"] = minutes.next_date_note if reader.is_jobcenter else None
+        # The agreed day itself is no free text and reveals no category: every reader sees it.
+        next_date = getattr(minutes, "next_date", None)
+        visible["next_date"] = next_date.isoformat() if next_date else None
     return visible, withheld
 
 

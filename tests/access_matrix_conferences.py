@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from app.clock import berlin_today, to_local, utcnow
 from app.conferences.models import AgendaItem, Conference, Invitation
 from tests.access_matrix import MISSING, Redirect, actor, obj, protected, route
-from tests.conftest import agenda_fields
+from tests.conftest import agenda_fields, working_day
 
 # --- objects -------------------------------------------------------------------------------
 
@@ -188,7 +188,7 @@ def _form_of(conf_name, **extra):
 
 
 def _new_form(s):
-    day = (utcnow() + timedelta(days=20)).date().isoformat()
+    day = working_day(20).isoformat()
     return {
         "occasion": "Fallgespräch",
         "day": day,
@@ -410,7 +410,7 @@ route(
 
 MEASURE = {
     "what": "Unterlagen sichten",
-    "due_on": (utcnow() + timedelta(days=30)).date().isoformat(),
+    "due_on": working_day(30).isoformat(),
     "status": "in_progress",
     "outcome": "Begonnen.",
     "version": "1",

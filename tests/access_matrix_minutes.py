@@ -60,6 +60,18 @@ def minutes_draft(s):
 
 
 @obj
+def minutes_draft_due(s):
+    """A draft of a second held conference whose comment round ended yesterday: it can be finalised."""
+    s.minutes_conference  # noqa: B018  (consent and invitation of the case)
+    m = Minutes(
+        conference_id=_held_conference(s).id, summary="Entwurf.", comments_until=berlin_today() - timedelta(days=1)
+    )
+    s.factory.s.add(m)
+    s.factory.s.commit()
+    return m
+
+
+@obj
 def minutes_final(s):
     """Version 1, final, as finalisation leaves it (the archive bytes stand in for a real PDF:
     only who gets an answer is checked here; tests/minutes/ check the documents)."""
@@ -128,20 +140,49 @@ route(
     protected(404, caseworker=to_page("minutes_conference"), team_lead=403, partner=403),
     data=_form,
 )
+# "Speichern und abschließen" saves the draft and leads to the confirmation page.
 route(
     "POST",
     "/konferenzen/<int:conference_id>/protokoll",
     _page("minutes_draft"),
-    protected(404, caseworker=to_page("minutes_draft"), team_lead=403, partner=403),
+    protected(
+        404,
+        caseworker=Redirect(lambda s: f"/protokolle/{s.minutes_draft.id}/abschliessen"),
+        team_lead=403,
+        partner=403,
+    ),
     data=lambda s: {**_form(s), "version": str(s.minutes_draft.version), "finalise": "1"},
     name="finalise",
 )
+# The confirmation page of finalising: the organiser and the team lead.
+route(
+    "GET",
+    f"{M}/abschliessen",
+    lambda s: f"/protokolle/{s.minutes_draft.id}/abschliessen",
+    protected(404, **STAFF, partner=403),
+)
+route(
+    "GET",
+    f"{M}/abschliessen",
+    lambda s: f"/protokolle/{s.minutes_final.id}/abschliessen",
+    protected(404, team_lead=403, caseworker=403, partner=403),
+    name="final",
+)
+route(
+    "POST",
+    f"{M}/abschliessen",
+    lambda s: f"/protokolle/{s.minutes_draft_due.id}/abschliessen",
+    protected(404, caseworker=to_page("minutes_draft_due"), team_lead=to_page("minutes_draft_due"), partner=403),
+    data=lambda s: {"version": str(s.minutes_draft_due.version)},
+)
+# While the comment round runs, the confirmation page warns; confirming still finalises.
 route(
     "POST",
     f"{M}/abschliessen",
     lambda s: f"/protokolle/{s.minutes_draft.id}/abschliessen",
     protected(404, caseworker=to_page("minutes_draft"), team_lead=to_page("minutes_draft"), partner=403),
     data=lambda s: {"version": str(s.minutes_draft.version)},
+    name="comment round running",
 )
 route(
     "POST",

@@ -542,6 +542,20 @@ def get_counting_queries(app, client, url) -> tuple[int, "object"]:
     return len(statements), response
 
 
+def working_day(days_ahead: int = 10):
+    """The first day ``days_ahead`` days from today (Berlin) or later that is a Hessian working day
+    (no weekend, no public holiday): dates the forms accept without a warning (app/workdays.py)."""
+    from datetime import timedelta
+
+    from app.clock import berlin_today
+    from app.workdays import holiday_name
+
+    day = berlin_today() + timedelta(days=days_ahead)
+    while day.weekday() >= 5 or holiday_name(day):
+        day += timedelta(days=1)
+    return day
+
+
 def agenda_fields(rows) -> dict:
     """Form fields of the conference form's agenda rows: ``rows`` is one title per line (text),
     or a list of titles and (title, categories) pairs."""

@@ -92,6 +92,7 @@ def production(monkeypatch, tmp_path):
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "ein-langer-geheimer-schluessel")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.sqlite'}")
+    monkeypatch.setenv("BASE_URL", "https://fallkonferenz.example.org")
 
 
 def test_production_starts_with_secure_cookies(instance, production):
@@ -114,6 +115,13 @@ def test_production_refuses_to_start_without_a_secret_key(instance, production, 
 def test_production_refuses_debug_and_demo_data(instance, production, monkeypatch, key, message):
     monkeypatch.setenv(key, "1")
     with pytest.raises(app_config.ConfigError, match=message):
+        make(instance)
+
+
+def test_production_refuses_to_start_without_its_public_address(instance, production, monkeypatch):
+    # Without it, links in e-mails (a password reset) would follow the Host header a client sends.
+    monkeypatch.delenv("BASE_URL")
+    with pytest.raises(app_config.ConfigError, match="BASE_URL fehlt"):
         make(instance)
 
 

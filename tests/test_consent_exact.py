@@ -28,7 +28,7 @@ from app.cases.models import DATA_CATEGORIES, Consent
 from app.clock import berlin_today, utcnow
 from app.conferences.models import AgendaItem
 from app.minutes.models import Minutes
-from tests.conftest import login_as, outbox_messages, post, text_of
+from tests.conftest import login_as, outbox_messages, post, text_of, working_day
 
 CATEGORY_SETS = [(code,) for code in DATA_CATEGORIES] + [("debt", "housing"), ("general", "health"), ()]
 
@@ -317,7 +317,7 @@ def test_a_measure_is_given_to_an_agency_only_within_its_consent(app, client, wo
         "what": "Unterlagen zusammenstellen",
         "responsible": f"agency:{debt.id}",
         "status": "agreed",
-        "due_on": (berlin_today() + timedelta(days=14)).isoformat(),
+        "due_on": working_day(14).isoformat(),
     }
     url = f"/konferenzen/{world.conference.id}/massnahmen/neu"
     refused = post(client, app, url, {**base, "categories": ["health"]})

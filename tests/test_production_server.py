@@ -30,6 +30,7 @@ def production_server(tmp_path_factory):
         APP_ENV="production",
         SECRET_KEY="ein-langer-geheimer-schluessel",
         PROXY_COUNT="1",
+        BASE_URL="https://fallkonferenz.example.org",
         DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite'}",
         MAIL_OUTBOX=str(tmp_path / "outbox"),
         FLASK_DEBUG="1",

@@ -115,7 +115,7 @@ def make_app(app, tmp_path, monkeypatch):
 
 @pytest.mark.committed
 def test_session_cookie_is_secure_in_production(app, make_app):
-    prod = make_app({"APP_ENV": "production"})
+    prod = make_app({"APP_ENV": "production", "BASE_URL": "https://fallkonferenz.example.org"})
     r = prod.test_client().get("/anmelden", base_url="https://localhost")
     assert r.status_code == 200
     attrs = _session_cookie(r, prod.config["SESSION_COOKIE_NAME"])

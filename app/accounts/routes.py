@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 
-from app import audit, db, mail
+from app import audit, db, links, mail
 from app.accounts import services
 from app.accounts.forms import (
     ChangePasswordForm,
@@ -258,7 +258,7 @@ def reset_request():
             max_per_account=cfg["RESET_MAX_PER_ACCOUNT"],
             window=cfg["RESET_WINDOW"],
             lifetime=cfg["ACCOUNT_TOKEN_LIFETIME"],
-            base_url=cfg["BASE_URL"],
+            base_url=links.base_url(),
         )
     except services.ResetThrottled:
         db.session.commit()  # the refusal's audit entry
@@ -313,7 +313,7 @@ def decide_change(change_id: int, decision: str):
             actor=current_user,
             confirm=confirm,
             invite_lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
-            base_url=current_app.config["BASE_URL"],
+            base_url=links.base_url(),
         )
     except services.AccountChangeError as err:
         db.session.rollback()

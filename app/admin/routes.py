@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from app import db
+from app import db, links
 from app.accounts import services as accounts
 from app.accounts.models import ROLE_LABELS, Team, User
 from app.admin import services
@@ -193,7 +193,7 @@ def user_form(user_id=None):
                 form.data,
                 user,
                 invite_lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
-                base_url=current_app.config["BASE_URL"],
+                base_url=links.base_url(),
             )
         except services.AdminError as err:
             db.session.rollback()
@@ -238,7 +238,7 @@ def user_invite(user_id):
             current_user,
             user,
             lifetime=current_app.config["ACCOUNT_TOKEN_LIFETIME"],
-            base_url=current_app.config["BASE_URL"],
+            base_url=links.base_url(),
         )
     except services.AdminError as err:
         db.session.rollback()

@@ -3,6 +3,13 @@
 One UID per conference for its whole life; SEQUENCE rises with every change sent out,
 so calendar programs replace the entry instead of adding a second one. The file names
 the case by its pseudonym only: no internal reference, no summary, no agenda.
+
+No file asks for a reply that would never reach the application: answers are given on the
+conference page. So entries go out with METHOD:PUBLISH (RFC 5546, 3.2.1: an entry to put into
+the calendar, no ATTENDEE, nothing to accept or decline), to the invited agencies and, as their
+own copy, to the organiser; a later PUBLISH with the same UID and a higher SEQUENCE updates it.
+A cancellation is METHOD:CANCEL with STATUS:CANCELLED, which removes the entry and cannot be
+answered either. No file carries an ATTENDEE, so no calendar offers to answer for one.
 """
 
 from datetime import date
@@ -13,6 +20,7 @@ from app.clock import to_local, utcnow
 from app.conferences.models import ConferenceStatus
 from app.mail import Attachment
 
+PUBLISH, CANCEL = "PUBLISH", "CANCEL"
 PRODID = "-//MainArbeit Offenbach//Fallkonferenz//DE"
 
 
@@ -23,10 +31,11 @@ def _address(email: str, name: str | None = None) -> icalendar.vCalAddress:
     return addr
 
 
-def calendar_file(
-    conference, *, method: str, pseudonym: str, location_text: str, organiser, attendees=(), link: str = ""
-) -> bytes:
-    """The VCALENDAR for ``conference``: ``method`` REQUEST (invitation, update) or CANCEL."""
+def calendar_file(conference, *, method: str, pseudonym: str, location_text: str, organiser, link: str = "") -> bytes:
+    """The VCALENDAR for ``conference``: ``method`` PUBLISH (invitation, update, the organiser's
+    copy) or CANCEL."""
+    if method not in (PUBLISH, CANCEL):
+        raise ValueError(f"unsupported iTIP method {method!r}")
     start, end = to_local(conference.starts_at), to_local(conference.ends_at)
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
@@ -40,16 +49,13 @@ def calendar_file(
     event.add("dtend", end)
     event.add("summary", f"Fallkonferenz {pseudonym}")
     event.add("location", location_text)
+    description = "Zu- oder Absage und Einzelheiten nach Anmeldung auf der Seite der Fallkonferenz"
     if link:
         event.add("url", link)
-        event.add("description", f"Einzelheiten nach Anmeldung: {link}")
+        description += f": {link}"
+    event.add("description", description + ". Bitte nicht über den Kalender antworten.")
     event.add("organizer", _address(organiser.email, organiser.name))
-    for email in attendees:
-        attendee = _address(email)
-        attendee.params["role"] = "REQ-PARTICIPANT"
-        attendee.params["rsvp"] = "FALSE"  # answers are given on the conference page
-        event.add("attendee", attendee)
-    if method == "CANCEL" or conference.status == ConferenceStatus.CANCELLED:
+    if method == CANCEL or conference.status == ConferenceStatus.CANCELLED:
         event.add("status", "CANCELLED")
     else:
         event.add("status", "CONFIRMED")

@@ -1,5 +1,6 @@
 """Forms of the conference pages. Every free-text field passes the anonymisation guard."""
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, FormField, StringField, TextAreaField
@@ -9,9 +10,11 @@ from app.conferences.models import (
     ATTENDANCE,
     MEASURE_STATUS,
     NOTE_VISIBILITY,
+    PERSON_KINDS,
     InvitationStatus,
     MeasureStatus,
     NoteVisibility,
+    PersonKind,
 )
 from app.forms import (
     REQUIRED,
@@ -26,6 +29,7 @@ from app.forms import (
     category_field,
     id_or_none,
     no_control_characters,
+    refresh_row_errors,
 )
 
 MAX_AGENDA_ITEMS = 30
@@ -76,6 +80,7 @@ class ConferenceForm(GuardedForm, VersionedForm):
     agenda = FieldList(FormField(AgendaRowForm), label=_l("Tagesordnung"), max_entries=MAX_AGENDA_ITEMS + 10)
     person_attends = BooleanField(_l("Die Person nimmt an der Fallkonferenz teil"))
     accept_clash = BooleanField(_l("Trotz Überschneidung an diesem Ort speichern"))
+    accept_date = BooleanField(_l("Trotzdem an diesem Tag und zu dieser Zeit speichern"))
 
     def validate_end_time(self, field):
         if field.data and self.start_time.data and field.data <= self.start_time.data:
@@ -176,9 +181,103 @@ class MeasureForm(GuardedForm, VersionedForm):
     due_on = GermanDateField(_l("Fällig am"), validators=[InputRequired(REQUIRED)], **WITHIN_REACH)
     status = ChoiceField(_l("Status"), choices=list(MEASURE_STATUS.items()), default=MeasureStatus.AGREED.value)
     outcome = TextAreaField(_l("Ergebnis"), validators=[Optional(), Length(max=4000), no_control_characters])
+    accept_date = BooleanField(_l("Trotzdem mit diesem Fälligkeitsdatum speichern"))
 
     def tagged(self):
         return [([self.what, self.outcome], self.categories)]
+
+
+MAX_MEASURES = 20
+MEASURE_ROWS_ADDED = 3  # rows a "more rows" button adds (without JavaScript: a round trip)
+
+
+class MeasureRowForm(RowForm):
+    """One measure of several entered at once: what, its data categories, who, by when, status."""
+
+    what = TextAreaField(
+        _l("Maßnahme (was ist zu tun?)"), validators=[Optional(), Length(max=2000), no_control_characters]
+    )
+    categories = category_field()
+    responsible = ChoiceField(_l("Verantwortlich"), default="")
+    due_on = GermanDateField(_l("Fällig am"), validators=[Optional()], **WITHIN_REACH)
+    status = ChoiceField(_l("Status"), choices=list(MEASURE_STATUS.items()), default=MeasureStatus.AGREED.value)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Required in every row that is used (MeasuresForm.validate), not in the blank ones: the
+        # labels do not say "optional", and no blank row is marked required.
+        for name in ("what", "due_on"):
+            self[name].flags.required = True
+            self[name].render_kw = {**(self[name].render_kw or {}), "required": False}
+
+    def filled(self) -> bool:
+        """A row counts once something of it is written: a text, a due date or a category."""
+        return bool(
+            (self.what.data or "").strip() or self.due_on.data or self.due_on.raw_data and self.due_on.raw_data[0]
+        )
+
+
+class MeasuresForm(GuardedForm):
+    """Several measures in one form: one row each, empty rows are dropped; a "more rows" button
+    adds rows without JavaScript. ``accept_date`` confirms due dates on weekends or holidays."""
+
+    rows = FieldList(FormField(MeasureRowForm), label=_l("Maßnahmen"), max_entries=MAX_MEASURES + 10)
+    accept_date = BooleanField(_l("Trotzdem mit diesen Fälligkeitsdaten speichern"))
+
+    def guarded(self):
+        return [row.form.what for row in self.rows]
+
+    def tagged(self):
+        return [([row.form.what], row.form.categories) for row in self.rows]
+
+    def set_responsible_choices(self, choices) -> None:
+        for row in self.rows:
+            row.form.responsible.choices = [("", gettext("– bitte wählen –"))] + list(choices)
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        filled = [row.form for row in self.rows if row.form.filled()]
+        if not filled:
+            self.rows.errors = list(self.rows.errors) + [str(_l("Bitte geben Sie mindestens eine Maßnahme an."))]
+            return False
+        if len(filled) > MAX_MEASURES:
+            self.rows.errors = list(self.rows.errors) + [
+                str(_l("Höchstens %(n)s Maßnahmen auf einmal.", n=MAX_MEASURES))
+            ]
+            return False
+        for row in filled:
+            for field in (row.what, row.due_on, row.responsible):
+                if not field.errors and not field.data:
+                    field.errors = list(field.errors) + [str(REQUIRED)]
+                    ok = False
+        refresh_row_errors(self)
+        return ok
+
+
+def measure_rows(form) -> list[dict]:
+    """The filled rows, in order, as the service takes them (``index``: the row in the form)."""
+    return [
+        {
+            "index": i,
+            "what": (row.form.what.data or "").strip(),
+            "categories": sorted(set(row.form.categories.data or ())),
+            "responsible": row.form.responsible.data,
+            "due_on": row.form.due_on.data,
+            "status": row.form.status.data,
+        }
+        for i, row in enumerate(form.rows)
+        if row.form.filled()
+    ]
+
+
+def fill_measure_rows(form, rows=(), blank: int = MEASURE_ROWS_ADDED) -> None:
+    """Put ``rows`` (``measure_rows``) back into the form, plus ``blank`` empty rows."""
+    while len(form.rows.entries):
+        form.rows.pop_entry()
+    for row in rows:
+        form.rows.append_entry({k: v for k, v in row.items() if k != "index"})
+    for _ in range(blank):
+        form.rows.append_entry()
 
 
 class MeasureStatusForm(GuardedForm, VersionedForm):
@@ -198,6 +297,52 @@ class MeasureStatusForm(GuardedForm, VersionedForm):
         return [([self.outcome], self.measure_categories)]
 
 
+MAX_PERSONS = 30
+PERSON_ROWS_ADDED = 2
+
+
+class PersonRowForm(RowForm):
+    """A person present: who of an agency, an interpreter, or the person's own support. Described by
+    a name of the agency's staff or a role, never by the name of the person concerned (guarded)."""
+
+    kind = ChoiceField(_l("Wer"), choices=[("", _l("– bitte wählen –"))] + list(PERSON_KINDS.items()), default="")
+    agency_id = ChoiceField(_l("Einrichtung"), coerce=id_or_none, default=None)
+    description = StringField(
+        _l("Name der Fachkraft oder Funktion"), validators=[Optional(), Length(max=200), no_control_characters]
+    )
+
+    def filled(self) -> bool:
+        return bool(self.kind.data or (self.description.data or "").strip())
+
+
+def person_rows(form) -> list[dict]:
+    """The filled rows: {"kind", "agency_id", "description"}; an agency only for agency staff."""
+    return [
+        {
+            "kind": row.form.kind.data,
+            "agency_id": row.form.agency_id.data if row.form.kind.data == PersonKind.AGENCY_STAFF else None,
+            "description": (row.form.description.data or "").strip(),
+        }
+        for row in form.persons
+        if row.form.filled()
+    ]
+
+
+def fill_persons(form, rows, agency_choices, blank: int = PERSON_ROWS_ADDED) -> None:
+    while len(form.persons.entries):
+        form.persons.pop_entry()
+    for row in rows:
+        form.persons.append_entry(row)
+    for _ in range(blank):
+        form.persons.append_entry()
+    set_person_choices(form, agency_choices)
+
+
+def set_person_choices(form, agency_choices) -> None:
+    for row in form.persons:
+        row.form.agency_id.choices = [("", gettext("– keine –"))] + list(agency_choices)
+
+
 PERSON_ATTENDED = [("", _l("noch nicht erfasst")), ("yes", _l("ja")), ("no", _l("nein"))]
 ATTENDANCE_CHOICES = [("", _l("noch nicht erfasst"))] + list(ATTENDANCE.items())
 
@@ -212,6 +357,37 @@ def record_form(invitations, items, **kwargs):
     class RecordForm(GuardedForm, VersionedForm):
         guarded_fields = tuple(f"discussion_{item.id}" for item in items)
         person_attended = ChoiceField(_l("Die Person war anwesend"), choices=PERSON_ATTENDED)
+        persons = FieldList(FormField(PersonRowForm), label=_l("Anwesende Personen"), max_entries=MAX_PERSONS + 10)
+
+        def guarded(self):
+            return super().guarded() + [row.form.description for row in self.persons]
+
+        def validate_persons(self, field):
+            if len(person_rows(self)) > MAX_PERSONS:
+                raise ValidationError(_l("Höchstens %(n)s Personen.", n=MAX_PERSONS))
+
+        def validate(self, extra_validators=None) -> bool:
+            ok = super().validate(extra_validators)
+            for row in self.persons:
+                person = row.form
+                if not person.filled() or person.kind.errors:
+                    continue
+                if not person.kind.data:
+                    person.kind.errors = list(person.kind.errors) + [str(REQUIRED)]
+                    ok = False
+                elif person.kind.data == PersonKind.AGENCY_STAFF:
+                    if person.agency_id.data is None and not person.agency_id.errors:
+                        person.agency_id.errors = list(person.agency_id.errors) + [
+                            str(_l("Bitte wählen Sie die Einrichtung, zu der die Fachkraft gehört."))
+                        ]
+                        ok = False
+                    if not (person.description.data or "").strip() and not person.description.errors:
+                        person.description.errors = list(person.description.errors) + [
+                            str(_l("Bitte geben Sie einen Namen der Fachkraft oder ihre Funktion an."))
+                        ]
+                        ok = False
+            refresh_row_errors(self)
+            return ok
 
         def tagged(self):
             return [([item.title, self[f"discussion_{item.id}"]], self[f"categories_{item.id}"]) for item in items]

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Index, UniqueConstraint, literal, text
 from sqlmodel import JSON, Column, Field, SQLModel, Text
 
+from app.cases.models import DATA_CATEGORIES
 from app.clock import utcnow
 from app.db import one_of
 
@@ -94,6 +95,29 @@ RESPONSIBLE_KINDS = {
     ResponsibleKind.AGENCY: _l("Partnereinrichtung"),
     ResponsibleKind.JOBCENTER: _l("Jobcenter"),
     ResponsibleKind.PERSON: _l("die Person selbst"),
+}
+
+
+class PersonKind(StrEnum):
+    """Who besides the agencies themselves took part: never the person concerned by name."""
+
+    AGENCY_STAFF = "agency_staff"  # someone of an invited agency: a name of its staff, or a role
+    INTERPRETER = "interpreter"
+    SUPPORT = "support"  # the person's own support: a companion, a legal guardian, a counsellor
+
+
+PERSON_KINDS = {
+    PersonKind.AGENCY_STAFF: _l("Fachkraft einer Einrichtung"),
+    PersonKind.INTERPRETER: _l("Dolmetscher:in"),
+    PersonKind.SUPPORT: _l("Begleitung der Person (Vertrauensperson)"),
+}
+# What the presence of a person without an agency reveals (DESIGN.md section 4): an interpreter the
+# person's language; the person's own support may say anything (a legal guardian, an addiction
+# counsellor), so only a reader whose consent covers every category is told of it. Agency staff
+# reveal what their agency's taking part reveals, and are masked with it.
+PERSON_REVEALS = {
+    PersonKind.INTERPRETER: ["residence"],
+    PersonKind.SUPPORT: list(DATA_CATEGORIES),
 }
 
 
@@ -234,6 +258,21 @@ def measure_open():
     """``Measure.status`` is one of OPEN_MEASURE_STATUSES, with the values written into the SQL
     so that SQLite can match the partial indexes of open measures."""
     return Measure.status.in_([literal(s.value, literal_execute=True) for s in OPEN_MEASURE_STATUSES])
+
+
+class AttendingPerson(SQLModel, table=True):
+    """A person present at the conference, recorded with the attendance: who of an agency (a name of
+    its staff or a role), an interpreter, or the person's own support, each described without
+    naming the person concerned (the anonymisation guard reads the description)."""
+
+    __tablename__ = "attending_person"
+    __table_args__ = (one_of("kind", PersonKind, "ck_attending_person_kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    conference_id: int = Field(foreign_key="conference.id", index=True)
+    position: int
+    kind: str = Field(max_length=14)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    description: str = Field(default="", max_length=200)
 
 
 # --- finding a date (Terminabstimmung, DESIGN.md section 3: DatePoll) ---------------------------

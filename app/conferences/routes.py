@@ -21,8 +21,9 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
-from app import audit, db
+from app import audit, db, workdays
 from app.agencies.models import Agency, District
 from app.cases.models import DATA_CATEGORIES, OBSTACLES, Case
 from app.cases.services import team_staff
@@ -36,13 +37,19 @@ from app.conferences.forms import (
     InviteForm,
     MeasureFilterForm,
     MeasureForm,
+    MeasuresForm,
     MeasureStatusForm,
     NoteForm,
     WeekForm,
     WithdrawForm,
     agenda_rows,
     fill_agenda,
+    fill_measure_rows,
+    fill_persons,
+    measure_rows,
+    person_rows,
     record_form,
+    set_person_choices,
 )
 from app.conferences.models import (
     ATTENDANCE,
@@ -58,8 +65,8 @@ from app.conferences.models import (
     Measure,
     Note,
 )
-from app.conferences.services import ConferenceError, invitations, polls, queries, records, scheduling
-from app.forms import StaleEdit
+from app.conferences.services import ConferenceError, invitations, lifecycle, polls, queries, records, scheduling
+from app.forms import StaleEdit, refresh_row_errors
 from app.permissions import (
     Reached,
     agency_reader,
@@ -149,6 +156,15 @@ def _stale(form):
     form.form_errors.append(str(STALE))
 
 
+def _stale_version(form, obj) -> bool:
+    """A form from before the last save, or without its version, is refused (409) before any
+    warning asks for a confirmation: confirming would not save it anyway."""
+    if form.version.data is None or form.version.data != obj.version:
+        _stale(form)
+        return True
+    return False
+
+
 # --- scheduling ---------------------------------------------------------------------------------
 
 
@@ -178,6 +194,26 @@ def _clashes(form, starts, ends, exclude_id=None):
     return None
 
 
+def _date_warnings(form, starts, ends, conference=None):
+    """A warning the user confirms: a weekend, a Hessian public holiday, or a time outside the
+    office hours. For a saved conference only when its time changes (it was confirmed before)."""
+    if conference is not None and (conference.starts_at, conference.ends_at) == (starts, ends):
+        return None
+    found = workdays.conference_warnings(starts, ends)
+    if found and not form.accept_date.data:
+        form.accept_date.errors = [
+            _("Bitte prüfen Sie den Termin: Wählen Sie einen anderen oder bestätigen Sie ihn trotz der Hinweise.")
+        ]
+        return found
+    return None
+
+
+def _checks(form, starts, ends, conference=None):
+    """Both warnings at once, so that one round trip confirms both."""
+    exclude = conference.id if conference is not None else None
+    return _date_warnings(form, starts, ends, conference), _clashes(form, starts, ends, exclude)
+
+
 def _schedule_data(form, starts, ends) -> dict:
     return {
         "occasion": form.occasion.data,
@@ -202,21 +238,26 @@ MORE_ROWS = "weitere_zeilen"
 
 
 def _schedule(case, form, previous=None):
-    """Shared by a new conference and a follow-up: validate, warn of clashes, save."""
-    clash = None
+    """Shared by a new conference and a follow-up: validate, warn of the date and of clashes, save."""
+    warnings = clash = None
     if _more_rows(form):
-        return None, None
+        return None, None, None
     if form.validate_on_submit():
         starts, ends = _times(form)
-        clash = _clashes(form, starts, ends)
-        if clash is None:
-            conference = scheduling.schedule(
-                db.session, case, current_user, previous=previous, **_schedule_data(form, starts, ends)
-            )
-            db.session.commit()
-            flash(_("Die Fallkonferenz ist geplant. Laden Sie jetzt die Einrichtungen ein."), "success")
-            return None, redirect(url_for("conferences.view", conference_id=conference.id))
-    return clash, None
+        warnings, clash = _checks(form, starts, ends)
+        if warnings is None and clash is None:
+            try:
+                conference = scheduling.schedule(
+                    db.session, case, current_user, previous=previous, **_schedule_data(form, starts, ends)
+                )
+            except ConferenceError as err:
+                db.session.rollback()
+                form[err.field].errors.append(err.message)
+            else:
+                db.session.commit()
+                flash(_("Die Fallkonferenz ist geplant. Laden Sie jetzt die Einrichtungen ein."), "success")
+                return None, None, redirect(url_for("conferences.view", conference_id=conference.id))
+    return warnings, clash, None
 
 
 @bp.route("/faelle/<int:case_id>/konferenzen/neu", methods=["GET", "POST"])
@@ -228,11 +269,19 @@ def new(case_id):
     _fill_locations(form)
     if not form.is_submitted():
         fill_agenda(form, [(str(title), []) for title in DEFAULT_AGENDA])
-    clash, done = _schedule(case, form)
+    warnings, clash, done = _schedule(case, form)
     if done:
         return done
     return render_template(
-        "conferences/form.html", form=form, case=case, clash=clash, mode="new", conference=None, previous=None
+        "conferences/form.html",
+        form=form,
+        case=case,
+        clash=clash,
+        warnings=warnings,
+        mode="new",
+        conference=None,
+        previous=None,
+        invited=0,
     ), _form_status(form)
 
 
@@ -246,13 +295,30 @@ def follow_up(conference_id):
     if not form.is_submitted():
         form.occasion.data = _("Folgekonferenz")
         form.location_id.data = previous.location_id
+        # The day the minutes agreed ("Nächster Termin"), at the earlier conference's hours.
+        suggested = scheduling.agreed_next_date(db.session, previous)
+        if suggested is not None:
+            form.day.data = suggested
+            form.start_time.data = to_local(previous.starts_at).time()
+            form.end_time.data = to_local(previous.ends_at).time()
         fill_agenda(form, scheduling.follow_up_agenda(db.session, previous))
         form.person_attends.data = previous.person_attends
-    clash, done = _schedule(case, form, previous=previous)
+    else:
+        suggested = None
+    warnings, clash, done = _schedule(case, form, previous=previous)
     if done:
         return done
     return render_template(
-        "conferences/form.html", form=form, case=case, clash=clash, mode="follow_up", conference=None, previous=previous
+        "conferences/form.html",
+        form=form,
+        case=case,
+        clash=clash,
+        warnings=warnings,
+        mode="follow_up",
+        conference=None,
+        previous=previous,
+        invited=0,
+        suggested=suggested,
     ), _form_status(form)
 
 
@@ -270,15 +336,18 @@ def edit(conference_id):
         form.location_id.data, form.person_attends.data = conference.location_id, conference.person_attends
         fill_agenda(form, [(item.title, item.categories) for item in scheduling.agenda_items(db.session, conference)])
         form.version.data = conference.version
-    clash, status = None, 200
+    warnings = clash = None
+    status = 200
     if _more_rows(form):
         pass
     elif form.is_submitted():
         status = 400
-        if form.validate_on_submit():
+        if form.validate_on_submit() and _stale_version(form, conference):
+            status = 409
+        elif form.validate_on_submit():
             starts, ends = _times(form)
-            clash = _clashes(form, starts, ends, exclude_id=conference.id)
-            if clash is None:
+            warnings, clash = _checks(form, starts, ends, conference)
+            if warnings is None and clash is None:
                 try:
                     changed = scheduling.update_conference(
                         db.session,
@@ -304,7 +373,15 @@ def edit(conference_id):
                     )
                     return redirect(url_for("conferences.view", conference_id=conference.id))
     return render_template(
-        "conferences/form.html", form=form, case=case, clash=clash, mode="edit", conference=conference, previous=None
+        "conferences/form.html",
+        form=form,
+        case=case,
+        clash=clash,
+        warnings=warnings,
+        mode="edit",
+        conference=conference,
+        previous=None,
+        invited=len(invitations.live_invitations(db.session, conference)),
     ), status
 
 
@@ -367,10 +444,14 @@ def view(conference_id):
         return _preview(conference, request.args.get(PREVIEW, type=int))
     if reader.is_jobcenter:
         data = queries.staff_page(db.session, conference)
+        lc = lifecycle.lifecycle(db.session, conference, current_user)
         audit.record("conference.viewed", conference, actor=current_user)
         db.session.commit()
-        return render_template("conferences/view_staff.html", conference=conference, now=utcnow(), **data, **labels())
+        return render_template(
+            "conferences/view_staff.html", conference=conference, now=utcnow(), lc=lc, **data, **labels()
+        )
     data = queries.partner_page(db.session, conference, reader, partner_invitation(current_user, conference))
+    lc = lifecycle.lifecycle(db.session, conference, current_user)
     audit.record("conference.viewed", conference, actor=current_user, consent_id=reader.consent_id)
     db.session.commit()
     inv = data["invitation"]
@@ -381,6 +462,7 @@ def view(conference_id):
         conference=conference,
         answer_form=answer_form,
         preview=None,
+        lc=lc,
         **data,
         **labels(),
     )
@@ -411,7 +493,13 @@ def _preview(conference, agency_id):
     audit.record("conference.previewed", conference, actor=current_user, agency_id=agency.id)
     db.session.commit()
     return render_template(
-        "conferences/view_partner.html", conference=conference, answer_form=None, preview=agency, **data, **labels()
+        "conferences/view_partner.html",
+        conference=conference,
+        answer_form=None,
+        preview=agency,
+        lc=None,
+        **data,
+        **labels(),
     )
 
 
@@ -710,11 +798,17 @@ def record(conference_id):
     invited = invitations.live_invitations(db.session, conference)
     items = scheduling.agenda_items(db.session, conference)
     form = record_form(invited, items)
+    agencies = [(inv.agency_id, name) for inv, name in invited]
     if not form.is_submitted():
         form.version.data = conference.version
         form.person_attended.data = {True: "yes", False: "no"}.get(conference.person_attended, "")
-    status = 400 if form.is_submitted() else 200
-    if form.validate_on_submit():
+        fill_persons(form, records.attending_persons(db.session, conference), agencies)
+    elif MORE_ROWS in request.form:
+        set_person_choices(form, agencies)
+        fill_persons(form, person_rows(form), agencies)
+    set_person_choices(form, agencies)
+    status = 400 if form.is_submitted() and MORE_ROWS not in request.form else 200
+    if status == 400 and form.validate_on_submit():
         try:
             records.record_conference(
                 db.session,
@@ -725,8 +819,12 @@ def record(conference_id):
                 attendance={inv.id: form[f"attendance_{inv.id}"].data or None for inv, _name in invited},
                 discussion={item.id: (form[f"discussion_{item.id}"].data or "").strip() for item in items},
                 categories={item.id: form[f"categories_{item.id}"].data or [] for item in items},
+                persons=person_rows(form),
                 overridden_kinds=form.overridden_kinds,
             )
+        except ConferenceError as err:
+            db.session.rollback()
+            form.persons.errors = list(form.persons.errors) + [err.message]
         except StaleEdit:
             _stale(form)
             status = 409
@@ -763,41 +861,81 @@ def _status_form(measure):
     return form
 
 
+# A client that posts one measure with the single form's field names (as before several rows
+# existed) still gets it saved: its fields become the first row.
+_SINGLE_MEASURE_FIELDS = ("what", "categories", "responsible", "due_on", "status")
+
+
+def _measures_formdata():
+    form = request.form
+    if "what" not in form or any(key.startswith("rows-") for key in form):
+        return None
+    data = MultiDict((key, value) for key, value in form.items(multi=True) if key not in _SINGLE_MEASURE_FIELDS)
+    for name in _SINGLE_MEASURE_FIELDS:
+        for value in form.getlist(name):
+            data.add(f"rows-0-{name}", value)
+    return data
+
+
+def _due_warnings(form, days, unchanged=()):
+    """A warning the user confirms: due dates in the past, on a weekend or a Hessian public holiday."""
+    found = [warning for day in sorted(set(days) - set(unchanged)) for warning in workdays.due_warnings(day)]
+    if found and not form.accept_date.data:
+        form.accept_date.errors = [
+            _("Bitte prüfen Sie das Fälligkeitsdatum: Ändern Sie es oder bestätigen Sie es trotz der Hinweise.")
+        ]
+        return found
+    return None
+
+
+def _row_error(form, err) -> None:
+    """Show a service's refusal at its row's field ("rows-<index>-<field>")."""
+    _rows, index, name = err.field.split("-", 2)
+    form.rows.entries[int(index)].form[name].errors.append(err.message)
+    refresh_row_errors(form)
+
+
 @bp.route("/konferenzen/<int:conference_id>/massnahmen/neu", methods=["GET", "POST"])
 def measure_new(conference_id):
+    """Several measures in one form; "Weitere Zeilen" adds empty rows (a round trip, no JavaScript)."""
     conference = _conference(conference_id)
     authorize("conference.edit", conference)
-    form = _measure_form(conference)
-    if form.validate_on_submit():
-        try:
-            records.add_measure(
-                db.session,
-                conference,
-                current_user,
-                what=form.what.data,
-                categories=form.categories.data or [],
-                responsible=form.responsible.data,
-                due_on=form.due_on.data,
-                status=form.status.data,
-                outcome=form.outcome.data,
-                overridden_kinds=form.overridden_kinds,
-            )
-        except ConferenceError as err:
-            db.session.rollback()
-            form[err.field].errors.append(err.message)
-        else:
-            db.session.commit()
-            flash(_("Die Maßnahme ist gespeichert."), "success")
-            return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="massnahmen"))
+    legacy = _measures_formdata() if request.method == "POST" else None
+    form = MeasuresForm(formdata=legacy) if legacy is not None else MeasuresForm()
+    choices = records.responsible_choices(db.session, conference)
+    if not form.is_submitted():
+        fill_measure_rows(form)
+    elif MORE_ROWS in request.form:
+        form.set_responsible_choices(choices)
+        fill_measure_rows(form, measure_rows(form))
+    form.set_responsible_choices(choices)
+    warnings, status = None, 400 if form.is_submitted() and MORE_ROWS not in request.form else 200
+    if status == 400 and form.validate_on_submit():
+        rows = measure_rows(form)
+        warnings = _due_warnings(form, [row["due_on"] for row in rows])
+        if warnings is None:
+            try:
+                added = records.add_measures(
+                    db.session, conference, current_user, rows=rows, overridden_kinds=form.overridden_kinds
+                )
+            except ConferenceError as err:
+                db.session.rollback()
+                _row_error(form, err)
+            else:
+                db.session.commit()
+                flash(
+                    ngettext("%(num)s Maßnahme ist gespeichert.", "%(num)s Maßnahmen sind gespeichert.", len(added)),
+                    "success",
+                )
+                return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="massnahmen"))
     case = _get(Case, conference.case_id)
     return render_template(
-        "conferences/measure_form.html",
+        "conferences/measures_form.html",
         form=form,
         conference=conference,
-        measure=None,
         pseudonym=case.pseudonym,
-        mode="new",
-    ), (400 if form.is_submitted() else 200)
+        warnings=warnings,
+    ), status
 
 
 @bp.route("/konferenzen/<int:conference_id>/massnahmen/<int:measure_id>", methods=["GET", "POST"])
@@ -810,7 +948,12 @@ def measure_edit(conference_id, measure_id):
     terms = can(current_user, "measure.edit_terms", measure)
     form = _measure_form(conference, measure) if terms else _status_form(measure)
     status = 400 if form.is_submitted() else 200
-    if form.validate_on_submit():
+    warnings = None
+    if form.validate_on_submit() and _stale_version(form, measure):
+        status = 409
+    elif form.validate_on_submit() and terms:
+        warnings = _due_warnings(form, [form.due_on.data], unchanged=[measure.due_on])
+    if status != 409 and form.validate_on_submit() and warnings is None:
         try:
             if terms:
                 records.update_measure(
@@ -854,6 +997,7 @@ def measure_edit(conference_id, measure_id):
         measure=measure,
         pseudonym=case.pseudonym,
         mode="edit" if terms else "status",
+        warnings=warnings,
     ), status
 
 

@@ -14,9 +14,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 
-import holidays
 from dateutil.rrule import MONTHLY, WEEKLY, rrule, rrulestr
 from dateutil.rrule import weekday as rrule_weekday
 from flask_babel import lazy_gettext as _l
@@ -38,6 +36,7 @@ from app.consultations.models import (
     Recurrence,
 )
 from app.forms import check_version
+from app.workdays import holiday_name
 
 # Where consultation hours take place (DESIGN.md section 3): in the neighbourhood.
 PUBLIC_KINDS = (LocationKind.NEIGHBOURHOOD_OFFICE, LocationKind.PARTNER_PREMISES)
@@ -93,14 +92,8 @@ def series_rule(hour: ConsultationHour) -> rrule:
     return rrulestr(hour.rrule, dtstart=start).replace(until=until)
 
 
-@lru_cache(maxsize=16)
-def _holidays_of(year: int) -> dict[date, str]:
-    return dict(holidays.country_holidays("DE", subdiv="HE", years=year, language="de").items())
-
-
-def hessian_holiday(day: date) -> str | None:
-    """The name of the public holiday in Hesse on ``day``, or None."""
-    return _holidays_of(day.year).get(day)
+# One source for Hessian public holidays (also behind the conference forms' warnings).
+hessian_holiday = holiday_name
 
 
 class OccurrenceState:

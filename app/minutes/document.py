@@ -25,14 +25,18 @@ from app.conferences.models import (
     INVITATION_STATUS,
     MEASURE_STATUS,
     NOTE_VISIBILITY,
+    PERSON_KINDS,
+    PERSON_REVEALS,
     RESPONSIBLE_KINDS,
     AgendaItem,
+    AttendingPerson,
     Conference,
     ConferenceStatus,
     Invitation,
     InvitationStatus,
     Measure,
     Note,
+    PersonKind,
 )
 from app.minutes.models import MINUTES_STATUS, Minutes
 from app.permissions import JOBCENTER, Reader, visible_content
@@ -123,6 +127,20 @@ def assemble(session, conference: Conference, keep: list | None = None) -> dict:
         .where(or_(Measure.conference_id == conference.id, Measure.reviewed_in_conference_id == conference.id))
         .order_by(Measure.due_on, Measure.id)
     ).all()
+    persons = session.execute(
+        select(AttendingPerson)
+        .where(AttendingPerson.conference_id == conference.id)
+        .order_by(AttendingPerson.position, AttendingPerson.id)
+    ).scalars()
+    staff_of: dict[int, list[str]] = {}
+    others = []
+    for person in persons:
+        if person.kind == PersonKind.AGENCY_STAFF:
+            staff_of.setdefault(person.agency_id, []).append(person.description)
+        else:
+            others.append(
+                {"kind": person.kind, "description": person.description, "reveals": PERSON_REVEALS[person.kind]}
+            )
     obstacles = set((obstacle_text or "").split(","))
     if keep is not None:
         keep.extend([location, *(note for note, _author, _agency in notes)])
@@ -167,9 +185,13 @@ def assemble(session, conference: Conference, keep: list | None = None) -> dict:
                 "person": person,
                 "invitation": inv.status,
                 "attendance": inv.attendance,
+                # Who of the agency was there: masked with the agency where it cannot be named.
+                "persons": staff_of.get(agency.id, []),
             }
             for inv, agency, person in invitations
         ],
+        # An interpreter, the person's own support: each with what its presence reveals.
+        "attendees": others,
         "agenda": [
             {
                 "id": item.id,
@@ -244,6 +266,7 @@ def labels() -> dict:
         "clock": de_time,
         "stamp": de_stamp,
         "minutes_status": MINUTES_STATUS,
+        "person_kinds": PERSON_KINDS,
     }
 
 

@@ -47,6 +47,14 @@ class MinutesForm(GuardedForm, VersionedForm):
     next_date_note = StringField(
         _l("Hinweis zum nächsten Termin"), validators=[Optional(), Length(max=300), no_control_characters]
     )
+    # The day agreed for the next conference: the follow-up conference's form starts with it.
+    next_date = GermanDateField(
+        _l("Nächster Termin am"),
+        validators=[Optional()],
+        years_back=1,
+        years_ahead=2,
+        range_message=_l("Bitte wählen Sie ein Datum zwischen einem Jahr zurück und zwei Jahren voraus."),
+    )
 
     def guarded(self):
         return super().guarded() + [row.form.text for row in self.decisions]
@@ -89,6 +97,7 @@ def minutes_data(form) -> dict:
         "summary_categories": form.summary_categories.data or [],
         "decisions": decision_rows(form),
         "next_date_note": form.next_date_note.data,
+        "next_date": form.next_date.data,
         "version": form.version.data,
     }
 

@@ -41,6 +41,8 @@ class Minutes(SQLModel, table=True):
     # Each decision with its own data categories: [{"text": ..., "categories": [...]}, ...].
     decisions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     next_date_note: str = Field(default="", max_length=300)
+    # The day agreed for the next conference, if any: the follow-up form starts with it.
+    next_date: date | None = None
     replaces_id: int | None = Field(default=None, foreign_key="minutes.id")
     correction_reason: str = Field(default="", sa_column=Column(Text, nullable=False))
     comments_until: date | None = None

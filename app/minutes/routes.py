@@ -6,11 +6,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import db
+from app import db, links
 from app.agencies.models import Agency, District
 from app.cases.models import Case
 from app.clock import berlin_today
 from app.conferences.models import Conference
+from app.conferences.services import lifecycle
 from app.forms import StaleEdit
 from app.minutes import document, services
 from app.minutes import export as batch
@@ -58,7 +59,7 @@ def _page_url(conference):
 
 
 def _link(conference):
-    return current_app.config["BASE_URL"].rstrip("/") + _page_url(conference)
+    return links.external_url("minutes.page", conference_id=conference.id)
 
 
 def _render_page(
@@ -103,6 +104,7 @@ def _render_page(
         withheld=[],
         preview=None,
         participants_all=[],
+        today=berlin_today(),
     )
     if reader.is_jobcenter:
         # The live record while the minutes are open, the frozen one once they are final.
@@ -149,6 +151,7 @@ def _render_page(
                     reader, document.assemble(db.session, conference), draft, services.comments(db.session, draft)
                 ),
             )
+    ctx["lc"] = lifecycle.lifecycle(db.session, conference, current_user) if reader is not None else None
     return render_template("minutes/page.html", **ctx), status
 
 
@@ -183,7 +186,6 @@ PREVIEW = "ansicht"
 
 
 @bp.route("/konferenzen/<int:conference_id>/protokoll", methods=["POST"])
-@db.reads_first
 def save(conference_id):
     conference = _get(Conference, conference_id)
     authorize("conference.view", conference)
@@ -204,20 +206,9 @@ def save(conference_id):
     if not form.validate_on_submit():
         return _render_page(conference, 400, form=form)
     try:
-        prepared = None
-        if finalise:
-            # The PDF is rendered from what was read, before the write lock is taken (services.prepare).
-            prepared = services.prepare(db.session, conference, current_user, minutes_data(form), draft=current)
-            db.session.rollback()
-        services.save_draft(
-            db.session,
-            conference,
-            current,
-            current_user,
-            minutes_data(form),
-            overridden_kinds=form.overridden_kinds,
-            finalise=finalise,
-            prepared=prepared,
+        # "Speichern und abschließen" saves the draft and leads to the confirmation page.
+        saved = services.save_draft(
+            db.session, conference, current, current_user, minutes_data(form), overridden_kinds=form.overridden_kinds
         )
     except StaleEdit:
         db.session.rollback()
@@ -231,36 +222,60 @@ def save(conference_id):
         db.session.rollback()
         return _render_page(conference, 400, form=form, error=str(err.message))
     db.session.commit()
-    flash(
-        _("Das Protokoll ist abgeschlossen und als PDF/A gespeichert.")
-        if finalise
-        else _("Der Entwurf wurde gespeichert."),
-        "success",
-    )
+    flash(_("Der Entwurf wurde gespeichert."), "success")
+    if finalise:
+        return redirect(url_for("minutes.finalise", minutes_id=saved.id))
     return redirect(_page_url(conference))
 
 
-@bp.route("/protokolle/<int:minutes_id>/abschliessen", methods=["POST"])
+@bp.route("/protokolle/<int:minutes_id>/abschliessen", methods=["GET", "POST"])
 @db.reads_first
 def finalise(minutes_id):
+    """Finalising is irreversible, so it has a page of its own: GET shows what the organiser is
+    about to confirm (the comment period, comments not yet worked in, what each agency will
+    receive), POST confirms, with the version of the draft that was shown. A comment period that
+    is still running is warned of there, not refused: the organiser may have every answer already
+    or a deadline to meet, and a late remark can still go into a corrected version."""
     minutes, conference = _minutes_and_conference(minutes_id)
     authorize("minutes.finalise", minutes)
     form = FinaliseForm()
-    if not form.validate_on_submit():
-        return _render_page(conference, 400, finalise_form=form)
-    try:
-        prepared = services.prepare(db.session, conference, current_user, services.texts_of(minutes), draft=minutes)
-        db.session.rollback()
-        services.finalise(db.session, minutes, current_user, form.version.data, prepared)
-    except StaleEdit:
-        db.session.rollback()
-        return _render_page(conference, 409, error=str(STALE))
-    except document.MinutesError as err:
-        db.session.rollback()
-        return _render_page(conference, 400, error=str(err.message))
-    db.session.commit()
-    flash(_("Das Protokoll ist abgeschlossen und als PDF/A gespeichert."), "success")
-    return redirect(_page_url(conference))
+    status, error = 200, None
+    if not form.is_submitted():
+        form.version.data = minutes.version
+    elif not form.validate_on_submit():
+        status = 400
+    else:
+        try:
+            # The PDF is rendered from what was read, before the write lock is taken (services.prepare).
+            prepared = services.prepare(db.session, conference, current_user, services.texts_of(minutes), draft=minutes)
+            db.session.rollback()
+            services.finalise(db.session, minutes, current_user, form.version.data, prepared)
+        except StaleEdit:
+            db.session.rollback()
+            db.session.refresh(minutes)
+            if minutes.status != MinutesStatus.DRAFT:
+                return _render_page(conference, 409, error=str(STALE))
+            form.version.data, form.version.raw_data = minutes.version, [str(minutes.version)]
+            status, error = 409, str(STALE)
+        except document.MinutesError as err:
+            db.session.rollback()
+            return _render_page(conference, 400, error=str(err.message))
+        else:
+            db.session.commit()
+            flash(_("Das Protokoll ist abgeschlossen und als PDF/A gespeichert."), "success")
+            return redirect(_page_url(conference))
+    overview = services.finalise_overview(db.session, conference, minutes)
+    return render_template(
+        "minutes/finalise.html",
+        form=form,
+        minutes=minutes,
+        conference=conference,
+        case=db.session.get(Case, conference.case_id),
+        overview=overview,
+        error=error,
+        labels=document.labels(),
+        lc=lifecycle.lifecycle(db.session, conference, current_user),
+    ), status
 
 
 @bp.route("/protokolle/<int:minutes_id>/teilen", methods=["POST"])

@@ -31,7 +31,7 @@ from app.db import insert
 from app.forms import StaleEdit, check_version
 from app.minutes.document import ARCHIVE, MinutesError, assemble, conference_day, filename, render_pdf, variant_for
 from app.minutes.models import Minutes, MinutesComment, MinutesPdf, MinutesStatus
-from app.permissions import Reader, valid_consent
+from app.permissions import Reader
 
 MAX_COMMENT_DAYS = 30
 
@@ -89,6 +89,7 @@ def _texts(data: dict) -> dict:
             if d.get("text", "").strip()
         ],
         "next_date_note": (data.get("next_date_note") or "").strip(),
+        "next_date": data.get("next_date"),
     }
 
 
@@ -99,6 +100,7 @@ def texts_of(minutes: Minutes) -> dict:
         "summary_categories": minutes.summary_categories,
         "decisions": minutes.decisions,
         "next_date_note": minutes.next_date_note,
+        "next_date": minutes.next_date,
     }
 
 
@@ -138,9 +140,14 @@ def save_draft(
             raise StaleEdit()
         check_version(minutes, data.get("version"))
         action = "minutes.updated"
-    for key, value in _texts(data).items():
+    texts = _texts(data)
+    changed = any(getattr(minutes, key) != value for key, value in texts.items())
+    for key, value in texts.items():
         setattr(minutes, key, value)
-    minutes.updated_at = utcnow()
+    if changed or minutes.updated_at is None:
+        # Only a change of the text counts: comments that came after it are the ones not yet
+        # worked in (the confirmation page of finalising lists them).
+        minutes.updated_at = utcnow()
     session.flush()
     audit.record(action, minutes, actor=actor, session=session, conference_id=conference.id)
     audit.record_overrides(minutes, actor, overridden_kinds, session=session)
@@ -160,19 +167,8 @@ def share_draft(session, minutes: Minutes, actor: User, days: int, link: str) ->
     case = session.get(Case, conference.case_id)
     minutes.comments_until = berlin_today() + timedelta(days=days)
     minutes.updated_at = utcnow()
-    rows = session.execute(
-        select(Invitation, Agency.contact_email, User.email)
-        .join(Agency, Agency.id == Invitation.agency_id)
-        .outerjoin(User, User.id == Invitation.user_id)
-        .where(Invitation.conference_id == conference.id, Invitation.status != InvitationStatus.CANCELLED)
-    ).all()
-    recipients = sorted(
-        {
-            named or contact
-            for inv, contact, named in rows
-            if valid_consent(conference.case_id, inv.agency_id) is not None
-        }
-    )
+    live = agency_recipients(session, conference)
+    recipients = sorted({to for _agency_id, to in live})
     for to in recipients:
         mail.queue(
             [to],
@@ -189,7 +185,7 @@ def share_draft(session, minutes: Minutes, actor: User, days: int, link: str) ->
         actor=actor,
         session=session,
         days=days,
-        agency_ids=sorted({inv.agency_id for inv, _c, _n in rows}),
+        agency_ids=sorted({agency_id for agency_id, _to in live}),
     )
     return recipients
 
@@ -310,6 +306,57 @@ def _finalise(session, conference: Conference, minutes: Minutes, actor: User, pr
         sha256=minutes.pdf_sha256,
     )
     audit.record("conference.closed", conference, actor=actor, session=session, minutes_id=minutes.id)
+    notify_final(session, conference, minutes, actor)
+
+
+def agency_recipients(session, conference: Conference) -> list[tuple[int, str]]:
+    """(agency id, address) of every agency invited (not withdrawn) whose consent is valid now:
+    the named partner where there is one, else the agency's contact address."""
+    from app.conferences.services.invitations import consent_valid_on
+
+    rows = session.execute(
+        select(Invitation.agency_id, Agency.contact_email, User.email, User.active)
+        .join(Agency, Agency.id == Invitation.agency_id)
+        .outerjoin(User, User.id == Invitation.user_id)
+        .where(
+            Invitation.conference_id == conference.id,
+            Invitation.status != InvitationStatus.CANCELLED,
+            # On the caller's session (the CLI's too), read fresh: a withdrawal ends it at once.
+            consent_valid_on(conference.case_id, Invitation.agency_id, berlin_today()),
+        )
+        .order_by(Invitation.agency_id)
+    ).all()
+    return [(agency_id, named if named and active else contact) for agency_id, contact, named, active in rows]
+
+
+def notify_final(session, conference: Conference, minutes: Minutes, actor: User) -> list[str]:
+    """Tell the agencies with access that final minutes (or a corrected version) are available: no
+    content in the e-mail, only the pseudonym, the day and the link to the page with the PDF."""
+    from app import links
+
+    case = session.get(Case, conference.case_id)
+    recipients = agency_recipients(session, conference)
+    for _agency_id, to in recipients:
+        mail.queue(
+            [to],
+            "minutes_final",
+            session=session,
+            ref=minutes,
+            pseudonym=case.pseudonym,
+            day=de_date(conference.starts_at),
+            version_number=minutes.version_number,
+            corrected=minutes.replaces_id is not None,
+            link=links.external_url("minutes.page", conference_id=conference.id),
+        )
+    audit.record(
+        "minutes.final_mailed",
+        minutes,
+        actor=actor,
+        session=session,
+        agency_ids=[agency_id for agency_id, _to in recipients],
+        version_number=minutes.version_number,
+    )
+    return [to for _agency_id, to in recipients]
 
 
 def finalise(session, minutes: Minutes, actor: User, version=None, prepared: Prepared | None = None) -> Minutes:
@@ -360,7 +407,81 @@ def correct(
         sha256=new.pdf_sha256,
     )
     audit.record_overrides(new, actor, overridden_kinds, session=session)
+    notify_final(session, session.get(Conference, new.conference_id), new, actor)
     return new
+
+
+# --- the confirmation page of finalising ------------------------------------------------------
+
+
+@dataclass
+class AgencyShare:
+    """What one invited agency will receive of the final minutes."""
+
+    name: str
+    has_access: bool  # a valid consent now: it gets the e-mail and its PDF
+    scope: list[str]
+    seen: dict  # kind -> (visible, total)
+    withheld: list[dict]
+
+
+@dataclass
+class FinaliseOverview:
+    comments_until: object  # date or None: never shared
+    comments_running: bool
+    new_comments: list  # (comment, agency, author) received after the draft was last saved
+    earlier_comments: list
+    agencies: list[AgencyShare]
+
+
+def finalise_overview(session, conference: Conference, draft: Minutes) -> FinaliseOverview:
+    """What the organiser confirms when finalising: the comment period, the comments not yet
+    worked into the draft, and per invited agency what it will receive (the policy's
+    ``visible_content``/``withheld_content`` for that agency, as its PDF will show)."""
+    from app.permissions import agency_reader, visible_content, withheld_content
+
+    content = assemble(session, conference)
+    rows = comments(session, draft)
+    saved = draft.updated_at
+    invited = session.execute(
+        select(Invitation.agency_id, Agency.name)
+        .join(Agency, Agency.id == Invitation.agency_id)
+        .where(Invitation.conference_id == conference.id, Invitation.status != InvitationStatus.CANCELLED)
+        .order_by(Agency.name)
+    ).all()
+    shares = []
+    for agency_id, name in invited:
+        reader = agency_reader(conference, agency_id)
+        if reader is None:
+            shares.append(AgencyShare(name, False, [], {}, []))
+            continue
+        visible = visible_content(reader, content, draft)
+        seen = {
+            "summary": (1 if visible["summary"] else 0, 1 if draft.summary else 0),
+            "decisions": (len(visible["decisions"]), len(draft.decisions or [])),
+            "agenda": (len(visible["agenda"]), len(content.get("agenda", []))),
+            "notes": (len(visible["notes"]), len(content.get("notes", []))),
+            "measures": (len(visible["measures"]), len(content.get("measures", []))),
+        }
+        shares.append(AgencyShare(name, True, sorted(reader.scope), seen, withheld_content(reader, content, draft)))
+
+    def after_save(row):
+        created = row[0].created_at
+        return saved is None or _aware(created) > _aware(saved)
+
+    return FinaliseOverview(
+        comments_until=draft.comments_until,
+        comments_running=draft.comments_until is not None and draft.comments_until >= berlin_today(),
+        new_comments=[row for row in rows if after_save(row)],
+        earlier_comments=[row for row in rows if not after_save(row)],
+        agencies=shares,
+    )
+
+
+def _aware(value):
+    from datetime import UTC
+
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 # --- downloads -------------------------------------------------------------------------------

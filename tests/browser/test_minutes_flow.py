@@ -47,6 +47,10 @@ def test_organiser_finalises_and_team_lead_downloads_pdf_and_zip(app, factory, n
     follow(organiser, organiser.get_by_role("button", name="Entwurf speichern"))
     expect(organiser.get_by_role("status").first).to_have_text("Der Entwurf wurde gespeichert.")
     follow(organiser, organiser.get_by_role("button", name="Speichern und abschließen"))
+    # The confirmation page: what each agency will receive; confirming finalises.
+    expect(organiser.get_by_role("heading", level=1)).to_have_text("Protokoll abschließen: bitte prüfen und bestätigen")
+    expect(organiser.get_by_role("heading", name="Was jede Einrichtung erhält")).to_be_visible()
+    follow(organiser, organiser.get_by_role("button", name="Jetzt endgültig abschließen"))
     expect(organiser.get_by_role("status").first).to_have_text(
         "Das Protokoll ist abgeschlossen und als PDF/A gespeichert."
     )
@@ -109,5 +113,9 @@ def test_partner_page_with_shared_draft_and_final_minutes(app, factory, new_cont
     visit(organiser, minutes_page)
     expect(organiser.get_by_text("Bitte die Ratenhöhe ergänzen.")).to_be_visible()
     follow(organiser, organiser.get_by_role("button", name="Speichern und abschließen"))
+    # The comment period (5 days) still runs: the confirmation page warns, and confirming still finalises.
+    expect(organiser.get_by_text(re.compile("Die Anmerkungsfrist läuft noch bis einschließlich"))).to_be_visible()
+    expect(organiser.get_by_text("Bitte die Ratenhöhe ergänzen.")).to_be_visible()
+    follow(organiser, organiser.get_by_role("button", name="Trotz laufender Frist jetzt endgültig abschließen"))
     visit(partner, minutes_page)
     expect(partner.get_by_role("link", name="Protokoll herunterladen (PDF)")).to_be_visible()

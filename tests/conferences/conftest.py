@@ -1,7 +1,7 @@
 """A conference scenario: one team's case, two agencies with consents, one without."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 import icalendar
@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.audit import AuditEntry
 from app.clock import utcnow
-from tests.conftest import agenda_fields
+from tests.conftest import agenda_fields, working_day
 
 
 @dataclass
@@ -66,12 +66,16 @@ def scene(factory):
 
 
 def future(days=7, hour=8):
-    """An aware UTC time ``days`` ahead at ``hour``:00 UTC."""
+    """An aware UTC time ``days`` ahead at ``hour``:00 UTC; ahead, the next working day from there
+    (no date warning when the form is saved again)."""
+    if days > 0:
+        day = working_day(days)
+        return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
     return (utcnow() + timedelta(days=days)).replace(hour=hour, minute=0, second=0, microsecond=0)
 
 
 def conference_form(scene, **overrides) -> dict:
-    day = (utcnow() + timedelta(days=10)).date()
+    day = working_day(10)
     data = {
         "occasion": "Erstes Fallgespräch",
         "day": day.isoformat(),

@@ -1,13 +1,10 @@
 """In the conference: attendance, discussion, measures; the review in a follow-up."""
 
-from datetime import timedelta
-
 from sqlalchemy import select
 
-from app.clock import berlin_today
 from app.conferences.models import AgendaItem, Measure
 from tests.conferences.conftest import audit_actions, count, fresh, future
-from tests.conftest import login_as, post, text_of
+from tests.conftest import login_as, post, text_of, working_day
 
 
 def _held(factory, session, scene):
@@ -83,7 +80,7 @@ def _measure(scene, **overrides):
         "what": "Bewerbungsunterlagen überarbeiten",
         "categories": ["work"],
         "responsible": f"agency:{scene.debt.id}",
-        "due_on": (berlin_today() + timedelta(days=14)).isoformat(),
+        "due_on": working_day(14).isoformat(),
         "status": "agreed",
         "outcome": "",
     }

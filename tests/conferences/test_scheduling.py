@@ -1,13 +1,13 @@
 """Scheduling: create, change, cancel, mark held, clash warning, follow-up."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from app.clock import local_to_utc, to_local
+from app.clock import berlin_today, de_date, local_to_utc, to_local
 from app.conferences.models import AgendaItem, Conference
 from tests.conferences.conftest import audit_actions, calendar_of, conference_form, count, event_of, fresh, future
-from tests.conftest import agenda_fields, login_as, outbox_messages, post, text_of
+from tests.conftest import agenda_fields, login_as, outbox_messages, post, text_of, working_day
 
 
 def test_caseworker_schedules_a_conference(app, client, session, scene):
@@ -175,18 +175,27 @@ def test_reschedule_sends_updates_with_a_higher_sequence(app, client, session, f
     factory.invitation(conf, scene.health, status="declined")
     factory.invitation(conf, scene.other, status="cancelled")
     login_as(client, app, scene.caseworker)
-    later = (to_local(conf.starts_at) + timedelta(days=1)).date().isoformat()
+    old_day = to_local(conf.starts_at).date()
+    later = working_day((old_day - berlin_today()).days + 1).isoformat()
     response = post(client, app, f"/konferenzen/{conf.id}/bearbeiten", _edit_form(conf, session, day=later))
     assert response.status_code == 302
     fresh(session, conf)
     assert conf.ical_sequence == 1 and conf.version == 2
-    messages = outbox_messages(app)
+    everything = outbox_messages(app)
+    messages = [m for m in everything if m["To"] != scene.caseworker.email]
     assert sorted(m["To"] for m in messages) == sorted([scene.debt.contact_email, scene.health.contact_email])
     for msg in messages:
         assert msg["Subject"].strip().startswith("Geänderter Termin: Fallkonferenz " + scene.case.pseudonym)
+        body = msg.get_body(("plain",)).get_content()
+        # Old and new date, each on its own line.
+        assert f"Bisher: {de_date(old_day)}" in body and f"Neu:    {de_date(date.fromisoformat(later))}" in body
         event = event_of(msg)
         assert str(event["uid"]) == conf.ical_uid and int(event["sequence"]) == 1
         assert event.decoded("dtstart").date().isoformat() == later
+    # The organiser's own calendar entry moves too (PUBLISH, nothing to answer).
+    [own] = [m for m in everything if m["To"] == scene.caseworker.email]
+    assert own["Subject"].strip().startswith("Geänderter Termin (Ihr Kalender)")
+    assert str(calendar_of(own)["method"]) == "PUBLISH" and int(event_of(own)["sequence"]) == 1
     [entry] = audit_actions(session, "conference.updated")
     assert set(entry.details["fields"]) == {"starts_at", "ends_at"}
 
@@ -235,7 +244,7 @@ def test_stale_edit_is_refused_with_409_and_changes_nothing(app, client, session
     _with_agenda(session, conf, "Begrüßung")
     factory.invitation(conf, scene.debt)
     login_as(client, app, scene.caseworker)
-    stale = _edit_form(conf, session, occasion="Meine Änderung", start_time="07:00")
+    stale = _edit_form(conf, session, occasion="Meine Änderung", start_time="07:00", accept_date="y")
     conf.occasion, conf.version = "Von Kollegin geändert", conf.version + 1
     session.commit()
     response = post(client, app, f"/konferenzen/{conf.id}/bearbeiten", stale)
@@ -278,7 +287,7 @@ def test_cancel_with_reason_sends_calendar_cancel(app, client, session, factory,
     assert response.status_code == 302
     fresh(session, conf)
     assert (conf.status, conf.cancel_reason, conf.ical_sequence) == ("cancelled", "Person ist verzogen (intern).", 1)
-    [msg] = outbox_messages(app)
+    [msg] = [m for m in outbox_messages(app) if m["To"] == scene.debt.contact_email]
     assert msg["Subject"].strip().startswith("Abgesagt: Fallkonferenz")
     cal = calendar_of(msg)
     assert str(cal["method"]) == "CANCEL"

@@ -213,11 +213,22 @@ def page_url(conference) -> str:
 
 
 def save_draft(client, app, conference, data=None, finalise=False, **kw):
+    """Save the draft; with ``finalise`` as "Speichern und abschließen" does: save, then confirm on
+    the confirmation page (returns the confirmation's answer, or the save's if that failed)."""
     form = dict(MINUTES_DATA if data is None else data)
     form.update(kw)
     if finalise:
         form["finalise"] = "1"
-    return post(client, app, page_url(conference), form)
+    response = post(client, app, page_url(conference), form)
+    if not finalise or response.status_code != 302 or "/abschliessen" not in response.location:
+        return response
+    return confirm_finalise(client, app, conference)
+
+
+def confirm_finalise(client, app, conference):
+    """POST the confirmation page of finalising with the draft's current version."""
+    draft = latest(app, conference)
+    return post(client, app, f"/protokolle/{draft.id}/abschliessen", {"version": str(draft.version)})
 
 
 def finalised(client, app, scene, data=None) -> Minutes:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from app.clock import berlin_today, to_local
 from app.minutes import export
 from tests.conftest import login_as, post, text_of
-from tests.minutes.conftest import audit_actions, finalised, make_scene, page_url, stored_pdf
+from tests.minutes.conftest import audit_actions, finalised, make_scene, page_url, save_draft, stored_pdf
 
 EXPORT = "/protokolle/export"
 
@@ -104,7 +104,7 @@ def test_only_the_team_its_period_district_and_agency(app, client, factory):
     factory.consent(case2, agency2)
     factory.invitation(held, agency2, status="accepted")
     login_as(client, app, a.organiser)
-    post(client, app, f"/konferenzen/{held.id}/protokoll", {"summary": "Zweite.", "finalise": "1"})
+    save_draft(client, app, held, {"summary": "Zweite."}, finalise=True)
     # another team's final minutes are never part of it
     b_team = factory.team("Team Süd")
     b_organiser = factory.user("caseworker", team=b_team)
@@ -113,10 +113,7 @@ def test_only_the_team_its_period_district_and_agency(app, client, factory):
         b_case, starts_at=a.conference.starts_at, status="held", organiser=b_organiser, location=a.location
     )
     login_as(client, app, b_organiser)
-    assert (
-        post(client, app, f"/konferenzen/{b_conf.id}/protokoll", {"summary": "Süd.", "finalise": "1"}).status_code
-        == 302
-    )
+    assert save_draft(client, app, b_conf, {"summary": "Süd."}, finalise=True).status_code == 302
 
     login_as(client, app, a.team_lead)
 
@@ -158,10 +155,7 @@ def test_the_zip_is_streamed_in_pieces_reading_in_short_transactions(app, client
         )
     login_as(client, app, a.organiser)
     for conf in conferences:
-        assert (
-            post(client, app, f"/konferenzen/{conf.id}/protokoll", {"summary": "Text.", "finalise": "1"}).status_code
-            == 302
-        )
+        assert save_draft(client, app, conf, {"summary": "Text."}, finalise=True).status_code == 302
     login_as(client, app, a.team_lead)
     r = post(client, app, EXPORT, period(), buffered=False)
     pieces = list(r.response)

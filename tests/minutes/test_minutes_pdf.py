@@ -241,7 +241,8 @@ def test_rendering_that_hits_a_limit_saves_nothing_and_says_so(app, client, scen
 
     with app.app_context():
         s = db.get_session()
-        assert s.execute(select(Minutes)).first() is None
+        # "Speichern und abschließen" saved the draft; finalising it stored nothing.
+        assert [m.status for m in s.execute(select(Minutes)).scalars()] == ["draft"]
         assert s.execute(select(MinutesPdf)).first() is None
         assert s.get(type(scene.conference), scene.conference.id).status == "held"
 

@@ -3,14 +3,24 @@
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, delete, or_, select
 
 from app import audit
 from app.accounts.models import Role
 from app.agencies.models import Agency
 from app.cases.models import DATA_CATEGORIES
 from app.clock import utcnow
-from app.conferences.models import OPEN_MEASURE_STATUSES, RESPONSIBLE_KINDS, Conference, Measure, Note, ResponsibleKind
+from app.conferences.models import (
+    OPEN_MEASURE_STATUSES,
+    PERSON_KINDS,
+    RESPONSIBLE_KINDS,
+    AttendingPerson,
+    Conference,
+    Measure,
+    Note,
+    PersonKind,
+    ResponsibleKind,
+)
 from app.conferences.services import ConferenceError
 from app.conferences.services.invitations import live_invitations
 from app.conferences.services.scheduling import agenda_items
@@ -86,11 +96,15 @@ def record_conference(
     attendance: dict,
     discussion: dict,
     categories: dict,
+    persons: list[dict] | None = None,
     overridden_kinds=(),
 ) -> None:
-    """Attendance per invited party, whether the person attended, and per agenda item its
+    """Attendance per invited party, whether the person attended, the persons present (agency staff,
+    interpreter, the person's support; ``None`` leaves them as they are), and per agenda item its
     discussion and data categories."""
     check_version(conference, version)
+    if persons is not None:
+        _replace_persons(session, conference, persons)
     conference.person_attended = person_attended
     conference.updated_at = utcnow()
     for inv, _name in live_invitations(session, conference):
@@ -109,8 +123,44 @@ def record_conference(
         session=session,
         attendance={str(k): v for k, v in attendance.items()},
         person_attended=person_attended,
+        # Kinds only: the descriptions are free text and stay out of the audit trail.
+        **({"persons": sorted(p["kind"] for p in persons)} if persons else {}),
     )
     audit.record_overrides(conference, actor, overridden_kinds, session=session)
+
+
+def attending_persons(session, conference) -> list[dict]:
+    """The persons recorded as present, in order, as the record form takes them."""
+    return [
+        {"kind": p.kind, "agency_id": p.agency_id, "description": p.description}
+        for p in session.execute(
+            select(AttendingPerson)
+            .where(AttendingPerson.conference_id == conference.id)
+            .order_by(AttendingPerson.position, AttendingPerson.id)
+        ).scalars()
+    ]
+
+
+def _replace_persons(session, conference, persons: list[dict]) -> None:
+    """Agency staff only of an agency invited to this conference (its invitation not withdrawn)."""
+    invited = {inv.agency_id for inv, _name in live_invitations(session, conference)}
+    for person in persons:
+        if person["kind"] not in PERSON_KINDS:
+            raise ConferenceError("persons", _l("Bitte wählen Sie, wer anwesend war."))
+        if person["kind"] == PersonKind.AGENCY_STAFF and person.get("agency_id") not in invited:
+            raise ConferenceError("persons", _l("Fachkräfte können nur für eingeladene Einrichtungen erfasst werden."))
+    session.execute(delete(AttendingPerson).where(AttendingPerson.conference_id == conference.id))
+    for position, person in enumerate(persons, start=1):
+        session.add(
+            AttendingPerson(
+                conference_id=conference.id,
+                position=position,
+                kind=person["kind"],
+                agency_id=person.get("agency_id") if person["kind"] == PersonKind.AGENCY_STAFF else None,
+                description=person.get("description", "").strip(),
+            )
+        )
+    session.flush()
 
 
 def responsible_choices(session, conference, measure=None) -> list[tuple[str, str]]:
@@ -217,6 +267,33 @@ def add_measure(
     )
     audit.record_overrides(measure, actor, overridden_kinds, session=session)
     return measure
+
+
+def add_measures(session, conference, actor, *, rows: list[dict], overridden_kinds=()) -> list[Measure]:
+    """Several measures agreed at once (one form): all or none. A refusal names its row:
+    ``ConferenceError.field`` is "rows-<index>-<field>"."""
+    added = []
+    for row in rows:
+        try:
+            added.append(
+                add_measure(
+                    session,
+                    conference,
+                    actor,
+                    what=row["what"],
+                    categories=row["categories"],
+                    responsible=row["responsible"],
+                    due_on=row["due_on"],
+                    status=row["status"],
+                    outcome="",
+                    overridden_kinds=(),
+                )
+            )
+        except ConferenceError as err:
+            raise ConferenceError(f"rows-{row['index']}-{err.field}", err.message) from None
+    for measure in added:
+        audit.record_overrides(measure, actor, overridden_kinds, session=session)
+    return added
 
 
 def update_measure(

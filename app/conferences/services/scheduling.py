@@ -1,18 +1,19 @@
 """Scheduling: a conference's date, place and agenda; changes, cancellation, holding it."""
 
+import re
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from app import audit
 from app.agencies.models import Location
-from app.clock import local_day, to_local, utcnow
+from app.clock import berlin_today, local_day, to_local, utcnow
 from app.conferences.models import OPEN_MEASURE_STATUSES, AgendaItem, Conference, ConferenceStatus, Measure
 from app.conferences.services import ConferenceError
 from app.conferences.services.invitations import live_invitations
-from app.conferences.services.notifications import send_invitation_mail
+from app.conferences.services.notifications import schedule_of, send_invitation_mail, send_organiser_copy
 from app.forms import check_version
 from app.permissions import valid_consent
 
@@ -100,6 +101,16 @@ def _apply_agenda(session, conference, plan, removed):
             item.version += 1
 
 
+PAST = _l("Der Termin liegt in der Vergangenheit. Bitte wählen Sie einen Beginn ab jetzt.")
+
+
+def _refuse_past(starts_at: datetime) -> None:
+    """A new conference cannot lie in the past: its invitations would ask agencies to a meeting
+    that is over."""
+    if starts_at < utcnow():
+        raise ConferenceError("day", PAST)
+
+
 def schedule(
     session,
     case,
@@ -114,6 +125,7 @@ def schedule(
     overridden_kinds=(),
     previous=None,
 ) -> Conference:
+    _refuse_past(starts_at)
     conference = Conference(
         case_id=case.id,
         occasion=occasion.strip(),
@@ -138,6 +150,7 @@ def schedule(
         previous_conference_id=conference.previous_conference_id,
     )
     audit.record_overrides(conference, actor, overridden_kinds, session=session)
+    send_organiser_copy(session, conference, actor, kind="scheduled")
     return conference
 
 
@@ -156,6 +169,8 @@ def update_conference(
     overridden_kinds=(),
 ) -> list[str]:
     """Save a changed conference; a new time or place goes out to every invited agency."""
+    # A planned conference may move into the past: staff record a meeting that took place earlier
+    # than planned. Only a new conference is refused there (``schedule``).
     new_day = to_local(starts_at).date()
     plan, removed = _plan_agenda(agenda_items(session, conference), agenda)
     if new_day != local_day(conference.starts_at):
@@ -174,6 +189,7 @@ def update_conference(
                 ),
             )
     check_version(conference, version)
+    before = schedule_of(session, conference)
     changed = [
         name
         for name, value in (
@@ -189,16 +205,17 @@ def update_conference(
     conference.occasion, conference.starts_at, conference.ends_at = occasion.strip(), starts_at, ends_at
     conference.location_id, conference.person_attends = location_id, person_attends
     conference.updated_at = utcnow()
-    before = [(item.id, item.title, sorted(item.categories)) for item in agenda_items(session, conference)]
+    agenda_before = [(item.id, item.title, sorted(item.categories)) for item in agenda_items(session, conference)]
     _apply_agenda(session, conference, plan, removed)
     session.flush()
-    if before != [(item.id, item.title, sorted(item.categories)) for item in agenda_items(session, conference)]:
+    if agenda_before != [(item.id, item.title, sorted(item.categories)) for item in agenda_items(session, conference)]:
         changed.append("agenda")
     if reschedule:
         conference.ical_sequence += 1
         conference.reminder_sent_at = None  # the new date gets its own reminder
         for inv, _name in live_invitations(session, conference):
-            send_invitation_mail(session, conference, inv, actor, kind="update")
+            send_invitation_mail(session, conference, inv, actor, kind="update", before=before)
+        send_organiser_copy(session, conference, actor, kind="updated", before=before)
     audit.record(
         "conference.updated",
         conference,
@@ -224,6 +241,7 @@ def cancel_conference(session, conference, actor, *, version, reason: str, overr
     from app.conferences.services.polls import cancel_open_poll  # polls build on this module
 
     cancel_open_poll(session, conference, actor)
+    send_organiser_copy(session, conference, actor, kind="cancelled")
     audit.record("conference.cancelled", conference, actor=actor, session=session, sequence=conference.ical_sequence)
     audit.record_overrides(conference, actor, overridden_kinds, session=session)
     return len(live)
@@ -234,6 +252,35 @@ def mark_held(session, conference, actor) -> None:
     conference.version += 1
     conference.updated_at = utcnow()
     audit.record("conference.held", conference, actor=actor, session=session)
+
+
+# A date written into the note on the next date ("Folgetermin am 12.3.2027"), for minutes written
+# before the agreed day had a field of its own.
+_DATE_IN_TEXT = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})(?![\d.])")
+
+
+def date_in_text(text: str) -> date | None:
+    """The first valid German date (TT.MM.JJJJ or TT.MM.JJ) in ``text``, or None."""
+    for day, month, year in _DATE_IN_TEXT.findall(text or ""):
+        try:
+            return date(int(year) + (2000 if len(year) == 2 else 0), int(month), int(day))
+        except ValueError:
+            continue
+    return None
+
+
+def agreed_next_date(session, previous) -> date | None:
+    """The day the minutes of ``previous`` agreed for the next conference (their "Nächster Termin"),
+    if it is still ahead: the follow-up form starts with it."""
+    from app.minutes.models import Minutes
+
+    minutes = session.execute(
+        select(Minutes).where(Minutes.conference_id == previous.id).order_by(Minutes.version_number.desc()).limit(1)
+    ).scalar_one_or_none()
+    if minutes is None:
+        return None
+    day = minutes.next_date or date_in_text(minutes.next_date_note)
+    return day if day is not None and day >= berlin_today() else None
 
 
 def follow_up_agenda(session, previous) -> list[Row]:
