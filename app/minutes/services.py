@@ -166,6 +166,7 @@ def share_draft(session, minutes: Minutes, actor: User, days: int, link: str) ->
             [to],
             "minutes_shared",
             session=session,
+            case_id=case.id,
             pseudonym=case.pseudonym,
             day=de_date(conference.starts_at),
             until=de_date(minutes.comments_until),
@@ -196,7 +197,13 @@ def add_comment(
     case = session.get(Case, conference.case_id)
     agency = session.get(Agency, actor.agency_id)
     mail.queue(
-        [organiser.email], "minutes_commented", session=session, pseudonym=case.pseudonym, agency=agency.name, link=link
+        [organiser.email],
+        "minutes_commented",
+        session=session,
+        case_id=case.id,
+        pseudonym=case.pseudonym,
+        agency=agency.name,
+        link=link,
     )
     audit.record(
         "minutes.commented", comment, actor=actor, session=session, minutes_id=minutes.id, agency_id=actor.agency_id
