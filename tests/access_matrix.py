@@ -249,6 +249,12 @@ def partner(s):
     return s.factory.user("partner", agency=s.agency)
 
 
+@actor()
+def controlling(s):
+    """Steuerung: aggregated figures of all teams; refused on every case, conference and minutes page."""
+    return s.factory.user("controlling")
+
+
 @actor(like="anonymous", revoke=True)
 def deactivated_admin(s):
     return s.factory.user("admin")
@@ -293,7 +299,7 @@ def route(method, rule, url, expect, data=None, name=None, caches=()):
 
 route("GET", "/static/<path:filename>", "/static/app.css", everyone(200))
 route("GET", "/healthz", "/healthz", everyone(200))
-route("GET", "/", "/", protected(200, admin=Redirect("/verwaltung/")))
+route("GET", "/", "/", protected(200, admin=Redirect("/verwaltung/"), controlling=Redirect("/netzwerkbericht")))
 
 # accounts: log-in and account links are public; a logged-in user is sent home.
 

@@ -162,8 +162,9 @@ class Table:
 
     ``key`` names the figures (``(key, row, col)``; totals use ``TOTAL`` as row or column).
     ``shared_row_totals``: another table's key whose row totals are the same figures (so the
-    two are protected together). ``column_totals=False`` for tables where a case counts in
-    several rows (multiple answers): a column's sum would count it twice, so none is shown.
+    two are protected together); ``links`` does the same for single figures.
+    ``column_totals=False`` for tables where a case counts in several rows (multiple answers):
+    a column's sum would count it twice, so none is shown.
     """
 
     key: str
@@ -174,9 +175,13 @@ class Table:
     row_totals: bool = True
     column_totals: bool = True
     shared_row_totals: str | None = None
+    # Figures that are the same as another table's: {(row, col): that figure's key}.
+    links: dict = field(default_factory=dict)
     status: dict = field(default_factory=dict)
 
     def figure_key(self, row, col):
+        if (row, col) in self.links:
+            return self.links[(row, col)]
         if col == TOTAL and self.shared_row_totals:
             return (self.shared_row_totals, row, TOTAL)
         return (self.key, row, col)
