@@ -40,7 +40,9 @@ MAX_COMMENT_DAYS = 30
 
 
 def record_view(session, conference: Conference, actor: User) -> None:
-    audit.record("minutes.viewed", conference, actor=actor, session=session)
+    # A partner's view names its agency: the person's access report lists who saw what.
+    details = {"agency_id": actor.agency_id} if actor.agency_id is not None else {}
+    audit.record("minutes.viewed", conference, actor=actor, session=session, **details)
 
 
 def finaliser_names(session, versions_: list[Minutes]) -> dict[int, str]:
@@ -340,6 +342,7 @@ def download(session, minutes: Minutes, actor: User, reader: Reader) -> Download
         session=session,
         variant=variant,
         version_number=minutes.version_number,
+        **({"agency_id": reader.agency_id, "consent_id": reader.consent_id} if not reader.is_jobcenter else {}),
     )
     return Download(
         row[0],
