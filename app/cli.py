@@ -1,5 +1,5 @@
 """flask commands: create-admin, seed-demo, audit-verify, send-reminders, send-mail, backup, restore,
-confirm-account-change."""
+confirm-account-change, retention-run."""
 
 import sys
 from pathlib import Path
@@ -22,6 +22,7 @@ def init_app(app):
     app.cli.add_command(restore)
     app.cli.add_command(generate_data)
     app.cli.add_command(confirm_account_change)
+    app.cli.add_command(retention_run)
 
 
 @click.command("create-admin")
@@ -224,3 +225,39 @@ def confirm_account_change(change_id, refuse):
         raise click.ClickException(str(err.message)) from None
     s.commit()
     click.echo(f"Kontoänderung {change_id} {'abgelehnt' if refuse else 'bestätigt'}.")
+
+
+@click.command("retention-run")
+@with_appcontext
+@click.option("--dry-run", is_flag=True, help="Nur zählen, was fällig ist; nichts löschen.")
+def retention_run(dry_run):
+    """Delete what the retention rules make due (app/retention.py), in batches; audited.
+
+    Written for a daily timer: a second run the same day finds nothing new.
+    """
+    from app import retention
+    from app.clock import berlin_today
+
+    policy = retention.Policy.from_config(current_app.config)
+    today = berlin_today()
+    if dry_run:
+        s = db.get_session()
+        due = retention.plan(s, today, policy)
+        s.rollback()
+        click.echo(
+            f"Fällig am {today.strftime('%d.%m.%Y')} (Aufbewahrung: Fallinhalte {policy.case_years} Jahre, "
+            f"Protokolle {policy.minutes_years} Jahre nach Abschluss):"
+        )
+        click.echo(f"  Fälle vollständig zu löschen: {len(due.full)}")
+        click.echo(f"  Fälle, deren Inhalte zu löschen sind (Protokolle bleiben): {len(due.content)}")
+        click.echo(f"  Widerrufene Einwilligungen, deren Stellungnahmen zu löschen sind: {len(due.withdrawn)}")
+        click.echo(f"  E-Mails im Postausgang älter als {policy.outbox_days} Tage: {due.outbox}")
+        click.echo("Probelauf: nichts gelöscht.")
+        return
+    result = retention.run(current_app.extensions["db_sessionmaker"], today, policy)
+    rows = ", ".join(f"{table} {n}" for table, n in sorted(result.rows.items()) if n) or "keine"
+    click.echo(
+        f"Gelöscht: {result.cases_deleted} Fälle vollständig, {result.cases_reduced} Fälle bis auf ihre Protokolle, "
+        f"Stellungnahmen von {result.agencies_cleared} widerrufenen Einwilligungen, "
+        f"{result.outbox_deleted} alte E-Mails. Zeilen: {rows}."
+    )

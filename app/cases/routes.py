@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import db
+from app import db, retention
 from app.agencies.models import Agency, District
 from app.cases import disclosure, services
 from app.cases.forms import (
@@ -168,6 +168,7 @@ def view(case_id):
     timeline = services.timeline(db.session, case)
     services.record_view(db.session, case, current_user)
     db.session.commit()
+    policy = retention.Policy.from_config(current_app.config)
     return render_template(
         "cases/view.html",
         case=case,
@@ -183,6 +184,9 @@ def view(case_id):
         may_manage_consents=can(current_user, "consent.manage", case),
         may_schedule=can(current_user, "conference.create", case),
         may_report=can(current_user, "case.access_report", case),
+        retention_policy=policy,
+        deletion_day=retention.deletion_day(case, policy),
+        minutes_deletion_day=retention.minutes_deletion_day(case, policy),
         # case.view already limits this page to the owning team; asked again so the rule is visible here.
         show_internal_reference=same_team(current_user, case),
     )

@@ -1,10 +1,12 @@
-"""accountability: the role "controlling" (Steuerung); e-mails carry the case they are about (retention)
+"""accountability: the role "controlling" (Steuerung); e-mails carry the case they are about, cases when
+their content was deleted (retention)
 
 Revision ID: 0010
 Revises: 0009
 """
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 revision = "0010"
@@ -35,9 +37,13 @@ def upgrade():
     with op.batch_alter_table("outbox_message") as batch:
         batch.add_column(sa.Column("case_id", sa.Integer(), nullable=True))
     op.create_index("ix_outbox_message_case_id", "outbox_message", ["case_id"])
+    with op.batch_alter_table("case_file") as batch:
+        batch.add_column(sa.Column("content_deleted_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table("case_file") as batch:
+        batch.drop_column("content_deleted_at")
     op.drop_index("ix_outbox_message_case_id", table_name="outbox_message")
     with op.batch_alter_table("outbox_message") as batch:
         batch.drop_column("case_id")
