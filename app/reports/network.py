@@ -77,6 +77,10 @@ class Period:
         return f"{self.year}-Q{self.quarter}" if self.quarter else str(self.year)
 
     @staticmethod
+    def current_quarter(today: date) -> "Period":
+        return Period(today.year, (today.month - 1) // 3 + 1)
+
+    @staticmethod
     def previous_quarter(today: date) -> "Period":
         q = (today.month - 1) // 3 + 1
         return Period(today.year, q - 1) if q > 1 else Period(today.year - 1, 4)

@@ -34,7 +34,7 @@ def _period_form(today):
     years = list(range(today.year, today.year - YEARS_BACK, -1))
     form = PeriodForm(request.args, years=years)
     if not request.args:
-        default = network.Period.previous_quarter(today)
+        default = network.Period.current_quarter(today)
         form.jahr.data, form.quartal.data = default.year, str(default.quarter)
     return form
 

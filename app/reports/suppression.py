@@ -64,11 +64,8 @@ def suppress(values: dict, equations: Iterable[Equation], threshold: int, totals
     status: dict = {key: (PRIMARY if value < threshold else None) for key, value in values.items()}
     if threshold <= 0:
         return Suppressed(status)
-    while True:
-        exposed = _exposed(values, equations, status)
-        if not exposed:
-            return Suppressed(status)
-        key = exposed[0]
+
+    def hide_beside(key) -> None:
         candidates = [
             k for e in equations if key in e.keys for k in e.keys if status.get(k) is None and k in values and k != key
         ]
@@ -76,11 +73,33 @@ def suppress(values: dict, equations: Iterable[Equation], threshold: int, totals
             # Nothing left to hide beside it: cannot happen while an equation exposes it.
             raise RuntimeError("suppression found no further figure to hide")
         # A cell before a total, the smallest first, then a stable order.
-        choice = min(candidates, key=lambda k: (k in totals, values[k], repr(k)))
-        status[choice] = SECONDARY
+        status[min(candidates, key=lambda k: (k in totals, values[k], repr(k)))] = SECONDARY
+
+    while True:
+        # The common case first, cheaply: an equation with a single hidden figure gives it away.
+        single = _single_hidden(equations, status)
+        if single is not None:
+            hide_beside(single)
+            continue
+        # Then the exact test over all equations together (modulo a large prime: fast), confirmed
+        # with exact fractions before the answer is given.
+        exposed = _exposed(values, equations, status, _determined_mod_p) or _exposed(
+            values, equations, status, _determined
+        )
+        if not exposed:
+            return Suppressed(status)
+        hide_beside(exposed[0])
 
 
-def _exposed(values: dict, equations: list[Equation], status: dict) -> list:
+def _single_hidden(equations: list[Equation], status: dict):
+    for e in equations:
+        hidden = [k for k in e.keys if status.get(k) is not None]
+        if len(hidden) == 1:
+            return hidden[0]
+    return None
+
+
+def _exposed(values: dict, equations: list[Equation], status: dict, determined) -> list:
     """Hidden keys whose value follows exactly from the shown ones, in a stable order."""
     hidden = [k for k in values if status.get(k) is not None]
     if not hidden:
@@ -92,7 +111,7 @@ def _exposed(values: dict, equations: list[Equation], status: dict) -> list:
         index = {k: i for i, k in enumerate(unknowns)}
         rows = []
         for e in group:
-            row = [Fraction(0)] * len(unknowns)
+            row = [0] * len(unknowns)
             for k in e.cells:
                 if k in index:
                     row[index[k]] += 1
@@ -100,7 +119,7 @@ def _exposed(values: dict, equations: list[Equation], status: dict) -> list:
                 row[index[e.total]] -= 1
             if any(row):
                 rows.append(row)
-        for i in _determined(rows, len(unknowns)):
+        for i in determined(rows, len(unknowns)):
             exposed.append(unknowns[i])
     return sorted(exposed, key=lambda k: (-values[k], repr(k)))
 
@@ -129,10 +148,24 @@ def _components(equations: list[Equation], hidden: set) -> list[list[Equation]]:
     return list(groups.values())
 
 
-def _determined(rows: list[list[Fraction]], n: int) -> list[int]:
+def _determined(rows: list[list], n: int) -> list[int]:
     """Indexes i whose unit vector lies in the row space of ``rows`` (reduced row echelon form:
-    i is a pivot column and its row has no other non-zero entry)."""
-    m = [list(r) for r in rows]
+    i is a pivot column and its row has no other non-zero entry). Exact, with fractions."""
+    return _rref_singletons([[Fraction(x) for x in r] for r in rows], n, lambda a, b: a / b, lambda x: x)
+
+
+_P = (1 << 61) - 1  # a Mersenne prime
+
+
+def _determined_mod_p(rows: list[list], n: int) -> list[int]:
+    """The same over the integers modulo a 61-bit prime: fast, and the same answer for these
+    equations (their coefficients are 0 and ±1); ``suppress`` confirms with fractions."""
+    return _rref_singletons(
+        [[x % _P for x in r] for r in rows], n, lambda a, b: a * pow(b, _P - 2, _P) % _P, lambda x: x % _P
+    )
+
+
+def _rref_singletons(m: list[list], n: int, div, norm) -> list[int]:
     pivots = []
     r = 0
     for c in range(n):
@@ -141,11 +174,11 @@ def _determined(rows: list[list[Fraction]], n: int) -> list[int]:
             continue
         m[r], m[pivot] = m[pivot], m[r]
         lead = m[r][c]
-        m[r] = [x / lead for x in m[r]]
+        m[r] = [div(x, lead) if x else x for x in m[r]]
         for i in range(len(m)):
             if i != r and m[i][c] != 0:
                 factor = m[i][c]
-                m[i] = [a - factor * b for a, b in zip(m[i], m[r], strict=True)]
+                m[i] = [norm(a - factor * b) if b else a for a, b in zip(m[i], m[r], strict=True)]
         pivots.append((r, c))
         r += 1
         if r == len(m):
