@@ -190,7 +190,6 @@ def seed_accountability(session, minutes) -> None:
     from app.clock import BERLIN, add_years, berlin_today, utcnow
     from app.conferences.models import Conference, Invitation, InvitationStatus
     from app.minutes.models import MinutesStatus
-    from app.permissions import valid_consent
 
     partners = {u.agency_id: u for u in session.execute(select(User).where(User.role == Role.PARTNER)).scalars()}
     for m in minutes:
@@ -203,7 +202,20 @@ def seed_accountability(session, minutes) -> None:
             )
         ).scalars():
             partner = partners.get(inv.agency_id)
-            consent = valid_consent(conference.case_id, inv.agency_id)
+            consent = next(
+                (
+                    c
+                    for c in session.execute(
+                        select(Consent).where(
+                            Consent.case_id == conference.case_id,
+                            Consent.agency_id == inv.agency_id,
+                            Consent.superseded_at.is_(None),
+                        )
+                    ).scalars()
+                    if c.is_valid_on(berlin_today())
+                ),
+                None,
+            )
             if partner is None or consent is None:
                 continue
             audit.record("conference.viewed", conference, actor=partner, session=session, consent_id=consent.id)
@@ -233,6 +245,7 @@ def seed_accountability(session, minutes) -> None:
         household_type="single",
         summary=DEMO_SUMMARIES[0],
         goals=DEMO_GOALS[0],
+        internal_reference="DEMO-L001BG4711000",
         status=CaseStatus.CLOSED,
         close_reason="work",
         closed_at=closed,
@@ -315,6 +328,7 @@ def _seed_report_history(session, per_district: int = 12) -> int:
                 household_type=rng.choice(("single", "single_parent", "couple_children")),
                 summary=DEMO_SUMMARIES[(i + d) % len(DEMO_SUMMARIES)],
                 goals=DEMO_GOALS[i % len(DEMO_GOALS)],
+                internal_reference=f"DEMO-R{d}{i:02d}BG{rng.randint(1000000, 9999999)}",
                 created_at=created,
                 updated_at=created,
             )
