@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 import pygal
+from flask_babel import gettext as _
 from pygal.style import Style
 
 from app.reports.suppression import Table
@@ -83,7 +84,9 @@ def bar_chart(table: Table, *, title: str, columns=None, rows=None, stacked: boo
     # Named for assistive technology when inlined (PDF); on the page the <img> carries the alt text.
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(title)}" ', 1)
     shown = ", ".join(str(label) for label, _v in series)
-    return Chart(svg, f"{title}. Balkendiagramm ({shown}); die Zahlen stehen in der Tabelle.")
+    return Chart(
+        svg, _("%(title)s. Balkendiagramm (%(series)s); die Zahlen stehen in der Tabelle.", title=title, series=shown)
+    )
 
 
 def _attr(text: str) -> str:
