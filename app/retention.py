@@ -29,7 +29,7 @@ Deletion runs in batches of ``RETENTION_BATCH`` cases, each batch in its own tra
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import delete, func, or_, select, true, update
+from sqlalchemy import delete, func, or_, select, text, true, update
 
 from app import audit
 from app.cases.models import Case, CaseObstacle, CaseStatus, Consent
@@ -312,6 +312,14 @@ class Result:
             self.rows[k] = self.rows.get(k, 0) + v
 
 
+def _overwrite_on_delete(session) -> None:
+    """SQLite keeps a deleted row's bytes in its free pages until they are reused; with
+    ``secure_delete`` it overwrites them with zeros as it deletes (this connection, from now on).
+    PostgreSQL's autovacuum reclaims deleted rows; backups keep them until they expire."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA secure_delete = ON"))
+
+
 def run(sessionmaker, today: date, policy: Policy) -> Result:
     """Delete what is due, one batch of cases per transaction; the run itself is audited last."""
     result = Result()
@@ -325,6 +333,7 @@ def run(sessionmaker, today: date, policy: Policy) -> Result:
     ):
         for start in range(0, len(ids), policy.batch):
             with sessionmaker() as session:
+                _overwrite_on_delete(session)
                 for obj_id in ids[start : start + policy.batch]:
                     result.add(fn(session, obj_id))
                 session.commit()
@@ -335,6 +344,7 @@ def run(sessionmaker, today: date, policy: Policy) -> Result:
             else:
                 result.agencies_cleared += len(ids[start : start + policy.batch])
     with sessionmaker() as session:
+        _overwrite_on_delete(session)
         result.outbox_deleted = _delete(session, OutboxMessage, OutboxMessage.created_at < _outbox_cutoff(policy))
         audit.record(
             "retention.run",
