@@ -318,13 +318,8 @@ def network_report(
         column_totals=False,
     )
     overdue = and_(Measure.status.in_(OPEN_MEASURE_STATUSES), Measure.due_on < today)
-    measure_conference = aliased(Conference)
-    in_period = exists().where(
-        measure_conference.id == Measure.conference_id,
-        measure_conference.status.in_(HELD),
-        measure_conference.starts_at >= start,
-        measure_conference.starts_at < end,
-    )
+    # Measures are reached from the period's conferences (index on the measure's conference), never
+    # by walking every measure.
     measure_rows = session.execute(
         team(
             select(
@@ -334,10 +329,11 @@ def network_report(
                 func.count(),
                 func.sum(case((overdue, 1), else_=0)),
             )
-            .select_from(Measure)
-            .join(Case, Case.id == Measure.case_id)
+            .select_from(Conference)
+            .join(Measure, Measure.conference_id == Conference.id)
+            .join(Case, Case.id == Conference.case_id)
             .outerjoin(Agency, Agency.id == Measure.responsible_agency_id)
-            .where(in_period)
+            .where(held)
             .group_by(Measure.responsible_kind, Agency.type, Measure.status)
         )
     ).all()
@@ -365,10 +361,11 @@ def network_report(
     obstacle_measures = session.execute(
         team(
             select(CaseObstacle.obstacle, Measure.status, func.count())
-            .select_from(Measure)
-            .join(Case, Case.id == Measure.case_id)
-            .join(CaseObstacle, CaseObstacle.case_id == Measure.case_id)
-            .where(in_period)
+            .select_from(Conference)
+            .join(Measure, Measure.conference_id == Conference.id)
+            .join(Case, Case.id == Conference.case_id)
+            .join(CaseObstacle, CaseObstacle.case_id == Conference.case_id)
+            .where(held)
             .group_by(CaseObstacle.obstacle, Measure.status)
         )
     ).all()
