@@ -306,7 +306,8 @@ def _seed_report_history(session, per_district: int = 12) -> int:
     location = session.execute(select(Location).order_by(Location.id)).scalars().first()
     answers = ("accepted", "accepted", "accepted", "declined", "pending")
     attendance = {"accepted": ("present", "present", "excused"), "declined": ("absent",), "pending": (None,)}
-    measures = (
+    # (what, obstacle categories, responsible: a kind of party or an index into ``agencies``)
+    measures: tuple[tuple[str, list[str], str | int], ...] = (
         ("Bewerbungsunterlagen überarbeiten", ["work"], "person"),
         ("Termin in der Schuldnerberatung wahrnehmen", ["debt"], 0),
         ("Beratung im Stadtteilbüro zu Wohngeld", ["housing"], 2),
@@ -386,6 +387,7 @@ def _seed_report_history(session, per_district: int = 12) -> int:
                 )
             for k, (what, categories, responsible) in enumerate(measures[: 2 + i % 3]):
                 kind = "agency" if isinstance(responsible, int) else responsible
+                agency_id = agencies[responsible].id if isinstance(responsible, int) else None
                 status = ("done", "in_progress", "agreed", "not_done", "done")[(i + k) % 5]
                 session.add(
                     Measure(
@@ -394,7 +396,7 @@ def _seed_report_history(session, per_district: int = 12) -> int:
                         what=what,
                         categories=categories,
                         responsible_kind=kind,
-                        responsible_agency_id=agencies[responsible].id if kind == "agency" else None,
+                        responsible_agency_id=agency_id,
                         due_on=day + timedelta(days=7 + 7 * k),
                         status=status,
                         created_at=starts,

@@ -235,7 +235,8 @@ def network_report(
             .group_by(Agency.type, Invitation.status, Invitation.attendance)
         )
     ).all()
-    answers, attendance = {}, {}
+    answers: dict[tuple[str, str], int] = {}
+    attendance: dict[tuple[str, str], int] = {}
     for agency_type, status, present, n, _agencies in invitation_rows:
         answers[(agency_type, status)] = answers.get((agency_type, status), 0) + n
         key = (agency_type, present or "none")
@@ -337,7 +338,8 @@ def network_report(
             .group_by(Measure.responsible_kind, Agency.type, Measure.status)
         )
     ).all()
-    by_party, overdue_by_party = {}, {}
+    by_party: dict[tuple[str, str], int] = {}
+    overdue_by_party: dict[tuple[str, str], int] = {}
     for kind, agency_type, status, n, late in measure_rows:
         party = f"agency:{agency_type}" if kind == ResponsibleKind.AGENCY else kind
         by_party[(party, status)] = by_party.get((party, status), 0) + n
@@ -394,7 +396,9 @@ def network_report(
             .group_by(Case.id, Case.created_at, Case.closed_at, Case.close_reason)
         )
     ).all()
-    days, outcomes, closed12 = [], {}, 0
+    days: list[int] = []
+    outcomes: dict[tuple[str, str], int] = {}
+    closed12 = 0
     for _case_id, created_at, first, closed_at, reason in cohort:
         first_day = to_local(first).date()
         days.append(max((first_day - to_local(created_at).date()).days, 0))

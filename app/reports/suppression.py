@@ -274,7 +274,9 @@ class Cell:
 
 def protect(tables: list[Table], threshold: int) -> None:
     """Suppress the figures of ``tables`` together and store each figure's status in its table."""
-    values, equations, totals = {}, [], set()
+    values: dict = {}
+    equations: list[Equation] = []
+    totals: set[Key] = set()
     for t in tables:
         values.update(t.figures())
         equations.extend(t.equations())

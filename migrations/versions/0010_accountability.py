@@ -6,7 +6,6 @@ Revises: 0009
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision = "0010"
@@ -38,7 +37,7 @@ def upgrade():
         batch.add_column(sa.Column("case_id", sa.Integer(), nullable=True))
     op.create_index("ix_outbox_message_case_id", "outbox_message", ["case_id"])
     with op.batch_alter_table("case_file") as batch:
-        batch.add_column(sa.Column("content_deleted_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column("content_deleted_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
