@@ -243,6 +243,7 @@ def retention_run(dry_run):
     if dry_run:
         s = db.get_session()
         due = retention.plan(s, today, policy)
+        rows = retention.preview(s, due)
         s.rollback()
         click.echo(
             f"Fällig am {today.strftime('%d.%m.%Y')} (Aufbewahrung: Fallinhalte {policy.case_years} Jahre, "
@@ -252,6 +253,10 @@ def retention_run(dry_run):
         click.echo(f"  Fälle, deren Inhalte zu löschen sind (Protokolle bleiben): {len(due.content)}")
         click.echo(f"  Widerrufene Einwilligungen, deren Stellungnahmen zu löschen sind: {len(due.withdrawn)}")
         click.echo(f"  E-Mails im Postausgang älter als {policy.outbox_days} Tage: {due.outbox}")
+        if rows:
+            click.echo("Zeilen, die mit diesen Fällen und Einwilligungen gelöscht würden:")
+            for table, n in sorted(rows.items()):
+                click.echo(f"  {table}: {n}")
         click.echo("Probelauf: nichts gelöscht.")
         return
     result = retention.run(current_app.extensions["db_sessionmaker"], today, policy)

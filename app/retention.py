@@ -162,38 +162,76 @@ def _delete(session, model, *where) -> int:
     return session.execute(delete(model).where(*where).execution_options(synchronize_session=False)).rowcount or 0
 
 
-def delete_case(session, case_id: int) -> dict:
-    """Delete everything stored about one case; returns counts per table (ids only, for the audit)."""
+class Steps:
+    """What deleting one item does, in order: row deletions (counted per table) and the updates
+    that must run between them. A dry run counts the deletions; a run executes every step. One list
+    for both, so that the counts of ``--dry-run`` are the rows the run deletes."""
+
+    def __init__(self) -> None:
+        self.items: list = []
+
+    def delete(self, key: str, model, *where) -> None:
+        self.items.append((key, model, where))
+
+    def update(self, stmt) -> None:
+        self.items.append((None, stmt, ()))
+
+    def count(self, session) -> dict:
+        n: dict = {}
+        for key, model, where in self.items:
+            if key is not None:
+                found = session.execute(select(func.count()).select_from(model).where(*where)).scalar() or 0
+                n[key] = n.get(key, 0) + found
+        return n
+
+    def execute(self, session) -> dict:
+        n: dict = {}
+        for key, model, where in self.items:
+            if key is None:
+                session.execute(model)
+            else:
+                n[key] = n.get(key, 0) + _delete(session, model, *where)
+        return n
+
+
+def _case_outbox(case_id: int, invitation_ids: list):
+    return or_(
+        OutboxMessage.case_id == case_id,
+        (OutboxMessage.ref_type == Invitation.__tablename__) & OutboxMessage.ref_id.in_(invitation_ids or [-1]),
+    )
+
+
+def case_steps(session, case_id: int) -> Steps:
+    """Everything stored about one case, the case row last."""
     conf_ids = _ids(session, select(Conference.id).where(Conference.case_id == case_id))
     minutes_ids = _ids(session, select(Minutes.id).where(Minutes.conference_id.in_(conf_ids))) if conf_ids else []
     invitation_ids = (
         _ids(session, select(Invitation.id).where(Invitation.conference_id.in_(conf_ids))) if conf_ids else []
     )
-    n = {}
-    n["outbox_message"] = _delete(
-        session,
-        OutboxMessage,
-        or_(
-            OutboxMessage.case_id == case_id,
-            (OutboxMessage.ref_type == Invitation.__tablename__) & OutboxMessage.ref_id.in_(invitation_ids or [-1]),
-        ),
-    )
+    steps = Steps()
+    steps.delete("outbox_message", OutboxMessage, _case_outbox(case_id, invitation_ids))
     if minutes_ids:
-        n["minutes_pdf"] = _delete(session, MinutesPdf, MinutesPdf.minutes_id.in_(minutes_ids))
-        n["minutes_comment"] = _delete(session, MinutesComment, MinutesComment.minutes_id.in_(minutes_ids))
-        session.execute(update(Minutes).where(Minutes.id.in_(minutes_ids)).values(replaces_id=None))
-        n["minutes"] = _delete(session, Minutes, Minutes.id.in_(minutes_ids))
-    n["measure"] = _delete(session, Measure, Measure.case_id == case_id)
+        steps.delete("minutes_pdf", MinutesPdf, MinutesPdf.minutes_id.in_(minutes_ids))
+        steps.delete("minutes_comment", MinutesComment, MinutesComment.minutes_id.in_(minutes_ids))
+        steps.update(update(Minutes).where(Minutes.id.in_(minutes_ids)).values(replaces_id=None))
+        steps.delete("minutes", Minutes, Minutes.id.in_(minutes_ids))
+    steps.delete("measure", Measure, Measure.case_id == case_id)
     if conf_ids:
-        n["note"] = _delete(session, Note, Note.conference_id.in_(conf_ids))
-        n["agenda_item"] = _delete(session, AgendaItem, AgendaItem.conference_id.in_(conf_ids))
-        n["invitation"] = _delete(session, Invitation, Invitation.conference_id.in_(conf_ids))
-        session.execute(update(Conference).where(Conference.id.in_(conf_ids)).values(previous_conference_id=None))
-        n["conference"] = _delete(session, Conference, Conference.id.in_(conf_ids))
-    session.execute(update(Consent).where(Consent.case_id == case_id).values(replaces_id=None))
-    n["consent"] = _delete(session, Consent, Consent.case_id == case_id)
-    n["case_obstacle"] = _delete(session, CaseObstacle, CaseObstacle.case_id == case_id)
-    n["case_file"] = _delete(session, Case, Case.id == case_id)
+        steps.delete("note", Note, Note.conference_id.in_(conf_ids))
+        steps.delete("agenda_item", AgendaItem, AgendaItem.conference_id.in_(conf_ids))
+        steps.delete("invitation", Invitation, Invitation.conference_id.in_(conf_ids))
+        steps.update(update(Conference).where(Conference.id.in_(conf_ids)).values(previous_conference_id=None))
+        steps.delete("conference", Conference, Conference.id.in_(conf_ids))
+    steps.update(update(Consent).where(Consent.case_id == case_id).values(replaces_id=None))
+    steps.delete("consent", Consent, Consent.case_id == case_id)
+    steps.delete("case_obstacle", CaseObstacle, CaseObstacle.case_id == case_id)
+    steps.delete("case_file", Case, Case.id == case_id)
+    return steps
+
+
+def delete_case(session, case_id: int) -> dict:
+    """Delete everything stored about one case; returns counts per table (ids only, for the audit)."""
+    n = case_steps(session, case_id).execute(session)
     audit.record(
         "retention.case_deleted",
         session=session,
@@ -204,8 +242,9 @@ def delete_case(session, case_id: int) -> dict:
     return n
 
 
-def delete_case_content(session, case_id: int) -> dict:
-    """Delete a closed case's content but what its kept final minutes need (see the module text)."""
+def content_steps(session, case_id: int) -> tuple[Steps, list]:
+    """A closed case's content but what its kept final minutes need (see the module text); and the
+    ids of the kept minutes."""
     conf_ids = _ids(session, select(Conference.id).where(Conference.case_id == case_id))
     kept_conf = (
         set(
@@ -230,63 +269,68 @@ def delete_case_content(session, case_id: int) -> dict:
     invitation_ids = (
         _ids(session, select(Invitation.id).where(Invitation.conference_id.in_(conf_ids))) if conf_ids else []
     )
-    n = {}
-    n["outbox_message"] = _delete(
-        session,
-        OutboxMessage,
-        or_(
-            OutboxMessage.case_id == case_id,
-            (OutboxMessage.ref_type == Invitation.__tablename__) & OutboxMessage.ref_id.in_(invitation_ids or [-1]),
-        ),
-    )
+    steps = Steps()
+    steps.delete("outbox_message", OutboxMessage, _case_outbox(case_id, invitation_ids))
     if minutes_ids:
         # Partners' renderings and comments go; the archive copy of kept versions stays.
-        n["minutes_pdf"] = _delete(
-            session,
+        steps.delete(
+            "minutes_pdf",
             MinutesPdf,
             MinutesPdf.minutes_id.in_(minutes_ids),
             or_(MinutesPdf.minutes_id.in_(gone_minutes or [-1]), MinutesPdf.variant != "archive"),
         )
-        n["minutes_comment"] = _delete(session, MinutesComment, MinutesComment.minutes_id.in_(minutes_ids))
+        steps.delete("minutes_comment", MinutesComment, MinutesComment.minutes_id.in_(minutes_ids))
     if gone_minutes:
-        n["minutes"] = _delete(session, Minutes, Minutes.id.in_(gone_minutes))
-    n["measure"] = _delete(session, Measure, Measure.case_id == case_id)
+        steps.delete("minutes", Minutes, Minutes.id.in_(gone_minutes))
+    steps.delete("measure", Measure, Measure.case_id == case_id)
     if conf_ids:
-        n["note"] = _delete(session, Note, Note.conference_id.in_(conf_ids))
-        n["agenda_item"] = _delete(session, AgendaItem, AgendaItem.conference_id.in_(conf_ids))
-        n["invitation"] = _delete(session, Invitation, Invitation.conference_id.in_(conf_ids))
-        session.execute(update(Conference).where(Conference.id.in_(conf_ids)).values(previous_conference_id=None))
+        steps.delete("note", Note, Note.conference_id.in_(conf_ids))
+        steps.delete("agenda_item", AgendaItem, AgendaItem.conference_id.in_(conf_ids))
+        steps.delete("invitation", Invitation, Invitation.conference_id.in_(conf_ids))
+        steps.update(update(Conference).where(Conference.id.in_(conf_ids)).values(previous_conference_id=None))
         if gone_conf:
-            n["conference"] = _delete(session, Conference, Conference.id.in_(gone_conf))
+            steps.delete("conference", Conference, Conference.id.in_(gone_conf))
         if kept_conf:
-            session.execute(
-                update(Conference).where(Conference.id.in_(kept_conf)).values(occasion="", cancel_reason="")
-            )
-    n["case_obstacle"] = _delete(session, CaseObstacle, CaseObstacle.case_id == case_id)
-    session.execute(
+            steps.update(update(Conference).where(Conference.id.in_(kept_conf)).values(occasion="", cancel_reason=""))
+    steps.delete("case_obstacle", CaseObstacle, CaseObstacle.case_id == case_id)
+    steps.update(
         update(Case)
         .where(Case.id == case_id)
         .values(summary="", goals="", internal_reference=None, content_deleted_at=utcnow())
     )
+    return steps, sorted(kept_minutes)
+
+
+def delete_case_content(session, case_id: int) -> dict:
+    """Delete a closed case's content but what its kept final minutes need (see the module text)."""
+    steps, kept_minutes = content_steps(session, case_id)
+    n = steps.execute(session)
     audit.record(
         "retention.case_content_deleted",
         session=session,
         object_type="case_file",
         object_id=case_id,
-        kept_minutes=sorted(kept_minutes),
+        kept_minutes=kept_minutes,
         **{k: v for k, v in n.items() if v},
     )
     return n
 
 
-def delete_agency_notes(session, consent_id: int) -> dict:
-    consent = session.get(Consent, consent_id)
+def agency_steps(session, consent: Consent) -> Steps:
+    """A withdrawn consent's agency data on the case: the agency's notes and comments."""
     notes = _ids(session, _agency_notes(consent))
     comments = _ids(session, _agency_comments(consent))
-    n = {
-        "note": _delete(session, Note, Note.id.in_(notes)) if notes else 0,
-        "minutes_comment": _delete(session, MinutesComment, MinutesComment.id.in_(comments)) if comments else 0,
-    }
+    steps = Steps()
+    if notes:
+        steps.delete("note", Note, Note.id.in_(notes))
+    if comments:
+        steps.delete("minutes_comment", MinutesComment, MinutesComment.id.in_(comments))
+    return steps
+
+
+def delete_agency_notes(session, consent_id: int) -> dict:
+    consent = session.get(Consent, consent_id)
+    n = {"note": 0, "minutes_comment": 0, **agency_steps(session, consent).execute(session)}
     audit.record(
         "retention.agency_notes_deleted",
         session=session,
@@ -297,6 +341,24 @@ def delete_agency_notes(session, consent_id: int) -> dict:
         **n,
     )
     return n
+
+
+def preview(session, due: Plan) -> dict:
+    """The rows a run would delete with the due cases and consents, per table (``--dry-run``); reads
+    only. Old e-mails deleted by age are counted apart (``Plan.outbox``)."""
+    n: dict = {}
+
+    def add(counts: dict) -> None:
+        for k, v in counts.items():
+            n[k] = n.get(k, 0) + v
+
+    for case_id in due.full:
+        add(case_steps(session, case_id).count(session))
+    for case_id in due.content:
+        add(content_steps(session, case_id)[0].count(session))
+    for consent_id in due.withdrawn:
+        add(agency_steps(session, session.get(Consent, consent_id)).count(session))
+    return {k: v for k, v in n.items() if v}
 
 
 @dataclass

@@ -3,6 +3,7 @@ audited, and the audit chain still verifies. Runs on SQLite and PostgreSQL (--db
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, or_, select
 
 from app import audit
@@ -177,6 +178,40 @@ def test_withdrawn_consent_notes_follow_the_same_rule(app, factory):
     assert s.get(Case, case.id) is not None
     s.commit()
     assert "OK" in _cli(app, "audit-verify")
+
+
+@pytest.mark.parametrize("minutes_years", [3, 10])
+def test_dry_run_counts_the_rows_the_run_deletes(app, factory, minutes_years):
+    """Whole cases (minutes kept 3 years) or cases reduced to their minutes (10 years), and a
+    withdrawn consent's notes on another case: --dry-run lists per table what the run then deletes."""
+    from app import retention
+
+    app.config.update(RETENTION_MINUTES_YEARS=minutes_years)
+    try:
+        team = factory.team()
+        for days in (3 * 366 + 5, 3 * 366 + 40):
+            _full_case(factory, team, closed_at=_closed_days_ago(days))
+        _full_case(factory, team, closed_at=_closed_days_ago(30))
+        case, _consent = _full_case(factory, team, status="open")
+        gone = factory.agency("Alt")
+        long_ago = add_years(berlin_today(), -3) - timedelta(days=3)
+        factory.consent(case, gone, signed_on=long_ago - timedelta(days=30), withdrawn_on=long_ago)
+        conference = factory.s.execute(select(Conference).where(Conference.case_id == case.id)).scalars().first()
+        factory.note(conference, factory.user("partner", agency=gone), agency=gone)
+        factory.s.commit()
+        policy = retention.Policy.from_config(app.config)
+        s = factory.s
+        expected = retention.preview(s, retention.plan(s, berlin_today(), policy))
+        s.commit()
+        assert expected["note"] >= 3 and expected["minutes_pdf"] >= 2, expected
+        out = _cli(app, "retention-run", "--dry-run")
+        for table, n in expected.items():
+            assert f"  {table}: {n}\n" in out
+        result = retention.run(app.extensions["db_sessionmaker"], berlin_today(), policy)
+        assert {k: v for k, v in result.rows.items() if v} == expected
+        assert result.agencies_cleared == 1
+    finally:
+        app.config.update(RETENTION_MINUTES_YEARS=3)
 
 
 def test_old_outbox_rows_are_deleted_by_age(app, factory):

@@ -31,6 +31,8 @@ STYLE = Style(
     value_font_size=12,
     title_font_size=15,
     colors=("#0b4b8c", "#d55e00", "#009e73", "#cc79a7", "#8a6d00", "#56595f"),
+    # The figure printed in each bar, readable on its colour (contrast at least 4.5:1).
+    value_colors=("#ffffff", "#000000", "#000000", "#000000", "#ffffff", "#ffffff"),
     opacity="1",
     opacity_hover="1",
     transition="0s",
@@ -38,6 +40,18 @@ STYLE = Style(
 
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
+_STYLE = re.compile(r"(<style\b[^>]*>)(.*?)(</style>)", re.S)
+# With ``no_prefix`` pygal leaves the chart's own rules without a selector (``{font-family:…}``).
+# Browsers skip such a rule; WeasyPrint's SVG renderer then drops every rule after it, and each
+# shape falls back to black fill. The rules are meant for the whole chart: ``svg`` selects it.
+_EMPTY_SELECTOR = re.compile(r"(^|\})(\s*)\{")
+# Targets of pygal's script, the same in every chart: in the PDF, where the charts share one
+# document, they would be duplicate ids.
+_SCRIPT_IDS = re.compile(r' id="activate-serie-\d+"')
+
+
+def _fix_style(match: re.Match) -> str:
+    return match.group(1) + _EMPTY_SELECTOR.sub(r"\1\2svg{", match.group(2)) + match.group(3)
 
 
 @dataclass(frozen=True)
@@ -77,10 +91,12 @@ def bar_chart(table: Table, *, title: str, columns=None, rows=None, stacked: boo
         truncate_legend=-1,
         margin=12,
     )
-    chart.x_labels = [str(label) for _r, label in rows]
+    # pygal draws the first row at the bottom: reversed, the bars read top-down like the table.
+    chart.x_labels = [str(label) for _r, label in reversed(rows)]
     for label, values in series:
-        chart.add(str(label), values)
-    svg = _COMMENT.sub("", _SCRIPT.sub("", chart.render(is_unicode=True)))
+        chart.add(str(label), list(reversed(values)))
+    svg = _STYLE.sub(_fix_style, _COMMENT.sub("", _SCRIPT.sub("", chart.render(is_unicode=True))))
+    svg = _SCRIPT_IDS.sub("", svg)
     # Named for assistive technology when inlined (PDF); on the page the <img> carries the alt text.
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(title)}" ', 1)
     shown = ", ".join(str(label) for label, _v in series)

@@ -4,6 +4,7 @@ import csv
 import io
 
 from flask import current_app, render_template
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -113,7 +114,15 @@ def report_csv(report: NetworkReport) -> bytes:
             (_("unteres Quartil"), stats.q1),
             (_("oberes Quartil"), stats.q3),
         ):
-            writer.writerow([report.period.label, _("Tage bis zur ersten Fallkonferenz"), label, "", f"{value:g}"])
+            writer.writerow(
+                [
+                    report.period.label,
+                    _("Tage bis zur ersten Fallkonferenz"),
+                    label,
+                    "",
+                    format_decimal(value, "#,##0.#"),
+                ]
+            )
     writer.writerow([report.period.label, _("Geheimhaltung"), suppression_rule(report.threshold), "", ""])
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
 
