@@ -261,8 +261,9 @@ def retention_run(dry_run):
         return
     result = retention.run(current_app.extensions["db_sessionmaker"], today, policy)
     rows = ", ".join(f"{table} {n}" for table, n in sorted(result.rows.items()) if n) or "keine"
-    click.echo(
-        f"Gelöscht: {result.cases_deleted} Fälle vollständig, {result.cases_reduced} Fälle bis auf ihre Protokolle, "
-        f"Stellungnahmen von {result.agencies_cleared} widerrufenen Einwilligungen, "
-        f"{result.outbox_deleted} alte E-Mails. Zeilen: {rows}."
-    )
+    click.echo("Gelöscht:")
+    click.echo(f"  Fälle vollständig: {result.cases_deleted}")
+    click.echo(f"  Fälle bis auf ihre Protokolle: {result.cases_reduced}")
+    click.echo(f"  Stellungnahmen widerrufener Einwilligungen: {result.agencies_cleared}")
+    click.echo(f"  alte E-Mails im Postausgang: {result.outbox_deleted}")
+    click.echo(f"  Zeilen: {rows}")

@@ -185,12 +185,14 @@ def seed(session, *, if_empty: bool = False) -> bool:
 def seed_accountability(session, minutes) -> None:
     """What the access report, the network report and the retention run show in the demo: partners
     who looked at a conference and downloaded its minutes (as the audit trail records it), and a case
-    closed more than three years ago that `flask retention-run --dry-run` lists as due."""
+    closed more than three years ago, with a held conference, notes, a measure and final minutes,
+    that `flask retention-run --dry-run` lists as due, row by row."""
     from datetime import timedelta
 
     from app.cases.models import Case, Consent
     from app.clock import BERLIN, add_years, berlin_today, utcnow
-    from app.conferences.models import Conference, Invitation, InvitationStatus
+    from app.conferences.models import AgendaItem, Conference, Invitation, InvitationStatus, Measure, Note
+    from app.minutes import services as minutes_services
     from app.minutes.models import MinutesStatus
 
     partners = {u.agency_id: u for u in session.execute(select(User).where(User.role == Role.PARTNER)).scalars()}
@@ -270,7 +272,72 @@ def seed_accountability(session, minutes) -> None:
             recorded_at=created,
         )
     )
+    # Its one conference, held two months after the case was opened, with what hangs off it.
+    starts = created + timedelta(days=60)
+    location = session.execute(select(Location).order_by(Location.id)).scalars().first()
+    conference = Conference(
+        case_id=case.id,
+        occasion="Fallkonferenz (Demo, Abschluss vor mehr als drei Jahren)",
+        starts_at=starts,
+        ends_at=starts + timedelta(minutes=60),
+        location_id=location.id,
+        organiser_id=caseworker.id,
+        status="held",
+        person_attends=True,
+        person_attended=True,
+        ical_uid=f"demo-retention-{case.id}@fallkonferenz.invalid",
+        created_at=starts - timedelta(days=14),
+        updated_at=starts,
+    )
+    session.add(conference)
     session.flush()
+    session.add(
+        Invitation(
+            conference_id=conference.id,
+            agency_id=agency.id,
+            status="accepted",
+            attendance="present",
+            sent_count=1,
+            last_sent_at=starts - timedelta(days=14),
+            answered_at=starts - timedelta(days=10),
+            created_at=starts - timedelta(days=14),
+        )
+    )
+    session.add(AgendaItem(conference_id=conference.id, position=1, title="Schulden und Arbeit", categories=["debt"]))
+    partner = partners.get(agency.id)
+    for author, agency_id, body in (
+        (caseworker, None, "Die Person hat ein Angebot als Lagerhelfer in Aussicht."),
+        (partner, agency.id, "Schuldenregulierung läuft, Ratenplan mit zwei Gläubigern vereinbart."),
+    ):
+        if author is not None:
+            session.add(
+                Note(
+                    conference_id=conference.id,
+                    author_id=author.id,
+                    agency_id=agency_id,
+                    body=body,
+                    categories=["debt"] if agency_id else ["work"],
+                    created_at=starts,
+                    updated_at=starts,
+                )
+            )
+    session.add(
+        Measure(
+            conference_id=conference.id,
+            case_id=case.id,
+            what="Ratenplan an die Gläubiger senden",
+            categories=["debt"],
+            responsible_kind="agency",
+            responsible_agency_id=agency.id,
+            due_on=starts.astimezone(BERLIN).date() + timedelta(days=21),
+            status="done",
+            created_at=starts,
+            updated_at=starts,
+        )
+    )
+    session.flush()
+    # Final minutes with their archive PDF (the retention run deletes the PDF with the case).
+    minutes_services.save_draft(session, conference, None, caseworker, DEMO_MINUTES[0], finalise=True)
     history = _seed_report_history(session)
     audit.record("demo.accountability_seeded", session=session, due_case_id=case.id, history_cases=history)
     session.commit()

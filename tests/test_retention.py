@@ -108,7 +108,7 @@ def test_due_case_is_deleted_completely_and_nothing_else(app, factory):
     s.commit()
 
     out = _cli(app, "retention-run")
-    assert "1 Fälle vollständig" in out
+    assert "Fälle vollständig: 1\n" in out
     assert not any(_rows_of(s, due.id).values()), _rows_of(s, due.id)
     assert {c: _rows_of(s, c) for c in kept} == kept
     entries = s.execute(select(audit.AuditEntry).where(audit.AuditEntry.action.like("retention.%"))).scalars().all()
