@@ -1,5 +1,5 @@
 """flask commands: create-admin, seed-demo, audit-verify, send-reminders, send-mail, backup, restore,
-confirm-account-change."""
+confirm-account-change, retention-run."""
 
 import sys
 from pathlib import Path
@@ -24,6 +24,7 @@ def init_app(app):
     app.cli.add_command(restore)
     app.cli.add_command(generate_data)
     app.cli.add_command(confirm_account_change)
+    app.cli.add_command(retention_run)
 
 
 @click.command("create-admin")
@@ -248,3 +249,45 @@ def confirm_account_change(change_id, refuse):
         raise click.ClickException(str(err.message)) from None
     s.commit()
     click.echo(f"Kontoänderung {change_id} {'abgelehnt' if refuse else 'bestätigt'}.")
+
+
+@click.command("retention-run")
+@with_appcontext
+@click.option("--dry-run", is_flag=True, help="Nur zählen, was fällig ist; nichts löschen.")
+def retention_run(dry_run):
+    """Delete what the retention rules make due (app/retention.py), in batches; audited.
+
+    Written for a daily timer: a second run the same day finds nothing new.
+    """
+    from app import retention
+    from app.clock import berlin_today
+
+    policy = retention.Policy.from_config(current_app.config)
+    today = berlin_today()
+    if dry_run:
+        s = db.get_session()
+        due = retention.plan(s, today, policy)
+        rows = retention.preview(s, due)
+        s.rollback()
+        click.echo(
+            f"Fällig am {today.strftime('%d.%m.%Y')} (Aufbewahrung: Fallinhalte {policy.case_years} Jahre, "
+            f"Protokolle {policy.minutes_years} Jahre nach Abschluss):"
+        )
+        click.echo(f"  Fälle vollständig zu löschen: {len(due.full)}")
+        click.echo(f"  Fälle, deren Inhalte zu löschen sind (Protokolle bleiben): {len(due.content)}")
+        click.echo(f"  Widerrufene Einwilligungen, deren Stellungnahmen zu löschen sind: {len(due.withdrawn)}")
+        click.echo(f"  E-Mails im Postausgang älter als {policy.outbox_days} Tage: {due.outbox}")
+        if rows:
+            click.echo("Zeilen, die mit diesen Fällen und Einwilligungen gelöscht würden:")
+            for table, n in sorted(rows.items()):
+                click.echo(f"  {table}: {n}")
+        click.echo("Probelauf: nichts gelöscht.")
+        return
+    result = retention.run(current_app.extensions["db_sessionmaker"], today, policy)
+    rows = ", ".join(f"{table} {n}" for table, n in sorted(result.rows.items()) if n) or "keine"
+    click.echo("Gelöscht:")
+    click.echo(f"  Fälle vollständig: {result.cases_deleted}")
+    click.echo(f"  Fälle bis auf ihre Protokolle: {result.cases_reduced}")
+    click.echo(f"  Stellungnahmen widerrufener Einwilligungen: {result.agencies_cleared}")
+    click.echo(f"  alte E-Mails im Postausgang: {result.outbox_deleted}")
+    click.echo(f"  Zeilen: {rows}")

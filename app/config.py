@@ -77,6 +77,19 @@ class Defaults:
 
     CONSENT_DEFAULT_VALIDITY_DAYS = 365
 
+    # The § 18 network report: a count below this is shown as "< 5" (app/reports/suppression.py).
+    REPORT_MIN_CELL = 5
+
+    # Retention (`flask retention-run`, app/retention.py): a closed case's content is deleted this
+    # many years after it was closed; its final minutes (with the case's pseudonym, the consents
+    # that covered them and the conferences they record) may be kept longer, never shorter.
+    RETENTION_CASE_YEARS = 3
+    RETENTION_MINUTES_YEARS = 3
+    # E-mails in the outbox (sent or failed) are deleted after this many days.
+    RETENTION_OUTBOX_DAYS = 90
+    # Cases deleted per transaction.
+    RETENTION_BATCH = 100
+
     MAIL_SERVER = None
     MAIL_PORT = 25
     MAIL_USE_TLS = False
@@ -139,6 +152,11 @@ _ENV_TYPES = {
     "RESET_MAX_PER_ADDRESS": int,
     "RESET_MAX_PER_ACCOUNT": int,
     "CONSENT_DEFAULT_VALIDITY_DAYS": int,
+    "REPORT_MIN_CELL": int,
+    "RETENTION_CASE_YEARS": int,
+    "RETENTION_MINUTES_YEARS": int,
+    "RETENTION_OUTBOX_DAYS": int,
+    "RETENTION_BATCH": int,
     "SESSION_IDLE_TIMEOUT": "minutes",
 }
 _ENV_KEYS = [
@@ -180,6 +198,11 @@ _ENV_KEYS = [
     "LOGIN_MAX_FAILURES",
     "LOGIN_MAX_FAILURES_PER_ADDRESS",
     "CONSENT_DEFAULT_VALIDITY_DAYS",
+    "REPORT_MIN_CELL",
+    "RETENTION_CASE_YEARS",
+    "RETENTION_MINUTES_YEARS",
+    "RETENTION_OUTBOX_DAYS",
+    "RETENTION_BATCH",
     "SESSION_IDLE_TIMEOUT",
     "ORGANISATION_LOGO",
     "OFFICE_HOURS_START",
@@ -254,6 +277,13 @@ def load(app, overrides=None):
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'fallkonferenz.sqlite'}"
     if not app.config.get("MAIL_OUTBOX"):
         app.config["MAIL_OUTBOX"] = str(instance / "outbox")
+    if app.config["REPORT_MIN_CELL"] < 1:
+        raise ConfigError("REPORT_MIN_CELL muss mindestens 1 sein.")
+    if (
+        app.config["RETENTION_CASE_YEARS"] < 1
+        or app.config["RETENTION_MINUTES_YEARS"] < app.config["RETENTION_CASE_YEARS"]
+    ):
+        raise ConfigError("RETENTION_CASE_YEARS muss mindestens 1 sein und RETENTION_MINUTES_YEARS mindestens so groß.")
     if app.config.get("PSEUDONYM_HIGH_WATER") is None:
         app.config["PSEUDONYM_HIGH_WATER"] = str(instance / "pseudonym-high-water.json")
 

@@ -111,6 +111,7 @@ LOCATIONS: list[tuple[Any, ...]] = [
 # email, name, role, team, agency
 ACCOUNTS = [
     ("admin@demo.invalid", "Alex Admin (Demo)", Role.ADMIN, None, None),
+    ("steuerung@demo.invalid", "Stella Steuerung (Demo)", Role.CONTROLLING, None, None),
     ("teamleitung@demo.invalid", "Tanja Teamleitung (Demo)", Role.TEAM_LEAD, "Team Nord", None),
     ("fallmanagement@demo.invalid", "Fatih Fallmanager (Demo)", Role.CASEWORKER, "Team Nord", None),
     ("fallmanagement.sued@demo.invalid", "Sabine Süd (Demo)", Role.CASEWORKER, "Team Süd", None),
@@ -173,10 +174,308 @@ def seed(session, *, if_empty: bool = False) -> bool:
     audit.record("demo.seeded", session=session)
     session.commit()
     conferences = seed_conferences(session, seed_cases(session))
-    seed_work_queue(session, seed_minutes(session, conferences), conferences)
+    minutes = seed_minutes(session, conferences)
+    seed_work_queue(session, minutes, conferences)
+    seed_accountability(session, minutes)
     seed_consultations(session)
     seed_poll(session)
     return True
+
+
+# --- accountability (issue 15) -------------------------------------------------------------------
+
+
+def seed_accountability(session, minutes) -> None:
+    """What the access report, the network report and the retention run show in the demo: partners
+    who looked at a conference and downloaded its minutes (as the audit trail records it), and a case
+    closed more than three years ago, with a held conference, notes, a measure and final minutes,
+    that `flask retention-run --dry-run` lists as due, row by row."""
+    from datetime import timedelta
+
+    from app.cases.models import Case, Consent
+    from app.clock import BERLIN, add_years, berlin_today, utcnow
+    from app.conferences.models import AgendaItem, Conference, Invitation, InvitationStatus, Measure, Note
+    from app.minutes import services as minutes_services
+    from app.minutes.models import MinutesStatus
+
+    partners = {u.agency_id: u for u in session.execute(select(User).where(User.role == Role.PARTNER)).scalars()}
+    for m in minutes:
+        if m.status != MinutesStatus.FINAL:
+            continue
+        conference = session.get(Conference, m.conference_id)
+        for inv in session.execute(
+            select(Invitation).where(
+                Invitation.conference_id == conference.id, Invitation.status == InvitationStatus.ACCEPTED
+            )
+        ).scalars():
+            partner = partners.get(inv.agency_id)
+            consent = next(
+                (
+                    c
+                    for c in session.execute(
+                        select(Consent).where(
+                            Consent.case_id == conference.case_id,
+                            Consent.agency_id == inv.agency_id,
+                            Consent.superseded_at.is_(None),
+                        )
+                    ).scalars()
+                    if c.is_valid_on(berlin_today())
+                ),
+                None,
+            )
+            if partner is None or consent is None:
+                continue
+            audit.record("conference.viewed", conference, actor=partner, session=session, consent_id=consent.id)
+            audit.record(
+                "minutes.downloaded",
+                m,
+                actor=partner,
+                session=session,
+                variant="scope:" + ",".join(sorted(consent.scope)),
+                version_number=m.version_number,
+                agency_id=inv.agency_id,
+                consent_id=consent.id,
+            )
+    # A case closed three years and a month ago: due for deletion.
+    from app.cases.services import next_pseudonym
+
+    caseworker = session.execute(select(User).where(User.email == "fallmanagement@demo.invalid")).scalar_one()
+    district = session.execute(select(District).where(District.name == "Bieber")).scalar_one()
+    closed = utcnow() - timedelta(days=(berlin_today() - add_years(berlin_today(), -3)).days + 31)
+    created = closed - timedelta(days=300)
+    case = Case(
+        pseudonym=next_pseudonym(session, created.astimezone(BERLIN).year),
+        team_id=caseworker.team_id,
+        caseworker_id=caseworker.id,
+        district_id=district.id,
+        age_band="50plus",
+        household_type="single",
+        summary=DEMO_SUMMARIES[0],
+        goals=DEMO_GOALS[0],
+        internal_reference="DEMO-L001BG4711000",
+        status=CaseStatus.CLOSED,
+        close_reason="work",
+        closed_at=closed,
+        created_at=created,
+        updated_at=closed,
+    )
+    session.add(case)
+    session.flush()
+    agency = session.execute(select(Agency).where(Agency.name == AGENCIES[0][0])).scalar_one()
+    day = created.astimezone(BERLIN).date()
+    session.add(
+        Consent(
+            case_id=case.id,
+            agency_id=agency.id,
+            signed_on=day,
+            valid_until=day + timedelta(days=365),
+            scope=["general", "debt"],
+            proof_reference="E-Akte, Einwilligung (Demo)",
+            recorded_by_id=caseworker.id,
+            recorded_at=created,
+        )
+    )
+    # Its one conference, held two months after the case was opened, with what hangs off it.
+    starts = created + timedelta(days=60)
+    location = session.execute(select(Location).order_by(Location.id)).scalars().first()
+    conference = Conference(
+        case_id=case.id,
+        occasion="Fallkonferenz (Demo, Abschluss vor mehr als drei Jahren)",
+        starts_at=starts,
+        ends_at=starts + timedelta(minutes=60),
+        location_id=location.id,
+        organiser_id=caseworker.id,
+        status="held",
+        person_attends=True,
+        person_attended=True,
+        ical_uid=f"demo-retention-{case.id}@fallkonferenz.invalid",
+        created_at=starts - timedelta(days=14),
+        updated_at=starts,
+    )
+    session.add(conference)
+    session.flush()
+    session.add(
+        Invitation(
+            conference_id=conference.id,
+            agency_id=agency.id,
+            status="accepted",
+            attendance="present",
+            sent_count=1,
+            last_sent_at=starts - timedelta(days=14),
+            answered_at=starts - timedelta(days=10),
+            created_at=starts - timedelta(days=14),
+        )
+    )
+    session.add(AgendaItem(conference_id=conference.id, position=1, title="Schulden und Arbeit", categories=["debt"]))
+    partner = partners.get(agency.id)
+    for author, agency_id, body in (
+        (caseworker, None, "Die Person hat ein Angebot als Lagerhelfer in Aussicht."),
+        (partner, agency.id, "Schuldenregulierung läuft, Ratenplan mit zwei Gläubigern vereinbart."),
+    ):
+        if author is not None:
+            session.add(
+                Note(
+                    conference_id=conference.id,
+                    author_id=author.id,
+                    agency_id=agency_id,
+                    body=body,
+                    categories=["debt"] if agency_id else ["work"],
+                    created_at=starts,
+                    updated_at=starts,
+                )
+            )
+    session.add(
+        Measure(
+            conference_id=conference.id,
+            case_id=case.id,
+            what="Ratenplan an die Gläubiger senden",
+            categories=["debt"],
+            responsible_kind="agency",
+            responsible_agency_id=agency.id,
+            due_on=starts.astimezone(BERLIN).date() + timedelta(days=21),
+            status="done",
+            created_at=starts,
+            updated_at=starts,
+        )
+    )
+    session.flush()
+    # Final minutes with their archive PDF (the retention run deletes the PDF with the case).
+    minutes_services.save_draft(session, conference, None, caseworker, DEMO_MINUTES[0], finalise=True)
+    history = _seed_report_history(session)
+    audit.record("demo.accountability_seeded", session=session, due_case_id=case.id, history_cases=history)
+    session.commit()
+
+
+REPORT_DISTRICTS = ("Nordend", "Innenstadt", "Lauterborn", "Senefelder")
+
+
+def _seed_report_history(session, per_district: int = 12) -> int:
+    """Conferences held this quarter in four districts, so that the network report has figures
+    above the suppression threshold (and some below it, suppressed). Most of these cases are
+    closed again, with the reason, to fill the outcomes."""
+    import random
+    from datetime import datetime, time, timedelta
+
+    from app.cases.models import CLOSE_REASONS, OBSTACLES, Case, CaseObstacle, Consent
+    from app.cases.services import next_pseudonym
+    from app.clock import BERLIN, berlin_today, local_to_utc, utcnow
+    from app.conferences.models import Conference, Invitation, Measure
+    from app.reports.network import Period
+
+    rng = random.Random(15)
+    today, now = berlin_today(), utcnow()
+    quarter = Period.current_quarter(today)
+    span = max((today - quarter.start).days, 1)
+    districts = {d.name: d for d in session.execute(select(District)).scalars()}
+    agencies = [session.execute(select(Agency).where(Agency.name == AGENCIES[i][0])).scalar_one() for i in (0, 1, 3)]
+    staff = list(
+        session.execute(
+            select(User).where(User.role.in_((Role.CASEWORKER, Role.TEAM_LEAD))).order_by(User.id)
+        ).scalars()
+    )
+    location = session.execute(select(Location).order_by(Location.id)).scalars().first()
+    answers = ("accepted", "accepted", "accepted", "declined", "pending")
+    attendance = {"accepted": ("present", "present", "excused"), "declined": ("absent",), "pending": (None,)}
+    # (what, obstacle categories, responsible: a kind of party or an index into ``agencies``)
+    measures: tuple[tuple[str, list[str], str | int], ...] = (
+        ("Bewerbungsunterlagen überarbeiten", ["work"], "person"),
+        ("Termin in der Schuldnerberatung wahrnehmen", ["debt"], 0),
+        ("Beratung im Stadtteilbüro zu Wohngeld", ["housing"], 2),
+        ("Vermittlungsvorschläge prüfen", ["work"], "jobcenter"),
+    )
+    made = 0
+    for d, district_name in enumerate(REPORT_DISTRICTS):
+        for i in range(per_district - 3 * d):
+            owner = staff[(i + d) % len(staff)]
+            day = quarter.start + timedelta(days=rng.randrange(span))
+            starts = local_to_utc(datetime.combine(day, time(9 + i % 6)))
+            if starts >= now:
+                starts = now - timedelta(hours=2)
+            created = starts - timedelta(days=rng.randint(10, 120))
+            case = Case(
+                pseudonym=next_pseudonym(session, created.astimezone(BERLIN).year),
+                team_id=owner.team_id,
+                caseworker_id=owner.id,
+                district_id=districts[district_name].id,
+                age_band=rng.choice(("u25", "25_34", "35_49", "50plus")),
+                household_type=rng.choice(("single", "single_parent", "couple_children")),
+                summary=DEMO_SUMMARIES[(i + d) % len(DEMO_SUMMARIES)],
+                goals=DEMO_GOALS[i % len(DEMO_GOALS)],
+                internal_reference=f"DEMO-R{d}{i:02d}BG{rng.randint(1000000, 9999999)}",
+                created_at=created,
+                updated_at=created,
+            )
+            if i % 5 != 4:
+                closed = min(starts + timedelta(days=rng.randint(7, 40)), now - timedelta(hours=1))
+                case.status, case.closed_at, case.updated_at = CaseStatus.CLOSED, closed, closed
+                case.close_reason = list(CLOSE_REASONS)[(i + d) % len(CLOSE_REASONS)]
+            session.add(case)
+            session.flush()
+            for obstacle in rng.sample(list(OBSTACLES), 2):
+                session.add(CaseObstacle(case_id=case.id, obstacle=obstacle))
+            conference = Conference(
+                case_id=case.id,
+                occasion="Fallkonferenz (Demo, Berichtszeitraum)",
+                starts_at=starts,
+                ends_at=starts + timedelta(minutes=60),
+                location_id=location.id,
+                organiser_id=owner.id,
+                status="held",
+                person_attends=True,
+                person_attended=i % 3 != 0,
+                ical_uid=f"demo-report-{case.id}@fallkonferenz.invalid",
+                created_at=created,
+                updated_at=starts,
+            )
+            session.add(conference)
+            session.flush()
+            for k, agency in enumerate(agencies):
+                session.add(
+                    Consent(
+                        case_id=case.id,
+                        agency_id=agency.id,
+                        signed_on=created.astimezone(BERLIN).date(),
+                        valid_until=created.astimezone(BERLIN).date() + timedelta(days=365),
+                        scope=["general", "work", "debt", "housing"],
+                        proof_reference="E-Akte, Einwilligung (Demo)",
+                        recorded_by_id=owner.id,
+                        recorded_at=created,
+                    )
+                )
+                answer = answers[(i + k + d) % len(answers)]
+                session.add(
+                    Invitation(
+                        conference_id=conference.id,
+                        agency_id=agency.id,
+                        status=answer,
+                        attendance=attendance[answer][i % len(attendance[answer])],
+                        sent_count=1,
+                        last_sent_at=starts - timedelta(days=14),
+                        answered_at=None if answer == "pending" else starts - timedelta(days=9),
+                        created_at=starts - timedelta(days=14),
+                    )
+                )
+            for k, (what, categories, responsible) in enumerate(measures[: 2 + i % 3]):
+                kind = "agency" if isinstance(responsible, int) else responsible
+                agency_id = agencies[responsible].id if isinstance(responsible, int) else None
+                status = ("done", "in_progress", "agreed", "not_done", "done")[(i + k) % 5]
+                session.add(
+                    Measure(
+                        conference_id=conference.id,
+                        case_id=case.id,
+                        what=what,
+                        categories=categories,
+                        responsible_kind=kind,
+                        responsible_agency_id=agency_id,
+                        due_on=day + timedelta(days=7 + 7 * k),
+                        status=status,
+                        created_at=starts,
+                        updated_at=starts,
+                    )
+                )
+            made += 1
+    session.flush()
+    return made
 
 
 # --- cases and consents (issue 3) ------------------------------------------------------------

@@ -86,6 +86,8 @@ class OutboxMessage(SQLModel, table=True):
     # What the e-mail is about, e.g. ("invitation", 12): its delivery state is shown there.
     ref_type: str | None = Field(default=None, max_length=40)
     ref_id: int | None = None
+    # The case the e-mail is about, if it is about one: the retention run deletes it with the case.
+    case_id: int | None = Field(default=None, index=True)
 
 
 @dataclass
@@ -113,11 +115,14 @@ def build(to: list[str], template: str, attachments=(), **context) -> EmailMessa
     return msg
 
 
-def queue(to: list[str], template: str, attachments=(), session=None, ref=None, **context) -> EmailMessage:
+def queue(
+    to: list[str], template: str, attachments=(), session=None, ref=None, case_id=None, **context
+) -> EmailMessage:
     """Write an e-mail to the outbox in the current transaction; it leaves only if that commits.
 
     ``ref`` is the object the e-mail is about (e.g. an invitation): its delivery state can
-    then be shown with it (``delivery_states``).
+    then be shown with it (``delivery_states``). ``case_id``: the case it is about, so that the
+    retention run deletes the e-mail with the case's content (``app/retention.py``).
     """
     msg = build(to, template, attachments, **context)
     session = session or db.get_session()
@@ -132,6 +137,7 @@ def queue(to: list[str], template: str, attachments=(), session=None, ref=None, 
         message=bytes(msg),
         ref_type=ref.__tablename__ if ref is not None else None,
         ref_id=ref.id if ref is not None else None,
+        case_id=case_id,
     )
     session.add(row)
     session.flush()

@@ -35,6 +35,8 @@ def nav_items():
         items.append((url_for("conferences.history"), _l("Fallkonferenzen und Protokolle")))
     if can(current_user, "team.overview"):
         items.append((url_for("reports.overview"), _l("Teamübersicht")))
+    if can(current_user, "report.network"):
+        items.append((url_for("reports.network_report"), _l("Netzwerkbericht")))
     if can(current_user, "minutes.export"):
         items.append((url_for("minutes.export_form"), _l("Protokolle exportieren")))
     return items

@@ -96,6 +96,11 @@ def is_partner(user) -> bool:
     return user.role == Role.PARTNER and user.agency_id is not None
 
 
+def is_controlling(user) -> bool:
+    """Steuerung: aggregated figures of all teams, no case pages (DESIGN.md section 2)."""
+    return user.role == Role.CONTROLLING
+
+
 # --- administration ----------------------------------------------------------------
 
 
@@ -209,6 +214,20 @@ def _consent_manage(user, case):
 @rule("consent.view", hide=True)
 def _consent_view(user, consent):
     return consent is not None and is_staff(user) and _team_of_case(consent.case_id) == user.team_id
+
+
+@rule("case.access_report", hide=True)
+def _case_access_report(user, case):
+    """Art. 15 GDPR / § 83 SGB X: the owning team produces what is stored about the case and who
+    received or viewed it; nobody else learns the case exists."""
+    return same_team(user, case)
+
+
+@rule("report.network")
+def _report_network(user, _obj=None):
+    """The § 18 network report: aggregated figures only, small cells suppressed. A team lead
+    sees their team's, the Steuerung all teams'."""
+    return (is_team_lead(user) and user.team_id is not None) or is_controlling(user)
 
 
 @rule("team.audit")

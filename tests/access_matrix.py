@@ -249,6 +249,12 @@ def partner(s):
     return s.factory.user("partner", agency=s.agency)
 
 
+@actor()
+def controlling(s):
+    """Steuerung: aggregated figures of all teams; refused on every case, conference and minutes page."""
+    return s.factory.user("controlling")
+
+
 @actor(like="anonymous", revoke=True)
 def deactivated_admin(s):
     return s.factory.user("admin")
@@ -296,7 +302,7 @@ route("GET", "/healthz", "/healthz", everyone(200))
 # The footer's pages: public, for anyone with or without an account.
 for public_page in ("/barrierefreiheit", "/datenschutz", "/impressum", "/leichte-sprache"):
     route("GET", public_page, public_page, everyone(200))
-route("GET", "/", "/", protected(200, admin=Redirect("/verwaltung/")))
+route("GET", "/", "/", protected(200, admin=Redirect("/verwaltung/"), controlling=Redirect("/netzwerkbericht")))
 
 # accounts: log-in and account links are public; a logged-in user is sent home.
 

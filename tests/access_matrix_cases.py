@@ -387,3 +387,26 @@ for action, data in (("aendern", _consent_form()), ("widerrufen", _withdrawal)):
             data=data if method == "POST" else None,
             name="unknown consent",
         )
+
+# The access report (Art. 15 GDPR, § 83 SGB X): the owning team only; nobody else learns the case exists.
+route("GET", f"{F}/auskunft", lambda s: f"/faelle/{s.case.id}/auskunft", own(200))
+route("GET", f"{F}/auskunft", lambda s: f"/faelle/{s.closed_case.id}/auskunft", own(200), name="closed case")
+route(
+    "GET", f"{F}/auskunft", lambda s: f"/faelle/{s.case_other_team.id}/auskunft", other(200), name="other team's case"
+)
+route("GET", f"{F}/auskunft", "/faelle/999999/auskunft", protected(404), name="unknown id")
+for output in ("pdf", "json", "csv"):
+    route(
+        "GET",
+        f"{F}/auskunft/<any(pdf, json, csv):output>",
+        lambda s, o=output: f"/faelle/{s.case.id}/auskunft/{o}",
+        own(200),
+        name=output,
+    )
+    route(
+        "GET",
+        f"{F}/auskunft/<any(pdf, json, csv):output>",
+        lambda s, o=output: f"/faelle/{s.case_other_team.id}/auskunft/{o}",
+        other(200),
+        name=f"{output}, other team's case",
+    )

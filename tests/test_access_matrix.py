@@ -105,6 +105,33 @@ def test_admin_sees_no_staff_or_partner_page(app):
     assert checked, "no protected route checked"
 
 
+def test_controlling_shares_no_page_with_caseworkers_or_partners(app):
+    """The Steuerung sees aggregated figures only: no route lets it in that lets a caseworker or a
+    partner in (no case, conference or minutes page); it shares pages with team leads only where
+    both see aggregates (the network report)."""
+    controlling = m.ACTORS["controlling"]
+    case_readers = [a for a in m.ACTORS.values() if a.logged_in and a.name.startswith(("caseworker", "partner"))]
+    allowed = []
+    for entry in m.ROUTES:
+        if not entry.expect.protected or getattr(_view(app, entry), "authenticated_only", False):
+            continue
+        if not m.allows(entry.expect.outcome(controlling)):
+            continue
+        allowed.append(entry.rule)
+        let_in = [a.name for a in case_readers if m.allows(entry.expect.outcome(a))]
+        assert not let_in, f"{entry.id}: the Steuerung and {let_in} may both use it"
+    assert set(allowed) == {"/netzwerkbericht", "/netzwerkbericht/<any(csv, pdf):output>"}
+
+
+def test_controlling_is_refused_by_case_rules(factory):
+    user = factory.user("controlling")
+    case = factory.case()
+    for action in ("staff.area", "partner.area", "case.list", "case.create", "minutes.export", "team.overview"):
+        assert not can(user, action), action
+    assert not can(user, "case.view", case) and not can(user, "case.access_report", case)
+    assert can(user, "report.network")
+
+
 def test_admin_is_refused_by_staff_and_partner_rules(factory):
     admin = factory.user("admin")
     assert not can(admin, "staff.area")

@@ -33,7 +33,9 @@ def test_gunicorn_unit_restarts_on_failure_reloads_gracefully_and_kills_orphans(
     assert f"proxy_pass http://{bind};" in (DEPLOY / "nginx-fallkonferenz.conf").read_text()
 
 
-@pytest.mark.parametrize("service", ["fallkonferenz-mail", "fallkonferenz-reminders", "fallkonferenz-backup"])
+@pytest.mark.parametrize(
+    "service", ["fallkonferenz-mail", "fallkonferenz-reminders", "fallkonferenz-backup", "fallkonferenz-retention"]
+)
 def test_each_timer_starts_a_oneshot_service_that_runs_an_existing_command(app, service):
     assert "Timer" in _unit(f"{service}.timer")
     unit = _unit(f"{service}.service")["Service"]

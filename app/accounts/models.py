@@ -13,6 +13,8 @@ class Role(StrEnum):
     TEAM_LEAD = "team_lead"
     CASEWORKER = "caseworker"
     PARTNER = "partner"
+    # Steuerung: aggregated figures of all teams, small cells suppressed; no case pages at all.
+    CONTROLLING = "controlling"
 
     @property
     def is_staff(self) -> bool:
@@ -24,6 +26,7 @@ ROLE_LABELS = {
     Role.CASEWORKER: _l("Fallmanagement"),
     Role.TEAM_LEAD: _l("Teamleitung"),
     Role.PARTNER: _l("Partnereinrichtung"),
+    Role.CONTROLLING: _l("Steuerung"),
     Role.ADMIN: _l("Administration"),
 }
 

@@ -122,6 +122,9 @@ class Case(SQLModel, table=True):
     status: str = Field(default=CaseStatus.OPEN, max_length=10, index=True)
     close_reason: str | None = Field(default=None, max_length=20)
     closed_at: datetime | None = None
+    # Retention (app/retention.py): when the case's content was deleted while its final minutes
+    # are kept longer (RETENTION_MINUTES_YEARS > RETENTION_CASE_YEARS).
+    content_deleted_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     version: int = Field(default=1)  # optimistic locking: a stale form is refused

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     flash,
     redirect,
@@ -18,9 +19,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from app import db
+from app import db, retention
 from app.agencies.models import Agency, District
-from app.cases import services
+from app.cases import disclosure, services
 from app.cases.forms import (
     CHOOSE,
     DATE_HINT,
@@ -42,7 +43,7 @@ from app.cases.models import (
     CaseStatus,
     Consent,
 )
-from app.clock import berlin_today
+from app.clock import berlin_today, de_datetime, utcnow
 from app.conferences.models import CONFERENCE_STATUS, MEASURE_STATUS, NOTE_VISIBILITY
 from app.forms import StaleEdit
 from app.permissions import authorize, can, same_team
@@ -182,6 +183,7 @@ def view(case_id):
     timeline = services.timeline(db.session, case)
     services.record_view(db.session, case, current_user)
     db.session.commit()
+    policy = retention.Policy.from_config(current_app.config)
     return render_template(
         "cases/view.html",
         case=case,
@@ -196,6 +198,10 @@ def view(case_id):
         may_reopen=can(current_user, "case.reopen", case),
         may_manage_consents=can(current_user, "consent.manage", case),
         may_schedule=can(current_user, "conference.create", case),
+        may_report=can(current_user, "case.access_report", case),
+        retention_policy=policy,
+        deletion_day=retention.deletion_day(case, policy),
+        minutes_deletion_day=retention.minutes_deletion_day(case, policy),
         # case.view already limits this page to the owning team; asked again so the rule is visible here.
         show_internal_reference=same_team(current_user, case),
     )
@@ -417,3 +423,41 @@ def _withdraw_page(form, case, consent, status=None):
             agency=agency.name,
         ),
     ), status or _form_status(form)
+
+
+# --- the access report (Art. 15 GDPR, § 83 SGB X) -----------------------------------------------------
+
+
+@bp.route("/faelle/<int:case_id>/auskunft")
+def access_report(case_id):
+    case = db.session.get(Case, case_id)
+    authorize("case.access_report", case)
+    report = disclosure.access_report(db.session, case, current_user, "page")
+    db.session.commit()
+    return render_template("cases/access_report.html", case=case, r=report, categories=DATA_CATEGORIES)
+
+
+@bp.route("/faelle/<int:case_id>/auskunft/<any(pdf, json, csv):output>")
+def access_report_download(case_id, output):
+    case = db.session.get(Case, case_id)
+    authorize("case.access_report", case)
+    report = disclosure.access_report(db.session, case, current_user, output)
+    name = f"Auskunft_{case.pseudonym}"
+    if output == "json":
+        content, mimetype = report.json_bytes(), "application/json"
+    elif output == "csv":
+        content, mimetype = report.disclosures_csv(), "text/csv; charset=utf-8"
+    else:
+        try:
+            content = disclosure.report_pdf(
+                report, organisation=current_app.config["ORGANISATION_NAME"], generated=de_datetime(utcnow())
+            )
+        except disclosure.DisclosureError:
+            db.session.rollback()
+            flash(_("Das PDF konnte nicht erstellt werden. Bitte versuchen Sie es erneut."), "error")
+            return render_template("cases/access_report.html", case=case, r=report, categories=DATA_CATEGORIES), 400
+        mimetype = "application/pdf"
+    db.session.commit()
+    return Response(
+        content, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}.{output}"'}
+    )

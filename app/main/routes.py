@@ -11,7 +11,7 @@ from app.accounts import services as accounts
 from app.accounts.models import ACCOUNT_CHANGE_KIND_LABELS, ROLE_LABELS
 from app.conferences.models import INVITATION_STATUS, MEASURE_STATUS, RESPONSIBLE_KINDS
 from app.conferences.services import polls, queries
-from app.permissions import authenticated_only, can, is_admin, is_partner, is_staff, public
+from app.permissions import authenticated_only, can, is_admin, is_controlling, is_partner, is_staff, public
 
 bp = Blueprint("main", __name__)
 
@@ -29,6 +29,9 @@ def _pages(names) -> dict:
 def index():
     if is_admin(current_user):
         return redirect(url_for("admin.index"))
+    if is_controlling(current_user):
+        # The Steuerung has no case pages: its start is the aggregated report.
+        return redirect(url_for("reports.network_report"))
     size = current_app.config["PAGE_SIZE"]
     labels = {
         "invitation_status": INVITATION_STATUS,

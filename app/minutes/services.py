@@ -40,7 +40,9 @@ MAX_COMMENT_DAYS = 30
 
 
 def record_view(session, conference: Conference, actor: User) -> None:
-    audit.record("minutes.viewed", conference, actor=actor, session=session)
+    # A partner's view names its agency: the person's access report lists who saw what.
+    details = {"agency_id": actor.agency_id} if actor.agency_id is not None else {}
+    audit.record("minutes.viewed", conference, actor=actor, session=session, **details)
 
 
 def finaliser_names(session, versions_: list[Minutes]) -> dict[int, str]:
@@ -174,6 +176,7 @@ def share_draft(session, minutes: Minutes, actor: User, days: int, link: str) ->
             [to],
             "minutes_shared",
             session=session,
+            case_id=case.id,
             pseudonym=case.pseudonym,
             day=de_date(conference.starts_at),
             until=de_date(minutes.comments_until),
@@ -204,7 +207,13 @@ def add_comment(
     case = session.get(Case, conference.case_id)
     agency = session.get(Agency, actor.agency_id)
     mail.queue(
-        [organiser.email], "minutes_commented", session=session, pseudonym=case.pseudonym, agency=agency.name, link=link
+        [organiser.email],
+        "minutes_commented",
+        session=session,
+        case_id=case.id,
+        pseudonym=case.pseudonym,
+        agency=agency.name,
+        link=link,
     )
     audit.record(
         "minutes.commented", comment, actor=actor, session=session, minutes_id=minutes.id, agency_id=actor.agency_id
@@ -528,6 +537,7 @@ def download(session, minutes: Minutes, actor: User, reader: Reader) -> Download
         session=session,
         variant=variant,
         version_number=minutes.version_number,
+        **({"agency_id": reader.agency_id, "consent_id": reader.consent_id} if not reader.is_jobcenter else {}),
     )
     return Download(
         row[0],

@@ -90,6 +90,7 @@ def send_invitation_mail(session, conference, invitation, actor, *, kind: str, b
         attachments=[calendar.attachment(ics, method)],
         session=session,
         ref=invitation,
+        case_id=conference.case_id,
         kind=kind,
         **{k: v for k, v in ctx.items() if k not in ("location_obj", "organiser")},
         organiser_name=ctx["organiser"].name,

@@ -105,11 +105,17 @@ def send_reminders(session, now: datetime | None = None, today: date | None = No
                 or valid_consent(conference.case_id, inv.agency_id, today) is None
             ):
                 continue
-            mail.queue(invitation_recipients(session, inv), "conference_reminder", session=session, **ctx)
+            mail.queue(
+                invitation_recipients(session, inv),
+                "conference_reminder",
+                session=session,
+                case_id=conference.case_id,
+                **ctx,
+            )
             audit.record("invitation.reminded", inv, session=session, conference_id=conference.id)
         organiser = session.get(User, conference.organiser_id)
         if organiser is not None and organiser.active:
-            mail.queue([organiser.email], "conference_reminder", session=session, **ctx)
+            mail.queue([organiser.email], "conference_reminder", session=session, case_id=conference.case_id, **ctx)
         conference.reminder_sent_at = now
         audit.record("conference.reminded", conference, session=session)
 
@@ -151,6 +157,7 @@ def send_reminders(session, now: datetime | None = None, today: date | None = No
             to = caseworker.email
         per_recipient.setdefault(to, []).append(
             {
+                "case_id": case.id,
                 "pseudonym": case.pseudonym,
                 "due": de_date(measure.due_on),
                 "overdue": measure.due_on < today,
@@ -161,8 +168,16 @@ def send_reminders(session, now: datetime | None = None, today: date | None = No
         audit.record("measure.reminded", measure, session=session, overdue=measure.due_on < today)
         reminded += 1
     for to, items in per_recipient.items():
+        # One case: the e-mail goes with the case's content; several: the retention run deletes
+        # old e-mails by age (RETENTION_OUTBOX_DAYS).
+        cases = {item["case_id"] for item in items}
         mail.queue(
-            [to], "measure_reminder", session=session, items=items, organisation=current_app.config["ORGANISATION_NAME"]
+            [to],
+            "measure_reminder",
+            session=session,
+            case_id=cases.pop() if len(cases) == 1 else None,
+            items=items,
+            organisation=current_app.config["ORGANISATION_NAME"],
         )
     return len(conferences), reminded
 
