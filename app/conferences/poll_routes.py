@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -184,7 +185,11 @@ def poll_decide(conference_id):
         else:
             db.session.commit()
             flash(
-                _("Der Termin steht fest; %(n)s Einladung(en) mit Kalenderdatei sind verschickt.", n=len(created)),
+                ngettext(
+                    "Der Termin steht fest; %(num)d Einladung mit Kalenderdatei ist verschickt.",
+                    "Der Termin steht fest; %(num)d Einladungen mit Kalenderdatei sind verschickt.",
+                    len(created),
+                ),
                 "success",
             )
             return redirect(url_for("conferences.view", conference_id=conference.id))
