@@ -151,6 +151,10 @@ def _init_login(app):
         s = g.get("db_session")
         if s is None:
             return response
+        if response.status_code < 400:
+            services.move_session_clock(s)
+        else:
+            s.info.pop(services.SESSION_CLOCK, None)
         left = db.uncommitted_tables(s)
         if response.status_code >= 400 or not left:
             s.rollback()
