@@ -101,9 +101,12 @@ class Conference(SQLModel, table=True):
     __tablename__ = "conference"
     __table_args__ = (
         Index("ix_conference_case_starts", "case_id", "starts_at"),
+        # Has this case a planned conference ahead? One probe per case on the start page (0014).
+        Index("ix_conference_case_status_starts", "case_id", "status", "starts_at"),
         # Lists in start order (id breaks ties); with the case, the team overview counts a
-        # team's conferences in a period from the index alone.
-        Index("ix_conference_status_starts", "status", "starts_at", "id", "case_id"),
+        # team's conferences in a period from the index alone; with the end, the start pages
+        # check "not over yet" in the index as they walk it (migration 0014).
+        Index("ix_conference_status_starts", "status", "starts_at", "id", "case_id", "ends_at"),
         Index("ix_conference_location_starts", "location_id", "starts_at"),
         # Conferences per organiser in a period (team overview).
         Index("ix_conference_organiser_status_starts", "organiser_id", "status", "starts_at", "case_id"),
