@@ -191,16 +191,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(url: str, port: int, log: Path) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=SECRET, REQUIRE_TWO_FACTOR="false")
+def start_gunicorn(
+    url: str, port: int, log: Path, *, env: dict | None = None, spec: str = "app:create_app()", workers: int = WORKERS
+) -> subprocess.Popen:
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=SECRET, REQUIRE_TWO_FACTOR="false", **(env or {}))
     proc = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
             "--workers",
-            str(WORKERS),
+            str(workers),
             "--bind",
             f"127.0.0.1:{port}",
-            "app:create_app()",
+            spec,
         ],
         cwd=ROOT,
         env=env,
@@ -319,15 +321,15 @@ def lua_table(clients: list[tuple[str, list[str]]]) -> str:
     return "{\n" + ",\n".join(rows) + "\n}"
 
 
-def run_wrk(port: int, clients, seconds: int, tmp: Path, name: str) -> dict:
+def run_wrk(port: int, clients, seconds: int, tmp: Path, name: str, connections: int = CLIENTS) -> dict:
     script = tmp / f"{name}.lua"
     script.write_text(LUA.replace("CLIENTS_TABLE", lua_table(clients)))
     cmd = [
         "wrk",
         "-t",
-        str(CLIENTS),
+        str(connections),
         "-c",
-        str(CLIENTS),
+        str(connections),
         "-d",
         f"{seconds}s",
         "--timeout",

@@ -32,6 +32,7 @@ def main():
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--no-profile", action="store_true", help="only the mean time per request")
+    parser.add_argument("--callers", help="also print who calls the functions matching this pattern")
     args = parser.parse_args()
     url = args.url or f"sqlite:///{CACHE / f'pages-{args.cases}.sqlite'}"
     if url.startswith("sqlite") and not (CACHE / f"pages-{args.cases}.sqlite").exists():
@@ -94,6 +95,8 @@ def main():
             start = next(i for i, ln in enumerate(lines) if ln.strip().startswith("ncalls"))
             print(f"\n--- top {args.top} by {key} ---")
             print("\n".join(ln.replace(str(Path(__file__).resolve().parent.parent) + "/", "") for ln in lines[start:]))
+        if args.callers:
+            pstats.Stats(profiler).sort_stats("tottime").print_callers(args.callers, args.top)
 
 
 if __name__ == "__main__":
