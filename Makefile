@@ -8,17 +8,33 @@ export FLASK_APP := app:create_app
 KERN := app/static/vendor/kern/kern.min.css
 MO := app/translations/en/LC_MESSAGES/messages.mo app/translations/de/LC_MESSAGES/messages.mo
 
-.PHONY: run test test-postgres test-all install install-dev assets translations migrate extract-messages clean
+.PHONY: run test test-postgres test-all install install-dev assets translations migrate extract-messages clean lint lock
 
-$(BIN)/.installed: pyproject.toml
+# Dependencies come from the lock files (exact versions with hashes, made by `make lock`
+# from pyproject.toml); the package itself is installed on top, without resolving again.
+$(BIN)/.installed: pyproject.toml requirements/main.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q --require-hashes -r requirements/main.lock
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
-$(BIN)/.installed-dev: $(BIN)/.installed pyproject.toml
-	$(BIN)/pip install -q -e '.[dev]'
+$(BIN)/.installed-dev: $(BIN)/.installed pyproject.toml requirements/dev.lock
+	$(BIN)/pip install -q --require-hashes -r requirements/dev.lock
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
+
+# After changing the dependencies in pyproject.toml: pin them again (newest versions allowed).
+lock: $(BIN)/.installed
+	$(BIN)/pip install -q pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe -o requirements/main.lock pyproject.toml
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --extra dev -o requirements/dev.lock pyproject.toml
+
+# Lint and types: ruff (rules and format) and mypy, as CI runs them.
+lint: install-dev
+	$(BIN)/ruff check app tests bench scripts migrations
+	$(BIN)/ruff format --check app tests bench scripts migrations
+	$(BIN)/mypy
 
 install: $(BIN)/.installed assets translations
 install-dev: $(BIN)/.installed-dev assets translations

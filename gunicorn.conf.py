@@ -5,6 +5,7 @@ Responses name no server software: gunicorn writes ``Server: gunicorn`` itself, 
 application's headers and with no setting to turn it off, so that line is dropped here. The
 reverse proxy in front (nginx: ``server_tokens off``) should not name its version either.
 """
+
 from gunicorn.http import wsgi
 
 _default_headers = wsgi.Response.default_headers

@@ -27,7 +27,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         # Behind a reverse proxy: the client's address (log-in limit) and HTTPS (HSTS, Secure
         # cookies) come from the proxy's X-Forwarded-* headers, trusted for that many hops.
         n = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     db.init_app(app)
     from app import models  # noqa: F401  (every table registered before first use)
     from app.backup import hold_server_lock

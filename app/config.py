@@ -18,7 +18,9 @@ class Defaults:
     ORGANISATION_LOGO = "pdf/logo.svg"  # in the PDFs; a file under app/static (svg, png, jpg), "" for none
 
     # Minutes PDFs (app/pdf.py): rendering stops at these limits with a message, never runs away.
-    PDF_TIME_LIMIT = 30  # seconds
+    # The time limit stays well below SQLite's busy timeout (app/db.py, 30 s) and gunicorn's
+    # worker timeout (30 s by default, 60 s in deploy/): a rendering never outlasts either.
+    PDF_TIME_LIMIT = 15  # seconds
     PDF_MAX_PAGES = 150
     PDF_MAX_HTML_BYTES = 2 * 1024 * 1024
     BASE_URL = "http://127.0.0.1:5000"
@@ -173,6 +175,10 @@ class ConfigError(RuntimeError):
     pass
 
 
+# At most two thirds of SQLite's busy timeout and of gunicorn's default worker timeout (30 s each).
+MAX_PDF_TIME_LIMIT = 20
+
+
 def load(app, overrides=None):
     app.config.from_object(Defaults)
     instance = Path(app.instance_path)
@@ -195,6 +201,11 @@ def load(app, overrides=None):
         if app.config["DEMO_DATA"]:
             raise ConfigError("Demodaten sind in Produktion nicht erlaubt.")
         app.config["SESSION_COOKIE_SECURE"] = True
+    if not 1 <= app.config["PDF_TIME_LIMIT"] <= MAX_PDF_TIME_LIMIT:
+        raise ConfigError(
+            f"PDF_TIME_LIMIT muss zwischen 1 und {MAX_PDF_TIME_LIMIT} Sekunden liegen: deutlich unter der "
+            "Wartezeit der Datenbank (30 s) und der Zeitgrenze der Arbeitsprozesse."
+        )
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'fallkonferenz.sqlite'}"
     if not app.config.get("MAIL_OUTBOX"):

@@ -101,7 +101,28 @@ _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
 
 
 def _page_view() -> bool:
-    return has_request_context() and request.method in ("GET", "HEAD")
+    """GET and HEAD, and requests to views marked ``reads_first``: they begin without SQLite's
+    write lock."""
+    if not has_request_context():
+        return False
+    if request.method in ("GET", "HEAD"):
+        return True
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return bool(getattr(view, "reads_first", False))
+
+
+def reads_first(view):
+    """Mark a view that does slow reading (rendering a PDF) before it writes: its transactions
+    begin without SQLite's write lock; its services take it with ``lock_for_write`` when they
+    start to write."""
+    view.reads_first = True
+    return view
+
+
+def lock_for_write(session) -> None:
+    """Hold the write lock from here on (SQLite; a no-op on PostgreSQL and where it is held),
+    before reading what a write depends on."""
+    take_write_lock(session.connection())
 
 
 def take_write_lock(conn) -> None:

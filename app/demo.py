@@ -1,5 +1,7 @@
 """Demo data: fictional teams, agencies, locations and one account per kind of user."""
 
+from typing import Any
+
 from sqlalchemy import func, select
 
 from app import audit
@@ -76,7 +78,7 @@ AGENCIES = [
     ("Nachbarschaftshilfe Bieber (Demo)", AgencyType.OTHER, "Bieber", "nachbarschaft@demo.invalid", ["general"]),
 ]
 
-LOCATIONS = [
+LOCATIONS: list[tuple[Any, ...]] = [
     ("Jobcenter, Besprechungsraum 2.14", LocationKind.JOBCENTER_ROOM, "Innenstadt", None, "Raum 2.14, 2. OG", None),
     ("Jobcenter, Besprechungsraum 3.02", LocationKind.JOBCENTER_ROOM, "Innenstadt", None, "Raum 3.02, 3. OG", None),
     (
@@ -403,7 +405,7 @@ CONSENT_SCOPES = {
     6: ["general", "health", "addiction"],
     8: ["general", "residence", "work"],
 }
-CONFERENCE_PLAN = [
+CONFERENCE_PLAN: list[dict[str, Any]] = [
     # held: {agency: (answer, attendance)}; upcoming: {agency: answer}; upcoming is a follow-up of held
     {
         "held": {0: ("accepted", "present"), 1: ("accepted", "present"), 2: ("declined", "excused")},
@@ -449,7 +451,7 @@ DEMO_AGENDA = [
     ("Nächster Termin", ["general"], "Folgekonferenz in einigen Wochen."),
 ]
 # (what, data categories, responsible agency index or "jobcenter"/"person", due in days from today, status, outcome)
-DEMO_MEASURES = [
+DEMO_MEASURES: list[tuple[Any, ...]] = [
     ("Ratenplan mit den Gläubigern abstimmen", ["debt"], 0, -6, "agreed", ""),
     ("Bewerbungstraining (vier Termine) besuchen", ["work"], "person", 2, "in_progress", "Zwei Termine wahrgenommen."),
     ("Vermittlungsvorschläge für Teilzeit am Vormittag", ["work"], "jobcenter", -2, "in_progress", ""),

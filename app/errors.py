@@ -51,7 +51,7 @@ def database_error(err) -> bool:
     try:
         import psycopg
 
-        driver = (sqlite3.Error, psycopg.Error)
+        driver: tuple[type[BaseException], ...] = (sqlite3.Error, psycopg.Error)
     except ImportError:  # pragma: no cover
         driver = (sqlite3.Error,)
     while err is not None:

@@ -157,7 +157,7 @@ class _Transport:
     def __init__(self, app, timeout: float):
         self.cfg = app.config
         self.timeout = timeout
-        self.smtp = None
+        self.smtp: smtplib.SMTP | None = None
 
     def send(self, message_id: int, created_at: datetime, raw: bytes) -> None:
         if not self.cfg.get("MAIL_SERVER"):

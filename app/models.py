@@ -15,6 +15,8 @@ from app.accounts.models import (  # noqa: F401
 from app.agencies.models import Agency, District, Location  # noqa: F401
 from app.audit import AuditEntry  # noqa: F401
 from app.cases.models import Case, CaseObstacle, Consent, PseudonymCounter  # noqa: F401
+from app.conferences.models import AgendaItem, Conference, Invitation, Measure, Note  # noqa: F401
 from app.mail import OutboxMessage  # noqa: F401
+from app.minutes.models import Minutes, MinutesComment, MinutesPdf  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -74,7 +74,7 @@ class FetchRefused(ValueError):
 class StaticOnlyFetcher(URLFetcher):
     """Serves files under ``static_folder`` for URLs below ``STATIC_BASE``; refuses the rest."""
 
-    def __init__(self, static_folder):
+    def __init__(self, static_folder) -> None:
         # No handlers are ever used: ``fetch`` below never calls the network code.
         super().__init__(allowed_protocols=(), allow_redirects=False)
         self.root = Path(static_folder).resolve()

@@ -612,7 +612,7 @@ _ADDRESS_CUE_HINTS = ("wohn", "lebt", "anschrift", "adresse", "zugezogen", "umge
 
 def _is_quantity(text: str, end: int) -> bool:
     m = re.match(r"\s*([\w€%]+)", text[end : end + 20])
-    return bool(m) and m.group(1).lower().rstrip(".") in _UNITS
+    return m is not None and m.group(1).lower().rstrip(".") in _UNITS
 
 
 def _addresses(text: str, today: date, windows: _Windows) -> Iterator[Finding]:
@@ -1008,6 +1008,12 @@ class _Token:
     at once, lower-case words never looked at: they only separate tokens."""
 
     __slots__ = ("start", "end", "text", "first", "word", "surname")
+    start: int
+    end: int
+    text: str
+    first: bool
+    word: bool
+    surname: bool
 
 
 def _previous_word(text: str, start: int) -> str:
@@ -1027,8 +1033,9 @@ def _name_tokens(text: str, lex: _Lexicon, extra_terms: frozenset[str]) -> list[
     seen: dict[str, tuple[bool, bool, bool] | None] = {}
     for m in _CAP_TOKEN.finditer(text):
         word = m.group()
-        attributes = seen.get(word, False)
-        if attributes is False:
+        if word in seen:
+            attributes = seen[word]
+        else:
             attributes = seen[word] = _word_attributes(word, lex, extra_terms)
         if attributes is None:
             continue

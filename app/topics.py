@@ -434,7 +434,11 @@ def _compile(lexicon: dict[str, str]) -> _Lexicon:
         if None in phrase.categories and len(phrase.categories) > 1:
             raise LexiconError(f"{' '.join(key)!r} is both a topic and a look-alike")
 
-    for item in [*phrases.values(), *(e for by_position in words.values() for e in by_position.values())]:
+    items: list[_Phrase | _Entry] = [
+        *phrases.values(),
+        *(e for by_position in words.values() for e in by_position.values()),
+    ]
+    for item in items:
         item.topics = tuple(c for c in CATEGORIES if c in item.categories)
 
     by_first: dict[str, list[_Phrase]] = {}

@@ -106,7 +106,7 @@ def machine() -> str:
             for line in info:
                 if line.startswith("model name"):
                     cpu = line.split(":", 1)[1].strip()
-                break
+                    break
     except OSError:
         pass
     return (

@@ -206,3 +206,19 @@ def test_flask_debug_in_the_environment_does_not_turn_on_debug(instance, product
     app = make(instance)
     assert app.debug is False and app.config["DEBUG"] is False
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize("limit", ["0", "21", "30", "600"])
+def test_the_pdf_time_limit_stays_well_below_the_database_and_worker_timeouts(instance, monkeypatch, limit):
+    monkeypatch.setenv("PDF_TIME_LIMIT", limit)
+    with pytest.raises(app_config.ConfigError, match="PDF_TIME_LIMIT"):
+        make(instance)
+
+
+def test_the_default_pdf_time_limit_is_accepted(instance, monkeypatch):
+    monkeypatch.setenv("PDF_TIME_LIMIT", "20")
+    assert make(instance).config["PDF_TIME_LIMIT"] == 20
+    monkeypatch.delenv("PDF_TIME_LIMIT")
+    assert (
+        make(instance).config["PDF_TIME_LIMIT"] == app_config.Defaults.PDF_TIME_LIMIT <= app_config.MAX_PDF_TIME_LIMIT
+    )

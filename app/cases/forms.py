@@ -100,7 +100,7 @@ class ConsentForm(GuardedForm):
 
 
 class ChangeConsentForm(ConsentForm):
-    agency_id = None
+    agency_id = None  # type: ignore[assignment]  # WTForms: a subclass drops a field so
 
 
 class WithdrawConsentForm(GuardedForm):

@@ -348,7 +348,20 @@ def case_list(session, team_id: int, f: CaseFilter, page: int, size: int) -> Cas
         select(func.count()).select_from(select(c.id).where(*conditions).limit(COUNT_LIMIT + 1).subquery())
     ).scalar()
     return CaseListPage(
-        [CaseRow(*r[:8], obstacles=_obstacle_list(r[8])) for r in rows[:size]],
+        [
+            CaseRow(
+                id=r[0],
+                pseudonym=r[1],
+                status=r[2],
+                district=r[3],
+                caseworker=r[4],
+                created_at=r[5],
+                next_conference=r[6],
+                open_measures=r[7],
+                obstacles=_obstacle_list(r[8]),
+            )
+            for r in rows[:size]
+        ],
         page,
         size,
         counted if counted <= COUNT_LIMIT else None,

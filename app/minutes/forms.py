@@ -40,7 +40,7 @@ class DecisionForm(RowForm):
 
 
 class MinutesForm(GuardedForm, VersionedForm):
-    guarded_fields = ("summary", "next_date_note")
+    guarded_fields: tuple[str, ...] = ("summary", "next_date_note")
     summary = TextAreaField(_l("Zusammenfassung"), validators=[Optional(), Length(max=MAX_TEXT), no_control_characters])
     summary_categories = category_field(_l("Datenkategorien der Zusammenfassung"))
     decisions = FieldList(FormField(DecisionForm), label=_l("Beschlüsse"), max_entries=MAX_DECISIONS + 10)

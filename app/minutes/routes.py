@@ -183,6 +183,7 @@ PREVIEW = "ansicht"
 
 
 @bp.route("/konferenzen/<int:conference_id>/protokoll", methods=["POST"])
+@db.reads_first
 def save(conference_id):
     conference = _get(Conference, conference_id)
     authorize("conference.view", conference)
@@ -203,6 +204,11 @@ def save(conference_id):
     if not form.validate_on_submit():
         return _render_page(conference, 400, form=form)
     try:
+        prepared = None
+        if finalise:
+            # The PDF is rendered from what was read, before the write lock is taken (services.prepare).
+            prepared = services.prepare(db.session, conference, current_user, minutes_data(form), draft=current)
+            db.session.rollback()
         services.save_draft(
             db.session,
             conference,
@@ -211,6 +217,7 @@ def save(conference_id):
             minutes_data(form),
             overridden_kinds=form.overridden_kinds,
             finalise=finalise,
+            prepared=prepared,
         )
     except StaleEdit:
         db.session.rollback()
@@ -234,6 +241,7 @@ def save(conference_id):
 
 
 @bp.route("/protokolle/<int:minutes_id>/abschliessen", methods=["POST"])
+@db.reads_first
 def finalise(minutes_id):
     minutes, conference = _minutes_and_conference(minutes_id)
     authorize("minutes.finalise", minutes)
@@ -241,7 +249,9 @@ def finalise(minutes_id):
     if not form.validate_on_submit():
         return _render_page(conference, 400, finalise_form=form)
     try:
-        services.finalise(db.session, minutes, current_user, form.version.data)
+        prepared = services.prepare(db.session, conference, current_user, services.texts_of(minutes), draft=minutes)
+        db.session.rollback()
+        services.finalise(db.session, minutes, current_user, form.version.data, prepared)
     except StaleEdit:
         db.session.rollback()
         return _render_page(conference, 409, error=str(STALE))
@@ -291,6 +301,7 @@ def comment(minutes_id):
 
 
 @bp.route("/protokolle/<int:minutes_id>/korrektur", methods=["GET", "POST"])
+@db.reads_first
 def correct(minutes_id):
     minutes, conference = _minutes_and_conference(minutes_id)
     authorize("minutes.correct", minutes)
@@ -304,13 +315,10 @@ def correct(minutes_id):
         fill_decisions(form, decision_rows(form), blank=DECISION_ROWS_ADDED)
     elif form.validate_on_submit():
         try:
-            new = services.correct(
-                db.session,
-                minutes,
-                current_user,
-                {**minutes_data(form), "reason": form.reason.data},
-                form.overridden_kinds,
-            )
+            data = {**minutes_data(form), "reason": form.reason.data}
+            prepared = services.prepare(db.session, conference, current_user, data, replaces=minutes)
+            db.session.rollback()
+            new = services.correct(db.session, minutes, current_user, data, form.overridden_kinds, prepared)
         except StaleEdit:
             db.session.rollback()
             db.session.refresh(minutes)

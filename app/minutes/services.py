@@ -15,13 +15,13 @@ and leave the commit to the route.
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app import audit, mail
+from app import audit, db, mail
 from app.accounts.models import User
 from app.agencies.models import Agency
 from app.cases.models import Case
@@ -92,6 +92,16 @@ def _texts(data: dict) -> dict:
     }
 
 
+def texts_of(minutes: Minutes) -> dict:
+    """The written parts of ``minutes`` as a form would send them."""
+    return {
+        "summary": minutes.summary,
+        "summary_categories": minutes.summary_categories,
+        "decisions": minutes.decisions,
+        "next_date_note": minutes.next_date_note,
+    }
+
+
 def _add_version(session, minutes: Minutes) -> None:
     """Insert a version; the unique (conference, version number) refuses a concurrent twin."""
     try:
@@ -109,8 +119,10 @@ def save_draft(
     data: dict,
     overridden_kinds=(),
     finalise: bool = False,
+    prepared: "Prepared | None" = None,
 ) -> Minutes:
     """Create or update the draft; with ``finalise`` also finalise it in the same step."""
+    db.lock_for_write(session)
     if conference.status != ConferenceStatus.HELD:
         raise MinutesError(None, _l("Ein Protokoll gibt es nur für eine durchgeführte Fallkonferenz."))
     if minutes is None:
@@ -133,7 +145,7 @@ def save_draft(
     audit.record(action, minutes, actor=actor, session=session, conference_id=conference.id)
     audit.record_overrides(minutes, actor, overridden_kinds, session=session)
     if finalise:
-        _finalise(session, conference, minutes, actor)
+        _finalise(session, conference, minutes, actor, prepared)
     return minutes
 
 
@@ -206,30 +218,87 @@ def add_comment(
 
 
 # --- finalisation and correction -------------------------------------------------------------
+#
+# Rendering the archive PDF takes a second or more. On SQLite a transaction that writes holds
+# the one write lock, so rendering inside it would hold up every other writer (and the audit
+# entry of every page view) for that long. So a finalisation has two steps: ``prepare`` reads
+# what the version will show and renders its PDF outside any write transaction; the route then
+# ends that read and calls ``save_draft``/``finalise``/``correct`` with the rendering, which in
+# a short write transaction check that nothing it shows has changed meanwhile (else: stale,
+# 409) and store it. Without a prepared rendering (the CLI, the demo) they render in place.
 
 
-def _seal(session, minutes: Minutes, content: dict, actor: User) -> None:
-    """Make ``minutes`` a final version of ``content``: render the archive PDF once and store it."""
+@dataclass
+class Prepared:
+    """A version's archive PDF rendered ahead of the write: from this content and these texts,
+    finalised at ``at``."""
+
+    content: dict
+    texts: dict
+    at: datetime
+    document: bytes
+
+
+def prepare(
+    session,
+    conference: Conference,
+    actor: User,
+    data: dict,
+    *,
+    draft: Minutes | None = None,
+    replaces: Minutes | None = None,
+) -> Prepared:
+    """Render the archive PDF of the version that ``data`` would finalise: the draft (new or
+    ``draft``) of a held conference, or a correction of ``replaces`` (its frozen content). Reads
+    only; the caller ends the transaction before storing the result."""
+    texts = _texts(data)
+    if replaces is not None:
+        content = replaces.content
+        version = Minutes(
+            conference_id=conference.id,
+            version_number=replaces.version_number + 1,
+            replaces_id=replaces.id,
+            correction_reason=(data.get("reason") or "").strip(),
+            **texts,
+        )
+    else:
+        content = assemble(session, conference)
+        version = Minutes(
+            conference_id=conference.id, version_number=draft.version_number if draft is not None else 1, **texts
+        )
+    # Never added to the session: a stand-in with the values the stored version will have.
+    version.status, version.finalised_by_id, version.finalised_at = MinutesStatus.FINAL, actor.id, utcnow()
+    return Prepared(content, texts, version.finalised_at, render_pdf(session, version, content))
+
+
+def _seal(session, minutes: Minutes, content: dict, actor: User, prepared: Prepared | None) -> datetime:
+    """Make ``minutes`` a final version of ``content`` and store its archive PDF: the one
+    ``prepared`` from the same content and texts, or rendered now."""
+    if prepared is not None and (
+        prepared.content != content or any(getattr(minutes, key) != value for key, value in prepared.texts.items())
+    ):
+        raise StaleEdit()  # something the version shows changed while its PDF was rendered
+    at = prepared.at if prepared is not None else utcnow()
     minutes.content = content
     minutes.status = MinutesStatus.FINAL
     minutes.finalised_by_id = actor.id
-    minutes.finalised_at = utcnow()
-    minutes.updated_at = minutes.finalised_at
-    document = render_pdf(session, minutes, content)
+    minutes.finalised_at = minutes.updated_at = at
+    document = prepared.document if prepared is not None else render_pdf(session, minutes, content)
     digest = _sha256(document)
     session.add(MinutesPdf(minutes_id=minutes.id, variant=ARCHIVE, content=document, sha256=digest))
     minutes.pdf_sha256, minutes.pdf_size = digest, len(document)
+    return at
 
 
-def _finalise(session, conference: Conference, minutes: Minutes, actor: User) -> None:
+def _finalise(session, conference: Conference, minutes: Minutes, actor: User, prepared: Prepared | None) -> None:
     session.refresh(conference, with_for_update=True)
     if conference.status != ConferenceStatus.HELD:
         raise MinutesError(None, _l("Ein Protokoll gibt es nur für eine durchgeführte Fallkonferenz."))
-    _seal(session, minutes, assemble(session, conference), actor)
+    at = _seal(session, minutes, assemble(session, conference), actor, prepared)
     # Closed: the conference's edit rules refuse every further change to what the minutes show.
     conference.status = ConferenceStatus.CLOSED
     conference.version += 1
-    conference.updated_at = minutes.finalised_at
+    conference.updated_at = at
     session.flush()
     audit.record(
         "minutes.finalised",
@@ -243,18 +312,22 @@ def _finalise(session, conference: Conference, minutes: Minutes, actor: User) ->
     audit.record("conference.closed", conference, actor=actor, session=session, minutes_id=minutes.id)
 
 
-def finalise(session, minutes: Minutes, actor: User, version=None) -> Minutes:
-    """Lock the draft as version ``minutes.version_number``, render and store its PDF, close the conference."""
+def finalise(session, minutes: Minutes, actor: User, version=None, prepared: Prepared | None = None) -> Minutes:
+    """Lock the draft as version ``minutes.version_number``, store its PDF, close the conference."""
+    db.lock_for_write(session)
     session.refresh(minutes, with_for_update=True)
     if minutes.status != MinutesStatus.DRAFT:
         raise StaleEdit()
     check_version(minutes, version)
-    _finalise(session, session.get(Conference, minutes.conference_id), minutes, actor)
+    _finalise(session, session.get(Conference, minutes.conference_id), minutes, actor, prepared)
     return minutes
 
 
-def correct(session, old: Minutes, actor: User, data: dict, overridden_kinds=()) -> Minutes:
+def correct(
+    session, old: Minutes, actor: User, data: dict, overridden_kinds=(), prepared: Prepared | None = None
+) -> Minutes:
     """A corrected version n+1 of final minutes, naming the version it replaces and why."""
+    db.lock_for_write(session)
     session.refresh(old, with_for_update=True)
     if old.status != MinutesStatus.FINAL:
         raise StaleEdit()
@@ -272,9 +345,9 @@ def correct(session, old: Minutes, actor: User, data: dict, overridden_kinds=())
     )
     _add_version(session, new)
     # The conference's records are locked: the correction changes the text, not the record.
-    _seal(session, new, old.content, actor)
+    at = _seal(session, new, old.content or {}, actor, prepared)
     old.status = MinutesStatus.REPLACED
-    old.updated_at = new.finalised_at
+    old.updated_at = at
     session.flush()
     audit.record(
         "minutes.corrected",
@@ -306,13 +379,14 @@ def download(session, minutes: Minutes, actor: User, reader: Reader) -> Download
     the Jobcenter, a partner agency's view for a partner (rendered from the frozen content on
     first request, then cached)."""
     variant = variant_for(reader)
+    content = minutes.content or {}
     row = session.execute(
         select(MinutesPdf.content, MinutesPdf.sha256).where(
             MinutesPdf.minutes_id == minutes.id, MinutesPdf.variant == variant
         )
     ).first()
     if row is None:
-        document = render_pdf(session, minutes, minutes.content, reader)
+        document = render_pdf(session, minutes, content, reader)
         row = (document, _sha256(document))
         # If another request stored this view a moment ago, its copy stays; ours is as good.
         session.execute(
@@ -337,6 +411,6 @@ def download(session, minutes: Minutes, actor: User, reader: Reader) -> Download
     return Download(
         row[0],
         row[1],
-        filename(minutes.content["pseudonym"], conference_day(minutes.content), minutes.version_number),
+        filename(content["pseudonym"], conference_day(content), minutes.version_number),
         variant,
     )

@@ -5,7 +5,6 @@ Revises: 0005
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision = "0008"
@@ -18,16 +17,16 @@ def upgrade():
     op.create_table(
         "outbox_message",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("template", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("template", sa.String(length=60), nullable=False),
         sa.Column("message", sa.LargeBinary(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("locked_until", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-        sa.Column("sent_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-        sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),
-        sa.Column("ref_type", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.String(length=80), nullable=True),
+        sa.Column("ref_type", sa.String(length=40), nullable=True),
         sa.Column("ref_id", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )

@@ -5,7 +5,6 @@ Revises: 0006
 """
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision = "0009"
@@ -22,17 +21,17 @@ def upgrade():
         "account_change",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("user_id", sa.Integer(), sa.ForeignKey("user_account.id"), nullable=False),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
-        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("team_id", sa.Integer(), sa.ForeignKey("team.id"), nullable=True),
         sa.Column("agency_id", sa.Integer(), sa.ForeignKey("agency.id"), nullable=True),
         sa.Column("confirming_team_id", sa.Integer(), sa.ForeignKey("team.id"), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("proposed_by_id", sa.Integer(), sa.ForeignKey("user_account.id"), nullable=False),
-        sa.Column("proposed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("proposed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("decided_by_id", sa.Integer(), sa.ForeignKey("user_account.id"), nullable=True),
-        sa.Column("decided_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         # Written out, not imported from the models: a migration stays what it was when it ran.
         sa.CheckConstraint("kind IN ('create', 'update')", name="ck_account_change_kind"),
         sa.CheckConstraint(
@@ -46,8 +45,8 @@ def upgrade():
     op.create_table(
         "reset_request",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
-        sa.Column("at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("key", sa.String(length=80), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_reset_request_key", "reset_request", ["key"])
     op.create_index("ix_reset_request_at", "reset_request", ["at"])

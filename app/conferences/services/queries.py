@@ -91,7 +91,8 @@ def staff_page(session, conference) -> dict:
     previous = next((c for c in linked if c.id == conference.previous_conference_id), None)
     follow_ups = [c for c in linked if c.previous_conference_id == conference.id]
     # This conference's measures, and the earlier conference's that it reviews, in one query.
-    measures, review = [], []
+    measures: list[tuple[Measure, str | None]] = []
+    review: list[tuple[Measure, str | None]] = []
     wanted = Measure.conference_id == conference.id
     if conference.previous_conference_id is not None:
         wanted = or_(wanted, under_review(conference))
