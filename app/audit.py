@@ -6,6 +6,7 @@ before it, so that altering or deleting a row breaks the chain at that point.
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -62,10 +63,11 @@ def record(
     object_id: int | None = None,
     session=None,
     **details,
-) -> AuditEntry:
+) -> AuditEntry | None:
     """Append an entry in the caller's transaction. ``details`` must hold ids or codes only.
 
-    In a transaction marked with ``defer`` the entry is kept back and chained at its commit.
+    In a transaction marked with ``defer`` the entry is kept back and chained at its commit
+    (then there is no row yet and None is returned).
     """
     session = session or db.get_session()
     if obj is not None:
@@ -76,11 +78,8 @@ def record(
     if deferred is not None:
         if not session.in_transaction():
             session.begin()  # so that a rollback (which fires no event without one) drops it
-        entry = AuditEntry(
-            at=utcnow(), actor_id=actor_id, action=action, object_type=object_type, object_id=object_id, details=details
-        )
-        deferred.append(entry)
-        return entry
+        deferred.append(_Pending(utcnow(), actor_id, action, object_type, object_id, details))
+        return None
     return _append(session, actor_id, action, object_type, object_id, details)
 
 
@@ -108,6 +107,18 @@ def _append(session, actor_id, action, object_type, object_id, details, at=None)
 # --- long jobs: chained at their commit ------------------------------------------------
 
 _DEFERRED = "fk_audit_deferred"
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """An entry kept back by ``defer``: everything but its place in the chain."""
+
+    at: datetime
+    actor_id: int | None
+    action: str
+    object_type: str | None
+    object_id: int | None
+    details: dict
 
 
 def defer(session) -> None:
