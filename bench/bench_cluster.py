@@ -59,7 +59,7 @@ from bench_load import (
     stop_gunicorn,
     workers_rss_mb,
 )
-from common import ROOT, database, database_exists, is_built, machine
+from common import ROOT, copy_of_built, database, machine
 
 WORKERS = 2
 WRITER = "fallmanagement@demo.invalid"
@@ -72,32 +72,15 @@ SUMMARY = "Sucht eine Teilzeitstelle im Einzelhandel, Kinderbetreuung ist geklä
 
 def prepare(url: str, cases: int, pg_server: str | None):
     """A database built like the page benchmark's: copied from fk_pages_<cases> when that is
-    built on the server (minutes instead of seconds otherwise), else built here."""
-    from sqlalchemy import create_engine, text
-
-    if pg_server:
-        source = f"fk_pages_{cases}"
-        if database_exists(pg_server, source) and is_built(f"{pg_server.rstrip('/')}/{source}"):
-            target = url.rsplit("/", 1)[1]
-            admin = create_engine(f"{pg_server.rstrip('/')}/postgres", isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{target}"'))
-                conn.execute(text(f'CREATE DATABASE "{target}" TEMPLATE "{source}"'))
-            admin.dispose()
-            print(f"copied {source}", flush=True)
-            migrate_to_head(url)
-            return
+    built on the server (seconds instead of minutes), else built here."""
+    if pg_server and copy_of_built(pg_server, f"fk_pages_{cases}", url.rsplit("/", 1)[1]):
+        print(f"copied fk_pages_{cases}", flush=True)
+        return
     print(f"building {cases} cases …", flush=True)
     t0 = time.monotonic()
     code = f"from bench_pages import build; build({url!r}, {cases})"
     subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent, check=True)
     print(f"  built in {time.monotonic() - t0:.0f} s", flush=True)
-
-
-def migrate_to_head(url: str):
-    from common import migrate
-
-    migrate(url)
 
 
 EXPIRED_BACKLOG = 300  # invitations whose consent has expired, left for the jobs to cancel

@@ -40,7 +40,7 @@ import urllib.request
 from http.client import HTTPConnection
 from pathlib import Path
 
-from common import ROOT, database, machine
+from common import ROOT, copy_of_built, database, machine
 
 CACHE = Path("/tmp/fk-bench")
 SECRET = "bench-load"
@@ -356,6 +356,11 @@ def main():
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument(
+        "--pg-server",
+        help="with --postgres: a running PostgreSQL server (python -m tests.pg); runs on a copy of its "
+        "fk_pages_<cases> when bench_pages.py built that there",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk fehlt: sudo apt-get install -y wrk")
@@ -364,9 +369,14 @@ def main():
     from app import create_app
 
     path = ensure_sqlite(args.cases) if kind == "sqlite" else None
-    with database(kind, path or CACHE / "unused.sqlite") as url, tempfile.TemporaryDirectory() as tmp:
+    with (
+        database(kind, path or CACHE / "unused.sqlite", args.pg_server, "fk_load") as url,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         tmp = Path(tmp)
-        if kind == "postgres":
+        if kind == "postgres" and not (
+            args.pg_server and copy_of_built(args.pg_server, f"fk_pages_{args.cases}", "fk_load")
+        ):
             build_in_subprocess(url, args.cases)
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "REQUIRE_TWO_FACTOR": False})
         pages = client_pages(app)

@@ -63,6 +63,25 @@ def is_built(url: str) -> bool:
         engine.dispose()
 
 
+def copy_of_built(pg_server: str, source: str, target: str) -> str | None:
+    """A fresh copy of the built database ``source`` on the server as ``target`` (CREATE DATABASE
+    … TEMPLATE: seconds instead of the minutes of a build), migrated to head; None when
+    ``source`` is not built there."""
+    from sqlalchemy import create_engine, text
+
+    server = pg_server.rstrip("/")
+    if not (database_exists(server, source) and is_built(f"{server}/{source}")):
+        return None
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target}"'))
+        conn.execute(text(f'CREATE DATABASE "{target}" TEMPLATE "{source}"'))
+    admin.dispose()
+    url = f"{server}/{target}"
+    migrate(url)
+    return url
+
+
 def mark_built(url: str) -> None:
     from sqlalchemy import create_engine, text
 
