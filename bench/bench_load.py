@@ -40,9 +40,8 @@ import urllib.request
 from http.client import HTTPConnection
 from pathlib import Path
 
-from common import ROOT, copy_of_built, database, machine
+from common import CACHE, ROOT, copy_of_built, database, machine
 
-CACHE = Path("/tmp/fk-bench")
 SECRET = "bench-load"
 CLIENTS = 32
 WORKERS = 2

@@ -15,11 +15,8 @@ number at every size, median at the largest size ≤ 1.5 × the median at the sm
 
 import argparse
 import time
-from pathlib import Path
 
-from common import database, is_built, machine, mark_built, median, migrate, percentile
-
-CACHE = Path("/tmp/fk-bench")
+from common import CACHE, database, is_built, machine, mark_built, median, migrate, percentile
 
 
 def build(url: str, cases: int):

@@ -7,6 +7,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Built SQLite files, kept between runs; FK_BENCH_CACHE gives a folder of one's own (a file
+# built from another checkout may carry other migrations).
+CACHE = Path(os.environ.get("FK_BENCH_CACHE", "/tmp/fk-bench"))
 sys.path.insert(0, str(ROOT))
 
 

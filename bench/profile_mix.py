@@ -18,9 +18,7 @@ import time
 from pathlib import Path
 
 from bench_load import CLIENTS, ROTATION, client_pages
-from common import machine
-
-CACHE = Path("/tmp/fk-bench")
+from common import CACHE, machine
 
 
 def main():
