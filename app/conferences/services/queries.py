@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import and_, func, or_, select
 
-from app import db
+from app import db, mail
 from app.accounts.models import User
 from app.agencies.models import Agency, District, Location
 from app.cases.models import Case, CaseStatus
@@ -110,6 +110,9 @@ def staff_page(session, conference) -> dict:
         "organiser": organiser,
         "agenda": agenda_items(session, conference),
         "invitations": invitations,
+        # Read here, in the route's transaction: read by the template, after the route's
+        # commit, it was a transaction of its own.
+        "delivery": mail.delivery_states(session, Invitation.__tablename__, [inv.id for inv, _a, _u in invitations]),
         "notes": notes_of(session, conference),
         "measures": measures,
         "previous": previous,
