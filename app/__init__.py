@@ -6,6 +6,7 @@ from flask import Flask, current_app, g, has_request_context, redirect, request,
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -126,6 +127,9 @@ def _init_login(app):
     from app.accounts.models import User
 
     login_manager.init_app(app)
+    # The idle clock the loader found due is written with the request's own commit, when the
+    # route commits; otherwise at the end of the request (``end_transaction``).
+    event.listen(app.extensions["db_sessionmaker"], "before_commit", services.move_session_clock)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
     # Session protection is done by the server-side session record instead.
@@ -163,6 +167,10 @@ def _init_login(app):
         s = g.get("db_session")
         if s is None:
             return response
+        if response.status_code < 400:
+            services.move_session_clock(s)
+        else:
+            s.info.pop(services.SESSION_CLOCK, None)
         left = db.uncommitted_tables(s)
         if response.status_code >= 400 or not left:
             s.rollback()

@@ -6,10 +6,12 @@ before it, so that altering or deleting a row breaks the chain at that point.
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, select, text
+from sqlalchemy import Index, event, select, text
+from sqlalchemy.orm import Session
 from sqlmodel import JSON, Column, Field, SQLModel
 
 from app import db
@@ -61,17 +63,31 @@ def record(
     object_id: int | None = None,
     session=None,
     **details,
-) -> AuditEntry:
-    """Append an entry in the caller's transaction. ``details`` must hold ids or codes only."""
+) -> AuditEntry | None:
+    """Append an entry in the caller's transaction. ``details`` must hold ids or codes only.
+
+    In a transaction marked with ``defer`` the entry is kept back and chained at its commit
+    (then there is no row yet and None is returned).
+    """
     session = session or db.get_session()
     if obj is not None:
         object_type = object_type or obj.__tablename__
         object_id = object_id if object_id is not None else obj.id
     actor_id = actor if isinstance(actor, int) or actor is None else actor.id
+    deferred = session.info.get(_DEFERRED)
+    if deferred is not None:
+        if not session.in_transaction():
+            session.begin()  # so that a rollback (which fires no event without one) drops it
+        deferred.append(_Pending(utcnow(), actor_id, action, object_type, object_id, details))
+        return None
+    return _append(session, actor_id, action, object_type, object_id, details)
+
+
+def _append(session, actor_id, action, object_type, object_id, details, at=None) -> AuditEntry:
     _lock_chain(session)
     last = session.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
     prev = last or GENESIS
-    at = utcnow()
+    at = at or utcnow()
     entry = AuditEntry(
         at=at,
         actor_id=actor_id,
@@ -86,6 +102,49 @@ def record(
     # Flush now so the next record() in this transaction chains onto this one.
     session.flush()
     return entry
+
+
+# --- long jobs: chained at their commit ------------------------------------------------
+
+_DEFERRED = "fk_audit_deferred"
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """An entry kept back by ``defer``: everything but its place in the chain."""
+
+    at: datetime
+    actor_id: int | None
+    action: str
+    object_type: str | None
+    object_id: int | None
+    details: dict
+
+
+def defer(session) -> None:
+    """Keep this session's audit entries back and chain them just before its transaction
+    commits. For long jobs (``flask send-reminders``): the chain's lock (PostgreSQL's advisory
+    lock, SQLite's write lock) is then held for the moment of writing them, not for the whole
+    job, so page views on every application server do not wait for it. The entries keep the
+    time of the event; a rolled-back transaction drops them with everything else.
+    """
+    session.info.setdefault(_DEFERRED, [])
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_deferred(session):
+    entries = session.info.get(_DEFERRED)
+    if not entries:
+        return
+    session.info[_DEFERRED] = []
+    for e in entries:
+        _append(session, e.actor_id, e.action, e.object_type, e.object_id, e.details, at=e.at)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_deferred(session, previous_transaction):
+    if not previous_transaction.nested and session.info.get(_DEFERRED):
+        session.info[_DEFERRED] = []
 
 
 def record_overrides(obj, actor, kinds, *, session=None) -> None:

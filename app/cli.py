@@ -103,6 +103,9 @@ def send_reminders():
     from app.conferences.services.reminders import send_reminders as run
 
     s = db.get_session()
+    # One transaction, as before; its audit entries are chained at the commit, so the chain's
+    # lock is not held while the job renders its e-mails (page views on every server wait for it).
+    audit.defer(s)
     cancelled = cancel_invitations_without_consent(s)
     conferences, measures = run(s)
     polls, left = poll_reminders(s)

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import CheckConstraint, event, exc, make_url
+from sqlalchemy import CheckConstraint, event, exc, literal_column, make_url, select
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
 
@@ -149,6 +149,22 @@ def insert(session, model):
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     return dialect_insert(model)
+
+
+def probe(*conditions):
+    """``EXISTS (SELECT 1 … WHERE conditions)``, checked for each row as the outer query walks its
+    index in order.
+
+    PostgreSQL would otherwise turn an EXISTS into a join against every candidate at once
+    (all of the city's planned conferences, every overdue measure), because its row estimates
+    for correlated conditions are far too small ("planned" and "not yet over" are treated as
+    independent: it expects 50 where there are 2,800). Read whole, such a join grows with the
+    city's history, and LIMIT stops nothing. ``OFFSET 0`` keeps the subquery as it is written
+    (PostgreSQL does not flatten a subquery with an OFFSET), so each row costs one index probe
+    and a page of 25 stops after a few dozen. It selects a constant, so that an index holding
+    the conditions' columns answers it alone. SQLite checks an EXISTS row by row anyway.
+    """
+    return select(literal_column("1")).where(*conditions).offset(0).exists()
 
 
 def one_of(column: str, values, name: str) -> CheckConstraint:

@@ -9,7 +9,15 @@ out a number at or below the mark, whatever the database says. ``flask restore``
 the restored counter to the mark as well.
 
 A number written here whose case was rolled back is skipped, never reused: a gap, no harm.
-With several application hosts, the instance folder must be shared for this to hold.
+
+Several application servers: the mark must be ONE file that every server writes, on shared
+storage (e.g. an NFS v4 mount, the same ``PSEUDONYM_HIGH_WATER`` path everywhere). The
+database's counter row already keeps running servers from handing out a number twice; the
+file is what survives a restore or the loss of the database, so it must have seen every
+server's numbers. A file of its own per server would only know that server's share
+(``next_pseudonym`` notices a file behind the database's counter, logs it and raises it).
+The lock is a POSIX record lock (``lockf``), which NFS carries between hosts; the file is
+read again under it and replaced whole (write, fsync, rename).
 """
 
 import fcntl
@@ -22,13 +30,14 @@ SESSION_KEY = "pseudonym_high_water"  # the file's path in every session's info 
 
 @contextmanager
 def _locked(path):
-    # Writers of different years are not serialised by the database's counter row.
+    # Writers of different years are not serialised by the database's counter row, nor is
+    # `flask restore`. POSIX record locks (not flock): NFS carries them between hosts.
     with open(f"{path}.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        fcntl.lockf(lock, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            fcntl.lockf(lock, fcntl.LOCK_UN)
 
 
 def read(path) -> dict[int, int]:

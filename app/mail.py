@@ -406,16 +406,8 @@ def delivery_states(session, ref_type: str, ids) -> dict[int, str]:
     return {ref_id: state_of(status, attempts) for ref_id, status, attempts in rows}
 
 
-def _delivery_of(objects) -> dict[int, str]:
-    """Template helper: ``delivery_of(invitations)`` → {invitation id: state}, one query."""
-    objects = list(objects)
-    if not objects:
-        return {}
-    return delivery_states(db.get_session(), objects[0].__tablename__, [o.id for o in objects])
-
-
 def init_app(app):
-    app.jinja_env.globals.update(delivery_of=_delivery_of, delivery_labels=DELIVERY_LABELS)
+    app.jinja_env.globals.update(delivery_labels=DELIVERY_LABELS)
 
     @app.after_request
     def send_held(response):

@@ -40,9 +40,8 @@ import urllib.request
 from http.client import HTTPConnection
 from pathlib import Path
 
-from common import ROOT, database, machine
+from common import CACHE, ROOT, copy_of_built, database, machine
 
-CACHE = Path("/tmp/fk-bench")
 SECRET = "bench-load"
 CLIENTS = 32
 WORKERS = 2
@@ -191,16 +190,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(url: str, port: int, log: Path) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=SECRET, REQUIRE_TWO_FACTOR="false")
+def start_gunicorn(
+    url: str, port: int, log: Path, *, env: dict | None = None, spec: str = "app:create_app()", workers: int = WORKERS
+) -> subprocess.Popen:
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=SECRET, REQUIRE_TWO_FACTOR="false", **(env or {}))
     proc = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
             "--workers",
-            str(WORKERS),
+            str(workers),
             "--bind",
             f"127.0.0.1:{port}",
-            "app:create_app()",
+            spec,
         ],
         cwd=ROOT,
         env=env,
@@ -319,15 +320,15 @@ def lua_table(clients: list[tuple[str, list[str]]]) -> str:
     return "{\n" + ",\n".join(rows) + "\n}"
 
 
-def run_wrk(port: int, clients, seconds: int, tmp: Path, name: str) -> dict:
+def run_wrk(port: int, clients, seconds: int, tmp: Path, name: str, connections: int = CLIENTS) -> dict:
     script = tmp / f"{name}.lua"
     script.write_text(LUA.replace("CLIENTS_TABLE", lua_table(clients)))
     cmd = [
         "wrk",
         "-t",
-        str(CLIENTS),
+        str(connections),
         "-c",
-        str(CLIENTS),
+        str(connections),
         "-d",
         f"{seconds}s",
         "--timeout",
@@ -354,6 +355,11 @@ def main():
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument(
+        "--pg-server",
+        help="with --postgres: a running PostgreSQL server (python -m tests.pg); runs on a copy of its "
+        "fk_pages_<cases> when bench_pages.py built that there",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk fehlt: sudo apt-get install -y wrk")
@@ -362,9 +368,14 @@ def main():
     from app import create_app
 
     path = ensure_sqlite(args.cases) if kind == "sqlite" else None
-    with database(kind, path or CACHE / "unused.sqlite") as url, tempfile.TemporaryDirectory() as tmp:
+    with (
+        database(kind, path or CACHE / "unused.sqlite", args.pg_server, "fk_load") as url,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         tmp = Path(tmp)
-        if kind == "postgres":
+        if kind == "postgres" and not (
+            args.pg_server and copy_of_built(args.pg_server, f"fk_pages_{args.cases}", "fk_load")
+        ):
             build_in_subprocess(url, args.cases)
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "REQUIRE_TWO_FACTOR": False})
         pages = client_pages(app)

@@ -17,9 +17,7 @@ import argparse
 import time
 from pathlib import Path
 
-from common import database, machine, median, migrate, percentile
-
-CACHE = Path("/tmp/fk-bench")
+from common import CACHE, database, is_built, machine, mark_built, median, migrate, percentile
 
 
 def build(url: str, cases: int):
@@ -159,18 +157,29 @@ def main():
     parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--cache", type=Path, default=CACHE, help="folder of the SQLite files (built once, reused)")
+    parser.add_argument(
+        "--pg-server",
+        help="a running PostgreSQL server (URL without database, e.g. from `python -m tests.pg`): "
+        "its databases fk_pages_<size> are built once and kept",
+    )
     args = parser.parse_args()
     kind = "postgres" if args.postgres else "sqlite"
     sizes = [int(x) for x in args.sizes.split(",")]
     table = {}
     for size in sizes:
         path = args.cache / f"pages-{size}.sqlite"
-        fresh = kind == "postgres" or not path.exists()
-        with database(kind, path) as url:
+        with database(kind, path, args.pg_server, f"fk_pages_{size}") as url:
+            fresh = not path.exists() if kind == "sqlite" else not (args.pg_server and is_built(url))
             if fresh:
+                if kind == "postgres" and args.pg_server:  # a half-built one from an interrupted run
+                    from tests.pg import create_database
+
+                    url = create_database(args.pg_server.rstrip("/"), f"fk_pages_{size}")
                 print(f"building {size} cases on {kind} …", flush=True)
                 t0 = time.monotonic()
                 build(url, size)
+                if kind == "postgres" and args.pg_server:
+                    mark_built(url)
                 print(f"  built in {time.monotonic() - t0:.0f} s", flush=True)
             table[size] = measure(url, args.repeat)
     small, large = sizes[0], sizes[-1]

@@ -215,3 +215,40 @@ def test_rehashing_one_entry_is_not_enough(app, chain):
     result = verify(app)
     assert result.exit_code != 0
     assert f"Eintrag {chain[2]} " in result.output
+
+
+@pytest.mark.committed
+def test_a_long_job_chains_its_entries_at_its_commit_and_does_not_hold_the_chain(app, session):
+    """`flask send-reminders` runs for a while on one server; page views on every server write
+    audit entries meanwhile. The job's entries are chained when it commits, so the others do
+    not wait for the chain's lock until then (issue 17)."""
+    from app import audit
+
+    with app.app_context():
+        job = db.new_session()
+        try:
+            audit.defer(job)
+            audit.record("job.first", object_type="measure", object_id=1, session=job)
+            audit.record("job.second", object_type="measure", object_id=2, session=job)
+            # Another server's page view, while the job is still running: it would wait for the
+            # job's transaction (and time out the test) if the job held the chain's lock.
+            view = db.new_session()
+            try:
+                audit.record("case.viewed", object_type="case_file", object_id=7, session=view)
+                view.commit()
+            finally:
+                view.close()
+            job.commit()
+        finally:
+            job.close()
+        rolled_back = db.new_session()
+        try:
+            audit.defer(rolled_back)
+            audit.record("job.dropped", session=rolled_back)
+            rolled_back.rollback()
+            rolled_back.commit()
+        finally:
+            rolled_back.close()
+    actions = [e.action for e in entries(session)]
+    assert actions == ["case.viewed", "job.first", "job.second"]
+    assert audit.verify(session) == (3, None)

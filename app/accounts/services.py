@@ -124,13 +124,43 @@ def load_session_user(session, token: str, *, idle: timedelta, absolute: timedel
     us, user = row
     now = utcnow()
     if not user.active or not user.confirmed or now - us.last_seen_at > idle or now - us.created_at > absolute:
-        session.delete(us)
+        # A statement, not the ORM's delete: another request (on another worker or server) may
+        # end the same session at the same moment, and deleting no row is then no error.
+        session.execute(delete(UserSession).where(UserSession.id == us.id))
         return None
-    # Write the idle clock at most once a minute, not on every request.
-    if now - us.last_seen_at > timedelta(minutes=1):
-        us.last_seen_at = now
+    # The idle clock moves at most once a minute, and only at the end of the request
+    # (``move_session_clock``): a page view does not write before it has read.
+    if now - us.last_seen_at > SESSION_CLOCK_STEP:
+        session.info[SESSION_CLOCK] = (us.id, now)
     user._session_token = token
     return user
+
+
+SESSION_CLOCK_STEP = timedelta(minutes=1)
+SESSION_CLOCK = "fk_session_clock"  # in the request's session info: (session id, time) to write
+
+
+def move_session_clock(session) -> bool:
+    """Write the idle clock that ``load_session_user`` found due; returns whether a row moved.
+
+    A statement of its own, in the request's last transaction: it holds the row (PostgreSQL)
+    or SQLite's write lock only for that moment. A session that another request ended
+    meanwhile moves nothing (no stale-row error), and one that another request is moving
+    right now (another worker or server, same cookie) is skipped rather than waited for
+    (``SKIP LOCKED``; SQLite has one writer at a time anyway).
+    """
+    due = session.info.pop(SESSION_CLOCK, None)
+    if due is None:
+        return False
+    session_id, now = due
+    free = select(UserSession.id).where(UserSession.id == session_id).with_for_update(skip_locked=True)
+    moved = session.execute(
+        update(UserSession)
+        .where(UserSession.id.in_(free), UserSession.last_seen_at < now)
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return bool(moved)
 
 
 def end_session(session, token: str | None) -> None:

@@ -4,6 +4,7 @@ Services take domain objects and plain data, write the audit entry and leave the
 the route. Audit entries hold ids and codes, never the free text.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -35,6 +36,8 @@ from app.conferences.models import (
     Note,
 )
 from app.forms import check_version
+
+log = logging.getLogger(__name__)
 
 STAFF_ROLES = (Role.CASEWORKER, Role.TEAM_LEAD)
 
@@ -74,6 +77,17 @@ def next_pseudonym(session, year: int) -> str:
         ).scalar_one()
         if mark_file:
             mark = high_water.read(mark_file).get(year, 0)
+            if mark < number - 1:
+                # The database handed out numbers this file never saw: another application
+                # server writes a file of its own (the file must be shared storage, README:
+                # several servers), or the file was lost. From here on it holds them again.
+                log.warning(
+                    "Pseudonym-Hochwassermarke %s hinter dem Zähler der Datenbank (%s/%s): "
+                    "ist die Datei nicht für alle Anwendungsserver gemeinsam?",
+                    year,
+                    mark,
+                    number - 1,
+                )
             if number <= mark:
                 number = session.execute(
                     update(PseudonymCounter)

@@ -125,9 +125,12 @@ class Conference(SQLModel, table=True):
     __tablename__ = "conference"
     __table_args__ = (
         Index("ix_conference_case_starts", "case_id", "starts_at"),
+        # Has this case a planned conference ahead? One probe per case on the start page (0014).
+        Index("ix_conference_case_status_starts", "case_id", "status", "starts_at"),
         # Lists in start order (id breaks ties); with the case, the team overview counts a
-        # team's conferences in a period from the index alone.
-        Index("ix_conference_status_starts", "status", "starts_at", "id", "case_id"),
+        # team's conferences in a period from the index alone; with the end, the start pages
+        # check "not over yet" in the index as they walk it (migration 0014).
+        Index("ix_conference_status_starts", "status", "starts_at", "id", "case_id", "ends_at"),
         Index("ix_conference_location_starts", "location_id", "starts_at"),
         # The team's conference list and week view in start order, of every status: walked
         # from a point in time, each row's team read through its case, stopped after a page.

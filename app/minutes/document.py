@@ -12,7 +12,7 @@ from datetime import date
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from app import pdf
@@ -120,11 +120,18 @@ def assemble(session, conference: Conference, keep: list | None = None) -> dict:
         .order_by(Note.created_at, Note.id)
     ).all()
     # This conference's measures, and the earlier ones it reviewed (with the day they were agreed).
+    # The ids come from the two indexes first: with the OR beside the join to the conference,
+    # SQLite walked every conference of the city (375 ms at 100,000 cases instead of 1).
+    ids = (
+        select(Measure.id)
+        .where(Measure.conference_id == conference.id)
+        .union_all(select(Measure.id).where(Measure.reviewed_in_conference_id == conference.id))
+    )
     measures = session.execute(
         select(Measure, Agency, Conference.starts_at)
         .join(Conference, Conference.id == Measure.conference_id)
         .outerjoin(Agency, Agency.id == Measure.responsible_agency_id)
-        .where(or_(Measure.conference_id == conference.id, Measure.reviewed_in_conference_id == conference.id))
+        .where(Measure.id.in_(ids))
         .order_by(Measure.due_on, Measure.id)
     ).all()
     persons = session.execute(

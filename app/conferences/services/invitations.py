@@ -6,7 +6,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, or_, select
 
-from app import audit
+from app import audit, db
 from app.accounts.models import Role, User
 from app.agencies.models import Agency
 from app.cases.models import Consent
@@ -17,9 +17,12 @@ from app.conferences.services.notifications import send_invitation_mail
 from app.filters import date_de
 
 
-def consent_valid_on(case_id_col, agency_id_col, day: date):
-    """SQL twin of ``Consent.is_valid_on``: some consent of the agency for the case holds on ``day``."""
-    return exists().where(
+def consent_valid_on(case_id_col, agency_id_col, day: date, *, per_row: bool = False):
+    """SQL twin of ``Consent.is_valid_on``: some consent of the agency for the case holds on ``day``.
+
+    ``per_row``: checked for each row of a list that stops after a page (``db.probe``).
+    """
+    conditions = (
         Consent.case_id == case_id_col,
         Consent.agency_id == agency_id_col,
         Consent.superseded_at.is_(None),
@@ -27,6 +30,9 @@ def consent_valid_on(case_id_col, agency_id_col, day: date):
         Consent.valid_until >= day,
         or_(Consent.withdrawn_on.is_(None), Consent.withdrawn_on > day),
     )
+    if per_row:
+        return db.probe(*conditions)
+    return exists().where(*conditions)
 
 
 def live_invitation(session, conference, agency_id: int) -> Invitation | None:

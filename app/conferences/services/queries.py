@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
+from app import db, mail
 from app.accounts.models import User
 from app.agencies.models import Agency, District, Location
 from app.cases.models import Case, CaseStatus, Consent
@@ -115,6 +116,9 @@ def staff_page(session, conference) -> dict:
         "organiser": organiser,
         "agenda": agenda_items(session, conference),
         "invitations": invitations,
+        # Read here, in the route's transaction: read by the template, after the route's
+        # commit, it was a transaction of its own.
+        "delivery": mail.delivery_states(session, Invitation.__tablename__, [inv.id for inv, _a, _u in invitations]),
         "notes": notes_of(session, conference),
         "measures": measures,
         "previous": previous,
@@ -364,28 +368,67 @@ def failed_invitation_mail(team_id):
     )
 
 
+# A conference takes place on one day (the form has one date, a start and an end time), so one
+# that is not over yet began less than a day ago: a bound the index can walk from.
+LONGEST_CONFERENCE = timedelta(days=1)
+
+
+def _planned_not_over(now):
+    """Planned and not over yet: on ``ix_conference_status_starts`` (status, start, id, case, end),
+    walked in start order and checked in the index itself."""
+    return (
+        Conference.status == ConferenceStatus.PLANNED,
+        Conference.starts_at >= now - LONGEST_CONFERENCE,
+        Conference.ends_at >= now,
+    )
+
+
+def _conference_page(conditions, number: int, size: int):
+    """The ids of the conferences up to the end of page ``number`` (one more to tell that another
+    page follows), in start order: walked on the index and stopped there, whatever the city
+    holds. The list's own query then joins what it shows to these ids only."""
+    return (
+        select(Conference.id)
+        .where(*conditions)
+        .order_by(Conference.starts_at, Conference.id)
+        .limit(min(max(number, 1), db.MAX_PAGE) * size + 1)
+        .subquery()
+    )
+
+
 def staff_start(session, user, pages: dict, size: int) -> dict:
+    """The team's lists, each walked on an index in its order and stopped after its page:
+    the conferences are checked for the team one by one (``db.probe``), so a page costs the
+    same with a year or with ten years of the city's conferences."""
     now, today = utcnow(), berlin_today()
     team = user.team_id
+    of_team = db.probe(Case.id == Conference.case_id, Case.team_id == team)
+    number = pages.get("upcoming", 1)
+    page = _conference_page((*_planned_not_over(now), of_team), number, size)
     upcoming = (
         select(Conference, Case.pseudonym, Location.name)
+        .join(page, page.c.id == Conference.id)
         .join(Case, Case.id == Conference.case_id)
         .join(Location, Location.id == Conference.location_id)
-        .where(Case.team_id == team, Conference.status == ConferenceStatus.PLANNED, Conference.ends_at >= now)
         .order_by(Conference.starts_at, Conference.id)
+    )
+    # Unanswered invitations, conference by conference: a page of n invitations needs at most
+    # the first n conferences that have one.
+    pending = db.probe(Invitation.conference_id == Conference.id, Invitation.status == InvitationStatus.PENDING)
+    number = pages.get("unanswered", 1)
+    page = _conference_page(
+        (Conference.status == ConferenceStatus.PLANNED, Conference.starts_at >= now, of_team, pending),
+        number,
+        size,
     )
     unanswered = (
         select(Invitation, Agency.name, Conference.id, Conference.starts_at, Case.pseudonym)
+        .join(page, page.c.id == Invitation.conference_id)
         .join(Conference, Conference.id == Invitation.conference_id)
         .join(Case, Case.id == Conference.case_id)
         .join(Agency, Agency.id == Invitation.agency_id)
-        .where(
-            Case.team_id == team,
-            Invitation.status == InvitationStatus.PENDING,
-            Conference.status == ConferenceStatus.PLANNED,
-            Conference.starts_at >= now,
-        )
-        .order_by(Conference.starts_at, Agency.name, Invitation.id)
+        .where(Invitation.status == InvitationStatus.PENDING)
+        .order_by(Conference.starts_at, Conference.id, Agency.name, Invitation.id)
     )
     measures = (
         select(Measure, Case.pseudonym, Agency.name)
@@ -394,7 +437,8 @@ def staff_start(session, user, pages: dict, size: int) -> dict:
         .where(Case.team_id == team, measure_open(), Measure.due_on <= today + timedelta(days=MEASURE_DUE_SOON_DAYS))
         .order_by(Measure.due_on, Measure.id)
     )
-    planned = exists().where(
+    # Open cases in pseudonym order, each checked for a planned conference on its own index.
+    planned = db.probe(
         Conference.case_id == Case.id, Conference.status == ConferenceStatus.PLANNED, Conference.starts_at >= now
     )
     last_held = (
@@ -499,43 +543,64 @@ def partner_history(session, user, number: int, size: int) -> Page:
 
 
 def partner_start(session, user, pages: dict, size: int) -> dict:
-    """The partner's lists: only conferences the agency may see now (invited, consent valid today)."""
+    """The partner's lists: only conferences the agency may see now (invited, consent valid today).
+
+    Walked like the staff lists: the city's conferences (or the agency's open measures) in
+    order, each checked for the agency's invitation and consent (``db.probe``), stopped after
+    the page."""
     now, today = utcnow(), berlin_today()
     agency = user.agency_id
-    invited = and_(
-        Invitation.conference_id == Conference.id,
-        Invitation.agency_id == agency,
-        Invitation.status != InvitationStatus.CANCELLED,
+
+    def invited(conference_id, *conditions):
+        return db.probe(Invitation.conference_id == conference_id, Invitation.agency_id == agency, *conditions)
+
+    live = Invitation.status != InvitationStatus.CANCELLED
+    number = pages.get("upcoming", 1)
+    page = _conference_page(
+        (
+            *_planned_not_over(now),
+            invited(Conference.id, live),
+            consent_valid_on(Conference.case_id, agency, today, per_row=True),
+        ),
+        number,
+        size,
     )
-    visible = consent_valid_on(Conference.case_id, agency, today)
     upcoming = (
         select(Conference, Invitation.status, Case.pseudonym, District.name, Location.name)
-        .join(Invitation, invited)
+        .join(page, page.c.id == Conference.id)
+        .join(Invitation, and_(Invitation.conference_id == Conference.id, Invitation.agency_id == agency, live))
         .join(Case, Case.id == Conference.case_id)
         .join(District, District.id == Case.district_id)
         .join(Location, Location.id == Conference.location_id)
-        .where(Conference.status == ConferenceStatus.PLANNED, Conference.ends_at >= now, visible)
         .order_by(Conference.starts_at, Conference.id)
+    )
+    number = pages.get("awaiting", 1)
+    page = _conference_page(
+        (
+            Conference.status == ConferenceStatus.PLANNED,
+            Conference.starts_at >= now,
+            invited(Conference.id, Invitation.status == InvitationStatus.PENDING),
+            consent_valid_on(Conference.case_id, agency, today, per_row=True),
+        ),
+        number,
+        size,
     )
     awaiting = (
         select(Conference, Case.pseudonym, Location.name)
-        .join(Invitation, invited)
+        .join(page, page.c.id == Conference.id)
         .join(Case, Case.id == Conference.case_id)
         .join(Location, Location.id == Conference.location_id)
-        .where(
-            Invitation.status == InvitationStatus.PENDING,
-            Conference.status == ConferenceStatus.PLANNED,
-            Conference.starts_at >= now,
-            visible,
-        )
         .order_by(Conference.starts_at, Conference.id)
     )
     measures = (
         select(Measure, Case.pseudonym)
-        .join(Conference, Conference.id == Measure.conference_id)
-        .join(Invitation, invited)
         .join(Case, Case.id == Measure.case_id)
-        .where(Measure.responsible_agency_id == agency, measure_open(), visible)
+        .where(
+            Measure.responsible_agency_id == agency,
+            measure_open(),
+            invited(Measure.conference_id, live),
+            consent_valid_on(Measure.case_id, agency, today, per_row=True),
+        )
         .order_by(Measure.due_on, Measure.id)
     )
     measure_page = paginate(session, measures, pages.get("measures", 1), size)

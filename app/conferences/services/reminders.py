@@ -54,7 +54,10 @@ def cancel_invitations_without_consent(session, today: date | None = None) -> in
     """Cancel live invitations to planned conferences whose agency's consent has expired.
 
     Access already ends at expiry (checked on every request); this sends the agency the
-    calendar CANCEL as a withdrawal does. Run by the ``send-reminders`` cron job.
+    calendar CANCEL as a withdrawal does. Run by the ``send-reminders`` cron job, on every
+    application server at once: the invitations are locked as they are chosen, and those
+    another server's run holds are skipped (``FOR UPDATE SKIP LOCKED``); once that run has
+    committed, they are cancelled and no longer chosen. So each CANCEL goes out once.
     """
     today = today or berlin_today()
     stale = (
@@ -66,6 +69,8 @@ def cancel_invitations_without_consent(session, today: date | None = None) -> in
                 Invitation.status != InvitationStatus.CANCELLED,
                 ~consent_valid_on(Conference.case_id, Invitation.agency_id, today),
             )
+            .order_by(Invitation.id)
+            .with_for_update(of=Invitation, skip_locked=True)
         )
         .scalars()
         .all()
@@ -78,8 +83,10 @@ def cancel_invitations_without_consent(session, today: date | None = None) -> in
 def send_reminders(session, now: datetime | None = None, today: date | None = None) -> tuple[int, int]:
     """Remind of conferences in the next two days and of measures due soon or overdue.
 
-    Safe to run as often as cron likes: what was reminded is marked in the same
-    transaction that queues the e-mails. Returns (conferences, measures) reminded.
+    Safe to run as often as cron likes, and on every application server at the same moment:
+    what was reminded is marked in the same transaction that queues the e-mails, and the
+    conferences and measures are locked as they are chosen, skipping those another run holds
+    (``FOR UPDATE SKIP LOCKED``). Returns (conferences, measures) reminded.
     """
     now = now or utcnow()
     today = today or berlin_today()
