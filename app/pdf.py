@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from flask import current_app
 from fontTools.ttLib import woff2
 
 # WeasyPrint reports progress at INFO from import on; the watchdog below listens to it, the
@@ -171,6 +172,19 @@ class Rendered:
     content: bytes
     served: list = field(default_factory=list)
     refused: list = field(default_factory=list)
+
+
+def render_configured(html: str, **limits) -> bytes:
+    """Render with the application's static files and its configured limits (``PDF_TIME_LIMIT``,
+    ``PDF_MAX_HTML_BYTES``, ``PDF_MAX_PAGES``); ``limits`` narrows them for one kind of document.
+    Raises ``PdfError`` as ``render`` does: each caller says in its own words what went wrong."""
+    config = current_app.config
+    settings = {
+        "time_limit": config.get("PDF_TIME_LIMIT", DEFAULT_TIME_LIMIT),
+        "max_html_bytes": config.get("PDF_MAX_HTML_BYTES", DEFAULT_MAX_HTML_BYTES),
+        "max_pages": config.get("PDF_MAX_PAGES", DEFAULT_MAX_PAGES),
+    } | limits
+    return render(html, static_folder=current_app.static_folder, **settings).content
 
 
 def render(

@@ -430,11 +430,10 @@ class DisclosureError(Exception):
 
 
 def report_pdf(report: AccessReport, *, organisation: str, generated: str) -> bytes:
-    from flask import current_app, render_template
+    from flask import render_template
 
     from app import pdf
 
-    config = current_app.config
     html = render_template(
         "pdf/access_report.html",
         r=report,
@@ -445,12 +444,6 @@ def report_pdf(report: AccessReport, *, organisation: str, generated: str) -> by
         categories=DATA_CATEGORIES,
     )
     try:
-        return pdf.render(
-            html,
-            static_folder=current_app.static_folder,
-            time_limit=config["PDF_TIME_LIMIT"],
-            max_html_bytes=config["PDF_MAX_HTML_BYTES"],
-            max_pages=config["PDF_MAX_PAGES"],
-        ).content
+        return pdf.render_configured(html)
     except pdf.PdfError as err:
         raise DisclosureError(str(err)) from None

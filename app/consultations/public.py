@@ -299,9 +299,4 @@ def _render_poster(data, place, span) -> bytes:
         de_date=de_date,
         organisation=current_app.config["ORGANISATION_NAME"],
     )
-    return pdf.render(
-        html,
-        static_folder=current_app.static_folder,
-        time_limit=current_app.config.get("PDF_TIME_LIMIT", pdf.DEFAULT_TIME_LIMIT),
-        max_pages=4,
-    ).content
+    return pdf.render_configured(html, max_pages=4)  # a month's poster, however many dates

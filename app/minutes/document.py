@@ -300,16 +300,9 @@ def document_html(session, minutes: Minutes, content: dict, reader: Reader = JOB
 
 
 def render_pdf(session, minutes: Minutes, content: dict, reader: Reader = JOBCENTER) -> bytes:
-    config = current_app.config
     html = document_html(session, minutes, content, reader)
     try:
-        return pdf.render(
-            html,
-            static_folder=current_app.static_folder,
-            time_limit=config["PDF_TIME_LIMIT"],
-            max_html_bytes=config["PDF_MAX_HTML_BYTES"],
-            max_pages=config["PDF_MAX_PAGES"],
-        ).content
+        return pdf.render_configured(html)
     except pdf.PdfError as err:
         raise MinutesError(
             None, _l("Das PDF konnte nicht erstellt werden: %(reason)s Bitte kürzen Sie die Texte.", reason=str(err))

@@ -3,7 +3,7 @@
 import csv
 import io
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -132,7 +132,6 @@ class ReportError(Exception):
 
 
 def report_pdf(report: NetworkReport, *, organisation: str, generated: str) -> bytes:
-    config = current_app.config
     html = render_template(
         "pdf/network_report.html",
         r=report,
@@ -145,12 +144,6 @@ def report_pdf(report: NetworkReport, *, organisation: str, generated: str) -> b
         TOTAL=TOTAL,
     )
     try:
-        return pdf.render(
-            html,
-            static_folder=current_app.static_folder,
-            time_limit=config["PDF_TIME_LIMIT"],
-            max_html_bytes=config["PDF_MAX_HTML_BYTES"],
-            max_pages=config["PDF_MAX_PAGES"],
-        ).content
+        return pdf.render_configured(html)
     except pdf.PdfError as err:
         raise ReportError(str(err)) from None
