@@ -7,7 +7,7 @@ during the request leave from the ``after_commit`` hook in ``app.mail``.
 import os
 from dataclasses import dataclass
 
-from flask import current_app, g, has_request_context, request
+from flask import abort, current_app, g, has_request_context, request
 from sqlalchemy import CheckConstraint, event, exc, literal_column, make_url, select
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
@@ -279,3 +279,11 @@ def paginate(session, stmt, number: int, size: int) -> Page:
     number = min(max(number or 1, 1), MAX_PAGE)
     rows = session.execute(stmt.offset((number - 1) * size).limit(size + 1)).all()
     return Page(rows[:size], number, len(rows) > size)
+
+
+def get_or_404(model, obj_id):
+    """The row with this id, or a 404 answer: for routes, before the policy decides on the row."""
+    obj = session.get(model, obj_id)
+    if obj is None:
+        abort(404)
+    return obj

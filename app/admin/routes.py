@@ -102,13 +102,6 @@ def _fill_choices(form):
         form.district_id.choices = _choices(District, _("– kein Stadtteil –"))
 
 
-def _get(model, obj_id):
-    obj = db.session.get(model, obj_id)
-    if obj is None:
-        abort(404)
-    return obj
-
-
 @bp.route("/")
 def index():
     authorize("admin.manage")
@@ -173,7 +166,7 @@ def _saved_message(saved, created: bool):
 @bp.route("/benutzer/neu", methods=["GET", "POST"])
 @bp.route("/benutzer/<int:user_id>", methods=["GET", "POST"])
 def user_form(user_id=None):
-    user = _get(User, user_id) if user_id else None
+    user = db.get_or_404(User, user_id) if user_id else None
     authorize("admin.manage", user)
     pending = accounts.pending_change(db.session, user) if user else None
     # While a change waits for its confirmation, the form shows it: saving it again keeps it.
@@ -211,7 +204,7 @@ def user_form(user_id=None):
 
 @bp.route("/benutzer/<int:user_id>/<any(deaktivieren, aktivieren):change>", methods=["POST"])
 def user_active(user_id, change):
-    user = _get(User, user_id)
+    user = db.get_or_404(User, user_id)
     authorize("admin.manage", user)
     try:
         services.set_active(db.session, current_user, user, change == "aktivieren")
@@ -230,7 +223,7 @@ def user_active(user_id, change):
 
 @bp.route("/benutzer/<int:user_id>/einladung", methods=["POST"])
 def user_invite(user_id):
-    user = _get(User, user_id)
+    user = db.get_or_404(User, user_id)
     authorize("admin.manage", user)
     try:
         services.resend_invitation(
@@ -251,7 +244,7 @@ def user_invite(user_id):
 
 @bp.route("/benutzer/<int:user_id>/zwei-faktor-zuruecksetzen", methods=["POST"])
 def user_reset_2fa(user_id):
-    user = _get(User, user_id)
+    user = db.get_or_404(User, user_id)
     authorize("admin.manage", user)
     accounts.reset_two_factor(db.session, user, actor=current_user)
     db.session.commit()
@@ -287,7 +280,7 @@ def directory(kind):
 @bp.route("/<kind>/<int:obj_id>", methods=["GET", "POST"])
 def directory_form(kind, obj_id=None):
     entry = _entry(kind)
-    obj = _get(entry.model, obj_id) if obj_id else None
+    obj = db.get_or_404(entry.model, obj_id) if obj_id else None
     authorize("admin.manage", obj)
     form = entry.form(obj=obj)
     _fill_choices(form)

@@ -117,13 +117,6 @@ def labels() -> dict:
     }
 
 
-def _get(model, obj_id):
-    obj = db.session.get(model, obj_id)
-    if obj is None:
-        abort(404)
-    return obj
-
-
 def _conference(conference_id) -> Conference:
     # With its case, which the policy's team check then finds in the session.
     row = db.session.execute(
@@ -137,7 +130,7 @@ def _conference(conference_id) -> Conference:
 
 
 def _child(model, obj_id, conference):
-    obj = _get(model, obj_id)
+    obj = db.get_or_404(model, obj_id)
     authorize("conference.part", Reached(conference, obj))  # another conference's: 404, audited
     return obj
 
@@ -262,7 +255,7 @@ def _schedule(case, form, previous=None):
 
 @bp.route("/faelle/<int:case_id>/konferenzen/neu", methods=["GET", "POST"])
 def new(case_id):
-    case = _get(Case, case_id)
+    case = db.get_or_404(Case, case_id)
     authorize("case.view", case)
     authorize("conference.create", case)
     form = ConferenceForm()
@@ -289,7 +282,7 @@ def new(case_id):
 def follow_up(conference_id):
     previous = _conference(conference_id)
     authorize("conference.follow_up", previous)
-    case = _get(Case, previous.case_id)
+    case = db.get_or_404(Case, previous.case_id)
     form = ConferenceForm()
     _fill_locations(form, previous.location_id)
     if not form.is_submitted():
@@ -326,7 +319,7 @@ def follow_up(conference_id):
 def edit(conference_id):
     conference = _conference(conference_id)
     authorize("conference.change", conference)
-    case = _get(Case, conference.case_id)
+    case = db.get_or_404(Case, conference.case_id)
     form = ConferenceForm()
     _fill_locations(form, conference.location_id)
     if not form.is_submitted():
@@ -389,7 +382,7 @@ def edit(conference_id):
 def cancel(conference_id):
     conference = _conference(conference_id)
     authorize("conference.change", conference)
-    case = _get(Case, conference.case_id)
+    case = db.get_or_404(Case, conference.case_id)
     form = CancelForm()
     if not form.is_submitted():
         form.version.data = conference.version
@@ -592,7 +585,7 @@ def measures():
 def invite(conference_id):
     conference = _conference(conference_id)
     authorize("conference.change", conference)
-    case = _get(Case, conference.case_id)
+    case = db.get_or_404(Case, conference.case_id)
     options = invitations.invitation_options(db.session, conference)
     form = InviteForm()
     form.agencies.choices = [(agency.id, agency.name) for agency, _consent in options.eligible]
@@ -670,7 +663,7 @@ def answer(conference_id):
             "success",
         )
         return redirect(url_for("conferences.view", conference_id=conference.id))
-    case = _get(Case, conference.case_id)
+    case = db.get_or_404(Case, conference.case_id)
     return render_template(
         "conferences/answer.html",
         form=form,
@@ -714,7 +707,7 @@ def note_new(conference_id):
         db.session.commit()
         flash(_("Die Stellungnahme ist gespeichert."), "success")
         return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="stellungnahmen"))
-    case = _get(Case, conference.case_id)
+    case = db.get_or_404(Case, conference.case_id)
     return render_template(
         "conferences/note_form.html",
         form=form,
@@ -751,7 +744,7 @@ def note_edit(conference_id, note_id):
             db.session.commit()
             flash(_("Die Stellungnahme ist gespeichert."), "success")
             return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="stellungnahmen"))
-    case = _get(Case, conference.case_id)
+    case = db.get_or_404(Case, conference.case_id)
     return render_template(
         "conferences/note_form.html",
         form=form,
@@ -832,7 +825,7 @@ def record(conference_id):
             db.session.commit()
             flash(_("Anwesenheit und Besprechung sind gespeichert."), "success")
             return redirect(url_for("conferences.view", conference_id=conference.id))
-    case = _get(Case, conference.case_id)
+    case = db.get_or_404(Case, conference.case_id)
     return render_template(
         "conferences/record.html",
         form=form,
@@ -928,7 +921,7 @@ def measure_new(conference_id):
                     "success",
                 )
                 return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="massnahmen"))
-    case = _get(Case, conference.case_id)
+    case = db.get_or_404(Case, conference.case_id)
     return render_template(
         "conferences/measures_form.html",
         form=form,
@@ -989,7 +982,7 @@ def measure_edit(conference_id, measure_id):
             db.session.commit()
             flash(_("Die Maßnahme ist gespeichert."), "success")
             return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="massnahmen"))
-    case = _get(Case, conference.case_id)
+    case = db.get_or_404(Case, conference.case_id)
     return render_template(
         "conferences/measure_form.html",
         form=form,
@@ -1005,7 +998,7 @@ def measure_edit(conference_id, measure_id):
 def measure_review(conference_id, measure_id):
     conference = _conference(conference_id)
     authorize("conference.edit", conference)
-    measure = _get(Measure, measure_id)
+    measure = db.get_or_404(Measure, measure_id)
     authorize("conference.review", Reached(conference, measure))
     form = _status_form(measure)
     status = 400 if form.is_submitted() else 200
@@ -1028,7 +1021,7 @@ def measure_review(conference_id, measure_id):
             db.session.commit()
             flash(_("Die Überprüfung der Maßnahme ist gespeichert."), "success")
             return redirect(url_for("conferences.view", conference_id=conference.id, _anchor="ueberpruefung"))
-    case = _get(Case, conference.case_id)
+    case = db.get_or_404(Case, conference.case_id)
     return render_template(
         "conferences/measure_form.html",
         form=form,

@@ -1,6 +1,6 @@
 """Minutes pages: draft, comments, finalisation, correction, PDF download and batch export."""
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -39,17 +39,10 @@ STALE = _l(
 )
 
 
-def _get(model, obj_id):
-    obj = db.session.get(model, obj_id)
-    if obj is None:
-        abort(404)
-    return obj
-
-
 def _minutes_and_conference(minutes_id):
     """Load minutes and make sure the user may see their conference at all (else 404)."""
-    minutes = _get(Minutes, minutes_id)
-    conference = _get(Conference, minutes.conference_id)
+    minutes = db.get_or_404(Minutes, minutes_id)
+    conference = db.get_or_404(Conference, minutes.conference_id)
     authorize("conference.view", conference)
     return minutes, conference
 
@@ -172,7 +165,7 @@ def _withheld_per_agency(conference, content, minutes) -> list:
 
 @bp.route("/konferenzen/<int:conference_id>/protokoll")
 def page(conference_id):
-    conference = _get(Conference, conference_id)
+    conference = db.get_or_404(Conference, conference_id)
     authorize("conference.view", conference)
     preview_id = request.args.get(PREVIEW, type=int)
     if preview_id is not None:
@@ -187,7 +180,7 @@ PREVIEW = "ansicht"
 
 @bp.route("/konferenzen/<int:conference_id>/protokoll", methods=["POST"])
 def save(conference_id):
-    conference = _get(Conference, conference_id)
+    conference = db.get_or_404(Conference, conference_id)
     authorize("conference.view", conference)
     versions = services.versions(db.session, conference)
     current = versions[0] if versions else None
@@ -364,7 +357,7 @@ def correct(minutes_id):
 
 @bp.route("/protokolle/<int:minutes_id>/pdf")
 def download(minutes_id):
-    minutes = _get(Minutes, minutes_id)
+    minutes = db.get_or_404(Minutes, minutes_id)
     authorize("minutes.download", minutes)
     conference = db.session.get(Conference, minutes.conference_id)
     try:
