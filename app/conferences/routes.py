@@ -84,8 +84,6 @@ def _policy_in_templates():
     # Pages show an action only when the policy would allow it.
     return {
         "may": lambda action, obj=None: can(current_user, action, obj),
-        # The conference's date poll (Terminabstimmung), if it has one.
-        "date_poll": lambda conference: polls.current_poll(db.session, conference),
     }
 
 
@@ -437,7 +435,11 @@ def view(conference_id):
         return _preview(conference, request.args.get(PREVIEW, type=int))
     if reader.is_jobcenter:
         data = queries.staff_page(db.session, conference)
-        lc = lifecycle.lifecycle(db.session, conference, current_user)
+        lc = lifecycle.lifecycle(
+            db.session, conference, current_user, invitations=[inv for inv, _a, _u in data["invitations"]]
+        )
+        # Read in the route's transaction, not by the template after the commit.
+        data["poll"] = polls.current_poll(db.session, conference)
         audit.record("conference.viewed", conference, actor=current_user)
         db.session.commit()
         return render_template(

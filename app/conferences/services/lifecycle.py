@@ -144,7 +144,8 @@ def comments_running(minutes: Minutes | None) -> bool:
     )
 
 
-def lifecycle(session, conference: Conference, user) -> Lifecycle:
+def lifecycle(session, conference: Conference, user, invitations=None) -> Lifecycle:
+    """``invitations``: the conference's invitations where the page has read them already."""
     # Only what the stage depends on is read: minutes once the conference is held, invitations
     # while it is planned (for a partner its own invitation says it, already read for the page).
     minutes = (
@@ -153,7 +154,12 @@ def lifecycle(session, conference: Conference, user) -> Lifecycle:
         else None
     )
     invited = partner_invitation(user, conference) is not None or (
-        conference.status == ConferenceStatus.PLANNED and _invited(session, conference)
+        conference.status == ConferenceStatus.PLANNED
+        and (
+            _invited(session, conference)
+            if invitations is None
+            else any(inv.status != InvitationStatus.CANCELLED for inv in invitations)
+        )
     )
     stage = stage_of(conference, minutes, invited)
     result = Lifecycle(stage, _steps(stage, invited, minutes))
