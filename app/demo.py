@@ -717,15 +717,14 @@ def seed_work_queue(session, minutes, conferences) -> None:
 def _share_and_comment(session, minutes, conferences) -> None:
     """The first draft of a conference with an accepted invitation whose agency has a partner
     account and a valid consent: shared for comments, and commented on by that partner."""
-    from flask import current_app
-
     from app.clock import berlin_today
     from app.conferences.models import Invitation, InvitationStatus
     from app.conferences.services.invitations import consent_valid_on
+    from app.links import base_url
     from app.minutes import services
     from app.minutes.models import MinutesStatus
 
-    base = current_app.config["BASE_URL"].rstrip("/")
+    base = base_url()  # `make run` sets no BASE_URL: the demo's own address then
     today = berlin_today()
     partners = {u.agency_id: u for u in session.execute(select(User).where(User.role == Role.PARTNER)).scalars()}
     by_id = {c.id: c for c in conferences}

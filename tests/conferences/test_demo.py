@@ -87,3 +87,22 @@ def test_demo_accounts_have_full_start_pages_and_partners_blind_spots(app, clien
     login_as(client, app, users["partner.schuldnerberatung@demo.invalid"])
     assert "PDF herunterladen" in client.get("/konferenzen/verlauf").get_data(as_text=True)
     session.commit()
+
+
+def test_the_demo_loads_without_a_base_url(app, session, monkeypatch):
+    """`make run` sets no BASE_URL: the demo's e-mails then link to the address it runs on."""
+    monkeypatch.setitem(app.config, "BASE_URL", None)
+    monkeypatch.setitem(app.config, "PORT", 5077)
+    _seed(app, session)
+    import email
+    from email.policy import default
+
+    from app.mail import OutboxMessage
+
+    texts = [
+        part.get_content()
+        for row in session.execute(select(OutboxMessage)).scalars()
+        for part in email.message_from_bytes(row.message, policy=default).walk()
+        if part.get_content_type() == "text/plain"
+    ]
+    assert texts and any("http://127.0.0.1:5077/konferenzen/" in text for text in texts)
