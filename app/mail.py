@@ -326,6 +326,12 @@ def after_response() -> None:
 
 @event.listens_for(Session, "after_commit")
 def _deliver_after_commit(session):
+    # Releasing a savepoint (``begin_nested``) fires this event too, while the transaction
+    # that wrote the e-mails is still open: delivering then found nothing committed on
+    # PostgreSQL, and on SQLite waited out the busy timeout for the write lock that this
+    # very transaction holds. The e-mails wait for the real commit.
+    if session.in_nested_transaction():
+        return
     queued = session.info.pop("outbox", None)
     if not queued:
         return

@@ -230,6 +230,23 @@ def test_a_rolled_back_change_leaves_no_outbox_row(app, factory):
     assert _messages(app) == []
 
 
+def test_a_savepoint_inside_the_change_does_not_send_its_e_mails_early(app, factory, smtp):
+    """A service that releases a savepoint after queueing (``begin_nested``, as adding a minutes
+    version does) must not have the e-mail delivered before the real commit."""
+    inbox = smtp.start("accept")
+    user = factory.user(email="erika@example.org")
+    with app.test_request_context():
+        s = db.get_session()
+        mail.queue([user.email], "account_reset", user=user, link="http://localhost/x", hours=1)
+        with s.begin_nested():
+            pass
+        assert s.info.get("outbox"), "the e-mail still waits for the commit"
+        assert inbox.envelopes == []
+        s.commit()
+    assert [m.status for m in _messages(app)] == ["sent"]
+    assert len(inbox.envelopes) == 1
+
+
 def _queue_many(app, n, monkeypatch):
     monkeypatch.setitem(app.config, "MAIL_SEND_AFTER_COMMIT", False)  # left for the job
     with app.test_request_context():
